@@ -1,0 +1,23 @@
+"""Printing helpers shared by the command modules (the library itself never prints)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from renderer.errors import As3GitopsError, InvalidInput
+from renderer.report import write_findings
+
+
+def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "text") -> None:
+    out = stream or sys.stderr
+    if isinstance(err, InvalidInput):
+        findings = err.findings
+        if err.side:
+            out.write(f"{err.side}: invalid input\n")
+        write_findings(findings, out, fmt)
+        return
+    where = f"{err.location}: " if err.location else ""
+    out.write(f"{where}error: {err.message}\n")
+    if err.hint:
+        out.write(f"  hint: {err.hint}\n")

@@ -1,0 +1,174 @@
+"""Frozen, typed views of the Kubernetes objects rendering needs.
+
+Raw manifest dicts stop here: later stages read attributes, never `obj["spec"]["rules"]`.
+Every view keeps its `Document` so a finding can point at the exact key later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from renderer.errors import Origin
+from renderer.source import Document
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    kind: str
+    api_version: str
+    namespace: str
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    doc: Document = field(compare=False, repr=False)
+    # keys of `doc.data` leading to this object (non-empty for items of a `kind: List`)
+    base: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.doc.locate(*self.base) if self.base else self.doc.location,
+                      self.kind, self.namespace, self.name)
+
+    def locate(self, *keys: str | int, value: bool = True):
+        return self.doc.locate(*self.base, *keys, value=value)
+
+    @property
+    def ident(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    service: str
+    port: int | str  # number, or the Service port's name
+    keys: tuple[str | int, ...]  # where in the Ingress the backend is
+
+
+@dataclass(frozen=True)
+class IngressPath:
+    path: str
+    backend: BackendRef
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    host: str
+    paths: tuple[IngressPath, ...]
+
+
+@dataclass(frozen=True)
+class IngressTLS:
+    hosts: tuple[str, ...]
+    secret_name: str | None
+
+
+@dataclass(frozen=True)
+class Ingress:
+    meta: ObjectMeta
+    class_annotation: str | None
+    class_name: str | None
+    default_backend: BackendRef | None
+    rules: tuple[IngressRule, ...]
+    tls: tuple[IngressTLS, ...]
+
+    @property
+    def is_single_service(self) -> bool:
+        return self.default_backend is not None and not any(r.paths for r in self.rules)
+
+
+@dataclass(frozen=True)
+class IngressClass:
+    meta: ObjectMeta
+    controller: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    name: str
+    port: int
+    target_port: int | str | None
+    node_port: int | None
+    protocol: str
+
+
+@dataclass(frozen=True)
+class Service:
+    meta: ObjectMeta
+    type: str
+    headless: bool
+    ports: tuple[ServicePort, ...]
+
+    def port_for(self, ref: int | str) -> ServicePort | None:
+        for port in self.ports:
+            if (isinstance(ref, int) and port.port == ref) or (isinstance(ref, str) and port.name == ref):
+                return port
+        return None
+
+
+@dataclass(frozen=True)
+class EndpointAddress:
+    ip: str
+    node_name: str | None
+    ready: bool
+
+
+@dataclass(frozen=True)
+class EndpointPort:
+    name: str
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class EndpointSubset:
+    addresses: tuple[EndpointAddress, ...]
+    ports: tuple[EndpointPort, ...]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """core/v1 Endpoints, or the EndpointSlices of one Service folded into the same shape."""
+
+    meta: ObjectMeta
+    subsets: tuple[EndpointSubset, ...]
+    from_slices: bool = False
+
+
+@dataclass(frozen=True)
+class EndpointSlice:
+    meta: ObjectMeta
+    service: str | None
+    address_type: str
+    subset: EndpointSubset
+
+
+@dataclass(frozen=True)
+class Node:
+    meta: ObjectMeta
+    addresses: tuple[tuple[str, str], ...]  # (type, address)
+    ready: bool | None  # None: no Ready condition
+    pod_cidrs: tuple[str, ...]
+
+    def address(self, kind: str) -> str | None:
+        for typ, addr in self.addresses:
+            if typ == kind:
+                return addr
+        return None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.ready is not False
+
+
+@dataclass(frozen=True)
+class Secret:
+    meta: ObjectMeta
+    type: str
+    data: dict[str, str]  # decoded text values
+
+
+@dataclass(frozen=True)
+class ConfigMap:
+    meta: ObjectMeta
+    data: dict[str, str]

@@ -1,0 +1,342 @@
+"""Read the repository (working tree or any git ref) and parse its YAML/JSON into located documents.
+
+The fast path uses PyYAML's C loader and records only where each document starts. Precise
+key-level positions are recovered lazily (`SourceFile.locate`), only for documents that have a
+finding, by composing that one file again with marks.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+import yaml
+
+from renderer.errors import Finding, SourceError, SourceLocation
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+WORKING_TREE = "working tree"
+
+try:  # pragma: no cover - the C loader is present in every wheel of PyYAML we support
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _BaseLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+
+class KubeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """YAML 1.1 as Kubernetes reads it: like SafeLoader, but timestamps stay strings."""
+
+
+KubeLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class Tree(Protocol):
+    """A snapshot of the repository's files: the working tree or one git commit."""
+
+    identity: str
+    root_label: str
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def walk(self, root: str) -> Iterator[tuple[str, str]]:
+        """Yield (path, content key) for every file under `root` (a file or folder), sorted."""
+        ...
+
+    def read_keyed(self, path: str, key: str) -> bytes: ...
+
+    def exists(self, path: str) -> bool: ...
+
+
+class WorkTree:
+    """Files on disk under `root`."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise SourceError(f"{root}: not a directory", hint="pass the repository folder")
+        self.identity = WORKING_TREE
+        self.root_label = str(self.root)
+
+    def _abs(self, path: str) -> Path:
+        return self.root / path
+
+    def read(self, path: str) -> bytes | None:
+        p = self._abs(path)
+        return p.read_bytes() if p.is_file() else None
+
+    def exists(self, path: str) -> bool:
+        return self._abs(path).exists()
+
+    def walk(self, root: str) -> Iterator[tuple[str, str]]:
+        base = self._abs(root)
+        if base.is_file():
+            yield _norm(root), _norm(root)
+            return
+        if not base.is_dir():
+            return
+        found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+        for rel in found:
+            yield rel, rel
+
+    def read_keyed(self, path: str, key: str) -> bytes:
+        return self._abs(path).read_bytes()
+
+
+class GitTree:
+    """Files of one commit, read from git objects: the working tree is never touched."""
+
+    def __init__(self, repo_path: str | Path, ref: str):
+        import git  # gitpython; imported here so working-tree renders do not pay for it
+
+        try:
+            self.repo = git.Repo(repo_path, search_parent_directories=False)
+        except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as err:
+            raise SourceError(f"{repo_path}: not a git repository", hint="--ref needs a git repository") from err
+        try:
+            self.commit = self.repo.commit(ref)
+        except (git.exc.BadName, ValueError) as err:
+            raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref") from err
+        self.identity = self.commit.hexsha
+        self.root_label = f"{repo_path}@{ref}"
+        self._tree = self.commit.tree
+
+    def _entry(self, path: str):
+        try:
+            return self._tree / path
+        except KeyError:
+            return None
+
+    def read(self, path: str) -> bytes | None:
+        entry = self._entry(path)
+        if entry is None or entry.type != "blob":
+            return None
+        return entry.data_stream.read()
+
+    def exists(self, path: str) -> bool:
+        return self._entry(path) is not None
+
+    def walk(self, root: str) -> Iterator[tuple[str, str]]:
+        entry = self._entry(_norm(root)) if _norm(root) not in ("", ".") else self._tree
+        if entry is None:
+            return
+        if entry.type == "blob":
+            yield entry.path, entry.hexsha
+            return
+        blobs = [(item.path, item.hexsha) for item in entry.traverse() if item.type == "blob"]
+        yield from sorted(blobs)
+
+    def read_keyed(self, path: str, key: str) -> bytes:
+        return self.repo.odb.stream(bytes.fromhex(key)).read()
+
+    def last_change(self, paths: Sequence[str]) -> int | None:
+        """Commit time (epoch s) of the newest commit touching `paths`, or None."""
+        commits = list(self.repo.iter_commits(self.commit, paths=list(paths), max_count=1))
+        return commits[0].committed_date if commits else None
+
+
+def _norm(path: str) -> str:
+    return PurePosixPath(path).as_posix().strip("/") if path not in ("", ".") else path
+
+
+def open_tree(repo: str | Path, ref: str | None) -> Tree:
+    return GitTree(repo, ref) if ref else WorkTree(repo)
+
+
+@dataclass
+class SourceFile:
+    """One manifest file: its text is kept so positions can be found again on the error path."""
+
+    path: str
+    text: str
+    _nodes: list[yaml.Node] | None = field(default=None, repr=False)
+
+    def _composed(self) -> list[yaml.Node]:
+        if self._nodes is None:
+            try:
+                self._nodes = list(yaml.compose_all(self.text, Loader=KubeLoader))
+            except yaml.YAMLError:
+                self._nodes = []
+        return self._nodes
+
+    def locate(self, index: int, keys: Sequence[str | int], *, value: bool = True) -> SourceLocation | None:
+        """Position of `keys` inside document `index`; the deepest key found if not all exist."""
+        nodes = self._composed()
+        if index >= len(nodes):
+            return None
+        node = nodes[index]
+        mark = node.start_mark
+        for key in keys:
+            nxt = None
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == key:
+                        nxt, mark = v, (v.start_mark if value else k.start_mark)
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                nxt = node.value[key]
+                mark = nxt.start_mark
+            if nxt is None:
+                break
+            node = nxt
+        return SourceLocation(self.path, mark.line + 1, mark.column + 1)
+
+
+@dataclass
+class Document:
+    """One YAML/JSON document with where it starts."""
+
+    source: SourceFile
+    index: int
+    line: int
+    data: Any
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.source.path, self.line, 1)
+
+    def locate(self, *keys: str | int, value: bool = True) -> SourceLocation:
+        """Location of a key path, found lazily; falls back to the document start."""
+        if self.path.endswith(".json"):
+            return self.location
+        found = self.source.locate(self.index, keys, value=value)
+        return found or self.location
+
+
+_ASSIGN_RX = re.compile(r"^(\s*)([A-Za-z0-9_.\-/]+)\s*=\s*(.+)$")
+
+
+def _yaml_hint(text: str, line: int) -> str | None:
+    lines = text.splitlines()
+    candidates = [line - 1, line - 2, line]
+    for idx in candidates:
+        if 0 <= idx < len(lines):
+            m = _ASSIGN_RX.match(lines[idx])
+            if m:
+                return f'write "{m.group(2)}: {m.group(3).strip()}" (YAML mappings use ": ", not "=")'
+    if "\t" in text:
+        return "YAML does not allow tabs for indentation"
+    return "check the indentation and quoting around this line"
+
+
+def parse_file(path: str, data: bytes) -> tuple[SourceFile, list[Document], list[Finding]]:
+    """Parse one manifest file into documents (YAML multi-document or JSON)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        loc = SourceLocation(path, data[: err.start].count(b"\n") + 1, 1)
+        src = SourceFile(path, "")
+        return src, [], [Finding("SRC002", "file is not valid UTF-8", loc, hint="save the file as UTF-8")]
+    if "\x00" in text:
+        src = SourceFile(path, "")
+        return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
+    src = SourceFile(path, text)
+    if path.endswith(".json"):
+        return src, *_parse_json(src)
+    return src, *_parse_yaml(src)
+
+
+def _parse_json(src: SourceFile) -> tuple[list[Document], list[Finding]]:
+    try:
+        data = json.loads(src.text)
+    except json.JSONDecodeError as err:
+        loc = SourceLocation(src.path, err.lineno, err.colno)
+        return [], [Finding("SRC001", f"invalid JSON: {err.msg}", loc, hint="check commas and quotes")]
+    except RecursionError:
+        return [], [Finding("SRC001", "invalid JSON: nesting too deep", SourceLocation(src.path, 1, 1))]
+    return [Document(src, 0, 1, data)], []
+
+
+def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
+    docs: list[Document] = []
+    loader = KubeLoader(src.text)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            if data is not None:
+                docs.append(Document(src, index, node.start_mark.line + 1, data))
+            index += 1
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        col = mark.column + 1 if mark else 1
+        problem = err.problem or "syntax error"
+        context = f" ({err.context})" if err.context else ""
+        return docs, [
+            Finding("SRC001", f"invalid YAML: {problem}{context}", SourceLocation(src.path, line, col),
+                    hint=_yaml_hint(src.text, line))
+        ]
+    except yaml.YAMLError as err:
+        return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]
+    except RecursionError:
+        return docs, [Finding("SRC001", "invalid YAML: nesting too deep", SourceLocation(src.path, 1, 1))]
+    finally:
+        loader.dispose()
+        if gc_was_enabled:
+            gc.enable()
+    return docs, []
+
+
+def is_manifest(path: str) -> bool:
+    return path.endswith(MANIFEST_SUFFIXES)
+
+
+class ParseCache:
+    """Parsed files keyed by content (git blob sha), so identical files on two refs parse once."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], tuple[SourceFile, list[Document], list[Finding]]] = {}
+
+    def get(self, path: str, key: str, loader) -> tuple[SourceFile, list[Document], list[Finding]]:
+        cache_key = (path, key)
+        hit = self._by_key.get(cache_key)
+        if hit is None:
+            hit = parse_file(path, loader())
+            self._by_key[cache_key] = hit
+        return hit
+
+
+def load_documents(
+    tree: Tree, roots: Sequence[str], cache: ParseCache | None = None
+) -> tuple[list[Document], list[Finding]]:
+    """Every document under `roots` (files or folders), in path order, with parse findings."""
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for root in roots:
+        for path, key in tree.walk(root):
+            if path in seen or not is_manifest(path):
+                continue
+            seen.add(path)
+            if cache is not None:
+                _src, docs, problems = cache.get(path, key, lambda p=path, k=key: tree.read_keyed(p, k))
+            else:
+                _src, docs, problems = parse_file(path, tree.read_keyed(path, key))
+            documents.extend(docs)
+            findings.extend(problems)
+    return documents, findings
+
+
+def dump_json(data: Any) -> bytes:
+    """Deterministic JSON bytes: sorted keys, 2-space indent, trailing newline."""
+    import orjson
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # e.g. ints beyond 64 bits from hostile input: fall back to the stdlib
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,103 @@
+"""Shared fixtures: real git repositories in temp dirs, and no writes to the real home or cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+AS3_SCHEMA_DEFAULT = SHARED / "reference" / "as3-schema" / "as3-schema.json"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "as3-gitops tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "as3-gitops tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the real home directory or user cache."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("BIGIP_PASSWORD", raising=False)
+
+
+@pytest.fixture
+def as3_schema_path() -> Path:
+    """The official AS3 schema (AS3_SCHEMA, or the shared reference copy); skips visibly if absent."""
+    path = Path(os.environ.get("AS3_SCHEMA") or AS3_SCHEMA_DEFAULT)
+    if not path.is_file():
+        pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
+    return path
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    out = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+class GitRepo:
+    """A real git repository in a temp dir; `commit(files)` writes files and returns the sha."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        git(path, "init", "-q", "-b", "main")
+
+    def write(self, files: dict[str, str | None]) -> None:
+        for rel, text in files.items():
+            target = self.path / rel
+            if text is None:
+                if target.exists():
+                    target.unlink()
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+
+    def commit(self, files: dict[str, str | None] | None = None, message: str = "change") -> str:
+        if files:
+            self.write(files)
+        git(self.path, "add", "-A")
+        git(self.path, "commit", "-q", "--allow-empty", "-m", message)
+        return git(self.path, "rev-parse", "HEAD")
+
+    def copy_from(self, folder: Path) -> None:
+        import shutil
+
+        shutil.copytree(folder, self.path, dirs_exist_ok=True)
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[[Path | None], GitRepo]:
+    """Copy a checked-in folder (e.g. examples/hello-world) into a fresh repo and commit it."""
+    counter = iter(range(1000))
+
+    def _make(folder: Path | None = None) -> GitRepo:
+        repo = GitRepo(tmp_path / f"repo{next(counter)}")
+        if folder is not None:
+            repo.copy_from(folder)
+            repo.commit(message="initial")
+        return repo
+
+    return _make
