@@ -1,0 +1,141 @@
+"""The promises of issues 5 and 7 that a linter does not check, read from the workflow files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from workflow_runner import load_workflow, run_scripts, triggers
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OURS = REPO_ROOT / ".github" / "workflows"
+EXAMPLE = REPO_ROOT / "examples" / "config-repo" / ".github" / "workflows"
+ALL = sorted(OURS.glob("*.yml")) + sorted(EXAMPLE.glob("*.yml"))
+ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact",
+                   "actions/download-artifact"}
+
+
+def wf(name: str) -> dict[str, Any]:
+    return load_workflow(OURS / name)
+
+
+def only_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    (job,) = workflow["jobs"].values()
+    return job
+
+
+def uses_of(workflow: dict[str, Any]) -> list[str]:
+    return [step["uses"] for job in workflow["jobs"].values() for step in job.get("steps") or []
+            if "uses" in step]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_no_expression_is_interpolated_into_a_run_script(path: Path) -> None:
+    for where, script in run_scripts(load_workflow(path)):
+        assert "${{" not in script, f"{where}: pass values through env:, not ${{{{ }}}} in run:"
+
+
+@pytest.mark.parametrize("path", sorted(OURS.glob("*.yml")), ids=lambda p: p.name)
+def test_only_github_actions_at_a_major_tag_are_used(path: Path) -> None:
+    for use in uses_of(load_workflow(path)):
+        action, _, ref = use.partition("@")
+        assert action in ALLOWED_ACTIONS, use
+        assert re.fullmatch(r"v\d+", ref), use
+
+
+@pytest.mark.parametrize("path", sorted(OURS.glob("*.yml")), ids=lambda p: p.name)
+def test_checkouts_do_not_keep_the_token_in_git_config(path: Path) -> None:
+    workflow = load_workflow(path)
+    for job in workflow["jobs"].values():
+        for step in job.get("steps") or []:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_pr_workflow_is_read_only_without_secrets_and_reusable() -> None:
+    workflow = wf("pr.yml")
+    assert set(triggers(workflow)) == {"pull_request", "workflow_call"}
+    assert workflow["permissions"] == {"contents": "read"}
+    assert only_job(workflow)["permissions"] == {"contents": "read"}
+    assert "secrets." not in (OURS / "pr.yml").read_text()
+    scripts = "\n".join(script for _, script in run_scripts(workflow))
+    assert "as3-gitops validate . --format github" in scripts
+    assert 'as3-gitops diff . --base "$BASE_SHA" --format markdown' in scripts
+    diff_env = next(step for step in only_job(workflow)["steps"] if step.get("id") == "diff")["env"]
+    assert diff_env["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+
+
+def test_pr_comment_workflow_never_checks_out_and_has_least_permissions() -> None:
+    workflow = wf("pr-comment.yml")
+    on = triggers(workflow)
+    assert set(on) == {"workflow_run", "workflow_call"}
+    assert on["workflow_run"] == {"workflows": [wf("pr.yml")["name"]], "types": ["completed"]}
+    assert workflow["permissions"] == {}
+    job = only_job(workflow)
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert [use.partition("@")[0] for use in uses_of(workflow)] == ["actions/download-artifact"]
+    script = "\n".join(script for _, script in run_scripts(workflow))
+    assert "<!-- as3-gitops:diff:${environment} -->" in script
+    assert "gh api" in script
+    assert "pip install" not in script and "as3-gitops " not in script and "python" not in script
+
+
+def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_time() -> None:
+    workflow = wf("deploy.yml")
+    on = triggers(workflow)
+    assert set(on) == {"push", "workflow_dispatch", "workflow_call"}
+    assert on["push"] == {"branches": ["main"]}
+    assert workflow["permissions"] == {"contents": "read"}
+    job = only_job(workflow)
+    assert job["environment"] == "bigip"
+    assert job["concurrency"] == {"group": "bigip-deploy", "cancel-in-progress": False}
+    assert job["permissions"] == {"contents": "read"}
+    checkout = job["steps"][0]
+    assert checkout["uses"] == "actions/checkout@v4"
+    assert checkout["with"]["ref"] == "${{ inputs.branch || 'main' }}"  # the branch head, not github.sha
+    deploy = next(step for step in job["steps"] if step.get("id") == "deploy")
+    assert deploy["env"]["BIGIP_USERNAME"] == "${{ secrets.BIGIP_USERNAME }}"
+    assert deploy["env"]["BIGIP_PASSWORD"] == "${{ secrets.BIGIP_PASSWORD }}"
+    assert "--host \"$BIGIP_HOST\"" in deploy["run"] and "--report" in deploy["run"]
+    # Credentials reach only the deploy step.
+    assert [step.get("id") for step in job["steps"] if "secrets." in str(step.get("env"))] == ["deploy"]
+
+
+def test_drift_workflow_plans_with_exit_code_and_may_write_issues_only() -> None:
+    workflow = wf("drift.yml")
+    on = triggers(workflow)
+    assert set(on) == {"schedule", "workflow_dispatch", "workflow_call"}
+    job = only_job(workflow)
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert job["concurrency"]["group"] != "bigip-deploy"  # a drift run must never replace a queued deploy
+    plan = next(step for step in job["steps"] if step.get("id") == "plan")
+    assert "(plan . --host \"$BIGIP_HOST\" --exit-code --format markdown)" in plan["run"]
+    issue = next(step for step in job["steps"] if "gh issue create" in step.get("run", ""))
+    assert issue["if"] == "${{ failure() && steps.plan.outputs.exit-code == '1' }}"
+
+
+def test_ci_runs_the_ci_script_on_push_and_pull_request() -> None:
+    workflow = wf("ci.yml")
+    assert set(triggers(workflow)) == {"push", "pull_request"}
+    assert [script for _, script in run_scripts(workflow)] == ["bash .ci/run"]
+
+
+@pytest.mark.parametrize("name", ["pr.yml", "pr-comment.yml", "deploy.yml", "drift.yml"])
+def test_example_config_repo_calls_our_reusable_workflow(name: str) -> None:
+    caller = load_workflow(EXAMPLE / name)
+    (job,) = caller["jobs"].values()
+    assert job["uses"].startswith(f"your-org/as3-gitops/.github/workflows/{name}@")
+    called = wf(name)
+    assert "workflow_call" in triggers(called)
+    declared = set((triggers(called)["workflow_call"] or {}).get("inputs") or {})
+    assert set(job.get("with") or {}) <= declared
+    # The caller grants at least what the called job asks for (a called job cannot exceed it).
+    assert job["permissions"] == only_job(called)["permissions"] or name == "pr-comment.yml"
+
+
+def test_example_comment_workflow_names_the_example_pr_workflow() -> None:
+    pr = load_workflow(EXAMPLE / "pr.yml")
+    comment = load_workflow(EXAMPLE / "pr-comment.yml")
+    assert triggers(comment)["workflow_run"]["workflows"] == [pr["name"]]
