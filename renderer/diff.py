@@ -1,0 +1,383 @@
+"""Keyed semantic diff of two rendered sides (AS3 declaration + net declaration).
+
+Why keyed: AS3 identifies objects by tenant -> application -> name, pool members by address and
+policy rules by name, so comparing array positions would invent changes when order moves.
+Address lists and FDB/ARP entries compare as sets; metadata that changes on every commit is
+ignored. The engine is pure: it takes two `Side`s and returns a `DiffResult`; the writers in
+`renderer.diff_report` turn that into text, markdown or json. Secrets are redacted
+(`renderer.diff_values`) when a value enters a `Change`, so no writer can leak them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from renderer.diff_values import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    SECRET_KEYS,
+    PropertyChange,
+    diff_values,
+    expand,
+    redact,
+)
+from renderer.errors import Origin
+
+__all__ = ["ADDED", "CHANGED", "REMOVED", "SECRET_KEYS", "Change", "Counts", "DiffResult",
+           "PropertyChange", "Side", "diff_declarations", "redact"]
+
+TENANT, NETWORK, DECLARATION = "tenant", "network", "declaration"
+
+# ADC / AS3-wrapper keys that change on every commit or are written by the device.
+IGNORED_TOP_KEYS = frozenset({"id", "remark", "label", "$schema"})
+IGNORED_CONTROLS = frozenset({"archiveTimestamp", "archiveId"})
+NET_FDB, NET_ARPS, NET_OBJECTS = "FDB records", "ARPs", "tunnel objects"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a diff: what was rendered (or read from the device) and where it came from."""
+
+    as3: dict | None
+    net: dict | None
+    sources: Mapping[str, tuple[Origin, ...]] = field(default_factory=dict)
+    snapshot_roots: tuple[str, ...] = ()
+    label: str = ""
+
+    @classmethod
+    def from_render(cls, result: Any, label: str) -> Side:
+        """Build a side from a `renderer.render.RenderResult`."""
+        return cls(as3=result.as3, net=result.net, sources=result.sources,
+                   snapshot_roots=tuple(result.snapshot_roots), label=label)
+
+
+@dataclass(frozen=True)
+class Counts:
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.add + self.change + self.destroy
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.add + other.add, self.change + other.change, self.destroy + other.destroy)
+
+    def __str__(self) -> str:
+        return f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object added, removed or changed, with its property changes (values already redacted)."""
+
+    kind: str
+    scope: str  # tenant | network | declaration
+    cls: str
+    name: str
+    pointer: str
+    tenant: str = ""
+    application: str = ""
+    properties: tuple[PropertyChange, ...] = ()
+    sources: tuple[Origin, ...] = ()
+    snapshot_only: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    base_label: str
+    head_label: str
+    changes: tuple[Change, ...]
+    tenants: dict[str, Counts]  # every tenant with a change, by name
+    deleted_tenants: tuple[str, ...]
+    added_tenants: tuple[str, ...]
+    network: Counts
+    network_parts: dict[str, Counts]
+    declaration: Counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes or self.deleted_tenants)
+
+    @property
+    def totals(self) -> Counts:
+        total = self.network + self.declaration
+        for counts in self.tenants.values():
+            total = total + counts
+        return total
+
+    @property
+    def snapshot_only(self) -> bool:
+        """True when every change comes from the endpoint snapshot alone (pods moved or scaled)."""
+        return self.has_changes and all(c.snapshot_only for c in self.changes)
+
+
+# --- the declaration walk --------------------------------------------------------------------
+
+
+def _adc(as3: dict | None) -> dict:
+    if not as3:
+        return {}
+    if as3.get("class") == "AS3" and isinstance(as3.get("declaration"), dict):
+        return as3["declaration"]
+    return as3
+
+
+def _is_class(value: Any, cls: str) -> bool:
+    return isinstance(value, dict) and value.get("class") == cls
+
+
+def _children(container: dict, cls: str | None) -> tuple[dict[str, dict], dict[str, Any]]:
+    """Split a tenant/application into named children (of `cls`, or any class) and own properties."""
+    kids: dict[str, dict] = {}
+    props: dict[str, Any] = {}
+    for key, value in container.items():
+        if isinstance(value, dict) and "class" in value and (cls is None or value["class"] == cls):
+            kids[key] = value
+        else:
+            props[key] = value
+    return kids, props
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(*tokens: str) -> str:
+    return "".join("/" + _escape(t) for t in tokens)
+
+
+def _norm_root(root: str) -> str:
+    root = root.strip()
+    while root.startswith("./"):
+        root = root[2:]
+    return root.rstrip("/")
+
+
+class _Context:
+    def __init__(self, old: Side, new: Side):
+        self.old, self.new = old, new
+        roots = {_norm_root(r) for r in (*old.snapshot_roots, *new.snapshot_roots)}
+        self.roots = tuple(sorted(r for r in roots if r))
+
+    def origins(self, pointer: str) -> tuple[Origin, ...]:
+        found = {*self.old.sources.get(pointer, ()), *self.new.sources.get(pointer, ())}
+        return tuple(sorted(found, key=lambda o: (o.location.path, o.location.line, o.kind, o.name)))
+
+    def in_snapshot(self, origins: Iterable[Origin]) -> bool:
+        paths = [o.location.path for o in origins]
+        if not paths or not self.roots:
+            return False
+        return all(any(p == r or p.startswith(r + "/") or r == "." for r in self.roots) for p in paths)
+
+
+def _object_change(ctx: _Context, scope: str, kind: str, cls: str, name: str, pointer: str,
+                   old: Any, new: Any, tenant: str = "", app: str = "") -> Change | None:
+    if kind == CHANGED:
+        props: list[PropertyChange] = []
+        diff_values("", None, old, new, props)
+        if not props:
+            return None
+        properties = tuple(props)
+    else:
+        properties = expand(kind, new if kind == ADDED else old)
+    origins = ctx.origins(pointer)
+    members_only = kind == CHANGED and all(p.path.startswith("members[") for p in properties)
+    return Change(kind=kind, scope=scope, cls=cls, name=name, pointer=pointer, tenant=tenant,
+                  application=app, properties=properties, sources=origins,
+                  snapshot_only=members_only or ctx.in_snapshot(origins))
+
+
+def _compare_named(ctx: _Context, scope: str, old: dict, new: dict, pointer_of, cls_default: str,
+                   tenant: str = "", app: str = "") -> list[Change]:
+    out: list[Change] = []
+    for name in sorted(old.keys() | new.keys()):
+        o, n = old.get(name), new.get(name)
+        if o == n:
+            continue
+        kind = ADDED if o is None else REMOVED if n is None else CHANGED
+        body = n if n is not None else o
+        cls = body.get("class", cls_default) if isinstance(body, dict) else cls_default
+        change = _object_change(ctx, scope, kind, str(cls), name, pointer_of(name), o, n, tenant, app)
+        if change:
+            out.append(change)
+    return out
+
+
+def _tenant_changes(ctx: _Context, tenant: str, old: dict, new: dict) -> list[Change]:
+    old_apps, old_props = _children(old, "Application")
+    new_apps, new_props = _children(new, "Application")
+    out: list[Change] = []
+    if old and new and old_props != new_props:
+        change = _object_change(ctx, TENANT, CHANGED, "Tenant", tenant, _pointer(tenant),
+                                old_props, new_props, tenant)
+        if change:
+            out.append(change)
+    for app in sorted(old_apps.keys() | new_apps.keys()):
+        o, n = old_apps.get(app, {}), new_apps.get(app, {})
+        if o == n:
+            continue
+        o_objs, o_props = _children(o, None)
+        n_objs, n_props = _children(n, None)
+        if o and n and o_props != n_props:
+            change = _object_change(ctx, TENANT, CHANGED, "Application", app, _pointer(tenant, app),
+                                    o_props, n_props, tenant, app)
+            if change:
+                out.append(change)
+        out.extend(_compare_named(ctx, TENANT, o_objs, n_objs,
+                                  lambda name, a=app: _pointer(tenant, a, name), "object", tenant, app))
+    return out
+
+
+def _object_count(tenant: dict) -> int:
+    apps, _ = _children(tenant, "Application")
+    return sum(len(_children(app, None)[0]) for app in apps.values())
+
+
+def _vips(service: Any) -> set[str]:
+    if not isinstance(service, dict):
+        return set()
+    port = service.get("virtualPort")
+    out = set()
+    for address in service.get("virtualAddresses") or ():
+        address = address if isinstance(address, str) else json.dumps(address, sort_keys=True)
+        host = f"[{address}]" if ":" in address else address
+        out.add(f"{host}:{port}" if port is not None else host)
+    return out
+
+
+def _services(adc: dict) -> dict[str, set[str]]:
+    """Pointer of every virtual server -> its VIPs (address:port)."""
+    out: dict[str, set[str]] = {}
+    for tenant, body in adc.items():
+        if not _is_class(body, "Tenant"):
+            continue
+        for app, app_body in _children(body, "Application")[0].items():
+            for name, obj in _children(app_body, None)[0].items():
+                if str(obj.get("class", "")).startswith("Service_"):
+                    out[_pointer(tenant, app, name)] = _vips(obj)
+    return out
+
+
+def _vip_notes(changes: list[Change], old_adc: dict, new_adc: dict) -> list[Change]:
+    """Add "traffic to the old VIP stops" to a virtual server whose address is no longer served."""
+    old_vs, new_vs = _services(old_adc), _services(new_adc)
+    served = set().union(*new_vs.values()) if new_vs else set()
+    before = set().union(*old_vs.values()) if old_vs else set()
+    out = []
+    for change in changes:
+        lost = sorted(old_vs.get(change.pointer, set()) - served) if change.kind != ADDED else []
+        if lost:
+            fresh = sorted(v for p, vips in new_vs.items() if p.startswith(_pointer(change.tenant) + "/")
+                           for v in vips - before)
+            note = f"traffic to the old VIP {', '.join(lost)} stops"
+            if fresh:
+                note += f"; new VIP in this tenant: {', '.join(fresh)}"
+            change = Change(**{**change.__dict__, "notes": (*change.notes, note)})
+        out.append(change)
+    return out
+
+
+def _count(changes: Iterable[Change]) -> Counts:
+    items = list(changes)
+    return Counts(sum(c.kind == ADDED for c in items), sum(c.kind == CHANGED for c in items),
+                  sum(c.kind == REMOVED for c in items))
+
+
+def _declaration_changes(ctx: _Context, old_adc: dict, new_adc: dict) -> list[Change]:
+    def strip(adc: dict) -> dict:
+        props = {k: v for k, v in adc.items() if k not in IGNORED_TOP_KEYS and not _is_class(v, "Tenant")}
+        if isinstance(props.get("controls"), dict):
+            props["controls"] = {k: v for k, v in props["controls"].items() if k not in IGNORED_CONTROLS}
+        return props
+
+    old_props, new_props = strip(old_adc), strip(new_adc)
+    if not old_adc or not new_adc:  # a whole side missing: its tenants say everything
+        return []
+    return _compare_named(ctx, DECLARATION, old_props, new_props, lambda k: _pointer(k), "ADC property")
+
+
+def _fdb_record(record: Any) -> Any:
+    """A device reports FDB endpoints as `ip%0`; the default route domain equals no suffix."""
+    if isinstance(record, dict) and isinstance(record.get("endpoint"), str):
+        return {**record, "endpoint": record["endpoint"].removesuffix("%0")}
+    return record
+
+
+def _entries(items: Any, key: str, norm=lambda r: r) -> dict[str, Any]:
+    if not isinstance(items, list):
+        return {}
+    out = {}
+    for index, item in enumerate(items):
+        name = item.get(key) if isinstance(item, dict) else None
+        out[str(name) if name is not None else f"#{index}"] = norm(item)
+    return out
+
+
+def _net_changes(ctx: _Context, old: dict | None, new: dict | None) -> tuple[list[Change], dict[str, Counts]]:
+    """FDB records keyed by MAC, ARPs by IP (both sets); tunnel, profile and self IP as objects."""
+    old, new = old or {}, new or {}
+    if old == new:
+        return [], {}
+    o_fdb, n_fdb = old.get("fdb") or {}, new.get("fdb") or {}
+    fdb = _compare_named(ctx, NETWORK, _entries(o_fdb.get("records"), "name", _fdb_record),
+                         _entries(n_fdb.get("records"), "name", _fdb_record),
+                         lambda mac: _pointer("net", "fdb", mac), "FDB record")
+    arps = _compare_named(ctx, NETWORK, _entries(old.get("arps"), "ipAddress"),
+                          _entries(new.get("arps"), "ipAddress"),
+                          lambda ip: _pointer("net", "arps", ip), "ARP")
+    fdb = [Change(**{**c.__dict__, "cls": "FDB record"}) for c in fdb]
+    arps = [Change(**{**c.__dict__, "cls": "ARP", "snapshot_only": True}) for c in arps]
+
+    def objects(net: dict, fdb_body: dict) -> dict[str, Any]:
+        skip = {"class", "fdb", "arps", *IGNORED_TOP_KEYS}
+        found = {k: v for k, v in net.items() if k not in skip}
+        rest = {k: v for k, v in fdb_body.items() if k != "records"}
+        if rest:
+            found["fdb"] = rest
+        return found
+
+    others = _compare_named(ctx, NETWORK, objects(old, o_fdb), objects(new, n_fdb),
+                            lambda k: _pointer("net", k), "net")
+    others = [Change(**{**c.__dict__, "cls": c.name}) for c in others]
+    parts = {NET_OBJECTS: _count(others), NET_FDB: _count(fdb), NET_ARPS: _count(arps)}
+    return [*others, *fdb, *arps], {k: v for k, v in parts.items() if v.total}
+
+
+def diff_declarations(old: Side, new: Side) -> DiffResult:
+    """Compare two sides: AS3 keyed by tenant/application/object, the net declaration by MAC/IP."""
+    ctx = _Context(old, new)
+    old_adc, new_adc = _adc(old.as3), _adc(new.as3)
+    old_t = {k: v for k, v in old_adc.items() if _is_class(v, "Tenant")}
+    new_t = {k: v for k, v in new_adc.items() if _is_class(v, "Tenant")}
+    tenant_changes: list[Change] = []
+    tenants: dict[str, Counts] = {}
+    deleted, added = [], []
+    for tenant in sorted(old_t.keys() | new_t.keys()):
+        o, n = old_t.get(tenant, {}), new_t.get(tenant, {})
+        if o == n:
+            continue
+        found = _tenant_changes(ctx, tenant, o, n)
+        gone = bool(o) and (not n or (_object_count(n) == 0 and _object_count(o) > 0))
+        if gone:
+            deleted.append(tenant)
+        elif not o and _object_count(n):
+            added.append(tenant)
+        if found or gone:
+            tenants[tenant] = _count(found)
+            tenant_changes.extend(found)
+    tenant_changes = _vip_notes(tenant_changes, old_adc, new_adc)
+    decl = _declaration_changes(ctx, old_adc, new_adc)
+    net, parts = _net_changes(ctx, old.net, new.net)
+    return DiffResult(
+        base_label=old.label, head_label=new.label,
+        changes=(*decl, *tenant_changes, *net),
+        tenants=tenants, deleted_tenants=tuple(deleted), added_tenants=tuple(added),
+        network=_count(net), network_parts=parts, declaration=_count(decl),
+    )
