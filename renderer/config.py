@@ -58,7 +58,7 @@ class Config:
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
     environment: str = "default"
-    location: SourceLocation = SourceLocation(CONFIG_FILE)
+    location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
 
 
 @functools.cache

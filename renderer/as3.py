@@ -1,0 +1,146 @@
+"""Model -> AS3 declaration, through Jinja2 templates (templates/as3/, overridable by name).
+
+The environment is sandboxed with StrictUndefined; every value goes through `tojson`; the text a
+template produces is parsed at once, so a template mistake is reported with the template's file and
+line instead of surfacing as a broken declaration later.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import orjson
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from renderer.config import Config
+from renderer.errors import Origin, TemplateError
+from renderer.model import Model, Tenant
+from renderer.source import Tree
+
+MARKER_LABEL = "as3-gitops"
+TOP_TEMPLATE = "declaration.json.j2"
+
+
+def _tojson(value: Any) -> Markup:
+    if isinstance(value, tuple):
+        value = list(value)
+    return Markup(orjson.dumps(value).decode())
+
+
+class TreeLoader(jinja2.BaseLoader):
+    """User templates from the repository tree being rendered (working tree or git ref)."""
+
+    def __init__(self, tree: Tree, folder: str):
+        self.tree = tree
+        self.folder = folder.strip("/")
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, None]:
+        path = f"{self.folder}/{template}"
+        data = self.tree.read(path)
+        if data is None:
+            raise jinja2.TemplateNotFound(template)
+        return data.decode("utf-8"), path, None
+
+
+def _new_environment(loaders: list[jinja2.BaseLoader]) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = _tojson
+    return env
+
+
+@functools.cache
+def _builtin_environment() -> SandboxedEnvironment:
+    return _new_environment([jinja2.PackageLoader("renderer.templates", "as3")])
+
+
+def template_environment(tree: Tree | None, user_folder: str | None) -> SandboxedEnvironment:
+    """Built-in templates, with the repository's `templates:` folder first so its files win by name."""
+    if not user_folder or tree is None:
+        return _builtin_environment()
+    return _new_environment([TreeLoader(tree, user_folder), jinja2.PackageLoader("renderer.templates", "as3")])
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the declaration says about its source: the commit, or the working tree."""
+
+    source: str  # commit sha or "working tree"
+
+    @property
+    def id(self) -> str:
+        return "as3-gitops-" + (self.source[:12] if self.is_commit else "working-tree")
+
+    @property
+    def remark(self) -> str:
+        return f"as3-gitops {self.source}"
+
+    @property
+    def is_commit(self) -> bool:
+        return len(self.source) == 40 and all(c in "0123456789abcdef" for c in self.source)
+
+
+def _sorted_tenant(tenant: Tenant) -> Tenant:
+    for policy in tenant.policies.values():
+        by_uri = sorted(policy.rules, key=lambda r: (r.rank[1] if len(r.rank) > 1 else "", r.name), reverse=True)
+        policy.rules = sorted(by_uri, key=lambda r: r.rank[0] if r.rank else 9)
+    return tenant
+
+
+def render_as3(model: Model, config: Config, identity: Identity, tree: Tree | None = None) -> dict[str, Any]:
+    env = template_environment(tree, config.templates)
+    meta = {
+        "schema_version": config.bigip.schema_version,
+        "id": identity.id,
+        "label": MARKER_LABEL,
+        "remark": identity.remark,
+        "tenant_label": MARKER_LABEL,
+        "route_domain": config.bigip.default_route_domain,
+    }
+    tenants = [_sorted_tenant(model.tenants[name]) for name in sorted(model.tenants)]
+    try:
+        template = env.get_template(TOP_TEMPLATE)
+        text = template.render(meta=meta, tenants=tenants)
+    except jinja2.TemplateSyntaxError as err:
+        where = f"in {err.name or err.filename} line {err.lineno}"
+        raise TemplateError(f"template syntax error: {err.message}", hint=where) from err
+    except jinja2.TemplateError as err:
+        raise TemplateError(f"template failed: {err}", hint=_template_frame(err)) from err
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as err:
+        line = text.count("\n", 0, err.pos) + 1
+        raise TemplateError(f"templates produced invalid JSON: {err.msg} (output line {line})",
+                            hint="check the overridden templates for a missing comma or quote") from err
+
+
+def _template_frame(err: BaseException) -> str | None:
+    tb = err.__traceback__
+    where = None
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__jinja_template__")
+        if name is not None:
+            where = f"in {name.filename or name.name} line {name.get_corresponding_lineno(tb.tb_lineno)}"
+        tb = tb.tb_next
+    return where
+
+
+def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
+    """JSON pointer of every generated object -> the Kubernetes objects it came from."""
+    sources: dict[str, tuple[Origin, ...]] = {}
+    for tname, tenant in model.tenants.items():
+        base = f"/{tname}/Shared/"
+        groups = (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
+                  tenant.tls_servers, tenant.irules, tenant.data_groups)
+        for group in groups:
+            for name, obj in group.items():
+                sources[base + name] = tuple(dict.fromkeys(obj.origins))
+    return sources

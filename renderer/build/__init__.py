@@ -1,0 +1,45 @@
+"""Kubernetes views -> the BIG-IP model (renderer.model): the stage that holds the mapping logic."""
+
+from __future__ import annotations
+
+from renderer.build.configmap import build_configmaps, is_virtual_server_configmap
+from renderer.build.ingress import build_ingresses, ingress_is_ours
+from renderer.build.network import build_network
+from renderer.build.registry import Registry
+from renderer.config import Config
+from renderer.errors import Finding
+from renderer.kube.load import Cluster
+from renderer.model import Model
+
+
+def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]:
+    findings: list[Finding] = []
+    reg = Registry()
+    reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
+    build_ingresses(cluster, config, reg, findings)
+    build_configmaps(cluster, config, reg, findings)
+    reg.finish()
+    network = build_network(cluster, config, reg.tenants, findings)
+    return Model(reg.tenants, network), findings
+
+
+def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
+    """(namespace, name) of every Service an F5 Ingress or virtual-server ConfigMap points at."""
+    import json
+
+    found: set[tuple[str, str]] = set()
+    for ing in cluster.ingresses:
+        if not ingress_is_ours(ing, cluster, config)[0]:
+            continue
+        refs = ([ing.default_backend] if ing.default_backend else []) + [p.backend for r in ing.rules for p in r.paths]
+        found.update((ing.meta.namespace, ref.service) for ref in refs)
+    for cm in cluster.configmaps:
+        if not is_virtual_server_configmap(cm):
+            continue
+        try:
+            name = json.loads(cm.data.get("data", ""))["virtualServer"]["backend"]["serviceName"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(name, str):
+            found.add((cm.meta.namespace, name))
+    return found

@@ -1,0 +1,147 @@
+"""f5type: virtual-server ConfigMaps (f5schemadb bigip-virtual-server v0.1.3-v0.1.7) -> AS3.
+
+CIS 2.x ignores these ConfigMaps in AS3 mode (it honours them only with --agent=cccl), so this
+mapping is our own: mode http/tcp/udp -> Service_HTTP/Service_TCP/Service_UDP (Service_HTTPS when an
+sslProfile is given in http mode), names as CIS's CCCL path made them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import re
+
+import jsonschema
+
+from renderer.build import names
+from renderer.build.annotations import BALANCE_MODES, parse_vs_address
+from renderer.build.members import members_for, resolve_backend
+from renderer.build.registry import Registry
+from renderer.config import Config
+from renderer.errors import Finding, Severity
+from renderer.kube.load import Cluster
+from renderer.kube.objects import ConfigMap
+from renderer.model import Monitor, Pool
+
+SCHEMA_RX = re.compile(r"^f5schemadb://bigip-virtual-server_v0\.1\.([3-7])\.json$")
+MODE_CLASS = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP"}
+
+_format_checker = jsonschema.FormatChecker()
+
+
+@_format_checker.checks("bigipv4")
+def _is_bigipv4(value: object) -> bool:
+    return isinstance(value, str) and (parsed := parse_vs_address(value)) is not None and ":" not in parsed
+
+
+@_format_checker.checks("bigipv6")
+def _is_bigipv6(value: object) -> bool:
+    return isinstance(value, str) and (parsed := parse_vs_address(value)) is not None and ":" in parsed
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft7Validator:
+    text = importlib.resources.files("renderer.schemas").joinpath("bigip-virtual-server.schema.json").read_text()
+    return jsonschema.Draft7Validator(json.loads(text), format_checker=_format_checker)
+
+
+def is_virtual_server_configmap(cm: ConfigMap) -> bool:
+    return cm.meta.labels.get("f5type") == "virtual-server"
+
+
+def build_configmaps(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
+    for cm in sorted(cluster.configmaps, key=lambda c: (c.meta.namespace, c.meta.name)):
+        if is_virtual_server_configmap(cm):
+            _build_one(cm, cluster, config, reg, findings)
+
+
+def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
+    meta = cm.meta
+    what = f"ConfigMap {meta.ident}"
+    if meta.labels.get("as3") == "true" or "template" in cm.data:
+        findings.append(Finding("CM001", f"{what} is an AS3 ConfigMap (as3: \"true\"); those are not rendered",
+                                meta.origin.location, Severity.WARNING,
+                                hint="describe the application with an Ingress or a schema ConfigMap"))
+        return
+    schema = cm.data.get("schema", "")
+    if not SCHEMA_RX.match(schema):
+        findings.append(Finding("CM002", f"{what}: data.schema {schema!r} is not a supported f5schemadb schema",
+                                meta.locate("data", "schema"),
+                                hint="use f5schemadb://bigip-virtual-server_v0.1.7.json"))
+        return
+    try:
+        data = json.loads(cm.data.get("data", ""))
+    except (json.JSONDecodeError, RecursionError) as err:
+        findings.append(Finding("CM003", f"{what}: data.data is not valid JSON ({err})", meta.locate("data", "data")))
+        return
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        for err in errors:
+            path = "/".join(map(str, err.absolute_path)) or "(root)"
+            findings.append(Finding("CM004", f"{what}: data.data {path}: {err.message}", meta.locate("data", "data"),
+                                    hint="see the bigip-virtual-server v0.1.7 schema"))
+        return
+    vs_data = data["virtualServer"]
+    frontend, backend = vs_data["frontend"], vs_data["backend"]
+    if "iapp" in frontend:
+        findings.append(Finding("CM005", f"{what}: iApp frontends are not supported; skipped",
+                                meta.locate("data", "data"), Severity.WARNING))
+        return
+    partition = frontend["partition"]
+    if partition == "Common":
+        findings.append(Finding("ANN004", f"{what}: partition 'Common' cannot be an AS3 tenant",
+                                meta.locate("data", "data"), hint="use a dedicated partition"))
+        return
+    balance = frontend.get("balance", "round-robin")
+    if balance not in BALANCE_MODES:
+        findings.append(Finding("CM006", f"{what}: balance {balance!r} is not a BIG-IP load-balancing mode",
+                                meta.locate("data", "data")))
+        return
+    resolved = resolve_backend(cluster, meta.namespace, backend["serviceName"], backend["servicePort"],
+                               meta.locate("data", "data"), what, findings)
+    if resolved is None:
+        return
+    tenant = reg.tenant(partition)
+    pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"])
+    members, origins = members_for(cluster, config, resolved, findings)
+    if not members:
+        findings.append(Finding("ING030", f"{what}: Service {resolved.service.meta.ident} has no ready endpoint; "
+                                "its pool has no members", meta.origin.location, Severity.WARNING))
+    pool = Pool(pool_name, balance, members, share_nodes=config.bigip.share_nodes,
+                service=(meta.namespace, backend["serviceName"]),
+                origins=[meta.origin, resolved.service.meta.origin, *origins])
+    for i, hm in enumerate(backend.get("healthMonitors", [])):
+        mon = names.monitor_name(pool_name, hm["protocol"], i)
+        tenant.monitors[mon] = Monitor(mon, hm["protocol"], hm.get("send"), hm.get("recv", "none"),
+                                       hm.get("interval", 0), hm.get("timeout", 0), origins=[meta.origin])
+        pool.monitors.append(mon)
+    tenant.pools[pool_name] = pool
+    address = frontend.get("virtualAddress")
+    if not address:
+        return  # pool-only ConfigMap, as in CIS
+    ip = address.get("bindAddr") or meta.annotations.get("virtual-server.f5.com/ip")
+    if not ip or parse_vs_address(ip) is None:
+        findings.append(Finding("CM007", f"{what}: no valid virtualAddress.bindAddr or virtual-server.f5.com/ip",
+                                meta.locate("data", "data")))
+        return
+    mode = frontend.get("mode", "tcp")
+    cls = MODE_CLASS[mode]
+    profiles = []
+    ssl = frontend.get("sslProfile") or {}
+    for name in ssl.get("f5ProfileNames", []) + ([ssl["f5ProfileName"]] if "f5ProfileName" in ssl else []):
+        profiles.append(name if name.startswith("/") else ("/" + name if "/" in name else f"/{partition}/{name}"))
+    if profiles and mode == "http":
+        cls = "Service_HTTPS"
+    elif profiles and mode == "udp":
+        findings.append(Finding("CM008", f"{what}: sslProfile cannot be used with mode udp",
+                                meta.locate("data", "data")))
+        return
+    vs = reg.virtual_server(partition, ip, address["port"], cls, meta, findings,
+                            name=names.configmap_vs_name(meta.namespace, meta.name))
+    if vs is None:
+        return
+    vs.pool = pool_name
+    vs.origins.append(meta.origin)
+    if profiles:
+        vs.server_tls = sorted(set(profiles))

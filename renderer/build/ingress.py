@@ -1,0 +1,375 @@
+"""Ingress -> virtual servers, pools, monitors, L7 policies and TLS, as CIS 2.19+ maps them.
+
+Differences from CIS (documented in the README): wildcard hosts match with `ends-with`, redirect
+data-group values are kept verbatim, a missing TLS Secret is an error instead of a silently dropped
+profile, and allow/whitelist-source-range also protects single-service Ingresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from renderer.build import names
+from renderer.build.annotations import Annotations, parse_annotations
+from renderer.build.members import ResolvedBackend, members_for, resolve_backend
+from renderer.build.registry import Registry
+from renderer.config import Config
+from renderer.errors import Finding, Severity
+from renderer.kube.load import F5_CONTROLLER, Cluster
+from renderer.kube.objects import BackendRef, Ingress
+from renderer.model import (
+    Action,
+    Certificate,
+    Condition,
+    DataGroup,
+    IRule,
+    Monitor,
+    Policy,
+    Pool,
+    Rule,
+    TLSServer,
+    VirtualServer,
+)
+
+
+def ingress_is_ours(ing: Ingress, cluster: Cluster, config: Config) -> tuple[bool, str]:
+    """CIS's class rules: annotation, else spec.ingressClassName + IngressClass, else default class."""
+    wanted = config.bigip.ingress_class
+    if ing.class_annotation is not None:
+        return ing.class_annotation == wanted, f"kubernetes.io/ingress.class is {ing.class_annotation!r}"
+    if ing.class_name is not None:
+        if ing.class_name != wanted:
+            return False, f"ingressClassName is {ing.class_name!r}"
+        ic = cluster.ingress_classes.get(wanted)
+        if ic is not None and ic.controller != F5_CONTROLLER:
+            return False, f"IngressClass {wanted} has controller {ic.controller!r}, not {F5_CONTROLLER}"
+        return True, ""
+    ic = cluster.ingress_classes.get(wanted)
+    if ic is not None and ic.is_default:
+        return True, ""
+    return False, f"it has no ingress class and IngressClass {wanted!r} is not the default class"
+
+
+@dataclass
+class _Backend:
+    ref: BackendRef
+    pool: str
+
+
+@dataclass
+class _IngressPlan:
+    ing: Ingress
+    ann: Annotations
+    partition: str
+    ip: str
+    backends: dict[tuple[str, int | str], _Backend] = field(default_factory=dict)
+
+
+def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
+    ingresses = sorted(cluster.ingresses, key=lambda i: (i.meta.namespace, i.meta.name))
+    for ing in ingresses:
+        ours, why = ingress_is_ours(ing, cluster, config)
+        if not ours:
+            findings.append(Finding(
+                "ING001", f"Ingress {ing.meta.ident} is not for class {config.bigip.ingress_class!r} ({why}); skipped",
+                ing.meta.origin.location, Severity.INFO))
+            continue
+        _build_one(ing, cluster, config, reg, findings)
+
+
+def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
+    meta = ing.meta
+    errors_before = sum(f.is_error for f in findings)
+    ann = parse_annotations(meta, findings)
+    partition = ann.partition or config.bigip.partition
+    raw_ip = meta.annotations.get("virtual-server.f5.com/ip")
+    ip = ann.ip
+    if raw_ip is None or raw_ip == "controller-default":
+        ip = config.bigip.default_ingress_ip
+        if ip is None:
+            findings.append(Finding(
+                "ING002", f"Ingress {meta.ident} has no virtual-server.f5.com/ip and no defaultIngressIP is set",
+                meta.locate("metadata", "annotations") if meta.annotations else meta.origin.location,
+                hint="add the annotation, or set bigip.defaultIngressIP in as3-gitops.yaml"))
+    if ip is None or sum(f.is_error for f in findings) > errors_before:
+        return
+    plan = _IngressPlan(ing, ann, partition, ip)
+    tenant = reg.tenant(partition)
+    what = f"Ingress {meta.ident}"
+
+    # Pools: one per (service, port) backend of this Ingress, CIS 2.19+ names.
+    refs = ([ing.default_backend] if ing.default_backend else []) + [
+        p.backend for r in ing.rules for p in r.paths]
+    for ref in refs:
+        if (ref.service, ref.port) in plan.backends:
+            continue
+        resolved = resolve_backend(cluster, meta.namespace, ref.service, ref.port, meta.locate(*ref.keys),
+                                   what, findings)
+        if resolved is None:
+            continue
+        pool_name = names.ingress_pool_name(meta.namespace, meta.name, ref.service, ref.port)
+        plan.backends[(ref.service, ref.port)] = _Backend(ref, pool_name)
+        _add_pool(tenant, pool_name, resolved, plan, cluster, config, findings)
+    if any(ref for ref in refs if (ref.service, ref.port) not in plan.backends):
+        return
+
+    has_tls = bool(ing.tls) or ann.clientssl is not None
+    ports: list[tuple[int, bool]] = []
+    redirect = False
+    if not has_tls:
+        ports = [(ann.http_port, False)]
+    elif ann.ssl_redirect:
+        ports, redirect = [(ann.http_port, False), (ann.https_port, True)], True
+    elif ann.allow_http:
+        ports = [(ann.http_port, False), (ann.https_port, True)]
+    else:
+        ports = [(ann.https_port, True)]
+
+    for port, https in ports:
+        vs = reg.virtual_server(partition, ip, port, "Service_HTTPS" if https else "Service_HTTP", meta, findings)
+        if vs is None:
+            continue
+        vs.origins.append(meta.origin)
+        reg.translate_votes.setdefault((partition, vs.name), []).append(ann.translate_address)
+        _attach_routing(vs, plan, reg, findings)
+        if https:
+            _attach_tls(vs, plan, cluster, config, reg, findings)
+        elif redirect:
+            _attach_redirect(vs, plan, ann.https_port, reg)
+    _attach_monitors(plan, reg, findings)
+
+
+def _add_pool(tenant, pool_name: str, resolved: ResolvedBackend, plan: _IngressPlan, cluster: Cluster,
+              config: Config, findings: list[Finding]) -> None:
+    members, origins = members_for(cluster, config, resolved, findings)
+    svc = resolved.service
+    if not members:
+        findings.append(Finding(
+            "ING030", f"Ingress {plan.ing.meta.ident}: Service {svc.meta.ident} port {resolved.port.port} has no "
+            "ready endpoint; its pool has no members", plan.ing.meta.origin.location, Severity.WARNING,
+            hint="check the snapshot (paths.snapshot) for the Service's Endpoints"))
+    tenant.pools[pool_name] = Pool(
+        name=pool_name, balance=plan.ann.balance, members=members, share_nodes=config.bigip.share_nodes,
+        service=(svc.meta.namespace, svc.meta.name),
+        origins=[plan.ing.meta.origin, svc.meta.origin, *origins])
+
+
+def _host_condition(host: str, port: int) -> Condition:
+    if host.startswith("*."):
+        suffix = host[1:]
+        values = (f"{suffix}:{port}", suffix) if port in (80, 443) else (f"{suffix}:{port}",)
+        return Condition("httpHeader", name="host", selector="all", values=values, operand="ends-with")
+    values = (f"{host}:{port}", host) if port in (80, 443) else (f"{host}:{port}",)
+    return Condition("httpHeader", name="host", selector="all", values=values)
+
+
+def _path_conditions(path: str) -> list[Condition]:
+    segments = [s for s in path.split("/") if s]
+    return [Condition("httpUri", name=str(i), index=i, selector="pathSegment", values=(seg,))
+            for i, seg in enumerate(segments, start=1)]
+
+
+def _forward(pool: str) -> Action:
+    return Action("forward", pool=pool)
+
+
+def _attach_routing(vs: VirtualServer, plan: _IngressPlan, reg: Registry, findings: list[Finding]) -> None:
+    ing, ann = plan.ing, plan.ann
+    tenant = reg.tenant(plan.partition)
+    source = [Condition("tcp", selector="address", values=tuple(ann.source_ranges))] if ann.source_ranges else []
+    if ing.default_backend:
+        pool = plan.backends[(ing.default_backend.service, ing.default_backend.port)].pool
+        if vs.pool not in (None, pool):
+            owner = reg.single_service_owner.get((plan.partition, vs.name), "another Ingress")
+            findings.append(Finding(
+                "ING010", f"single-service Ingress {ing.meta.ident} cannot share {vs.address}:{vs.port} with "
+                f"{owner}", ing.meta.locate("spec"), hint="give one of them another virtual-server.f5.com/ip"))
+            return
+        vs.pool = pool
+        reg.single_service_owner[(plan.partition, vs.name)] = f"Ingress {ing.meta.ident}"
+        if source and not any(r.paths for r in ing.rules):
+            policy = _policy_for(vs, tenant, ing)
+            policy.rules.append(Rule(names.as3_name(f"ingress_allow_source_{pool}", 1000), list(source),
+                                     [_forward(pool)], rank=(3, "")))
+            policy.rules.append(Rule("ingress_reject_source", [], [Action("drop")], rank=(4, "")))
+    rules_here = [(r.host, p) for r in ing.rules for p in r.paths]
+    if not rules_here and not ann.app_root:
+        return
+    policy = _policy_for(vs, tenant, ing)
+    for host, p in rules_here:
+        if "*" in p.path:
+            findings.append(Finding("ING011", f"Ingress {ing.meta.ident}: path {p.path!r} contains '*'",
+                                    ing.meta.locate(*p.backend.keys[:-1], "path"),
+                                    hint="paths match by segment prefix; drop the '*'"))
+            continue
+        pool = plan.backends[(p.backend.service, p.backend.port)].pool
+        conds = ([_host_condition(host, vs.port)] if host else []) + _path_conditions(p.path) + source
+        rule = Rule(names.rule_name(host, p.path, pool), conds, [_forward(pool)], rank=(3, host + p.path))
+        _add_rule(policy, rule)
+    for host, root in sorted(ann.app_root.items()):
+        conds = ([_host_condition(host, vs.port)] if host else []) + [
+            Condition("httpUri", selector="path", values=("/",))]
+        label = names.as3_name(host or "default", 200)
+        _add_rule(policy, Rule(f"app-root-redirect-rule-{label}", conds,
+                               [Action("httpRedirect", location=root)], rank=(0, host)))
+    for src, dst in ann.rewrite_target:
+        _add_rewrite(policy, src, dst, rules_here, plan, vs, findings)
+
+
+def _add_rewrite(policy: Policy, src: str, dst: str, rules_here, plan: _IngressPlan, vs: VirtualServer,
+                 findings: list[Finding]) -> None:
+    s_host, _, s_path = src.partition("/")
+    d_host, _, d_path = dst.partition("/")
+    wanted = "/" + s_path.rstrip("/")
+    target = next((p for h, p in rules_here if h == s_host and p.path.rstrip("/") == wanted), None)
+    key = "virtual-server.f5.com/rewrite-target-url"
+    if target is None:
+        findings.append(Finding("ANN006", f"{key}: no rule of Ingress {plan.ing.meta.ident} matches {src!r}",
+                                plan.ing.meta.locate("metadata", "annotations", key), Severity.WARNING))
+        return
+    pool = plan.backends[(target.backend.service, target.backend.port)].pool
+    actions = []
+    if d_host and d_host != s_host:
+        actions.append(Action("httpHeader", header="host", replace=d_host))
+    if ("/" + d_path) != ("/" + s_path):
+        actions.append(Action("httpUri", replace=f"tcl:[regsub /{s_path} [HTTP::path] /{d_path}]"))
+    actions.append(_forward(pool))
+    conds = ([_host_condition(s_host, vs.port)] if s_host else []) + _path_conditions(s_path)
+    label = names.as3_name(f"{src}_{dst}", 400)
+    _add_rule(policy, Rule(f"url-rewrite-rule-{label}", conds, actions, rank=(2, src)))
+
+
+def _policy_for(vs: VirtualServer, tenant, ing: Ingress) -> Policy:
+    name = names.policy_name(vs.address, vs.port)
+    policy = tenant.policies.get(name)
+    if policy is None:
+        policy = tenant.policies[name] = Policy(name)
+    if ing.meta.origin not in policy.origins:
+        policy.origins.append(ing.meta.origin)
+    vs.policy = name
+    return policy
+
+
+def _add_rule(policy: Policy, rule: Rule) -> None:
+    if all(r.name != rule.name for r in policy.rules):
+        policy.rules.append(rule)
+
+
+def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg: Registry) -> None:
+    tenant = reg.tenant(plan.partition)
+    dg = tenant.data_groups.setdefault("https_redirect_dg", DataGroup("https_redirect_dg"))
+    dg.origins.append(plan.ing.meta.origin)
+    ing = plan.ing
+    entries = [(r.host or "*", p.path or "/") for r in ing.rules for p in r.paths]
+    if ing.default_backend:
+        entries.append(("*", "/"))
+    for host, path in entries:
+        dg.records[f"{host}{path}"] = path
+        if plan.ann.http_port != 80 and host != "*":
+            dg.records[f"{host}:{plan.ann.http_port}{path}"] = path
+    irule_name = f"http_redirect_irule_{https_port}"
+    if irule_name not in tenant.irules:
+        tenant.irules[irule_name] = IRule(irule_name, _redirect_irule(plan.partition, https_port))
+    tenant.irules[irule_name].origins.append(ing.meta.origin)
+    if irule_name not in vs.irules:
+        vs.irules.append(irule_name)
+
+
+def _redirect_irule(partition: str, https_port: int) -> str:
+    port = "" if https_port == 443 else f":{https_port}"
+    return "\n".join([
+        "# Redirect HTTP to HTTPS for the host/path prefixes listed in https_redirect_dg.",
+        "when HTTP_REQUEST {",
+        "    set host [string tolower [getfield [HTTP::host] \":\" 1]]",
+        "    set path [HTTP::path]",
+        f"    set dg \"/{partition}/Shared/https_redirect_dg\"",
+        "    if { [class match -- \"${host}${path}\" starts_with $dg]",
+        "         or [class match -- \"*${path}\" starts_with $dg] } {",
+        f"        HTTP::respond 301 Location \"https://${{host}}{port}[HTTP::uri]\"",
+        "    }",
+        "}",
+    ]) + "\n"
+
+
+def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config: Config, reg: Registry,
+                findings: list[Finding]) -> None:
+    ing, ann = plan.ing, plan.ann
+    tenant = reg.tenant(plan.partition)
+    if ann.serverssl:
+        vs.client_tls = ann.serverssl
+    profiles: list[str] = list(ann.clientssl or [])
+    cert_names: list[str] = []
+    if ann.clientssl is None:
+        for i, tls in enumerate(ing.tls):
+            if not tls.secret_name:
+                continue
+            if tls.secret_name.startswith("/"):
+                profiles.append(tls.secret_name)
+                continue
+            secret = cluster.secrets.get((ing.meta.namespace, tls.secret_name))
+            where = ing.meta.locate("spec", "tls", i, "secretName")
+            if secret is None or "tls.crt" not in secret.data or "tls.key" not in secret.data:
+                problem = "does not exist in the manifests" if secret is None else "lacks tls.crt or tls.key"
+                findings.append(Finding(
+                    "ING050",
+                    f"Ingress {ing.meta.ident}: TLS Secret {ing.meta.namespace}/{tls.secret_name} {problem}", where,
+                    hint="add the Secret (type kubernetes.io/tls), or use virtual-server.f5.com/clientssl"))
+                continue
+            name = names.as3_name(tls.secret_name)
+            tenant.certificates[name] = Certificate(
+                name, secret.data["tls.crt"], secret.data["tls.key"], secret.data.get("ca.crt"),
+                origins=[secret.meta.origin])
+            cert_names.append(name)
+    if cert_names:
+        if isinstance(vs.server_tls, list):
+            findings.append(Finding("ING051", f"Ingress {ing.meta.ident}: {vs.address}:{vs.port} mixes BIG-IP "
+                                    "client-SSL profiles and TLS Secrets", ing.meta.locate("spec", "tls")))
+            return
+        tls_name = names.as3_name(f"{vs.name}_tls_server")
+        server = tenant.tls_servers.get(tls_name) or TLSServer(tls_name, [], config.bigip.ciphers)
+        server.certificates = sorted(set(server.certificates) | set(cert_names))
+        server.origins.append(ing.meta.origin)
+        tenant.tls_servers[tls_name] = server
+        vs.server_tls = tls_name
+    elif profiles:
+        if isinstance(vs.server_tls, str):
+            findings.append(Finding("ING051", f"Ingress {ing.meta.ident}: {vs.address}:{vs.port} mixes BIG-IP "
+                                    "client-SSL profiles and TLS Secrets", ing.meta.origin.location))
+            return
+        vs.server_tls = sorted(set(vs.server_tls or []) | set(profiles))
+
+
+def _attach_monitors(plan: _IngressPlan, reg: Registry, findings: list[Finding]) -> None:
+    """Map each health entry `host/uri` to the pools of the rules with that host and path (CIS rules)."""
+    if not plan.ann.health:
+        return
+    ing = plan.ing
+    tenant = reg.tenant(plan.partition)
+    by_host: dict[str, dict[str, list[str]]] = {}
+    if ing.is_single_service and ing.default_backend:
+        pool = plan.backends[(ing.default_backend.service, ing.default_backend.port)].pool
+        by_host = {"*": {"/": [pool]}}
+    for rule in ing.rules:
+        for p in rule.paths:
+            pool = plan.backends[(p.backend.service, p.backend.port)].pool
+            by_host.setdefault(rule.host or "*", {}).setdefault(p.path or "/", []).append(pool)
+    for check in plan.ann.health:
+        host, _, uri = check.path.partition("/")
+        uri = "/" + uri
+        paths = by_host.get(host) or by_host.get("*") or {}
+        pools = paths.get(uri) or (paths.get(uri.rstrip("/")) if uri != "/" else None)
+        if not pools:
+            findings.append(Finding(
+                "ING040", f"Ingress {ing.meta.ident}: health monitor path {check.path!r} matches no rule; skipped",
+                check.location, Severity.WARNING, hint="use 'host/path' exactly as in the Ingress rules"))
+            continue
+        for pool_name in pools:
+            name = names.monitor_name(pool_name, check.type)
+            tenant.monitors[name] = Monitor(
+                name=name, monitor_type=check.type, send=check.send, receive=check.recv or "none",
+                interval=check.interval, timeout=check.timeout,
+                client_tls=check.ssl_profile if check.type == "https" and check.ssl_profile else None,
+                origins=[ing.meta.origin])
+            pool = tenant.pools[pool_name]
+            if name not in pool.monitors:
+                pool.monitors.append(name)

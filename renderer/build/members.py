@@ -1,0 +1,102 @@
+"""Pool members: pod IPs from the snapshot (cluster mode) or node IPs + nodePort (nodeport mode)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from renderer.config import Config
+from renderer.errors import Finding, Origin, SourceLocation
+from renderer.kube.load import Cluster
+from renderer.kube.objects import Service, ServicePort
+from renderer.model import Member
+
+
+@dataclass(frozen=True)
+class ResolvedBackend:
+    service: Service
+    port: ServicePort
+
+
+def ip_sort_key(address: str) -> tuple[int, int, str]:
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        return (ip.version, int(ip), address)
+    except ValueError:
+        return (9, 0, address)
+
+
+def resolve_backend(cluster: Cluster, namespace: str, service: str, port: int | str, where: SourceLocation,
+                    what: str, findings: list[Finding]) -> ResolvedBackend | None:
+    svc = cluster.services.get((namespace, service))
+    if svc is None:
+        findings.append(Finding(
+            "ING020", f"{what}: backend Service {namespace}/{service} does not exist", where,
+            hint="add the Service to the manifests (or fix the name)"))
+        return None
+    sp = svc.port_for(port)
+    if sp is None:
+        have = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.ports) or "none"
+        findings.append(Finding(
+            "ING021", f"{what}: Service {namespace}/{service} has no port {port!r} (ports: {have})", where,
+            hint="use one of the Service's port numbers or names"))
+        return None
+    return ResolvedBackend(svc, sp)
+
+
+def members_for(cluster: Cluster, config: Config, backend: ResolvedBackend,
+                findings: list[Finding]) -> tuple[list[Member], list[Origin]]:
+    """Members for one Service port, sorted by address; plus the snapshot objects they came from."""
+    if config.bigip.pool_member_type == "nodeport":
+        return _nodeport_members(cluster, config, backend, findings)
+    return _cluster_members(cluster, backend)
+
+
+def _cluster_members(cluster: Cluster, backend: ResolvedBackend) -> tuple[list[Member], list[Origin]]:
+    svc, sp = backend.service, backend.port
+    eps = cluster.endpoints_for(svc.meta.namespace, svc.meta.name)
+    if eps is None:
+        return [], []
+    origins: list[Origin] = []
+    if eps.from_slices:
+        origins = [s.meta.origin for s in cluster.slices[(svc.meta.namespace, svc.meta.name)]]
+    else:
+        origins = [eps.meta.origin]
+    found: dict[tuple[str, int], Member] = {}
+    for subset in eps.subsets:
+        ports = [p for p in subset.ports if p.name == sp.name]
+        if not ports and len(subset.ports) == 1 and not sp.name:
+            ports = list(subset.ports)
+        for port in ports:
+            for addr in subset.addresses:
+                if not addr.ready:
+                    continue
+                node = cluster.nodes.get(addr.node_name or "")
+                # CIS drops endpoints on nodes that are not Ready, except for headless Services.
+                if node is not None and not node.is_ready and not svc.headless:
+                    continue
+                found[(addr.ip, port.port)] = Member(addr.ip, port.port, addr.node_name)
+    members = sorted(found.values(), key=lambda m: (ip_sort_key(m.address), m.port))
+    return members, origins
+
+
+def _nodeport_members(cluster: Cluster, config: Config, backend: ResolvedBackend,
+                      findings: list[Finding]) -> tuple[list[Member], list[Origin]]:
+    svc, sp = backend.service, backend.port
+    if sp.node_port is None:
+        findings.append(Finding(
+            "ING022", f"Service {svc.meta.ident} port {sp.port} has no nodePort; nodeport mode needs a NodePort "
+            "or LoadBalancer Service", svc.meta.locate("spec", "ports"), hint="set spec.type: NodePort"))
+        return [], []
+    bigip_node = config.vxlan.bigip_node if config.vxlan else "bigip"
+    members = []
+    origins = []
+    for name in sorted(cluster.nodes):
+        node = cluster.nodes[name]
+        ip = node.address("InternalIP")
+        if name == bigip_node or not node.is_ready or not ip:
+            continue
+        members.append(Member(ip, sp.node_port, name))
+        origins.append(node.meta.origin)
+    members.sort(key=lambda m: (ip_sort_key(m.address), m.port))
+    return members, origins

@@ -1,0 +1,172 @@
+"""Cluster mode over flannel VXLAN: one FDB record per Ready node, one static ARP per pool-member pod IP.
+
+Unlike CIS, a node that cannot be mapped costs only its own entries (CIS abandons every ARP update
+when one pod's node lacks flannel annotations, k8s-bigip-ctlr#2168).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+
+from renderer.build.members import ip_sort_key
+from renderer.config import Config
+from renderer.errors import Finding, Origin, Severity
+from renderer.kube.load import Cluster
+from renderer.kube.objects import Node
+from renderer.model import Arp, FdbRecord, Network, Tenant
+
+BACKEND_DATA = "flannel.alpha.coreos.com/backend-data"
+PUBLIC_IP = "flannel.alpha.coreos.com/public-ip"
+_MAC_RX = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+def node_vtep(node: Node, findings: list[Finding]) -> str | None:
+    """The node's VTEP MAC (lower case) from flannel's backend-data, or None (with a finding if malformed)."""
+    raw = node.meta.annotations.get(BACKEND_DATA)
+    if raw is None:
+        return None
+    where = node.meta.locate("metadata", "annotations", BACKEND_DATA)
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as err:
+        findings.append(Finding("NET010", f"Node {node.meta.name}: {BACKEND_DATA} is not valid JSON ({err})", where,
+                                hint='expected {"VtepMAC": "aa:bb:cc:dd:ee:ff"}'))
+        return None
+    mac = data.get("VtepMAC") if isinstance(data, dict) else None
+    if not isinstance(mac, str):
+        findings.append(Finding("NET010", f"Node {node.meta.name}: {BACKEND_DATA} has no VtepMAC", where,
+                                hint='expected {"VtepMAC": "aa:bb:cc:dd:ee:ff"}'))
+        return None
+    mac = mac.strip().lower()
+    if not _MAC_RX.match(mac):
+        findings.append(Finding("NET011", f"Node {node.meta.name}: VtepMAC {mac!r} is not a MAC address", where))
+        return None
+    return mac
+
+
+def _networks(node: Node, findings: list[Finding]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    nets = []
+    for cidr in node.pod_cidrs:
+        try:
+            nets.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            findings.append(Finding("NET012", f"Node {node.meta.name}: podCIDR {cidr!r} is not a CIDR",
+                                    node.meta.locate("spec")))
+    return nets
+
+
+def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding]) -> Network:
+    if config.bigip.pool_member_type == "nodeport":
+        return Network("nodeport")
+    if config.vxlan is None:
+        findings.append(Finding("NET001", "poolMemberType is cluster but as3-gitops.yaml has no vxlan: section",
+                                config.location, hint="add vxlan: (tunnel, profile, localAddress, selfIP, bigipNode) "
+                                "or set bigip.poolMemberType: nodeport"))
+        return Network("cluster")
+    vx = config.vxlan
+    if not vx.local_address or not vx.self_ip:
+        findings.append(Finding("NET002", "vxlan: needs localAddress and selfIP", config.location,
+                                hint="localAddress is the BIG-IP's underlay IP; selfIP its address on the pod network"))
+    mac_of: dict[str, str] = {}
+    records: dict[str, FdbRecord] = {}
+    endpoints_seen: dict[str, str] = {}
+    cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Node]] = []
+    for name in sorted(cluster.nodes):
+        node = cluster.nodes[name]
+        nets = _networks(node, findings)
+        for net in nets:
+            if net.version == 6:
+                findings.append(Finding("NET013", f"Node {name}: IPv6 podCIDR {net} is ignored (flannel IPv6 VXLAN is "
+                                        "not supported)", node.meta.locate("spec"), Severity.WARNING))
+                continue
+            cidrs.append((net, node))
+        mac = node_vtep(node, findings)
+        if mac is None:
+            if name != vx.bigip_node and BACKEND_DATA not in node.meta.annotations:
+                findings.append(Finding("NET014", f"Node {name} has no flannel annotations; no FDB record for it and "
+                                        "no ARP for its pods", node.meta.origin.location, Severity.WARNING))
+            continue
+        mac_of[name] = mac
+        if name == vx.bigip_node or not node.is_ready:
+            continue
+        endpoint = node.meta.annotations.get(PUBLIC_IP) or node.address("InternalIP")
+        if not endpoint:
+            findings.append(Finding("NET015", f"Node {name} has neither {PUBLIC_IP} nor an InternalIP",
+                                    node.meta.origin.location, Severity.WARNING))
+            continue
+        if mac in records:
+            findings.append(Finding("NET016", f"Node {name} has the same VtepMAC {mac} as another node",
+                                    node.meta.locate("metadata", "annotations", BACKEND_DATA)))
+            continue
+        if endpoint in endpoints_seen:
+            findings.append(Finding("NET017", f"Node {name} has the same public IP {endpoint} as node "
+                                    f"{endpoints_seen[endpoint]}", node.meta.origin.location))
+            continue
+        endpoints_seen[endpoint] = name
+        records[mac] = FdbRecord(mac, endpoint, [node.meta.origin])
+    _check_cidrs(cidrs, config, findings)
+    arps = _arps(cluster, tenants, mac_of, cidrs, findings)
+    fdb = sorted(records.values(), key=lambda r: r.mac)
+    return Network("cluster", fdb, arps)
+
+
+def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
+    vx = config.vxlan
+    for i, (net, node) in enumerate(cidrs):
+        for other, onode in cidrs[i + 1:]:
+            if onode is not node and net.overlaps(other):
+                findings.append(Finding("NET018", f"podCIDR {net} of node {node.meta.name} overlaps {other} of node "
+                                        f"{onode.meta.name}", node.meta.locate("spec"),
+                                        hint="every node, the BIG-IP's included, needs its own pod subnet"))
+    if vx is None or not vx.self_ip:
+        return
+    try:
+        self_ip = ipaddress.ip_interface(vx.self_ip)
+    except ValueError:
+        findings.append(Finding("NET003", f"vxlan.selfIP {vx.self_ip!r} is not an address/prefix", config.location))
+        return
+    bigip_nets = [net for net, node in cidrs if node.meta.name == vx.bigip_node]
+    if vx.pod_cidr:
+        try:
+            bigip_nets.append(ipaddress.ip_network(vx.pod_cidr, strict=False))
+        except ValueError:
+            findings.append(Finding("NET003", f"vxlan.podCIDR {vx.pod_cidr!r} is not a CIDR", config.location))
+    if bigip_nets and not any(self_ip.ip in net for net in bigip_nets):
+        findings.append(Finding("NET019", f"self IP {vx.self_ip} is outside the BIG-IP node's podCIDR "
+                                f"{', '.join(map(str, bigip_nets))}: flannel will not route replies back to it",
+                                config.location, Severity.WARNING))
+
+
+def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings) -> list[Arp]:
+    wanted: dict[str, tuple[str | None, str, list[Origin]]] = {}
+    for tenant in tenants.values():
+        for pool in tenant.pools.values():
+            svc = cluster.services.get(pool.service)
+            for m in pool.members:
+                if m.address not in wanted:
+                    wanted[m.address] = (m.node_name, f"{pool.service[0]}/{pool.service[1]}",
+                                         [svc.meta.origin] if svc else [])
+    arps: list[Arp] = []
+    for ip in sorted(wanted, key=ip_sort_key):
+        node_name, service, origins = wanted[ip]
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            continue
+        if addr.version == 6:
+            findings.append(Finding("NET020", f"pod IP {ip} of Service {service} is IPv6; cluster mode supports "
+                                    "IPv4 pod networks only", origins[0].location if origins else None))
+            continue
+        node = cluster.nodes.get(node_name or "")
+        if node is None:
+            node = next((n for net, n in cidrs if addr in net), None)
+        mac = mac_of.get(node.meta.name) if node else None
+        if mac is None:
+            why = f"node {node.meta.name} has no VtepMAC" if node else "no node runs it (no nodeName, no podCIDR)"
+            findings.append(Finding("NET021", f"pod IP {ip} of Service {service}: {why}; no ARP entry",
+                                    origins[0].location if origins else None, Severity.WARNING))
+            continue
+        arps.append(Arp(ip, mac, origins + ([node.meta.origin] if node else [])))
+    return arps

@@ -1,0 +1,89 @@
+"""`as3-gitops render`: write as3.json and net.json (or the AS3 declaration to stdout)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from renderer.cli.app import app
+from renderer.errors import Finding, InvalidInput, UsageError
+from renderer.render import RenderResult, render
+from renderer.report import FORMATS, resolve_format, summary_line, write_findings
+from renderer.source import dump_json
+
+
+def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None) -> list[Finding]:
+    """Validate both declarations the way AS3 judges them (see renderer.validate)."""
+    from renderer.validate import validate_rendered
+
+    return validate_rendered(result, repo=repo, as3_schema=as3_schema)
+
+
+def write_atomically(files: dict[Path, bytes]) -> None:
+    """Write every file or none: temp files first, then os.replace each."""
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            staged.append((path, tmp))
+        for path, tmp in staged:
+            os.replace(tmp, path)
+    finally:
+        for _path, tmp in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+@app.command("render")
+def render_command(
+    repo: Path = typer.Argument(Path("."), help="The configuration repository (working tree, or git repo with --ref)."),
+    ref: str | None = typer.Option(None, "--ref", help="Render this git ref (read from git objects)."),
+    output: str = typer.Option("out", "-o", "--output",
+                               help="Output folder for as3.json and net.json; '-' prints the AS3 declaration."),
+    validate: bool = typer.Option(True, "--validate/--no-validate", help="Refuse to write output the schemas reject."),
+    as3_schema: str | None = typer.Option(None, "--as3-schema", help="Path of the official AS3 JSON schema."),
+    emit_bigip_node: bool = typer.Option(False, "--emit-bigip-node",
+                                         help="Also write bigip-node.yaml (the flannel Node for the BIG-IP VTEP)."),
+    fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
+) -> int:
+    """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
+    fmt = resolve_format(fmt)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {fmt!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    result = render(repo, ref)
+    findings = list(result.findings)
+    if result.ok and validate:
+        findings += validation_findings(result, repo, as3_schema)
+    has_errors = any(f.is_error for f in findings)
+    if has_errors:
+        raise InvalidInput(findings)
+    files: dict[Path, bytes] = {}
+    out_dir = Path(output)
+    if output != "-":
+        files[out_dir / "as3.json"] = dump_json(result.as3)
+        files[out_dir / "net.json"] = dump_json(result.net)
+    if emit_bigip_node:
+        from renderer.bigip_node import bigip_node_yaml
+
+        node_yaml, problems = bigip_node_yaml(result.config)
+        if problems:
+            raise InvalidInput(findings + problems)
+        files[(out_dir if output != "-" else Path(".")) / "bigip-node.yaml"] = node_yaml.encode()
+    write_findings(findings, sys.stderr, fmt)
+    if output == "-":
+        sys.stdout.buffer.write(dump_json(result.as3))
+        sys.stdout.flush()
+    if files:
+        write_atomically(files)
+        for path in files:
+            sys.stderr.write(f"wrote {path}\n")
+    if findings:
+        sys.stderr.write(summary_line(findings) + "\n")
+    return 0

@@ -1,0 +1,163 @@
+"""The BIG-IP intent: what the device should run, independent of AS3's JSON shape.
+
+Built from the Kubernetes views by `renderer.build`, turned into AS3 by `renderer.as3` and into the
+net declaration by `renderer.net`. Every object keeps the Kubernetes objects it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from renderer.errors import Origin
+
+
+@dataclass
+class Member:
+    address: str
+    port: int
+    node_name: str | None = None
+
+
+@dataclass
+class Monitor:
+    name: str
+    monitor_type: str  # http | https | tcp | udp
+    send: str | None
+    receive: str
+    interval: int
+    timeout: int
+    client_tls: str | None = None  # BIG-IP profile path for https monitors
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Pool:
+    name: str
+    balance: str
+    members: list[Member]
+    monitors: list[str] = field(default_factory=list)
+    share_nodes: bool = False
+    service: tuple[str, str] = ("", "")  # namespace, name
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Condition:
+    """One Endpoint_Policy condition in AS3's terms."""
+
+    type: str  # httpHeader | httpUri | tcp
+    name: str | None = None
+    index: int | None = None
+    selector: str = ""  # host header: "all"; uri: "pathSegment" / "path"; tcp: "address"
+    values: tuple[str, ...] = ()
+    operand: str = "equals"
+
+
+@dataclass
+class Action:
+    type: str  # forward | httpRedirect | httpHeader | httpUri
+    pool: str | None = None
+    location: str | None = None
+    replace: str | None = None  # for httpHeader (host) / httpUri (path) rewrites
+    header: str | None = None
+
+
+@dataclass
+class Rule:
+    name: str
+    conditions: list[Condition]
+    actions: list[Action]
+    rank: tuple = ()  # sort key (CIS order); not emitted
+
+
+@dataclass
+class Policy:
+    name: str
+    rules: list[Rule] = field(default_factory=list)
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Certificate:
+    name: str
+    certificate: str
+    private_key: str
+    chain_ca: str | None
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class TLSServer:
+    name: str
+    certificates: list[str]
+    ciphers: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class IRule:
+    name: str
+    text: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class DataGroup:
+    name: str
+    records: dict[str, str] = field(default_factory=dict)
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class VirtualServer:
+    name: str
+    cls: str  # Service_HTTP | Service_HTTPS | Service_TCP | Service_UDP
+    address: str
+    port: int
+    pool: str | None = None
+    policy: str | None = None
+    irules: list[str] = field(default_factory=list)
+    translate_address: bool = True
+    server_tls: list[str] | str | None = None  # BIG-IP profiles, or the name of a TLS_Server
+    client_tls: str | None = None
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Tenant:
+    name: str
+    virtual_servers: dict[str, VirtualServer] = field(default_factory=dict)
+    pools: dict[str, Pool] = field(default_factory=dict)
+    monitors: dict[str, Monitor] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    certificates: dict[str, Certificate] = field(default_factory=dict)
+    tls_servers: dict[str, TLSServer] = field(default_factory=dict)
+    irules: dict[str, IRule] = field(default_factory=dict)
+    data_groups: dict[str, DataGroup] = field(default_factory=dict)
+
+
+@dataclass
+class FdbRecord:
+    mac: str
+    endpoint: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Arp:
+    ip: str
+    mac: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass
+class Network:
+    mode: str  # cluster | nodeport
+    fdb: list[FdbRecord] = field(default_factory=list)
+    arps: list[Arp] = field(default_factory=list)
+
+
+@dataclass
+class Model:
+    tenants: dict[str, Tenant]
+    network: Network

@@ -1,0 +1,52 @@
+"""Model -> the net declaration (net.json): VXLAN profile, tunnel, self IP, FDB records and ARPs.
+
+Our own format (schemas/net.schema.json) using iControl REST field names, so every part maps 1:1
+onto a BIG-IP resource. Records are sorted by MAC, ARPs by IP (numerically).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from renderer.as3 import Identity
+from renderer.build.names import arp_name
+from renderer.config import Config
+from renderer.errors import Origin
+from renderer.model import Network
+
+NET_SCHEMA_VERSION = "1.0"
+
+
+def render_net(network: Network, config: Config, identity: Identity) -> dict[str, Any]:
+    decl: dict[str, Any] = {
+        "class": "Net",
+        "schemaVersion": NET_SCHEMA_VERSION,
+        "id": identity.id,
+        "remark": identity.remark,
+        "mode": network.mode,
+        "partition": "Common",
+        "fdb": {"tunnel": config.vxlan.tunnel if config.vxlan else None, "records": []},
+        "arps": [],
+    }
+    vx = config.vxlan
+    if network.mode == "cluster" and vx is not None:
+        decl["vxlanProfile"] = {"name": vx.profile, "port": vx.port, "floodingType": vx.flooding_type}
+        decl["tunnel"] = {"name": vx.tunnel, "key": vx.key, "profile": f"/Common/{vx.profile}",
+                          "localAddress": vx.local_address}
+        decl["selfIP"] = {"name": f"{vx.tunnel}_self", "address": vx.self_ip, "vlan": f"/Common/{vx.tunnel}",
+                          "allowService": list(vx.allow_service) if isinstance(vx.allow_service, tuple)
+                          else vx.allow_service}
+        decl["fdb"]["records"] = [{"name": r.mac, "endpoint": r.endpoint} for r in network.fdb]
+        decl["arps"] = [{"name": arp_name(a.ip), "ipAddress": a.ip, "macAddress": a.mac} for a in network.arps]
+    if decl["fdb"]["tunnel"] is None:
+        del decl["fdb"]["tunnel"]
+    return decl
+
+
+def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
+    sources: dict[str, tuple[Origin, ...]] = {}
+    for r in network.fdb:
+        sources[f"/net/fdb/{r.mac}"] = tuple(dict.fromkeys(r.origins))
+    for a in network.arps:
+        sources[f"/net/arps/{a.ip}"] = tuple(dict.fromkeys(a.origins))
+    return sources

@@ -1,0 +1,102 @@
+"""render(): repository (working tree or git ref) -> AS3 + net declarations, with every finding.
+
+The one entry point the commands share: validate, diff, plan and deploy all start here. It never
+raises for bad input; the findings say what is wrong and where. Stages: source -> kube -> build
+(model) -> emit (as3, net).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from renderer.as3 import Identity, as3_sources, render_as3
+from renderer.build import build_model
+from renderer.config import Config, load_config
+from renderer.errors import Finding, Origin, Severity, sorted_findings
+from renderer.kube.load import Cluster, add_cluster_objects
+from renderer.net import net_sources, render_net
+from renderer.source import ParseCache, Tree, load_documents, open_tree
+
+
+@dataclass
+class RenderResult:
+    identity: str
+    config: Config
+    as3: dict[str, Any]
+    net: dict[str, Any]
+    findings: list[Finding]
+    sources: dict[str, tuple[Origin, ...]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+    @property
+    def snapshot_roots(self) -> tuple[str, ...]:
+        return self.config.snapshot
+
+    @property
+    def adc(self) -> dict[str, Any]:
+        return self.as3.get("declaration", {})
+
+
+def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None = None,
+           now: float | None = None) -> RenderResult:
+    """Render the working tree of `repo`, or the commit `ref` of it (read from git objects)."""
+    return render_tree(open_tree(repo, ref), cache=cache, now=now)
+
+
+def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None) -> RenderResult:
+    config, findings = load_config(tree)
+    identity = Identity(tree.identity)
+    if any(f.is_error for f in findings):
+        return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
+    manifests, problems = load_documents(tree, config.manifests, cache)
+    findings += problems
+    snapshot, problems = load_documents(tree, config.snapshot, cache)
+    findings += problems
+    if not manifests and not any(f.is_error for f in findings):
+        findings.append(Finding("SRC003", f"no manifests found under {', '.join(config.manifests)}",
+                                config.location, Severity.WARNING, hint="set paths.manifests in as3-gitops.yaml"))
+    cluster = Cluster()
+    add_cluster_objects(cluster, manifests, findings)
+    manifest_services = set(cluster.services)
+    add_cluster_objects(cluster, snapshot, findings)
+    findings += _snapshot_lint(cluster, manifest_services, config)
+    findings += _staleness(tree, config, now)
+    model, problems = build_model(cluster, config)
+    findings += problems
+    as3 = render_as3(model, config, identity, tree)
+    net = render_net(model.network, config, identity)
+    sources = {**as3_sources(model), **net_sources(model.network)}
+    return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources)
+
+
+def _snapshot_lint(cluster: Cluster, manifest_services: set[tuple[str, str]], config: Config) -> list[Finding]:
+    """Snapshot Endpoints for a Service no manifest defines: probably a stale or foreign capture."""
+    findings = []
+    for key, eps in sorted(cluster.endpoints.items()):
+        if key not in manifest_services and key not in cluster.services:
+            findings.append(Finding("SNAP002", f"snapshot has Endpoints {eps.meta.ident} but no manifest defines "
+                                    "that Service", eps.meta.origin.location, Severity.WARNING,
+                                    hint="remove it from the snapshot, or add the Service"))
+    for key, slices in sorted(cluster.slices.items()):
+        if key not in cluster.services:
+            findings.append(Finding("SNAP002", f"snapshot has EndpointSlices for Service {key[0]}/{key[1]} but no "
+                                    "manifest defines that Service", slices[0].meta.origin.location,
+                                    Severity.WARNING, hint="remove them from the snapshot, or add the Service"))
+    return findings
+
+
+def _staleness(tree: Tree, config: Config, now: float | None) -> list[Finding]:
+    if not config.snapshot_max_age:
+        return []
+    try:
+        from renderer.snapshot import staleness_finding
+    except ImportError:  # pragma: no cover - the snapshot package ships with the renderer
+        return []
+    finding = staleness_finding(tree, config, time.time() if now is None else now)
+    return [finding] if finding else []
