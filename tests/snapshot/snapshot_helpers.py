@@ -1,0 +1,10 @@
+"""Paths and small helpers shared by the snapshot tests (imported by module name: pytest prepends this folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+GOLDEN = HERE / "golden"
+KUBECTL_ALL = FIXTURES / "kubectl-all.yaml"
