@@ -62,7 +62,7 @@ def test_pr_workflow_is_read_only_without_secrets_and_reusable() -> None:
     assert "secrets." not in (OURS / "pr.yml").read_text()
     scripts = "\n".join(script for _, script in run_scripts(workflow))
     assert "as3-gitops validate . --format github" in scripts
-    assert 'as3-gitops diff . --base "$BASE_SHA" --format markdown' in scripts
+    assert 'as3-gitops diff . --base "$BASE_SHA" --format markdown --environment "$ENVIRONMENT"' in scripts
     diff_env = next(step for step in only_job(workflow)["steps"] if step.get("id") == "diff")["env"]
     assert diff_env["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
 
