@@ -1,0 +1,416 @@
+"""The deploy plan: preflight, lease, dry-run gate, make-before-break, apply, verify, prune, rollback.
+
+"Atomic" here means: after `deploy` the device runs exactly the rendered commit, or exactly what
+it ran before. AS3 only gives per-tenant transactions, and the FDB/ARP side has no declarative
+API, so the plan buys atomicity with a dry-run of every changed tenant first, a network union
+before AS3 moves pools (old and new pods reachable), a verify step, and on any failure a
+compensating re-post of every changed tenant's previous body plus a one-transaction restore of
+the network, verified against the pre-deploy state. If that restore fails, `RestoreFailed`
+lists exactly which objects are in neither state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from renderer.bigip import netstate as ns
+from renderer.bigip import tenants as tn
+from renderer.bigip.client import BigipClient
+from renderer.bigip.deploy_report import DeployReport, Step
+from renderer.errors import DeviceError, RestoreFailed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a commit renders to (the parts the plan needs)."""
+
+    identity: str
+    as3: dict[str, Any] | None
+    net: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    dry_run: bool = False
+    force: bool = False
+    timeout: float = 900.0
+    rollback_timeout: float = 300.0
+    persist: bool = True
+
+
+class DriftDetected(DeviceError):
+    """The device differs from the commit it claims to run (changed outside git)."""
+
+    def __init__(self, message: str, *, lease: Rendered | None, device: DeviceState, hint: str):
+        super().__init__(message, hint=hint)
+        self.lease = lease
+        self.device = device
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """The owned part of the device: its stored ADC (tenants we own only) and our net objects."""
+
+    adc: dict[str, Any] | None
+    owned: tuple[str, ...]
+    net: ns.NetState
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenants(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in tn.tenants_of(self.adc).items() if k in self.owned}
+
+    def owned_adc(self) -> dict[str, Any]:
+        """The device's declaration restricted to our tenants, as the diff engine's old/new side."""
+        return {
+            **tn.header_of(self.adc),
+            **{k: tn.normalise(v) or {"class": "Tenant"} for k, v in self.tenants.items()},
+        }
+
+    def hash(self) -> str:
+        return tn.state_hash(self.tenants, self.net.as_dict())
+
+
+def read_device(client: BigipClient, new: Rendered) -> DeviceState:
+    """Preflight reads: AS3 version, the stored declaration with lock keys, the net state."""
+    info = client.as3_info()
+    want = str((tn.adc_of(new.as3) or {}).get("schemaVersion", "3.0.0"))
+    have = str(info.get("schemaCurrent") or info.get("version") or "0")
+    if _version(have) < _version(want):
+        raise DeviceError(
+            f"AS3 on the device supports schemaVersion up to {have}; the declaration needs {want}",
+            hint="upgrade AS3 on the BIG-IP or lower bigip.schemaVersion in as3-gitops.yaml",
+        )
+    adc = client.get_declaration()
+    owned = tuple(tn.owned_tenants(tn.adc_of(new.as3), adc))
+    net = ns.read_state(client, ns.desired_state(new.net))
+    return DeviceState(adc, owned, net, info)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".")[:3] if p.isdigit())
+
+
+def drift_of(device: DeviceState, lease: Rendered) -> list[str]:
+    """Owned tenants and net parts where the device differs from what `lease` renders."""
+    lease_adc = tn.adc_of(lease.as3)
+    out = [f"tenant {t}" for t in tn.changed_tenants(list(device.owned), device.adc, lease_adc)]
+    want = ns.desired_state(lease.net)
+    have = device.net
+    for label, a, b in (
+        ("VXLAN profile", have.profile, want.profile),
+        ("tunnel", have.tunnel, want.tunnel),
+        ("self IP", have.self_ip, want.self_ip),
+        ("FDB records", have.records, want.records),
+        ("ARPs", have.arps, want.arps),
+    ):
+        if a != b:
+            out.append(label)
+    return out
+
+
+def check_lease(
+    device: DeviceState, new: Rendered, render_commit: Callable[[str], Rendered | None], force: bool
+) -> tuple[str | None, list[str]]:
+    """Step 2: the device must run what git says it runs. Returns (device commit, drift forced over)."""
+    commit = tn.device_commit(device.adc)
+    if commit is None:
+        used = [t for t, body in device.tenants.items() if tn.normalise(body) is not None]
+        if used and not force:
+            raise DriftDetected(
+                f"the device was not deployed by as3-gitops and tenant(s) {', '.join(used)} are in use",
+                lease=None,
+                device=device,
+                hint="review the device, then adopt it with --force",
+            )
+        return None, [f"adopted tenant {t}" for t in used]
+    lease = new if commit == new.identity else None
+    if lease is None and commit != tn.WORKING_TREE:
+        lease = render_commit(commit)
+    if lease is None:
+        if force:
+            return commit, [f"unverifiable lease {commit}"]
+        raise DriftDetected(
+            f"the device runs {commit}, which cannot be rendered from this repository",
+            lease=None,
+            device=device,
+            hint="fetch the full history (fetch-depth: 0) or deploy with --force",
+        )
+    drift = drift_of(device, lease)
+    if drift and not force:
+        raise DriftDetected(
+            f"the device differs from commit {commit} it was deployed from: {', '.join(drift)}",
+            lease=lease,
+            device=device,
+            hint="someone changed the device outside git; "
+            "review the diff, then deploy with --force to overwrite it",
+        )
+    return commit, drift
+
+
+class _Run:
+    """One deploy: holds the state that steps and rollback share."""
+
+    def __init__(
+        self,
+        client: BigipClient,
+        new: Rendered,
+        options: DeployOptions,
+        progress: Callable[[str], None],
+        render_commit: Callable[[str], Rendered | None],
+    ):
+        self.client = client
+        self.render_commit = render_commit
+        self.new = new
+        self.options = options
+        self.progress = progress
+        self.report = DeployReport(commit=new.identity)
+        self.new_adc = tn.adc_of(new.as3) or {}
+        self.want_net = ns.desired_state(new.net)
+        self.before: DeviceState | None = None
+        self.changed: list[str] = []
+        self.touched_net = False
+
+    def step(self, name: str, fn: Callable[[], str]) -> None:
+        started = time.monotonic()
+        self.progress(f"{name}...")
+        try:
+            detail = fn()
+        except Exception as err:
+            self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
+            self.progress(f"{name}: failed: {_message(err)}")
+            raise
+        self.report.steps.append(Step(name, "ok", time.monotonic() - started, detail))
+        self.progress(f"{name}: {detail}")
+
+    def post(
+        self,
+        tenants: list[str],
+        bodies: dict[str, Any],
+        header: dict[str, Any],
+        action: str,
+        persist: bool,
+        deadline: float,
+        keys: dict[str, str],
+    ) -> None:
+        body = tn.declaration(
+            header, {t: bodies.get(t) for t in tenants}, action=action, persist=persist, lock_keys=keys
+        )
+        results = self.client.declare(body, tenants, deadline=deadline)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise DeviceError(f"AS3 {action} failed: " + " | ".join(r.describe() for r in failed))
+
+
+def deploy(
+    client: BigipClient,
+    new: Rendered,
+    render_commit: Callable[[str], Rendered | None],
+    options: DeployOptions,
+    progress: Callable[[str], None] = lambda _: None,
+) -> DeployReport:
+    """Run the whole sequence; returns the report, raising (with `.report` set) on failure."""
+    run = _Run(client, new, options, progress, render_commit)
+    try:
+        _deploy(run)
+    except DeviceError as err:
+        run.report.outcome = run.report.outcome or "failed"
+        run.report.error = err.message
+        _finish(run)
+        err.report = run.report  # type: ignore[attr-defined]
+        raise
+    _finish(run)
+    return run.report
+
+
+def _finish(run: _Run) -> None:
+    s = run.client.stats
+    run.report.requests, run.report.writes = s.requests, s.writes
+    run.report.bytes_sent, run.report.bytes_received = s.bytes_sent, s.bytes_received
+
+
+def _deploy(run: _Run) -> None:
+    client, new, opts = run.client, run.new, run.options
+    rep = run.report
+
+    def preflight() -> str:
+        client.login()
+        run.before = read_device(client, new)
+        rep.device_commit = tn.device_commit(run.before.adc)
+        rep.state_hash_before = run.before.hash()
+        owned = ", ".join(run.before.owned) or "none"
+        return f"AS3 {run.before.info.get('version', '?')}, owned tenants: {owned}"
+
+    run.step("preflight", preflight)
+    before = run.before
+    assert before is not None
+
+    def lease() -> str:
+        _, forced = check_lease(before, new, run.render_commit, opts.force)
+        rep.forced = forced
+        return (
+            "forced over: " + ", ".join(forced) if forced else f"device runs {rep.device_commit or 'nothing'}"
+        )
+
+    run.step("lease", lease)
+    run.changed = tn.changed_tenants(list(before.owned), before.adc, run.new_adc)
+    run.touched_net = before.net != run.want_net
+    if not run.changed and not run.touched_net:
+        rep.outcome = "no change"
+        rep.state_hash_after = rep.state_hash_before
+        progress_done = "no change"
+        run.progress(progress_done)
+        return
+    posted = list(run.changed)
+    if not posted:  # only the network changed: post one tenant so the device records the commit
+        posted = [t for t in before.owned if t in tn.tenants_of(run.new_adc)][:1]
+    rep.tenants_changed = list(run.changed)
+    rep.network_changed = run.touched_net
+    keys = tn.lock_keys_of(before.adc)
+    bodies = tn.tenants_of(run.new_adc)
+    header = tn.header_of(run.new_adc)
+    deadline = client.timing.clock() + opts.timeout
+
+    if posted:
+        run.step(
+            "dry-run",
+            lambda: (
+                run.post(posted, bodies, header, "dry-run", False, deadline, keys),
+                f"tenants {', '.join(posted)} pass",
+            )[1],
+        )
+    if opts.dry_run:
+        rep.outcome = "dry-run"
+        rep.state_hash_after = rep.state_hash_before
+        return
+    union = ns.union(before.net, run.want_net)
+    try:
+        if run.touched_net:
+            run.step(
+                "network (make)", lambda: f"{ns.apply_state(client, before.net, union, deadline)} command(s)"
+            )
+        if posted:
+            persist_here = opts.persist and not run.touched_net
+            run.step(
+                "apply",
+                lambda: (
+                    run.post(posted, bodies, header, "deploy", persist_here, deadline, keys),
+                    f"posted {', '.join(posted)}",
+                )[1],
+            )
+        run.step("verify", lambda: _verify(run, run.new_adc, union))
+        if run.touched_net:
+            run.step("network (prune)", lambda: _prune(run, union, deadline))
+    except DeviceError as err:
+        _rollback(run, posted, err)
+        raise
+    rep.outcome = "deployed"
+    after = read_device(client, new)
+    rep.state_hash_after = after.hash()
+
+
+def _prune(run: _Run, union: ns.NetState, deadline: float) -> str:
+    client = run.client
+    sent = ns.apply_state(client, union, run.want_net, deadline)
+    got = ns.read_state(client, run.want_net)
+    if got != run.want_net:
+        raise DeviceError(
+            "network verify after prune failed: the device's FDB/ARP state differs from the render"
+        )
+    if run.options.persist:
+        client.save_config(deadline)
+    return f"{sent} command(s), config saved" if run.options.persist else f"{sent} command(s)"
+
+
+def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
+    adc = run.client.get_declaration()
+    bad = tn.changed_tenants(list(run.before.owned if run.before else ()), adc, want_adc)
+    net = ns.read_state(run.client, want_net)
+    if bad or net != want_net:
+        what = [f"tenant {t}" for t in bad] + (["network"] if net != want_net else [])
+        raise DeviceError(f"verify failed: the device differs from the render in {', '.join(what)}")
+    return "device equals the render"
+
+
+def _rollback(run: _Run, posted: list[str], cause: DeviceError) -> None:
+    """Restore every changed tenant and the net state; verify; raise RestoreFailed if we cannot."""
+    client, before, rep = run.client, run.before, run.report
+    assert before is not None
+    rep.failures.append(cause.message)
+    deadline = client.timing.clock() + run.options.rollback_timeout
+    old_bodies = before.tenants
+    header = tn.header_of(before.adc) if before.adc else tn.header_of(run.new_adc)
+
+    def restore() -> str:
+        restored = []
+        now = client.get_declaration()
+        if posted:
+            run.post(posted, old_bodies, header, "deploy", False, deadline, tn.lock_keys_of(now))
+            restored += [f"tenant {t}" for t in posted]
+        current = ns.read_state(client, ns.desired_state(run.new.net))
+        if current != before.net:
+            ns.apply_state(client, current, before.net, deadline)
+            restored.append("network")
+        rep.restored = restored
+        after = read_device(client, run.new)
+        if after.hash() != before.hash():
+            raise DeviceError("the device differs from the pre-deploy state after the restore")
+        rep.state_hash_after = after.hash()
+        return "restored " + ", ".join(restored) if restored else "nothing to restore"
+
+    try:
+        run.step("rollback", restore)
+    except DeviceError as err:
+        rep.outcome = "restore failed"
+        rep.differs = _differences(run)
+        raise RestoreFailed(
+            f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
+            f"objects in neither the old nor the new state: {', '.join(rep.differs) or 'unknown'}",
+            hint="the device is in a mixed state: fix the cause, then deploy again (or restore a UCS backup)",
+        ) from None
+    rep.outcome = "rolled back"
+
+
+def _differences(run: _Run) -> list[str]:
+    before = run.before
+    assert before is not None
+    try:
+        now = run.client.get_declaration()
+        net = ns.read_state(run.client, run.want_net)
+    except DeviceError as err:
+        return [f"(device unreadable: {err.message})"]
+    out = tn.differing_objects(list(before.owned), now, before.adc, run.new_adc)
+    for label, cur, old, new_ in (
+        ("/net/vxlanProfile", net.profile, before.net.profile, run.want_net.profile),
+        ("/net/tunnel", net.tunnel, before.net.tunnel, run.want_net.tunnel),
+        ("/net/selfIP", net.self_ip, before.net.self_ip, run.want_net.self_ip),
+    ):
+        if cur not in (old, new_):
+            out.append(label)
+    out += _entries("/net/fdb", dict(net.records), dict(before.net.records), dict(run.want_net.records))
+    out += _entries(
+        "/net/arps",
+        {ip: (n, m) for ip, n, m in net.arps},
+        {ip: (n, m) for ip, n, m in before.net.arps},
+        {ip: (n, m) for ip, n, m in run.want_net.arps},
+    )
+    return out
+
+
+def _entries(prefix: str, cur: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """FDB records / ARPs (by key) whose current value matches neither side."""
+    return [
+        f"{prefix}/{k}"
+        for k in sorted(set(cur) | set(old) | set(new))
+        if cur.get(k) != old.get(k) and cur.get(k) != new.get(k)
+    ]
+
+
+def _message(err: BaseException) -> str:
+    return getattr(err, "message", None) or type(err).__name__

@@ -1,0 +1,301 @@
+"""`as3-gitops deploy` and `as3-gitops plan`: post a rendered commit to a BIG-IP, or show what would change.
+
+Only this module reads credentials (BIGIP_USERNAME / BIGIP_PASSWORD or --password-file) and
+prints; the sequence itself lives in renderer.bigip.plan. The password is never printed: it is
+only handed to the client, which sends it in the login body and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+from renderer.cli.app import app
+from renderer.errors import As3GitopsError, DeviceError, InvalidInput, UsageError
+
+EXIT_OK, EXIT_CHANGES = 0, 1
+
+
+@dataclass(frozen=True)
+class Connection:
+    host: str
+    username: str
+    password: str
+    login_provider: str
+    verify: bool | str
+    busy_backoff: float
+    poll_interval: float
+
+
+def _credentials(password_file: Path | None) -> tuple[str, str]:
+    username = os.environ.get("BIGIP_USERNAME", "")
+    if password_file is not None:
+        try:
+            password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as err:
+            raise UsageError(f"{password_file}: cannot read the password file ({err.strerror})") from None
+    else:
+        password = os.environ.get("BIGIP_PASSWORD", "")
+    if not username or not password:
+        raise UsageError(
+            "BIG-IP credentials missing", hint="set BIGIP_USERNAME and BIGIP_PASSWORD (or --password-file)"
+        )
+    return username, password
+
+
+def _connection(
+    host: str,
+    password_file: Path | None,
+    login_provider: str,
+    ca_bundle: Path | None,
+    insecure: bool,
+    busy_backoff: float,
+    poll_interval: float,
+    err: TextIO,
+) -> Connection:
+    if not host.startswith(("https://", "http://")):
+        host = "https://" + host
+    if ca_bundle is not None and insecure:
+        raise UsageError("--ca-bundle and --insecure exclude each other")
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise UsageError(f"{ca_bundle}: --ca-bundle file not found")
+    if insecure:
+        err.write(
+            "warning: --insecure: the BIG-IP's TLS certificate is NOT verified; "
+            "anyone on the path can read the credentials\n"
+        )
+    username, password = _credentials(password_file)
+    verify: bool | str = False if insecure else (str(ca_bundle) if ca_bundle else True)
+    return Connection(host, username, password, login_provider, verify, busy_backoff, poll_interval)
+
+
+def _client(conn: Connection, session_seconds: float):
+    from renderer.bigip.client import BigipClient, Credentials, Timing
+
+    timing = Timing(
+        busy_first=conn.busy_backoff,
+        busy_max=conn.busy_backoff * 10,
+        poll_first=conn.poll_interval,
+        poll_max=conn.poll_interval * 5,
+    )
+    creds = Credentials(conn.username, conn.password, conn.login_provider)
+    return BigipClient(conn.host, creds, verify=conn.verify, timing=timing, session_seconds=session_seconds)
+
+
+def _render(repo: Path, ref: str | None):
+    from renderer.bigip.plan import Rendered
+    from renderer.render import render
+
+    result = render(repo, ref)
+    if not result.ok:
+        raise InvalidInput(result.findings, side=ref or "working tree")
+    return result, Rendered(result.identity, result.as3, result.net)
+
+
+def _lease_renderer(repo: Path):
+    """Render the commit the device claims to run; None when this repository cannot."""
+    from renderer.bigip.plan import Rendered
+    from renderer.render import render
+
+    def render_commit(sha: str) -> Rendered | None:
+        try:
+            result = render(repo, sha)
+        except As3GitopsError:
+            return None
+        return Rendered(result.identity, result.as3, result.net) if result.ok else None
+
+    return render_commit
+
+
+def _progress(err: TextIO):
+    if err.isatty():
+        from rich.console import Console
+
+        console = Console(file=err, highlight=False)
+        return lambda line: console.print(f"[bold cyan]deploy[/] {line}")
+    return lambda line: err.write(f"deploy: {line}\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) -> None:
+    from renderer.bigip.deploy_report import write_json, write_markdown
+
+    for path, writer in ((json_path, write_json), (md_path, write_markdown)):
+        if path is not None and report is not None:
+            buf = io.StringIO()
+            writer(report, buf)
+            _write_atomic(path, buf.getvalue())
+
+
+def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:
+    """The device's net state in the net declaration's shape (meta keys taken from `like`)."""
+    data = device.net.as_dict()
+    out = {k: v for k, v in (like or {}).items() if k not in ("vxlanProfile", "tunnel", "selfIP", "fdb", "arps")}
+    out.update({k: v for k, v in data.items() if v is not None and k != "partition"})
+    out["fdb"] = {**((like or {}).get("fdb") or {}), "records": data["fdb"]["records"]}
+    return out
+
+
+def _print_drift(err: Any, fmt: str, out: TextIO, environment: str) -> None:
+    from renderer.bigip.tenants import adc_of, header_of
+    from renderer.diff import Side, diff_declarations
+    from renderer.diff_report import write_diff
+
+    lease = err.lease
+    if lease is None:
+        return
+    device_adc = {**header_of(adc_of(lease.as3)), **err.device.owned_adc()}
+    result = diff_declarations(
+        Side(as3=lease.as3, net=lease.net, label=f"git {lease.identity[:12]}"),
+        Side(as3=device_adc, net=device_net(err.device, lease.net), label="device"),
+    )
+    out.write("drift: the device differs from the commit it runs (changes made outside git):\n")
+    write_diff(result, out, fmt, environment=environment)
+
+
+def _print_failure(report: Any, err: TextIO) -> None:
+    rows = [("failed", f) for f in report.failures] + [("restored", r) for r in report.restored]
+    rows += [("differs", d) for d in report.differs]
+    if not rows:
+        return
+    width = max(len(k) for k, _ in rows)
+    err.write(f"{'what'.ljust(width)}  detail\n")
+    for kind, detail in rows:
+        err.write(f"{kind.ljust(width)}  {detail}\n")
+
+
+_REPO = typer.Argument(Path("."), help="Repository folder (a git repository).")
+_HOST = typer.Option(..., "--host", metavar="URL", help="BIG-IP management URL, e.g. https://10.0.0.1")
+_REF = typer.Option(None, "--ref", metavar="REF", help="Git ref to deploy (default: the working tree).")
+_PWFILE = typer.Option(None, "--password-file", metavar="FILE", help="Read the password from FILE.")
+_PROVIDER = typer.Option("tmos", "--login-provider", metavar="NAME", help="loginProviderName for tokens.")
+_CA = typer.Option(None, "--ca-bundle", metavar="PEM", help="CA bundle to verify the device's TLS certificate.")
+_INSECURE = typer.Option(False, "--insecure", help="Do not verify TLS (warns).")
+_BACKOFF = typer.Option(3.0, "--busy-backoff", metavar="SECONDS", help="First wait after a 503 busy (doubles).")
+_POLL = typer.Option(1.0, "--poll-interval", metavar="SECONDS", help="First wait between AS3 task polls.")
+
+
+@app.command("deploy")
+def deploy_command(
+    repo: Path = _REPO,
+    host: str = _HOST,
+    ref: str | None = _REF,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Stop after AS3's dry-run: no configuration write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite drift / adopt a device not deployed by us."),
+    timeout: float = typer.Option(900.0, "--timeout", metavar="SECONDS", help="Deadline for the apply."),
+    rollback_timeout: float = typer.Option(
+        300.0, "--rollback-timeout", metavar="SECONDS", help="Time allowed for a rollback after a failure."
+    ),
+    report: Path | None = typer.Option(None, "--report", metavar="FILE", help="Write the JSON report."),
+    report_markdown: Path | None = typer.Option(
+        None, "--report-markdown", metavar="FILE", help="Write the report as markdown (for the job summary)."
+    ),
+    fmt: str = typer.Option("text", "--format", metavar="text|markdown|json", help="Format of a drift diff."),
+    password_file: Path | None = _PWFILE,
+    login_provider: str = _PROVIDER,
+    ca_bundle: Path | None = _CA,
+    insecure: bool = _INSECURE,
+    busy_backoff: float = _BACKOFF,
+    poll_interval: float = _POLL,
+) -> int:
+    """Deploy the rendered commit: dry-run, network make-before-break, apply, verify, prune; roll back on failure."""
+    from renderer.bigip.plan import DeployOptions, DriftDetected, deploy
+
+    out, err = sys.stdout, sys.stderr
+    if timeout <= 0 or rollback_timeout <= 0:
+        raise UsageError("--timeout and --rollback-timeout must be positive")
+    conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
+    result, rendered = _render(repo, ref)
+    options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)
+    with _client(conn, timeout + rollback_timeout) as client:
+        try:
+            done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
+        except DeviceError as failure:
+            client.close()
+            rep = getattr(failure, "report", None)
+            _finish_stats(rep, client)
+            _write_reports(rep, report, report_markdown)
+            if isinstance(failure, DriftDetected):
+                _print_drift(failure, fmt, out, result.config.environment)
+            elif rep is not None:
+                _print_failure(rep, err)
+            raise
+        client.close()
+    _finish_stats(done, client)
+    _write_reports(done, report, report_markdown)
+    if done.outcome == "no change":
+        out.write(f"no change: the device already runs {rendered.identity}\n")
+    elif done.outcome == "dry-run":
+        out.write(
+            f"dry-run passed for {rendered.identity}: tenants {', '.join(done.tenants_changed) or 'none'}, "
+            f"network {'changes' if done.network_changed else 'unchanged'}; nothing written\n"
+        )
+    else:
+        out.write(
+            f"deployed {rendered.identity}: tenants {', '.join(done.tenants_changed) or 'none'}, "
+            f"network {'changed' if done.network_changed else 'unchanged'}\n"
+        )
+    return EXIT_OK
+
+
+def _finish_stats(report: Any, client: Any) -> None:
+    """Count the token revoke too, so the report matches the device's request log."""
+    if report is not None:
+        s = client.stats
+        report.requests, report.writes = s.requests, s.writes
+        report.bytes_sent, report.bytes_received = s.bytes_sent, s.bytes_received
+
+
+@app.command("plan")
+def plan_command(
+    repo: Path = _REPO,
+    host: str = _HOST,
+    ref: str | None = _REF,
+    fmt: str = typer.Option("text", "--format", metavar="text|markdown|json", help="Output format."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the device differs from the render."),
+    password_file: Path | None = _PWFILE,
+    login_provider: str = _PROVIDER,
+    ca_bundle: Path | None = _CA,
+    insecure: bool = _INSECURE,
+) -> int:
+    """Show the diff device -> rendered (read-only: never writes to the device)."""
+    from renderer.bigip.plan import read_device
+    from renderer.diff import Side, diff_declarations
+    from renderer.diff_report import FORMATS, write_diff
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    out, err = sys.stdout, sys.stderr
+    conn = _connection(host, password_file, login_provider, ca_bundle, insecure, 3.0, 1.0, err)
+    result, rendered = _render(repo, ref)
+    with _client(conn, 600) as client:
+        client.login()
+        device = read_device(client, rendered)
+    from renderer.bigip.tenants import header_of
+
+    device_adc = {**header_of(result.adc), **device.owned_adc()}
+    diff = diff_declarations(
+        Side(as3=device_adc, net=device_net(device, result.net), label="device"),
+        Side.from_render(result, rendered.identity[:12]),
+    )
+    write_diff(diff, out, fmt, environment=result.config.environment)
+    return EXIT_CHANGES if exit_code and diff.has_changes else EXIT_OK
