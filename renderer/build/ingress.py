@@ -176,7 +176,9 @@ def _forward(pool: str) -> Action:
 def _attach_routing(vs: VirtualServer, plan: _IngressPlan, reg: Registry, findings: list[Finding]) -> None:
     ing, ann = plan.ing, plan.ann
     tenant = reg.tenant(plan.partition)
-    source = [Condition("tcp", selector="address", values=tuple(ann.source_ranges))] if ann.source_ranges else []
+    source = []
+    if ann.source_ranges:  # Policy_Match_String: the operand is "matches"
+        source = [Condition("tcp", selector="address", values=tuple(ann.source_ranges), operand="matches")]
     if ing.default_backend:
         pool = plan.backends[(ing.default_backend.service, ing.default_backend.port)].pool
         if vs.pool not in (None, pool):
