@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
+from bigip.scripted import Answer, ScriptedServer
 from renderer.bigip.client import (
     BigipClient,
     Credentials,
@@ -19,7 +20,6 @@ from renderer.bigip.client import (
     Timing,
 )
 from renderer.errors import DeviceError
-from bigip.scripted import Answer, ScriptedServer
 
 PASSWORD = "s3cret-Pa55"
 DECLARE = "/mgmt/shared/appsvcs/declare"
@@ -79,8 +79,8 @@ def test_short_run_does_not_extend_the_token(server: ScriptedServer) -> None:
 
 
 def test_expired_token_is_renewed_once_and_the_request_repeated(server: ScriptedServer) -> None:
-    server.script.add("GET", "/mgmt/tm/net/arp", Answer(401, {"code": 401, "message": "X-F5-Auth-Token does not exist."}),
-                      Answer(200, {"items": []}))
+    expired = Answer(401, {"code": 401, "message": "X-F5-Auth-Token does not exist."})
+    server.script.add("GET", "/mgmt/tm/net/arp", expired, Answer(200, {"items": []}))
     with make_client(server, session_seconds=60) as client:
         client.login()
         assert client.tm_get("/mgmt/tm/net/arp") == {"items": []}
@@ -137,7 +137,8 @@ def test_async_submit_is_polled_until_the_task_finishes(server: ScriptedServer) 
 
 
 def test_a_202_from_a_synchronous_call_is_followed_like_an_async_submit(server: ScriptedServer) -> None:
-    server.script.add("POST", DECLARE, Answer(202, {"id": "slow-1", "results": [{"code": 0, "message": "in progress"}]}))
+    running = {"id": "slow-1", "results": [{"code": 0, "message": "in progress"}]}
+    server.script.add("POST", DECLARE, Answer(202, running))
     server.script.add("GET", TASK + "slow-1", Answer(200, {"id": "slow-1", **ok_results("T1")}))
     with make_client(server) as client:
         assert client.declare({}, ["T1"], deadline=time.monotonic() + 10)[0].ok
