@@ -1,0 +1,70 @@
+"""`as3-gitops validate`: render in memory, judge the result as AS3 would, print every finding."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from renderer.as3_schema import find_schema
+from renderer.cli.app import app
+from renderer.config import Config
+from renderer.errors import Finding, UsageError
+from renderer.report import FORMATS, resolve_format, summary_line, write_findings
+
+EXIT_VALID = 0
+EXIT_INVALID = 2
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    repo: Path
+    ref: str | None
+    as3_schema: str | None
+    declaration: Path | None
+    fmt: str
+
+
+def run_validate(opts: ValidateOptions) -> list[Finding]:
+    """All findings: render + validation of the repository, or validation of one declaration file."""
+    from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
+
+    cache = ValidatorCache()
+    if opts.declaration is not None:
+        location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
+                               schema_version=Config().bigip.schema_version)
+        return validate_declaration_file(str(opts.declaration), cache.get(location.path))
+    from renderer.render import render
+
+    result = render(opts.repo, opts.ref)
+    findings = list(result.findings)
+    if result.ok:
+        findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
+    return findings
+
+
+@app.command("validate")
+def validate_command(
+    repo: Path = typer.Argument(Path("."), help="The configuration repository (working tree, or git repo with --ref)."),
+    ref: str | None = typer.Option(None, "--ref", help="Validate this git ref (read from git objects)."),
+    as3_schema: str | None = typer.Option(None, "--as3-schema", help="Path of the official AS3 JSON schema."),
+    declaration: Path | None = typer.Option(None, "--declaration",
+                                            help="Validate this AS3 declaration file instead of rendering."),
+    fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
+) -> int:
+    """Check the repository (or one AS3 file) against the official AS3 schema and our own rules."""
+    fmt = resolve_format(fmt)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {fmt!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    if declaration is not None and ref is not None:
+        raise UsageError("--declaration and --ref cannot be combined", hint="--ref selects what to render")
+    findings = run_validate(ValidateOptions(repo, ref, as3_schema, declaration, fmt))
+    write_findings(findings, sys.stdout, fmt)
+    sys.stdout.flush()
+    sys.stderr.write(summary_line(findings) + "\n")
+    if any(f.is_error for f in findings):
+        raise typer.Exit(EXIT_INVALID)
+    return EXIT_VALID

@@ -1,0 +1,406 @@
+"""A small Draft-7 evaluator that walks a schema the way Ajv 6 does, to fill defaults and explain errors.
+
+Why not only jsonschema-rs: AS3 runs Ajv 6 with `useDefaults`, which writes `default` values into
+the data at the start of each object's keyword group, before `required` is checked, and never
+inside `anyOf`/`oneOf`/`not`/`if` (Ajv's "composite rule"). No off-the-shelf Python validator
+does that, and Ajv reports only its first error, in its own keyword order and wording. This
+module reproduces those three things; the fast verdict stays with jsonschema-rs (see as3.py).
+
+Keyword order per schema node, as Ajv 6 generates it: `$ref` alone when present (siblings are
+ignored in draft-07), then the group for the data's type (number: maximum, minimum, multipleOf,
+format; string: maxLength, minLength, pattern, format; array: maxItems, minItems, items,
+contains, uniqueItems; object: defaults, maxProperties, minProperties, required, dependencies,
+propertyNames, properties/patternProperties/additionalProperties), then const, enum, not,
+anyOf, oneOf, allOf, if.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from renderer.validate.formats import FormatCheck
+
+
+@dataclass(frozen=True)
+class AjvError:
+    """One schema violation: Ajv's dataPath (a JSON pointer), keyword and message."""
+
+    pointer: str
+    keyword: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer}: {self.message}"
+
+
+@dataclass
+class PointerSite:
+    """A string the schema tags with f5PostProcess `pointer`: AS3 resolves it after validation."""
+
+    pointer: str
+    value: Any
+    target_schema: Any
+
+
+@dataclass
+class _Ctx:
+    fill: bool
+    all_errors: bool
+    pointers: list[PointerSite] | None = None
+    depth: int = 0
+    budget: list[int] = field(default_factory=lambda: [2_000_000])
+
+
+MAX_DEPTH = 200
+
+
+def escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if math.isfinite(value) and value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "unknown"
+
+
+def _has_type(value: Any, wanted: str) -> bool:
+    actual = _type_of(value)
+    return actual == wanted or (wanted == "number" and actual == "integer")
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, but True is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _num(value: Any) -> str:
+    return json.dumps(value)
+
+
+class Ajv:
+    """Evaluate data against subschemas of one root schema, Ajv-6 style."""
+
+    def __init__(self, root: dict[str, Any], formats: dict[str, FormatCheck]):
+        self.root = root
+        self.formats = formats
+        self._refs: dict[str, Any] = {}
+        self._regex: dict[str, re.Pattern[str] | None] = {}
+
+    # -- public ------------------------------------------------------------------------------------
+    def resolve(self, ref: str) -> Any:
+        """A local `#/...` reference; anything else resolves to the empty (accept-all) schema."""
+        hit = self._refs.get(ref)
+        if hit is None:
+            node: Any = self.root
+            if ref.startswith("#"):
+                for token in ref[1:].split("/")[1:]:
+                    token = token.replace("~1", "/").replace("~0", "~")
+                    node = node.get(token, {}) if isinstance(node, dict) else {}
+            else:
+                node = {}
+            self._refs[ref] = hit = node
+        return hit
+
+    def errors(self, schema: Any, data: Any, path: str = "", *, all_errors: bool = True) -> list[AjvError]:
+        """Errors in Ajv's order (the first one is what AS3 reports); data is not changed."""
+        return list(self._validate(schema, data, path, True, _Ctx(fill=False, all_errors=all_errors)))
+
+    def is_valid(self, schema: Any, data: Any) -> bool:
+        return next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
+
+    def fill_defaults(self, schema: Any, data: Any) -> list[PointerSite]:
+        """Write defaults into `data` (in place) as Ajv's useDefaults would; collect pointer sites.
+
+        This walk only follows structure (and decides `if`/branches); it checks nothing else,
+        so it stays cheap. The verdict is made afterwards on the filled data.
+        """
+        ctx = _Ctx(fill=True, all_errors=True, pointers=[])
+        for _ in self._validate(schema, data, "", False, ctx):
+            pass
+        return ctx.pointers or []
+
+    # -- the walk ----------------------------------------------------------------------------------
+    def _regex_for(self, pattern: str) -> re.Pattern[str] | None:
+        if pattern not in self._regex:
+            try:
+                self._regex[pattern] = re.compile(pattern)
+            except re.error:
+                self._regex[pattern] = None
+        return self._regex[pattern]
+
+    def _validate(self, schema: Any, data: Any, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
+        if schema is True or schema == {}:
+            return
+        if schema is False:
+            yield AjvError(path, "false schema", "boolean schema is false")
+            return
+        if not isinstance(schema, dict):
+            return
+        ctx.budget[0] -= 1
+        if ctx.depth > MAX_DEPTH or ctx.budget[0] < 0:
+            yield AjvError(path, "depth", "is nested too deeply to validate")
+            return
+        ctx.depth += 1
+        try:
+            if "$ref" in schema:
+                yield from self._validate(self.resolve(schema["$ref"]), data, path, composite, ctx)
+                return
+            for err in self._keywords(schema, data, path, composite, ctx):
+                yield err
+                if not ctx.all_errors:
+                    return
+        finally:
+            ctx.depth -= 1
+
+    def _keywords(self, schema: dict, data: Any, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
+        post = schema.get("f5PostProcess")
+        if ctx.pointers is not None and isinstance(post, dict) and post.get("tag") == "pointer":
+            ctx.pointers.append(PointerSite(path, data, post.get("data")))
+        wanted = schema.get("type")
+        if wanted is not None:
+            types = wanted if isinstance(wanted, list) else [wanted]
+            if not any(_has_type(data, t) for t in types):
+                if ctx.fill:
+                    return
+                yield AjvError(path, "type", f"should be {','.join(map(str, types))}")
+                return
+        kind = _type_of(data)
+        if ctx.fill and kind in ("integer", "number", "string"):
+            pass
+        elif kind in ("integer", "number"):
+            yield from self._number(schema, data, path)
+        elif kind == "string":
+            yield from self._string(schema, data, path)
+        elif kind == "array":
+            yield from self._array(schema, data, path, composite, ctx)
+        elif kind == "object":
+            yield from self._object(schema, data, path, composite, ctx)
+        yield from self._generic(schema, data, path, composite, ctx)
+
+    def _number(self, schema: dict, data: Any, path: str) -> Iterator[AjvError]:
+        checks: list[tuple[str, Callable[[Any, Any], bool], str]] = [
+            ("maximum", lambda d, v: d <= v, "<="),
+            ("exclusiveMaximum", lambda d, v: d < v, "<"),
+            ("minimum", lambda d, v: d >= v, ">="),
+            ("exclusiveMinimum", lambda d, v: d > v, ">"),
+        ]
+        for key, ok, sign in checks:
+            limit = schema.get(key)
+            if isinstance(limit, int | float) and not isinstance(limit, bool) and not ok(data, limit):
+                yield AjvError(path, key, f"should be {sign} {_num(limit)}")
+        step = schema.get("multipleOf")
+        if isinstance(step, int | float) and step and not isinstance(step, bool):
+            quotient = data / step
+            if not math.isfinite(quotient) or abs(quotient - round(quotient)) > 1e-9:
+                yield AjvError(path, "multipleOf", f"should be multiple of {_num(step)}")
+
+    def _string(self, schema: dict, data: str, path: str) -> Iterator[AjvError]:
+        if isinstance(schema.get("maxLength"), int) and len(data) > schema["maxLength"]:
+            yield AjvError(path, "maxLength", f"should NOT be longer than {schema['maxLength']} characters")
+        if isinstance(schema.get("minLength"), int) and len(data) < schema["minLength"]:
+            yield AjvError(path, "minLength", f"should NOT be shorter than {schema['minLength']} characters")
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            rx = self._regex_for(pattern)
+            if rx is not None and not rx.search(data):
+                yield AjvError(path, "pattern", f'should match pattern "{pattern}"')
+        fmt = schema.get("format")
+        check = self.formats.get(fmt) if isinstance(fmt, str) else None
+        if check is not None and not check(data):
+            yield AjvError(path, "format", f'should match format "{fmt}"')
+
+    def _array(self, schema: dict, data: list, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
+        check = not ctx.fill
+        if check and isinstance(schema.get("maxItems"), int) and len(data) > schema["maxItems"]:
+            yield AjvError(path, "maxItems", f"should NOT have more than {schema['maxItems']} items")
+        if check and isinstance(schema.get("minItems"), int) and len(data) < schema["minItems"]:
+            yield AjvError(path, "minItems", f"should NOT have fewer than {schema['minItems']} items")
+        items = schema.get("items")
+        if isinstance(items, list):
+            for i, sub in enumerate(items):
+                if i >= len(data):
+                    if ctx.fill and not composite and isinstance(sub, dict) and "default" in sub:
+                        data.append(copy.deepcopy(sub["default"]))
+                    else:
+                        break
+                yield from self._validate(sub, data[i], f"{path}/{i}", composite, ctx)
+            extra = schema.get("additionalItems")
+            if check and extra is False and len(data) > len(items):
+                yield AjvError(path, "additionalItems", f"should NOT have more than {len(items)} items")
+            elif isinstance(extra, dict):
+                for i in range(len(items), len(data)):
+                    yield from self._validate(extra, data[i], f"{path}/{i}", composite, ctx)
+        elif items is not None:
+            for i, item in enumerate(data):
+                yield from self._validate(items, item, f"{path}/{i}", composite, ctx)
+        contains = schema.get("contains")
+        if check and contains is not None and not any(self.is_valid(contains, item) for item in data):
+            yield AjvError(path, "contains", "should contain a valid item")
+        if check and schema.get("uniqueItems") is True:
+            for j in range(len(data)):
+                for i in range(j):
+                    if json_equal(data[i], data[j]):
+                        text = f"should NOT have duplicate items (items ## {j} and {i} are identical)"
+                        yield AjvError(path, "uniqueItems", text)
+                        return
+
+    def _object(self, schema: dict, data: dict, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        check = not ctx.fill
+        if ctx.fill and not composite:
+            for key, sub in props.items():
+                if key not in data and isinstance(sub, dict) and "default" in sub:
+                    data[key] = copy.deepcopy(sub["default"])
+        if check:
+            yield from self._object_checks(schema, data, path)
+        deps = schema.get("dependencies")
+        if isinstance(deps, dict):
+            for key, dep in deps.items():
+                if key in data and isinstance(dep, dict | bool):
+                    yield from self._validate(dep, data, path, composite, ctx)
+        patterns = schema.get("patternProperties")
+        patterns = patterns if isinstance(patterns, dict) else {}
+        additional = schema.get("additionalProperties", True)
+        for key, sub in props.items():
+            if key in data:
+                yield from self._validate(sub, data[key], f"{path}/{escape(key)}", composite, ctx)
+        if patterns or additional is not True:
+            for key in list(data):
+                matched = False
+                for pattern, sub in patterns.items():
+                    rx = self._regex_for(pattern)
+                    if rx is not None and rx.search(key):
+                        matched = True
+                        yield from self._validate(sub, data[key], f"{path}/{escape(key)}", composite, ctx)
+                if matched or key in props:
+                    continue
+                if additional is False:
+                    if check:
+                        yield AjvError(path, "additionalProperties", "should NOT have additional properties")
+                elif isinstance(additional, dict):
+                    yield from self._validate(additional, data[key], f"{path}/{escape(key)}", composite, ctx)
+
+    def _object_checks(self, schema: dict, data: dict, path: str) -> Iterator[AjvError]:
+        if isinstance(schema.get("maxProperties"), int) and len(data) > schema["maxProperties"]:
+            yield AjvError(path, "maxProperties",
+                           f"should NOT have more than {schema['maxProperties']} properties")
+        if isinstance(schema.get("minProperties"), int) and len(data) < schema["minProperties"]:
+            yield AjvError(path, "minProperties",
+                           f"should NOT have fewer than {schema['minProperties']} properties")
+        for key in schema.get("required") or ():
+            if isinstance(key, str) and key not in data:
+                yield AjvError(path, "required", f"should have required property '{key}'")
+        deps = schema.get("dependencies")
+        for key, dep in (deps.items() if isinstance(deps, dict) else ()):
+            if key in data and isinstance(dep, list):
+                missing = [d for d in dep if d not in data]
+                if missing:
+                    what = f"property {missing[0]}" if len(dep) == 1 else f"properties {', '.join(dep)}"
+                    yield AjvError(path, "dependencies", f"should have {what} when property {key} is present")
+        names = schema.get("propertyNames")
+        if names is not None:
+            for key in data:
+                if not self.is_valid(names, key):
+                    yield AjvError(path, "propertyNames", f"property name '{key}' is invalid")
+
+    def _generic(self, schema: dict, data: Any, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
+        if not ctx.fill:
+            yield from self._value_checks(schema, data, path)
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list):
+                yield from self._branches(key, branches, data, path, ctx)
+        for sub in schema.get("allOf") or ():
+            yield from self._validate(sub, data, path, composite, ctx)
+        if "if" in schema and ("then" in schema or "else" in schema):
+            branch = "then" if self.is_valid(schema["if"], data) else "else"
+            if branch in schema:
+                yield from self._validate(schema[branch], data, path, composite, ctx)
+
+    def _value_checks(self, schema: dict, data: Any, path: str) -> Iterator[AjvError]:
+        if "const" in schema and not json_equal(data, schema["const"]):
+            yield AjvError(path, "const", "should be equal to constant")
+        enum = schema.get("enum")
+        if isinstance(enum, list) and not any(json_equal(data, v) for v in enum):
+            allowed = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in enum)
+            yield AjvError(path, "enum", f"should be equal to one of the allowed values: {allowed}")
+        if "not" in schema and self.is_valid(schema["not"], data):
+            yield AjvError(path, "not", "should NOT be valid")
+
+    def _branches(self, key: str, branches: list, data: Any, path: str, ctx: _Ctx) -> Iterator[AjvError]:
+        """anyOf/oneOf; on failure explain the branch picked by `class` (else the first, as Ajv)."""
+        if ctx.fill:
+            self._fill_branch(branches, data, path, ctx)
+            return
+        passing = [i for i, sub in enumerate(branches) if self.is_valid(sub, data)]
+        if key == "oneOf" and len(passing) > 1:
+            yield AjvError(path, key, "should match exactly one schema in oneOf")
+        if passing:
+            return
+        inner = self.errors(branches[self._pick_branch(branches, data)], data, path, all_errors=ctx.all_errors)
+        if inner:
+            yield from inner
+        elif key == "anyOf":
+            yield AjvError(path, key, "should match some schema in anyOf")
+        else:
+            yield AjvError(path, key, "should match exactly one schema in oneOf")
+
+    def _fill_branch(self, branches: list, data: Any, path: str, ctx: _Ctx) -> None:
+        """Fill defaults from the first branch that the data matches once that branch's defaults are in.
+
+        AS3 accepts e.g. a secret `{ciphertext}` whose `protected` comes from a default inside a
+        oneOf branch; filling every branch would leak one branch's defaults into another.
+        """
+        pick = self._pick_branch(branches, data)
+        for i in [pick, *(j for j in range(len(branches)) if j != pick)]:
+            if isinstance(data, dict | list):
+                trial = copy.deepcopy(data)
+                self.fill_defaults(branches[i], trial)
+                if not self.is_valid(branches[i], trial):
+                    continue
+            elif not self.is_valid(branches[i], data):
+                continue
+            for _ in self._validate(branches[i], data, path, False, ctx):
+                pass
+            return
+
+    def _pick_branch(self, branches: list, data: Any) -> int:
+        """The branch whose `class` matches the data's; else the first (what Ajv reports first)."""
+        cls = data.get("class") if isinstance(data, dict) else None
+        if cls is None:
+            return 0
+        for i, sub in enumerate(branches):
+            target = self.resolve(sub["$ref"]) if isinstance(sub, dict) and "$ref" in sub else sub
+            props = target.get("properties") if isinstance(target, dict) else None
+            cls_schema = props.get("class") if isinstance(props, dict) else None
+            if isinstance(cls_schema, dict) and self.is_valid(cls_schema, cls):
+                return i
+        return 0

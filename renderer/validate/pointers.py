@@ -1,0 +1,145 @@
+"""AS3 pointers (`"pool": "web_pool"`, `{"use": "/T/A/obj"}`): resolve them as AS3 does after Ajv.
+
+The schema only says a pointer is a string; whether the object exists is checked by AS3's
+post-processing (f5PostProcess tag `pointer`), which turns a dangling pointer into the same 422
+"declaration is invalid" response as a schema error, e.g.
+`/T/A/svc/pool: contains path to non-existent object web_pool`. We reproduce that check so a
+pool reference to a missing pool fails in the pull request, not on the device.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from renderer.validate.ajv import Ajv, AjvError, PointerSite
+
+_NAME = r"[A-Za-z_][0-9A-Za-z_.]{0,188}"
+_APP_NAME = r"[A-Za-z_][0-9A-Za-z_.-]{0,188}[0-9A-Za-z_.]*"
+_TOKEN_RX = {
+    False: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_NAME})/)*([0-9]+|{_NAME})))?#?$"),
+    True: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_APP_NAME})/)*([0-9]+|{_APP_NAME})))?#?$"),
+}
+_POLYMORPHIC = ("use", "copyFrom", "reuseFrom")
+
+
+class PointerProblem(Exception):
+    """A pointer that AS3 would refuse; the message is AS3's wording."""
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def _parent(root: Any, tokens: list[str]) -> Any:
+    node = root
+    for token in tokens:
+        key = _unescape(token)
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
+
+
+def _absolute_elems(value: str, src: list[str], root: Any) -> list[str]:
+    """The path from the declaration root that `value` names, written at `src`."""
+    if src and src[-1] in _POLYMORPHIC:
+        src = src[:-1]
+    if len(src) < 2 or src[-1] == "":
+        raise PointerProblem("cannot ascertain path property name")
+    first = value[0]
+    if first == "@":
+        elems = src[:-1]
+        node = root
+        i = 1
+        while i < len(elems):
+            child = node.get(_unescape(elems[i])) if isinstance(node, dict) else None
+            if not isinstance(child, dict) or "class" not in child:
+                break
+            node = child
+            i += 1
+        elems = elems[:i]
+        rest = value[2:] if value.startswith("@/") else value[1:]
+        return elems + (rest.split("/") if rest else [])
+    if first.isdigit():
+        digits = re.match(r"[0-9]+", value).group(0)  # type: ignore[union-attr]
+        up = int(digits)
+        if up >= len(src) or up > 99:
+            raise PointerProblem("contains relative JSON pointer with too-big prefix")
+        elems = src[: len(src) - up]
+        rest = value[len(digits):]
+        if rest:
+            if not rest.startswith("/"):
+                raise PointerProblem("contains invalid relative JSON pointer")
+            elems = elems + rest[1:].split("/")
+        return elems
+    if first != "/":
+        if len(src) < 4:
+            raise PointerProblem("contains relative path valid only within /Tenant/Application")
+        return src[:3] + value.split("/")
+    return value.split("/")
+
+
+def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
+    """The object `value` points to from the property at JSON pointer `pointer`; raises PointerProblem."""
+    src = pointer.split("/")
+    origin = _parent(root, src[:-1])
+    is_app_level = len(src) > 4 and not (isinstance(origin, dict) and origin.get("class") == "Constants")
+    if value == "#" or not _TOKEN_RX[is_app_level].match(value):
+        raise PointerProblem("contains an invalid path (invalid character)")
+    elems = _absolute_elems(value.removesuffix("#"), src, root)
+    leaf = elems.pop()
+    if len(elems) < 2:
+        raise PointerProblem("contains invalid path (cross-/T/A)")
+    node: Any = root
+    if len(elems) < 3:
+        if leaf == "@":
+            leaf = src[1]
+        elif leaf not in (src[1], "Common"):
+            raise PointerProblem("contains invalid path (Tenant without application)")
+        if not isinstance(node, dict) or _unescape(leaf) not in node:
+            raise PointerProblem(f"contains path to non-existent object {leaf}")
+        return node[_unescape(leaf)]
+    for i in range(1, len(elems)):
+        token = elems[i]
+        if token == "@":
+            if i >= len(src):
+                raise PointerProblem("contains path with too many @ tokens")
+            token = src[i]
+        child = node.get(_unescape(token)) if isinstance(node, dict) else None
+        if not isinstance(child, dict | list):
+            raise PointerProblem(f"contains path to non-existent object {token}")
+        node = child
+        same = i < len(src) and token == src[i]
+        if (i == 1 and token != "Common" and not same) or (i == 2 and token != "Shared" and not same):
+            raise PointerProblem(
+                "must contain path pointing into same Application (or /same-Tenant/Shared or /Common/Shared)"
+            )
+    key = _unescape(leaf)
+    if not isinstance(node, dict) or key not in node:
+        raise PointerProblem(f"contains path to non-existent object {leaf}")
+    return node[key]
+
+
+def check_pointers(ajv: Ajv, adc: dict[str, Any], sites: list[PointerSite]) -> list[AjvError]:
+    """AS3's post-validation pointer check over the sites the schema walk recorded."""
+    if "scratch" in adc:  # AS3 skips pointer processing for declarations with `scratch`
+        return []
+    errors: list[AjvError] = []
+    seen: set[str] = set()
+    for site in sites:
+        if not isinstance(site.value, str) or site.value == "" or site.pointer in seen:
+            continue
+        seen.add(site.pointer)
+        try:
+            target = resolve(site.value, site.pointer, adc)
+        except PointerProblem as err:
+            errors.append(AjvError(site.pointer, "f5PostProcess(pointer)", str(err)))
+            continue
+        if site.target_schema is not None and not ajv.is_valid(site.target_schema, target):
+            errors.append(AjvError(site.pointer, "f5PostProcess(pointer)",
+                                   f"AS3 pointer {site.value} does not point to required object type"))
+    return errors

@@ -1,0 +1,152 @@
+"""Validate a render result and point every error at the manifest that produced the object.
+
+Each AS3 schema error carries a JSON pointer inside the ADC; `RenderResult.sources` records which
+manifests produced which pointer, so the nearest recorded prefix names the file. Codes are
+stable and documented (docs/readme/validate.md): AS3001-AS3009 for the official AS3 schema and
+AS3's pointer check, NET001 for schemas/net.schema.json.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from renderer.as3_schema import find_schema
+from renderer.errors import Finding, Origin, SourceLocation
+from renderer.validate.ajv import Ajv, AjvError
+from renderer.validate.as3 import As3Validator, ValidatorCache
+from renderer.validate.formats import FORMATS
+
+# keyword -> stable finding code
+AS3_CODES: dict[str, str] = {
+    "required": "AS3001",
+    "enum": "AS3002", "const": "AS3002",
+    "minimum": "AS3003", "maximum": "AS3003", "exclusiveMinimum": "AS3003", "exclusiveMaximum": "AS3003",
+    "multipleOf": "AS3003",
+    "format": "AS3004",
+    "type": "AS3005",
+    "pattern": "AS3006", "minLength": "AS3006", "maxLength": "AS3006", "minItems": "AS3006",
+    "maxItems": "AS3006", "uniqueItems": "AS3006", "minProperties": "AS3006", "maxProperties": "AS3006",
+    "additionalItems": "AS3006",
+    "additionalProperties": "AS3007", "propertyNames": "AS3007",
+    "f5PostProcess(pointer)": "AS3008",
+}
+OTHER_AS3_CODE = "AS3009"
+NET_CODE = "NET001"
+_SECRET_WORDS = ("key", "secret", "passphrase", "cipher", "certificate", "password", "token")
+
+
+@functools.cache
+def net_schema() -> dict[str, Any]:
+    text = importlib.resources.files("renderer.schemas").joinpath("net.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def value_at(data: Any, pointer: str) -> tuple[bool, Any]:
+    node = data
+    for token in pointer.split("/")[1:] if pointer else []:
+        key = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False, None
+    return True, node
+
+
+def shown_value(data: Any, error: AjvError) -> str:
+    """` (got 70000)` for short scalar values; nothing for anything that could be a secret."""
+    if error.keyword in ("required", "additionalProperties", "dependencies", "f5PostProcess(pointer)"):
+        return ""
+    if any(word in error.pointer.lower() for word in _SECRET_WORDS):
+        return ""
+    found, value = value_at(data, error.pointer)
+    if not found or isinstance(value, dict | list) or (isinstance(value, str) and len(value) > 64):
+        return ""
+    return f" (got {json.dumps(value)})"
+
+
+def nearest_origins(pointer: str, sources: Mapping[str, tuple[Origin, ...]]) -> tuple[Origin, ...]:
+    """Origins of the longest recorded pointer that is `pointer` or a prefix of it."""
+    probe = pointer
+    while probe:
+        hit = sources.get(probe)
+        if hit:
+            return hit
+        probe = probe.rsplit("/", 1)[0]
+    return ()
+
+
+def _finding(code: str, message: str, origins: tuple[Origin, ...], fallback: SourceLocation | None) -> Finding:
+    location = origins[0].location if origins else fallback
+    hint = None
+    if origins:
+        hint = "produced by " + "; ".join(f"{o.kind} {o.namespace + '/' if o.namespace else ''}{o.name} "
+                                          f"({o.location.path})" for o in origins)
+    return Finding(code, message, location, hint=hint)
+
+
+def as3_findings(adc: Any, errors: list[AjvError], sources: Mapping[str, tuple[Origin, ...]],
+                 fallback: SourceLocation | None) -> list[Finding]:
+    findings = []
+    for error in errors:
+        code = AS3_CODES.get(error.keyword, OTHER_AS3_CODE)
+        message = f"AS3 rejects {error.pointer or '/'}: {error.message}{shown_value(adc, error)}"
+        findings.append(_finding(code, message, nearest_origins(error.pointer, sources), fallback))
+    return findings
+
+
+def _net_source_key(net: Any, pointer: str) -> str:
+    """`/fdb/records/3/endpoint` -> `/net/fdb/<mac>`; `/arps/1` -> `/net/arps/<ip>`."""
+    parts = pointer.split("/")
+    if len(parts) >= 4 and parts[1] == "fdb" and parts[2] == "records" and parts[3].isdigit():
+        found, record = value_at(net, f"/fdb/records/{parts[3]}")
+        if found and isinstance(record, dict):
+            return f"/net/fdb/{record.get('name')}"
+    if len(parts) >= 3 and parts[1] == "arps" and parts[2].isdigit():
+        found, record = value_at(net, f"/arps/{parts[2]}")
+        if found and isinstance(record, dict):
+            return f"/net/arps/{record.get('ipAddress')}"
+    return "/net" + pointer
+
+
+def net_findings(net: Any, sources: Mapping[str, tuple[Origin, ...]], fallback: SourceLocation | None) -> list[Finding]:
+    """net.json against schemas/net.schema.json (every error, not only the first)."""
+    schema = net_schema()
+    errors = Ajv(schema, FORMATS).errors(schema, net)
+    findings = []
+    for error in errors:
+        message = f"net declaration invalid at {error.pointer or '/'}: {error.message}{shown_value(net, error)}"
+        origins = nearest_origins(_net_source_key(net, error.pointer), sources)
+        findings.append(_finding(NET_CODE, message, origins, fallback))
+    return findings
+
+
+def validate_result(result: Any, validator: As3Validator) -> list[Finding]:
+    """Findings for a RenderResult: its AS3 declaration (AS3-exact) and its net declaration."""
+    fallback = result.config.location
+    findings: list[Finding] = []
+    body = result.as3
+    if body:
+        adc = body.get("declaration") if body.get("class") == "AS3" else body
+        errors = validator.body_errors(body)
+        findings += as3_findings(adc, errors, result.sources, fallback)
+    if result.net:
+        findings += net_findings(result.net, result.sources, fallback)
+    return findings
+
+
+def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None = None,
+                      environ: Mapping[str, str] | None = None, cache: ValidatorCache | None = None) -> list[Finding]:
+    """Find the AS3 schema (option, env, config, cache), then validate_result. Raises ValidateError."""
+    env = os.environ if environ is None else environ
+    location = find_schema(option=as3_schema, environ=env, config_schema=result.config.as3_schema,
+                           repo_root=repo, schema_version=result.config.bigip.schema_version)
+    validator = (cache or ValidatorCache()).get(location.path)
+    return validate_result(result, validator)
