@@ -92,12 +92,12 @@ def plan_snapshot(documents: list[Document], config: Config, services: set[tuple
     if ignored:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(ignored.items()))
         where = documents[0].location if documents else None
-        findings.append(Finding("SNAP003", f"ignored objects of kinds the snapshot does not hold: {kinds}",
+        findings.append(Finding("SNAP011", f"ignored objects of kinds the snapshot does not hold: {kinds}",
                                 where, Severity.INFO, hint=f"the snapshot holds {', '.join(KINDS)}"))
     if not any(obj["kind"] == NODE for obj in normalized):
         where = documents[0].location if documents else SourceLocation("<input>")
         raise InvalidInput([*findings, Finding(
-            "SNAP002", "no Nodes in the input: refusing to write an empty snapshot", where,
+            "SNAP010", "no Nodes in the input: refusing to write an empty snapshot", where,
             hint="a cluster always has Nodes; check that kubectl/the API call succeeded")])
     namespaces = set(options.namespaces) if options.namespaces is not None else None
     objects = select(normalized, services=services, namespaces=namespaces)

@@ -8,3 +8,10 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
 KUBECTL_ALL = FIXTURES / "kubectl-all.yaml"
+
+
+def git_out(repo: Path, *args: str) -> str:
+    """Output of a git command in `repo` (the autouse fixture already set author/committer env)."""
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout

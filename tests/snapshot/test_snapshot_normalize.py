@@ -148,7 +148,7 @@ def test_empty_input_is_refused_instead_of_wiping_the_snapshot() -> None:
     with pytest.raises(InvalidInput) as info:
         _plan(b"apiVersion: v1\nkind: List\nitems: []\nmetadata: {}\n")
     assert [(f.code, str(f.location), f.message) for f in info.value.findings] == [
-        ("SNAP002", "kubectl-all.yaml:1:1", "no Nodes in the input: refusing to write an empty snapshot")]
+        ("SNAP010", "kubectl-all.yaml:1:1", "no Nodes in the input: refusing to write an empty snapshot")]
 
 
 def test_malformed_object_is_reported_with_its_line() -> None:
@@ -171,7 +171,7 @@ def test_other_kinds_are_ignored_with_a_note() -> None:
     extra = b"---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n"
     plan = _plan(KUBECTL_ALL.read_bytes() + extra)
     assert [(f.code, f.severity.value, f.message) for f in plan.findings] == [
-        ("SNAP003", "info", "ignored objects of kinds the snapshot does not hold: 1 Pod")]
+        ("SNAP011", "info", "ignored objects of kinds the snapshot does not hold: 1 Pod")]
     assert plan.files == _plan(KUBECTL_ALL.read_bytes()).files
 
 
