@@ -148,8 +148,7 @@ def check_lease(
             f"the device differs from commit {commit} it was deployed from: {', '.join(drift)}",
             lease=lease,
             device=device,
-            hint="someone changed the device outside git; "
-            "review the diff, then deploy with --force to overwrite it",
+            hint="someone changed the device outside git; review the diff, then deploy with --force to overwrite it",
         )
     return commit, drift
 
@@ -176,6 +175,10 @@ class _Run:
         self.before: DeviceState | None = None
         self.changed: list[str] = []
         self.touched_net = False
+        self.as3_attempted = False  # an apply POST was sent (its outcome may be unknown)
+        self.net_attempted = False
+        self.saved = False  # a post asked AS3 to save the configuration
+        self.posted: list[str] = []
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
         started = time.monotonic()
@@ -202,7 +205,10 @@ class _Run:
         body = tn.declaration(
             header, {t: bodies.get(t) for t in tenants}, action=action, persist=persist, lock_keys=keys
         )
-        results = self.client.declare(body, tenants, deadline=deadline)
+        self.as3_attempted = self.as3_attempted or action != "dry-run"
+        self.saved = self.saved or persist
+        # dry-runs are quick: sent synchronously (AS3 turns a slow one into a 202 itself)
+        results = self.client.declare(body, tenants, deadline=deadline, asynchronous=action != "dry-run")
         failed = [r for r in results if not r.ok]
         if failed:
             raise DeviceError(f"AS3 {action} failed: " + " | ".join(r.describe() for r in failed))
@@ -236,8 +242,7 @@ def _finish(run: _Run) -> None:
 
 
 def _deploy(run: _Run) -> None:
-    client, new, opts = run.client, run.new, run.options
-    rep = run.report
+    client, new, opts, rep = run.client, run.new, run.options, run.report
 
     def preflight() -> str:
         client.login()
@@ -254,9 +259,9 @@ def _deploy(run: _Run) -> None:
     def lease() -> str:
         _, forced = check_lease(before, new, run.render_commit, opts.force)
         rep.forced = forced
-        return (
-            "forced over: " + ", ".join(forced) if forced else f"device runs {rep.device_commit or 'nothing'}"
-        )
+        if forced:
+            return "forced over: " + ", ".join(forced)
+        return f"device runs {rep.device_commit or 'nothing from as3-gitops'}"
 
     run.step("lease", lease)
     run.changed = tn.changed_tenants(list(before.owned), before.adc, run.new_adc)
@@ -264,12 +269,12 @@ def _deploy(run: _Run) -> None:
     if not run.changed and not run.touched_net:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
-        progress_done = "no change"
-        run.progress(progress_done)
+        run.progress("no change")
         return
     posted = list(run.changed)
     if not posted:  # only the network changed: post one tenant so the device records the commit
         posted = [t for t in before.owned if t in tn.tenants_of(run.new_adc)][:1]
+    run.posted = posted
     rep.tenants_changed = list(run.changed)
     rep.network_changed = run.touched_net
     keys = tn.lock_keys_of(before.adc)
@@ -277,55 +282,55 @@ def _deploy(run: _Run) -> None:
     header = tn.header_of(run.new_adc)
     deadline = client.timing.clock() + opts.timeout
 
+    def dry_run() -> str:
+        run.post(posted, bodies, header, "dry-run", False, deadline, keys)
+        return f"tenants {', '.join(posted)} pass"
+
     if posted:
-        run.step(
-            "dry-run",
-            lambda: (
-                run.post(posted, bodies, header, "dry-run", False, deadline, keys),
-                f"tenants {', '.join(posted)} pass",
-            )[1],
-        )
+        run.step("dry-run", dry_run)
     if opts.dry_run:
         rep.outcome = "dry-run"
         rep.state_hash_after = rep.state_hash_before
         return
     union = ns.union(before.net, run.want_net)
+    # Persist on the last write only: the apply itself when the network is unchanged, else a
+    # final no-change post (AS3 saves the configuration even then) after the prune.
+    persist_in_apply = opts.persist and not run.touched_net
+
+    def make() -> str:
+        run.net_attempted = True
+        return f"{ns.apply_state(client, before.net, union, deadline)} command(s)"
+
+    def apply() -> str:
+        run.post(posted, bodies, header, "deploy", persist_in_apply, deadline, keys)
+        return f"posted {', '.join(posted)}"
+
+    def prune() -> str:
+        sent = ns.apply_state(client, union, run.want_net, deadline)
+        if ns.read_state(client, run.want_net) != run.want_net:
+            raise DeviceError("network verify after prune failed: FDB/ARP state differs from the render")
+        return f"{sent} command(s)"
+
+    def save() -> str:
+        fresh = tn.lock_keys_of(client.get_declaration())
+        run.post(posted[:1], bodies, header, "deploy", True, deadline, fresh)
+        return "configuration saved"
+
     try:
         if run.touched_net:
-            run.step(
-                "network (make)", lambda: f"{ns.apply_state(client, before.net, union, deadline)} command(s)"
-            )
+            run.step("network (make)", make)
         if posted:
-            persist_here = opts.persist and not run.touched_net
-            run.step(
-                "apply",
-                lambda: (
-                    run.post(posted, bodies, header, "deploy", persist_here, deadline, keys),
-                    f"posted {', '.join(posted)}",
-                )[1],
-            )
+            run.step("apply", apply)
         run.step("verify", lambda: _verify(run, run.new_adc, union))
         if run.touched_net:
-            run.step("network (prune)", lambda: _prune(run, union, deadline))
+            run.step("network (prune)", prune)
+            if opts.persist and posted:
+                run.step("save", save)
     except DeviceError as err:
-        _rollback(run, posted, err)
+        _rollback(run, err)
         raise
     rep.outcome = "deployed"
-    after = read_device(client, new)
-    rep.state_hash_after = after.hash()
-
-
-def _prune(run: _Run, union: ns.NetState, deadline: float) -> str:
-    client = run.client
-    sent = ns.apply_state(client, union, run.want_net, deadline)
-    got = ns.read_state(client, run.want_net)
-    if got != run.want_net:
-        raise DeviceError(
-            "network verify after prune failed: the device's FDB/ARP state differs from the render"
-        )
-    if run.options.persist:
-        client.save_config(deadline)
-    return f"{sent} command(s), config saved" if run.options.persist else f"{sent} command(s)"
+    rep.state_hash_after = read_device(client, new).hash()
 
 
 def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
@@ -338,9 +343,13 @@ def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
     return "device equals the render"
 
 
-def _rollback(run: _Run, posted: list[str], cause: DeviceError) -> None:
-    """Restore every changed tenant and the net state; verify; raise RestoreFailed if we cannot."""
-    client, before, rep = run.client, run.before, run.report
+def _rollback(run: _Run, cause: DeviceError) -> None:
+    """Restore every posted tenant and the net state; verify; raise RestoreFailed if we cannot.
+
+    Order mirrors make-before-break: AS3 first (pools go back to members the union still
+    reaches), then the network, then one save if any write asked AS3 to persist.
+    """
+    client, before, rep, posted = run.client, run.before, run.report, run.posted
     assert before is not None
     rep.failures.append(cause.message)
     deadline = client.timing.clock() + run.options.rollback_timeout
@@ -349,20 +358,25 @@ def _rollback(run: _Run, posted: list[str], cause: DeviceError) -> None:
 
     def restore() -> str:
         restored = []
-        now = client.get_declaration()
-        if posted:
-            run.post(posted, old_bodies, header, "deploy", False, deadline, tn.lock_keys_of(now))
+        if posted and run.as3_attempted:
+            # always re-post, even if the device looks unchanged: a timed-out task may still land
+            keys = tn.lock_keys_of(client.get_declaration())
+            run.post(posted, old_bodies, header, "deploy", False, deadline, keys)
             restored += [f"tenant {t}" for t in posted]
-        current = ns.read_state(client, ns.desired_state(run.new.net))
-        if current != before.net:
-            ns.apply_state(client, current, before.net, deadline)
-            restored.append("network")
+        if run.net_attempted:
+            current = ns.read_state(client, run.want_net)
+            if current != before.net:
+                ns.apply_state(client, current, before.net, deadline)
+                restored.append("network")
+        if run.saved and posted:
+            keys = tn.lock_keys_of(client.get_declaration())
+            run.post(posted[:1], old_bodies, header, "deploy", True, deadline, keys)
         rep.restored = restored
         after = read_device(client, run.new)
         if after.hash() != before.hash():
             raise DeviceError("the device differs from the pre-deploy state after the restore")
         rep.state_hash_after = after.hash()
-        return "restored " + ", ".join(restored) if restored else "nothing to restore"
+        return "restored " + ", ".join(restored) if restored else "nothing had changed"
 
     try:
         run.step("rollback", restore)
