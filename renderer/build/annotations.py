@@ -145,9 +145,9 @@ def json_error_location(ctx: Context, key: str, err: json.JSONDecodeError) -> So
         first = lines[base.line - 1][(base.column or 1) - 1:]
         if first[:1] in ("|", ">"):
             content_line = base.line + err.lineno
-            if content_line <= len(lines):
-                raw = lines[content_line - 1]
-                indent = len(raw) - len(raw.lstrip(" "))
+            if content_line <= len(lines) and base.line < len(lines):
+                first_content = lines[base.line]  # a block scalar's indentation is set by its first line
+                indent = len(first_content) - len(first_content.lstrip(" "))
                 return SourceLocation(base.path, content_line, indent + err.colno)
         if first[:1] in ("'", '"') and err.lineno == 1:
             return SourceLocation(base.path, base.line, (base.column or 1) + err.colno)
