@@ -311,7 +311,7 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
             secret = cluster.secrets.get((ing.meta.namespace, tls.secret_name))
             where = ing.meta.locate("spec", "tls", i, "secretName")
             if secret is None or "tls.crt" not in secret.data or "tls.key" not in secret.data:
-                problem = "does not exist in the manifests" if secret is None else "lacks tls.crt or tls.key"
+                problem = "does not exist in the manifests" if secret is None else "lacks valid tls.crt or tls.key"
                 findings.append(Finding(
                     "ING050",
                     f"Ingress {ing.meta.ident}: TLS Secret {ing.meta.namespace}/{tls.secret_name} {problem}", where,

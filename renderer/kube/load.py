@@ -306,7 +306,9 @@ def _secret(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Secret:
         try:
             decoded[str(key)] = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, ValueError, UnicodeDecodeError):
-            r.bad(["data", str(key)], f"data.{key} is not valid base64 text")
+            # kubectl would refuse it; it only matters (as an error) where an Ingress uses the Secret
+            findings.append(Finding("K8S007", f"Secret {meta.ident}: data.{key} is not valid base64 text; ignored",
+                                    meta.locate("data", str(key)), Severity.WARNING))
     for key, value in r.get(data, ["stringData"], dict, {}).items():
         if isinstance(value, str):
             decoded[str(key)] = value
