@@ -100,7 +100,8 @@ class KubeAPI:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 api.requests.append((parts.path, query, self.headers.get("Authorization")))
-                if self.headers.get("Authorization") != f"Bearer {api.token}":
+                scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or token != api.token:  # the auth scheme is case-insensitive
                     self._send(401, status_body(401, "Unauthorized", "Unauthorized"))
                     return
                 if parts.path in api.failures:

@@ -126,3 +126,28 @@ def test_capture_with_commit_records_the_source_context(cli, api, snapshot_repo)
     assert result.code == 0
     body = git_out(snapshot_repo.path, "log", "-1", "--format=%b")
     assert "from kube context 'prod'." in body.splitlines()[0]
+
+
+def test_in_cluster_capture_uses_the_service_account(cli, api, snapshot_repo, tmp_path, monkeypatch) -> None:
+    import kubernetes.config.incluster_config as incluster
+
+    token, ca = tmp_path / "token", tmp_path / "ca.crt"
+    token.write_text(api.token)
+    api.ca.cert_pem.write_to_path(str(ca))
+    monkeypatch.setattr(incluster, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster, "SERVICE_CERT_FILENAME", str(ca))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", api.url.rsplit(":", 1)[1])
+    result = cli("snapshot", "capture", str(snapshot_repo.path), "--in-cluster", "--commit")
+    assert result.code == 0
+    assert git_out(snapshot_repo.path, "log", "-1", "--format=%b").splitlines()[0].endswith(
+        "Z from the in-cluster API.")
+    assert {auth for _p, _q, auth in api.requests} == {f"bearer {api.token}"}  # as the client spells it
+
+
+def test_in_cluster_outside_a_pod_is_a_usage_error(cli, snapshot_repo, monkeypatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    result = cli("snapshot", "capture", str(snapshot_repo.path), "--in-cluster")
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "error: cannot load Kubernetes credentials from in-cluster service account: Service host/port is not set.")

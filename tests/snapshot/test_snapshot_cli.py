@@ -198,3 +198,16 @@ def test_installed_entry_point_runs_normalize(snapshot_repo) -> None:
     assert (proc.returncode, proc.stderr) == (0, b"")
     parts = [(GOLDEN / "per-kind" / n).read_bytes() for n in ("endpointslices.yaml", "endpoints.yaml", "nodes.yaml")]
     assert proc.stdout == HEADER + b"".join(p.removeprefix(HEADER) for p in parts)
+
+
+def test_first_commit_in_a_repository_without_history(cli, git_repo) -> None:
+    from snapshot_helpers import FIXTURES
+
+    git_repo.copy_from(FIXTURES / "repo")
+    result = cli("snapshot", "normalize", "-C", str(git_repo.path), "--commit", stdin=RAW)
+    assert result.code == 0
+    assert git_out(git_repo.path, "log", "--format=%s").splitlines() == [
+        "snapshot: +3 nodes, +2 endpoints, +3 endpointslices"]
+    # only the snapshot was committed; the rest stays untracked
+    assert git_out(git_repo.path, "ls-files").split() == [
+        "snapshot/endpoints.yaml", "snapshot/endpointslices.yaml", "snapshot/nodes.yaml"]
