@@ -1,0 +1,27 @@
+"""Fixtures for the validate tests: one As3Validator per session (loading the schema is the slow part)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from renderer.validate import As3Validator
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT.parent / "shared"
+EXAMPLES = SHARED / "reference" / "as3-examples"
+HELLO_WORLD = REPO_ROOT / "examples" / "hello-world"
+
+
+def schema_path() -> Path:
+    return Path(os.environ.get("AS3_SCHEMA") or SHARED / "reference" / "as3-schema" / "as3-schema.json")
+
+
+@pytest.fixture(scope="session")
+def validator() -> As3Validator:
+    path = schema_path()
+    if not path.is_file():
+        pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
+    return As3Validator.from_path(path)
