@@ -81,12 +81,12 @@ def _snapshot_lint(cluster: Cluster, manifest_services: set[tuple[str, str]], co
     for key, eps in sorted(cluster.endpoints.items()):
         if key not in manifest_services and key not in cluster.services:
             findings.append(Finding("SNAP002", f"snapshot has Endpoints {eps.meta.ident} but no manifest defines "
-                                    "that Service", eps.meta.origin.location, Severity.WARNING,
+                                    "that Service", eps.meta.location, Severity.WARNING,
                                     hint="remove it from the snapshot, or add the Service"))
     for key, slices in sorted(cluster.slices.items()):
         if key not in cluster.services:
             findings.append(Finding("SNAP002", f"snapshot has EndpointSlices for Service {key[0]}/{key[1]} but no "
-                                    "manifest defines that Service", slices[0].meta.origin.location,
+                                    "manifest defines that Service", slices[0].meta.location,
                                     Severity.WARNING, hint="remove them from the snapshot, or add the Service"))
     return findings
 

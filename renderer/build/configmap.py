@@ -61,7 +61,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     what = f"ConfigMap {meta.ident}"
     if meta.labels.get("as3") == "true" or "template" in cm.data:
         findings.append(Finding("CM001", f"{what} is an AS3 ConfigMap (as3: \"true\"); those are not rendered",
-                                meta.origin.location, Severity.WARNING,
+                                meta.location, Severity.WARNING,
                                 hint="describe the application with an Ingress or a schema ConfigMap"))
         return
     schema = cm.data.get("schema", "")
@@ -107,7 +107,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     members, origins = members_for(cluster, config, resolved, findings)
     if not members:
         findings.append(Finding("ING030", f"{what}: Service {resolved.service.meta.ident} has no ready endpoint; "
-                                "its pool has no members", meta.origin.location, Severity.WARNING))
+                                "its pool has no members", meta.location, Severity.WARNING))
     pool = Pool(pool_name, balance, members, share_nodes=config.bigip.share_nodes,
                 service=(meta.namespace, backend["serviceName"]),
                 origins=[meta.origin, resolved.service.meta.origin, *origins])

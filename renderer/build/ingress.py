@@ -72,7 +72,7 @@ def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: l
         if not ours:
             findings.append(Finding(
                 "ING001", f"Ingress {ing.meta.ident} is not for class {config.bigip.ingress_class!r} ({why}); skipped",
-                ing.meta.origin.location, Severity.INFO))
+                ing.meta.location, Severity.INFO))
             continue
         _build_one(ing, cluster, config, reg, findings)
 
@@ -89,7 +89,7 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
         if ip is None:
             findings.append(Finding(
                 "ING002", f"Ingress {meta.ident} has no virtual-server.f5.com/ip and no defaultIngressIP is set",
-                meta.locate("metadata", "annotations") if meta.annotations else meta.origin.location,
+                meta.locate("metadata", "annotations") if meta.annotations else meta.location,
                 hint="add the annotation, or set bigip.defaultIngressIP in as3-gitops.yaml"))
     if ip is None or sum(f.is_error for f in findings) > errors_before:
         return
@@ -146,7 +146,7 @@ def _add_pool(tenant, pool_name: str, resolved: ResolvedBackend, plan: _IngressP
     if not members:
         findings.append(Finding(
             "ING030", f"Ingress {plan.ing.meta.ident}: Service {svc.meta.ident} port {resolved.port.port} has no "
-            "ready endpoint; its pool has no members", plan.ing.meta.origin.location, Severity.WARNING,
+            "ready endpoint; its pool has no members", plan.ing.meta.location, Severity.WARNING,
             hint="check the snapshot (paths.snapshot) for the Service's Endpoints"))
     tenant.pools[pool_name] = Pool(
         name=pool_name, balance=plan.ann.balance, members=members, share_nodes=config.bigip.share_nodes,
@@ -336,7 +336,7 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
     elif profiles:
         if isinstance(vs.server_tls, str):
             findings.append(Finding("ING051", f"Ingress {ing.meta.ident}: {vs.address}:{vs.port} mixes BIG-IP "
-                                    "client-SSL profiles and TLS Secrets", ing.meta.origin.location))
+                                    "client-SSL profiles and TLS Secrets", ing.meta.location))
             return
         vs.server_tls = sorted(set(vs.server_tls or []) | set(profiles))
 

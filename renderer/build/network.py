@@ -86,7 +86,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
         if mac is None:
             if name != vx.bigip_node and BACKEND_DATA not in node.meta.annotations:
                 findings.append(Finding("NET014", f"Node {name} has no flannel annotations; no FDB record for it and "
-                                        "no ARP for its pods", node.meta.origin.location, Severity.WARNING))
+                                        "no ARP for its pods", node.meta.location, Severity.WARNING))
             continue
         mac_of[name] = mac
         if name == vx.bigip_node or not node.is_ready:
@@ -94,7 +94,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
         endpoint = node.meta.annotations.get(PUBLIC_IP) or node.address("InternalIP")
         if not endpoint:
             findings.append(Finding("NET015", f"Node {name} has neither {PUBLIC_IP} nor an InternalIP",
-                                    node.meta.origin.location, Severity.WARNING))
+                                    node.meta.location, Severity.WARNING))
             continue
         if mac in records:
             findings.append(Finding("NET016", f"Node {name} has the same VtepMAC {mac} as another node",
@@ -102,7 +102,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
             continue
         if endpoint in endpoints_seen:
             findings.append(Finding("NET017", f"Node {name} has the same public IP {endpoint} as node "
-                                    f"{endpoints_seen[endpoint]}", node.meta.origin.location))
+                                    f"{endpoints_seen[endpoint]}", node.meta.location))
             continue
         endpoints_seen[endpoint] = name
         records[mac] = FdbRecord(mac, endpoint, [node.meta.origin])

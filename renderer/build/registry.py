@@ -34,7 +34,7 @@ class Registry:
         if owner is not None and (owner[0], owner[1]) != (partition, vs_name):
             findings.append(Finding(
                 "ING012", f"{what}: {ip}:{port} is already used by {owner[2]} (tenant {owner[0]})",
-                meta.origin.location, hint="one address and port can belong to one virtual server only"))
+                meta.location, hint="one address and port can belong to one virtual server only"))
             return None
         tenant = self.tenant(partition)
         vs = tenant.virtual_servers.get(vs_name)
@@ -44,7 +44,7 @@ class Registry:
         elif vs.cls != cls:
             findings.append(Finding(
                 "ING013", f"{what}: {ip}:{port} is {vs.cls} for {owner[2] if owner else 'another object'} but "
-                f"{cls} here", meta.origin.location, hint="use different ports for HTTP and HTTPS"))
+                f"{cls} here", meta.location, hint="use different ports for HTTP and HTTPS"))
             return None
         return vs
 

@@ -386,7 +386,7 @@ def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:
     previous = index.get(key)
     if previous is not None:
         findings.append(Finding(
-            "K8S006", f"duplicate {obj.meta.kind} {obj.meta.ident} (also at {previous.meta.origin.location})",
-            obj.meta.origin.location, hint="each object may be defined once across manifests and snapshot"))
+            "K8S006", f"duplicate {obj.meta.kind} {obj.meta.ident} (also at {previous.meta.location})",
+            obj.meta.location, hint="each object may be defined once across manifests and snapshot"))
         return
     index[key] = obj

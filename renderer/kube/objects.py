@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from renderer.errors import Origin
+from renderer.errors import Origin, SourceLocation
 from renderer.source import Document
 
 
@@ -26,8 +26,13 @@ class ObjectMeta:
 
     @property
     def origin(self) -> Origin:
-        return Origin(self.doc.locate(*self.base) if self.base else self.doc.location,
-                      self.kind, self.namespace, self.name)
+        """Cheap: the document's start line (items of a `kind: List` share it); for diffs and sources."""
+        return Origin(self.doc.location, self.kind, self.namespace, self.name)
+
+    @property
+    def location(self) -> SourceLocation:
+        """Precise (found lazily, on the error path only): where this object starts."""
+        return self.doc.locate(*self.base) if self.base else self.doc.location
 
     def locate(self, *keys: str | int, value: bool = True):
         return self.doc.locate(*self.base, *keys, value=value)
