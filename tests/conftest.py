@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["renderer.bigip.emulator.pytest_plugin"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 AS3_SCHEMA_DEFAULT = SHARED / "reference" / "as3-schema" / "as3-schema.json"

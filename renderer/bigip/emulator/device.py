@@ -1,0 +1,190 @@
+"""The emulated BIG-IP: configuration, state, and one `handle(request) -> response` entry point.
+
+Dispatch order for every request: control API (not logged) -> request-level faults -> login ->
+authentication -> AS3 / tokens / transactions / net -> after-the-fact faults. Every /mgmt request
+is appended to the request log (method, path with query, status, faults that fired).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from renderer.bigip.emulator import net
+from renderer.bigip.emulator.as3 import PREFIX as AS3_PREFIX
+from renderer.bigip.emulator.as3 import As3Api
+from renderer.bigip.emulator.auth import Auth
+from renderer.bigip.emulator.clock import Clock, SystemClock
+from renderer.bigip.emulator.faults import FaultQueue
+from renderer.bigip.emulator.state import DeviceState, read_state_file, write_state_file
+from renderer.bigip.emulator.tasks import TaskStore
+from renderer.bigip.emulator.transactions import Transactions
+from renderer.bigip.emulator.wire import BodyError, Request, Response, error, tm_error
+
+JETTY_500 = (
+    '<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n'
+    "<title>Error 500 AsyncContext timeout</title>\n</head>\n<body><h2>HTTP ERROR 500</h2>\n"
+    "<p>Problem accessing {path}. Reason:\n<pre>    AsyncContext timeout</pre></p>"
+    "<hr><i><small>Powered by Jetty://</small></i><hr/>\n</body>\n</html>\n"
+)
+_entry: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("emulator_log_entry",
+                                                                               default=None)
+
+
+class Validator(Protocol):
+    def first_error(self, body: Any) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    username: str = "admin"
+    password: str = "admin"
+    control_token: str | None = None
+    state_file: Path | None = None
+    as3_schema: Path | None = None
+    async_threshold: float = 45.0
+
+
+class Device:
+    def __init__(self, config: EmulatorConfig, clock: Clock | None = None,
+                 validator: Validator | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.state: DeviceState = read_state_file(config.state_file) if config.state_file else DeviceState()
+        self.state_lock = threading.RLock()
+        self.config_lock = threading.Lock()  # AS3's global "configuration operation" lock
+        self.faults = FaultQueue()
+        self.tasks = TaskStore()
+        self.auth = Auth(self.clock, config.username, config.password)
+        self.validator = validator if validator is not None else _load_validator(config.as3_schema)
+        self.as3 = As3Api(self)
+        self.transactions = Transactions(self)
+        self._log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+    def persist(self) -> None:
+        """Write the state file (atomically) after a change, when --state was given."""
+        if self.config.state_file is None:
+            return
+        with self.state_lock:
+            write_state_file(self.config.state_file, self.state)
+
+    def note_fault(self, kind: str) -> None:
+        """Record that an injected fault fired, on the log entry of the request it hit."""
+        entry = _entry.get()
+        if entry is None:
+            return
+        with self._log_lock:
+            entry.setdefault("faults", []).append(kind)
+
+    def request_log(self) -> list[dict[str, Any]]:
+        with self._log_lock:
+            return copy.deepcopy(self._log)
+
+    def clear_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def reset(self) -> None:
+        """Factory state: no configuration, tokens, tasks, faults or log."""
+        with self.state_lock:
+            self.state = DeviceState()
+        self.faults.clear()
+        self.clear_log()
+        self.tasks = TaskStore()
+        self.auth = Auth(self.clock, self.config.username, self.config.password)
+        self.transactions = Transactions(self)
+        self.persist()
+
+    # -- requests ---------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        if req.path.startswith("/_emulator"):
+            from renderer.bigip.emulator.control import handle_control
+
+            return handle_control(self, req)
+        entry: dict[str, Any] = {"method": req.method, "path": req.target, "status": None}
+        with self._log_lock:
+            self._log.append(entry)
+        token = _entry.set(entry)
+        try:
+            response = self._handle(req)
+        finally:
+            _entry.reset(token)
+        with self._log_lock:
+            entry["status"] = None if response.drop else response.status
+        return response
+
+    def _fault_response(self, req: Request, after: bool) -> Response | None:
+        fault = self.faults.take(("drop-connection", "http-500"), req.method, req.path, after=after)
+        if fault is None:
+            return None
+        self.note_fault(fault.kind)
+        if fault.kind == "drop-connection":
+            return Response(0, drop=True, fault=fault.kind)
+        if fault.spec.get("html"):
+            page = JETTY_500.format(path=req.path).encode()
+            return Response(500, page, content_type="text/html;charset=iso-8859-1", fault=fault.kind)
+        message = fault.spec.get("message", "An unexpected error occurred. See logs for details.")
+        return Response(500, {"code": 500, "message": message}, fault=fault.kind)
+
+    def _handle(self, req: Request) -> Response:
+        early = self._fault_response(req, after=False)
+        if early is not None:
+            return early
+        if not req.path.startswith(AS3_PREFIX + "/declare"):
+            slow = self.faults.take(("slow",), req.method, req.path)
+            if slow is not None:
+                self.note_fault(slow.kind)
+                self.clock.sleep(float(slow.spec["seconds"]))
+        response = self._route(req)
+        late = self._fault_response(req, after=True)
+        return late if late is not None else response
+
+    def _route(self, req: Request) -> Response:
+        path = req.path.rstrip("/")
+        body: Any = None
+        # AS3 parses its own bodies (with its own 400 wording); everything else is parsed here.
+        if req.method in ("POST", "PUT", "PATCH") and not path.startswith(AS3_PREFIX):
+            try:
+                body = req.json()
+            except BodyError as err:
+                return error(400, f"Found invalid JSON body in the request: {err}")
+        if path == "/mgmt/shared/authn/login" and req.method == "POST":
+            return self.auth.login(req, body)
+        token = req.header("X-F5-Auth-Token")
+        if token is not None and self.faults.take(("token-expire",), req.method, req.path) is not None:
+            self.note_fault("token-expire")
+            self.auth.expire(token)
+        denied = self.auth.check(req)
+        if denied is not None:
+            return denied
+        if path.startswith("/mgmt/shared/authz/tokens/"):
+            return self.auth.token_resource(req, path.rsplit("/", 1)[1], body)
+        if path.startswith(AS3_PREFIX):
+            return self.as3.handle(req)
+        if path == "/mgmt/tm/transaction" or path.startswith("/mgmt/tm/transaction/"):
+            parts = [p for p in path[len("/mgmt/tm/transaction"):].split("/") if p]
+            return self.transactions.handle(req, parts, body)
+        coordination = req.header("X-F5-REST-Coordination-Id")
+        if coordination is not None and req.method != "GET":
+            return self.transactions.enlist(coordination, req, body)
+        if path.startswith("/mgmt/tm/net/"):
+            with self.state_lock:
+                response = net.handle(self.state.net, req.method, path[len("/mgmt/tm/net/"):], req.query, body)
+            if req.method != "GET" and response.status < 300:
+                self.persist()
+            return response
+        return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
+
+
+def _load_validator(schema: Path | None) -> Validator | None:
+    if schema is None:
+        return None
+    from renderer.validate import As3Validator
+
+    return As3Validator.from_path(schema)

@@ -1,0 +1,135 @@
+"""`as3-gitops emulator`: run the BIG-IP emulator on a loopback address until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import ssl
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from renderer.cli.app import app
+from renderer.errors import SourceLocation, UsageError
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    host: str
+    port: int
+    tls: bool | None
+    cert: Path | None
+    key: Path | None
+    username: str
+    password: str | None
+    password_file: Path | None
+    state: Path | None
+    as3_schema: str | None
+    control_token: str | None
+    allow_remote: bool
+    async_threshold: float
+
+
+def _password(opts: EmulatorOptions) -> str:
+    if opts.password_file is not None:
+        try:
+            return opts.password_file.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise UsageError(f"cannot read --password-file: {err.strerror}",
+                             location=SourceLocation(str(opts.password_file))) from err
+    if opts.password:
+        return opts.password
+    raise UsageError("the emulator needs a password for its user",
+                     hint="set BIGIP_PASSWORD (the deploy command reads the same variable) or use --password-file")
+
+
+def _context(opts: EmulatorOptions) -> ssl.SSLContext | None:
+    from renderer.bigip.emulator import server_context
+
+    wants_tls = opts.tls if opts.tls is not None else bool(opts.cert and opts.key)
+    if not wants_tls:
+        return None
+    if not (opts.cert and opts.key):
+        raise UsageError("--tls needs --cert and --key (the emulator does not make certificates)",
+                         hint="run with --no-tls, or make a certificate, e.g. with openssl or mkcert")
+    try:
+        return server_context(str(opts.cert), str(opts.key))
+    except (OSError, ssl.SSLError) as err:
+        raise UsageError(f"cannot load --cert/--key: {err}", location=SourceLocation(str(opts.cert))) from err
+
+
+def build_server(opts: EmulatorOptions):  # -> EmulatorServer (imported lazily: keeps CLI start fast)
+    """Check the options and make a ready (not yet serving) emulator."""
+    from renderer.bigip.emulator import BindRefused, Device, EmulatorConfig, EmulatorServer
+    from renderer.bigip.emulator.state import StateError
+    from renderer.errors import ValidateError
+
+    if opts.async_threshold <= 0:
+        raise UsageError("--async-threshold must be more than 0 seconds")
+    schema = opts.as3_schema or os.environ.get("AS3_SCHEMA") or None
+    config = EmulatorConfig(username=opts.username, password=_password(opts), control_token=opts.control_token,
+                            state_file=opts.state, as3_schema=Path(schema) if schema else None,
+                            async_threshold=opts.async_threshold)
+    context = _context(opts)
+    try:
+        device = Device(config)
+    except StateError as err:
+        where = SourceLocation(err.path or str(opts.state), err.line, err.column)
+        raise UsageError(err.message, location=where, hint="fix or delete the --state file") from err
+    except ValidateError as err:
+        raise UsageError(err.message, hint=err.hint) from err
+    try:
+        return EmulatorServer(device, opts.host, opts.port, context, allow_remote=opts.allow_remote)
+    except BindRefused as err:
+        raise UsageError(str(err)) from err
+    except OSError as err:
+        raise UsageError(f"cannot listen on {opts.host}:{opts.port}: {err.strerror}") from err
+
+
+@app.command("emulator")
+def emulator_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback only, see --allow-remote)."),
+    port: int = typer.Option(8443, "--port", help="TCP port (0: any free port; the URL line shows it)."),
+    tls: bool | None = typer.Option(None, "--tls/--no-tls",
+                                    help="HTTPS with --cert/--key. Default: HTTPS when both are given."),
+    cert: Path | None = typer.Option(None, "--cert", help="PEM certificate (chain) for HTTPS."),
+    key: Path | None = typer.Option(None, "--key", help="PEM private key for HTTPS."),
+    username: str = typer.Option("admin", "--username", envvar="BIGIP_USERNAME", help="The emulated user."),
+    password: str | None = typer.Option(None, "--password", envvar="BIGIP_PASSWORD", show_default=False,
+                                        help="The user's password (prefer the BIGIP_PASSWORD variable)."),
+    password_file: Path | None = typer.Option(None, "--password-file", help="Read the password from this file."),
+    state: Path | None = typer.Option(None, "--state", help="Keep device state in this JSON file across restarts."),
+    as3_schema: str | None = typer.Option(None, "--as3-schema",
+                                          help="Official AS3 schema: validate declarations as AS3 does "
+                                               "(default: $AS3_SCHEMA; none: no schema validation)."),
+    control_token: str | None = typer.Option(None, "--control-token", envvar="EMULATOR_CONTROL_TOKEN",
+                                             show_default=False,
+                                             help="Enable /_emulator/ (state, faults); requests must send "
+                                                  "X-Emulator-Token with this value."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a non-loopback --host."),
+    async_threshold: float = typer.Option(45.0, "--async-threshold",
+                                          help="Seconds before a synchronous declare answers 202."),
+) -> int:
+    """Run a BIG-IP emulator (AS3 + iControl REST) to try render -> diff -> deploy without a device."""
+    opts = EmulatorOptions(host, port, tls, cert, key, username, password, password_file, state, as3_schema,
+                           control_token, allow_remote, async_threshold)
+    server = build_server(opts)
+    extras = []
+    if server.device.validator is not None:
+        extras.append("AS3 schema validation on")
+    if opts.control_token:
+        extras.append("control API on /_emulator/")
+    if opts.state:
+        extras.append(f"state in {opts.state}")
+    note = f" ({'; '.join(extras)})" if extras else ""
+    sys.stdout.write(f"BIG-IP emulator listening on {server.url} as user {opts.username}{note}\n")
+    sys.stdout.write("press Ctrl-C to stop\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        sys.stderr.write("emulator stopped\n")
+    finally:
+        server.stop()
+    return 0
