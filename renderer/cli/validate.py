@@ -14,9 +14,16 @@ from renderer.cli.app import app
 from renderer.config import Config
 from renderer.errors import Finding, UsageError
 from renderer.report import FORMATS, resolve_format, summary_line, write_findings
+from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
 
 EXIT_VALID = 0
 EXIT_INVALID = 2
+
+
+# One cache for the life of the process, owned by the CLI layer (the library takes it as an argument):
+# repeated in-process runs, such as tests, parse and compile the 1.2 MB schema once. It is keyed
+# by path and mtime, so an edited schema file is picked up.
+_VALIDATORS = ValidatorCache()
 
 
 @dataclass(frozen=True)
@@ -28,11 +35,8 @@ class ValidateOptions:
     fmt: str
 
 
-def run_validate(opts: ValidateOptions) -> list[Finding]:
+def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> list[Finding]:
     """All findings: render + validation of the repository, or validation of one declaration file."""
-    from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
-
-    cache = ValidatorCache()
     if opts.declaration is not None:
         location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
                                schema_version=Config().bigip.schema_version)

@@ -100,6 +100,78 @@ def json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+_ANNOTATIONS = frozenset({"title", "description", "$comment"})
+_SIMPLE = frozenset({"type", "const", "enum", "properties", "required", "not"}) | _ANNOTATIONS
+
+
+def _compile_simple(schema: Any) -> Callable[[Any], bool] | None:
+    """A plain predicate for tiny schemas (`if` conditions such as `{"properties": {"class": {"const":
+    "Pool"}}}`), which the walk evaluates thousands of times; None when the schema is not that simple."""
+    if schema is True or schema == {}:
+        return lambda _data: True
+    if not isinstance(schema, dict) or not set(schema) <= _SIMPLE:
+        return None
+    checks: list[Callable[[Any], bool]] = []
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        checks.append(lambda d: any(_has_type(d, t) for t in types))
+    if "const" in schema:
+        const = schema["const"]
+        checks.append(lambda d: json_equal(d, const))
+    if "enum" in schema:
+        if not isinstance(schema["enum"], list):
+            return None
+        values = schema["enum"]
+        checks.append(lambda d: any(json_equal(d, v) for v in values))
+    if "not" in schema:
+        inner = _compile_simple(schema["not"])
+        if inner is None:
+            return None
+        checks.append(lambda d: not inner(d))
+    props = schema.get("properties", {})
+    if not isinstance(props, dict):
+        return None
+    compiled = {}
+    for key, sub in props.items():
+        fn = _compile_simple(sub)
+        if fn is None:
+            return None
+        compiled[key] = fn
+    required = schema.get("required", [])
+    if not isinstance(required, list):
+        return None
+
+    def check(data: Any) -> bool:
+        if not all(c(data) for c in checks):
+            return False
+        if isinstance(data, dict):
+            if any(r not in data for r in required):
+                return False
+            return all(fn(data[k]) for k, fn in compiled.items() if k in data)
+        return True
+
+    return check
+
+
+def _class_dispatch(all_of: list) -> dict[Any, list] | None:
+    """{class: [then-schemas]} when every entry is `{"if": {"properties": {"class": {"const": C}}}, "then": T}`."""
+    table: dict[Any, list] = {}
+    for sub in all_of:
+        if not isinstance(sub, dict) or set(sub) != {"if", "then"}:
+            return None
+        cond = sub["if"]
+        if not isinstance(cond, dict) or set(cond) != {"properties"} or not isinstance(cond["properties"], dict):
+            return None
+        props = cond["properties"]
+        cls = props.get("class")
+        if set(props) != {"class"} or not isinstance(cls, dict) or set(cls) != {"const"}:
+            return None
+        if not isinstance(cls["const"], str):
+            return None
+        table.setdefault(cls["const"], []).append(sub["then"])
+    return table
+
+
 def _num(value: Any) -> str:
     return json.dumps(value)
 
@@ -112,6 +184,8 @@ class Ajv:
         self.formats = formats
         self._refs: dict[str, Any] = {}
         self._regex: dict[str, re.Pattern[str] | None] = {}
+        self._quick: dict[int, Callable[[Any], bool] | None] = {}
+        self._dispatch: dict[int, dict[Any, list] | None] = {}
 
     # -- public ------------------------------------------------------------------------------------
     def resolve(self, ref: str) -> Any:
@@ -133,6 +207,12 @@ class Ajv:
         return list(self._validate(schema, data, path, True, _Ctx(fill=False, all_errors=all_errors)))
 
     def is_valid(self, schema: Any, data: Any) -> bool:
+        key = id(schema)
+        if key not in self._quick:
+            self._quick[key] = _compile_simple(schema)
+        quick = self._quick[key]
+        if quick is not None:
+            return quick(data)
         return next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
 
     def fill_defaults(self, schema: Any, data: Any) -> list[PointerSite]:
@@ -338,8 +418,10 @@ class Ajv:
             branches = schema.get(key)
             if isinstance(branches, list):
                 yield from self._branches(key, branches, data, path, ctx)
-        for sub in schema.get("allOf") or ():
-            yield from self._validate(sub, data, path, composite, ctx)
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list):
+            for sub in self._all_of_for(all_of, data):
+                yield from self._validate(sub, data, path, composite, ctx)
         if "if" in schema and ("then" in schema or "else" in schema):
             branch = "then" if self.is_valid(schema["if"], data) else "else"
             if branch in schema:
@@ -380,7 +462,13 @@ class Ajv:
         oneOf branch; filling every branch would leak one branch's defaults into another.
         """
         pick = self._pick_branch(branches, data)
-        for i in [pick, *(j for j in range(len(branches)) if j != pick)]:
+        order = [pick, *(j for j in range(len(branches)) if j != pick)]
+        passing = next((i for i in order if self.is_valid(branches[i], data)), None)
+        if passing is not None:  # the common case: no trial copies needed
+            for _ in self._validate(branches[passing], data, path, False, ctx):
+                pass
+            return
+        for i in order:
             if isinstance(data, dict | list):
                 trial = copy.deepcopy(data)
                 self.fill_defaults(branches[i], trial)
@@ -391,6 +479,18 @@ class Ajv:
             for _ in self._validate(branches[i], data, path, False, ctx):
                 pass
             return
+
+    def _all_of_for(self, all_of: list, data: Any) -> list:
+        """The allOf entries that apply; AS3's long `if class == X then $ref X` lists are looked up by class."""
+        key = id(all_of)
+        if key not in self._dispatch:
+            self._dispatch[key] = _class_dispatch(all_of)
+        table = self._dispatch[key]
+        if table is None or not isinstance(data, dict) or "class" not in data:
+            return all_of
+        cls = data["class"]
+        return table.get(cls, []) if isinstance(cls, str) else [t for c, ts in table.items() for t in ts
+                                                                 if json_equal(cls, c)]
 
     def _pick_branch(self, branches: list, data: Any) -> int:
         """The branch whose `class` matches the data's; else the first (what Ajv reports first)."""
