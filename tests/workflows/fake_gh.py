@@ -1,9 +1,10 @@
 """A stand-in for the `gh` CLI's `gh api` verb, backed by a JSON file instead of api.github.com.
 
-Only what pr-comment.yml uses: GET a pull request, GET issue comments (paged, two per page, so
-`--paginate` matters), POST a comment, PATCH a comment; `--jq` runs the real `jq -r` per page as
-gh does. Every call is logged in the state file so tests can assert which writes happened.
-Run as a script: `fake_gh.py api [--paginate] [--method M] PATH [--jq EXPR] [--input FILE]`.
+Only what our workflows use. pr-comment.yml: `gh api` GET a pull request, GET issue comments
+(paged, two per page, so `--paginate` matters), POST a comment, PATCH a comment; `--jq` runs the
+real `jq -r` per page as gh does. drift.yml: `gh issue list --json number,body --jq`, `gh issue
+create`, `gh issue edit`, `gh issue close`. Every call is logged in the state file so tests can
+assert which writes happened.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main(argv: list[str]) -> int:
     if not os.environ.get("GH_TOKEN"):
         sys.stderr.write("gh: GH_TOKEN is not set\n")
         return 4
+    if argv[:1] == ["issue"]:
+        return issue(argv[1:])
     if not argv or argv[0] != "api":
         sys.stderr.write(f"fake gh: unsupported command {argv!r}\n")
         return 2
@@ -94,6 +97,46 @@ def _route(state: dict[str, Any], method: str, path: str, body_file: str | None,
         return 0
     sys.stderr.write(f"fake gh: no route for {method} {path}\n")
     return 1
+
+
+def issue(argv: list[str]) -> int:
+    verb, rest = argv[0], argv[1:]
+    opts: dict[str, str] = {}
+    positional: list[str] = []
+    args = iter(rest)
+    for arg in args:
+        if arg.startswith("--"):
+            opts[arg[2:]] = next(args)
+        else:
+            positional.append(arg)
+    state_path = Path(os.environ["FAKE_GH_STATE"])
+    state = json.loads(state_path.read_text())
+    if opts.get("repo") != state["repo"]:
+        sys.stderr.write(f"fake gh: wrong or missing --repo {opts.get('repo')!r}\n")
+        return 1
+    state["calls"].append(["issue " + verb, *positional])
+    issues = state.setdefault("issues", [])
+    if verb == "list":
+        fields = opts["json"].split(",")
+        found = [{k: i[k] for k in fields} for i in issues if i["state"] == opts.get("state", "open")]
+        _emit(found[: int(opts.get("limit", "30"))], opts.get("jq"))
+    elif verb == "create":
+        number = len(issues) + 1
+        issues.append({"number": number, "title": opts["title"], "state": "open",
+                       "body": Path(opts["body-file"]).read_text()})
+        sys.stdout.write(f"https://github.invalid/issues/{number}\n")
+    elif verb == "edit":
+        target = next(i for i in issues if i["number"] == int(positional[0]))
+        target["body"] = Path(opts["body-file"]).read_text()
+    elif verb == "close":
+        target = next(i for i in issues if i["number"] == int(positional[0]))
+        target["state"] = "closed"
+        target.setdefault("comments", []).append(opts["comment"])
+    else:
+        sys.stderr.write(f"fake gh: unsupported issue verb {verb!r}\n")
+        return 2
+    state_path.write_text(json.dumps(state, indent=2))
+    return 0
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_tim
     deploy = next(step for step in job["steps"] if step.get("id") == "deploy")
     assert deploy["env"]["BIGIP_USERNAME"] == "${{ secrets.BIGIP_USERNAME }}"
     assert deploy["env"]["BIGIP_PASSWORD"] == "${{ secrets.BIGIP_PASSWORD }}"
-    assert "--host \"$BIGIP_HOST\"" in deploy["run"] and "--report" in deploy["run"]
+    assert "(deploy . --ref HEAD --host \"$BIGIP_HOST\" --report" in deploy["run"]
     # Credentials reach only the deploy step.
     assert [step.get("id") for step in job["steps"] if "secrets." in str(step.get("env"))] == ["deploy"]
 
@@ -111,7 +111,7 @@ def test_drift_workflow_plans_with_exit_code_and_may_write_issues_only() -> None
     assert job["permissions"] == {"contents": "read", "issues": "write"}
     assert job["concurrency"]["group"] != "bigip-deploy"  # a drift run must never replace a queued deploy
     plan = next(step for step in job["steps"] if step.get("id") == "plan")
-    assert "(plan . --host \"$BIGIP_HOST\" --exit-code --format markdown)" in plan["run"]
+    assert "(plan . --ref HEAD --host \"$BIGIP_HOST\" --exit-code --format markdown)" in plan["run"]
     issue = next(step for step in job["steps"] if "gh issue create" in step.get("run", ""))
     assert issue["if"] == "${{ failure() && steps.plan.outputs.exit-code == '1' }}"
 
