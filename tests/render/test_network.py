@@ -1,0 +1,177 @@
+"""net.json rules: FDB per Ready node, ARP per pod IP, and the checks on flannel data."""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from renderer.render import render
+
+CONFIG = """bigip:
+  partition: k8s
+vxlan:
+  localAddress: 192.168.1.254
+  selfIP: 10.244.30.15/16
+"""
+APP = """apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: default}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app
+  namespace: default
+  annotations: {kubernetes.io/ingress.class: f5, virtual-server.f5.com/ip: 10.5.5.5}
+spec:
+  defaultBackend: {service: {name: app, port: {number: 80}}}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: app, namespace: default}
+subsets:
+  - addresses: [{ip: 10.244.1.5, nodeName: n1}, {ip: 10.244.2.5, nodeName: n2}]
+    ports: [{name: http, port: 8080}]
+"""
+
+
+def node(name: str, mac: str | None, ip: str, cidr: str, extra: str = "") -> str:
+    ann = f"    flannel.alpha.coreos.com/backend-data: '{{\"VtepMAC\":\"{mac}\"}}'\n" if mac else ""
+    return f"""---
+apiVersion: v1
+kind: Node
+metadata:
+  name: {name}
+  annotations:
+{ann}    flannel.alpha.coreos.com/public-ip: {ip}
+{extra}spec: {{podCIDR: {cidr}}}
+"""
+
+
+def render_repo(tmp_path: Path, nodes: str, config: str = CONFIG):
+    repo = tmp_path / "repo"
+    (repo / "manifests").mkdir(parents=True)
+    (repo / "snapshot").mkdir()
+    (repo / "as3-gitops.yaml").write_text(config)
+    (repo / "manifests" / "app.yaml").write_text(APP)
+    (repo / "snapshot" / "nodes.yaml").write_text(nodes)
+    return render(repo)
+
+
+def codes(result, severity: str = "error") -> list[tuple[str, int]]:
+    return [(f.code, f.location.line if f.location else 0) for f in result.findings if f.severity.value == severity]
+
+
+TWO_NODES = node("n1", "AA:BB:CC:00:00:01", "192.168.1.11", "10.244.1.0/24") + \
+    node("n2", "aa:bb:cc:00:00:02", "192.168.1.12", "10.244.2.0/24")
+
+
+def test_fdb_record_per_node_and_arp_per_pod(tmp_path):
+    result = render_repo(tmp_path, TWO_NODES)
+    assert result.ok
+    assert result.net["fdb"]["records"] == [{"name": "aa:bb:cc:00:00:01", "endpoint": "192.168.1.11"},
+                                            {"name": "aa:bb:cc:00:00:02", "endpoint": "192.168.1.12"}]
+    assert [a["ipAddress"] for a in result.net["arps"]] == ["10.244.1.5", "10.244.2.5"]
+
+
+def test_malformed_backend_data_is_an_error_at_the_annotation(tmp_path):
+    bad = TWO_NODES.replace("'{\"VtepMAC\":\"aa:bb:cc:00:00:02\"}'", "'{VtepMAC: nope'")
+    result = render_repo(tmp_path, bad)
+    assert codes(result) == [("NET010", 16)]
+
+
+def test_invalid_mac_is_an_error(tmp_path):
+    result = render_repo(tmp_path, TWO_NODES.replace("aa:bb:cc:00:00:02", "aa:bb:cc:00:00"))
+    assert codes(result) == [("NET011", 16)]
+
+
+def test_duplicate_vtep_mac_and_duplicate_public_ip_are_errors(tmp_path):
+    dup_mac = TWO_NODES.replace("aa:bb:cc:00:00:02", "aa:bb:cc:00:00:01")
+    assert codes(render_repo(tmp_path / "a", dup_mac)) == [("NET016", 16)]
+    dup_ip = TWO_NODES.replace("192.168.1.12", "192.168.1.11")
+    assert [c for c, _ in codes(render_repo(tmp_path / "b", dup_ip))] == ["NET017"]
+
+
+def test_overlapping_pod_cidrs_including_the_bigip_node_are_errors(tmp_path):
+    nodes = TWO_NODES + node("bigip", "2c:c2:60:23:0c:58", "192.168.1.254", "10.244.1.128/25")
+    assert [c for c, _ in codes(render_repo(tmp_path, nodes))] == ["NET018"]
+
+
+def test_self_ip_outside_the_bigip_podcidr_is_a_warning(tmp_path):
+    nodes = TWO_NODES + node("bigip", "2c:c2:60:23:0c:58", "192.168.1.254", "10.244.31.0/24")
+    result = render_repo(tmp_path, nodes)
+    assert result.ok
+    assert "NET019" in [c for c, _ in codes(result, "warning")]
+
+
+def test_cluster_mode_without_vxlan_section_is_an_error(tmp_path):
+    result = render_repo(tmp_path, TWO_NODES, config="bigip:\n  partition: k8s\n")
+    assert [c for c, _ in codes(result)] == ["NET001"]
+
+
+def test_not_ready_node_gets_no_fdb_record_and_its_pods_no_members(tmp_path):
+    nodes = TWO_NODES.replace("spec: {podCIDR: 10.244.2.0/24}",
+                              "spec: {podCIDR: 10.244.2.0/24}\nstatus:\n  conditions: [{type: Ready, status: \"False\"}]")
+    result = render_repo(tmp_path, nodes)
+    assert [r["name"] for r in result.net["fdb"]["records"]] == ["aa:bb:cc:00:00:01"]
+    assert [a["ipAddress"] for a in result.net["arps"]] == ["10.244.1.5"]
+
+
+def test_one_unmappable_node_does_not_block_other_arps(tmp_path):
+    nodes = node("n1", "aa:bb:cc:00:00:01", "192.168.1.11", "10.244.1.0/24") + node("n2", None, "192.168.1.12",
+                                                                                    "10.244.2.0/24")
+    result = render_repo(tmp_path, nodes)
+    assert result.ok
+    assert [a["ipAddress"] for a in result.net["arps"]] == ["10.244.1.5"]
+    warnings = [f.message for f in result.findings if f.code == "NET021"]
+    assert warnings == ["pod IP 10.244.2.5 of Service default/app: node n2 has no VtepMAC; no ARP entry"]
+
+
+def test_nodeport_mode_has_no_fdb_and_no_arps(tmp_path):
+    result = render_repo(tmp_path, TWO_NODES, config="bigip:\n  partition: k8s\n  poolMemberType: nodeport\n")
+    assert result.net["mode"] == "nodeport"
+    assert result.net["fdb"]["records"] == [] and result.net["arps"] == []
+
+
+def test_ipv6_pod_ip_is_rejected_in_cluster_mode(tmp_path):
+    render_repo(tmp_path, TWO_NODES.replace("10.244.2.0/24", "fd00::/64"))
+    repo = tmp_path / "repo"
+    (repo / "manifests" / "app.yaml").write_text(APP.replace("10.244.2.5", "fd00::5"))
+    result = render(repo)
+    assert "NET020" in [c for c, _ in codes(result)]
+
+
+@pytest.fixture(scope="module")
+def net_schema() -> dict:
+    return json.loads(importlib.resources.files("renderer.schemas").joinpath("net.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def valid_net() -> dict:
+    root = Path(__file__).resolve().parents[2]
+    return json.loads((root / "tests" / "render" / "hello-world-expected" / "net.json").read_text())
+
+
+def test_net_schema_accepts_the_example(net_schema, valid_net):
+    assert list(jsonschema.Draft7Validator(net_schema).iter_errors(valid_net)) == []
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda n: n["fdb"]["records"][0].pop("endpoint"), "'endpoint' is a required property"),
+    (lambda n: n["fdb"]["records"][0].update(name="aa:bb:cc:dd:ee"), "does not match"),
+    (lambda n: n["arps"][0].update(macAddress="AA:BB:CC:DD:EE:FF"), "does not match"),
+    (lambda n: n.update(extra=1), "Additional properties are not allowed ('extra' was unexpected)"),
+    (lambda n: n["tunnel"].update(vni=5), "Additional properties are not allowed ('vni' was unexpected)"),
+])
+def test_net_schema_rejects_bad_declarations(net_schema, valid_net, mutate, message):
+    bad = copy.deepcopy(valid_net)
+    mutate(bad)
+    errors = [e.message for e in jsonschema.Draft7Validator(net_schema).iter_errors(bad)]
+    assert any(message in e for e in errors), errors
