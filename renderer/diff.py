@@ -31,6 +31,7 @@ __all__ = ["ADDED", "CHANGED", "REMOVED", "SECRET_KEYS", "Change", "Counts", "Di
            "PropertyChange", "Side", "diff_declarations", "redact"]
 
 TENANT, NETWORK, DECLARATION = "tenant", "network", "declaration"
+_MISSING = object()
 
 # ADC / AS3-wrapper keys that change on every commit or are written by the device.
 IGNORED_TOP_KEYS = frozenset({"id", "remark", "label", "$schema"})
@@ -210,6 +211,12 @@ def _compare_named(ctx: _Context, scope: str, old: dict, new: dict, pointer_of, 
     return out
 
 
+def _differing(old: dict, new: dict) -> tuple[dict, dict]:
+    """Only the keys whose values differ: a one-line change in a 10k-object application walks one."""
+    keys = [k for k in old.keys() | new.keys() if old.get(k, _MISSING) != new.get(k, _MISSING)]
+    return {k: old[k] for k in keys if k in old}, {k: new[k] for k in keys if k in new}
+
+
 def _tenant_changes(ctx: _Context, tenant: str, old: dict, new: dict) -> list[Change]:
     old_apps, old_props = _children(old, "Application")
     new_apps, new_props = _children(new, "Application")
@@ -221,11 +228,10 @@ def _tenant_changes(ctx: _Context, tenant: str, old: dict, new: dict) -> list[Ch
             out.append(change)
     for app in sorted(old_apps.keys() | new_apps.keys()):
         o, n = old_apps.get(app, {}), new_apps.get(app, {})
-        if o == n:
-            continue
-        o_objs, o_props = _children(o, None)
-        n_objs, n_props = _children(n, None)
-        if o and n and o_props != n_props:
+        o_diff, n_diff = _differing(o, n)
+        o_objs, o_props = _children(o_diff, None)
+        n_objs, n_props = _children(n_diff, None)
+        if o and n and (o_props or n_props):
             change = _object_change(ctx, TENANT, CHANGED, "Application", app, _pointer(tenant, app),
                                     o_props, n_props, tenant, app)
             if change:
@@ -235,9 +241,9 @@ def _tenant_changes(ctx: _Context, tenant: str, old: dict, new: dict) -> list[Ch
     return out
 
 
-def _object_count(tenant: dict) -> int:
-    apps, _ = _children(tenant, "Application")
-    return sum(len(_children(app, None)[0]) for app in apps.values())
+def _has_objects(tenant: dict) -> bool:
+    return any(isinstance(v, dict) and "class" in v
+               for app in tenant.values() if _is_class(app, "Application") for v in app.values())
 
 
 def _vips(service: Any) -> set[str]:
@@ -267,6 +273,8 @@ def _services(adc: dict) -> dict[str, set[str]]:
 
 def _vip_notes(changes: list[Change], old_adc: dict, new_adc: dict) -> list[Change]:
     """Add "traffic to the old VIP stops" to a virtual server whose address is no longer served."""
+    if not any(c.kind != ADDED and c.cls.startswith("Service_") for c in changes):
+        return changes
     old_vs, new_vs = _services(old_adc), _services(new_adc)
     served = set().union(*new_vs.values()) if new_vs else set()
     before = set().union(*old_vs.values()) if old_vs else set()
@@ -361,13 +369,11 @@ def diff_declarations(old: Side, new: Side) -> DiffResult:
     deleted, added = [], []
     for tenant in sorted(old_t.keys() | new_t.keys()):
         o, n = old_t.get(tenant, {}), new_t.get(tenant, {})
-        if o == n:
-            continue
         found = _tenant_changes(ctx, tenant, o, n)
-        gone = bool(o) and (not n or (_object_count(n) == 0 and _object_count(o) > 0))
+        gone = bool(o) and (not n or (not _has_objects(n) and _has_objects(o)))
         if gone:
             deleted.append(tenant)
-        elif not o and _object_count(n):
+        elif not o and _has_objects(n):
             added.append(tenant)
         if found or gone:
             tenants[tenant] = _count(found)
