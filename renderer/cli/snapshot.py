@@ -40,9 +40,9 @@ def _options(namespace: list[str] | None, all_namespaces: bool, all_services: bo
     return SnapshotOptions(all_services=all_services, namespaces=tuple(namespace) if namespace else None)
 
 
-def _report(outcome, repo: Path, out: TextIO, err: TextIO) -> None:
+def _report(outcome, out: TextIO, err: TextIO) -> None:
     plan = outcome.plan
-    write_findings([f for f in plan.findings], err, resolve_format("auto"))
+    write_findings(plan.findings, err, resolve_format("auto"))
     counts = ", ".join(f"{plan.count(kind)} {noun}" for kind, noun in
                        (("Node", "nodes"), ("Endpoints", "endpoints"), ("EndpointSlice", "endpointslices")))
     scope = "all Services" if plan.services is None else f"{len(plan.services)} referenced Service(s)"
@@ -88,7 +88,7 @@ def capture(
     access = ClusterAccess(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     outcome = take_snapshot(repo, lambda opts: fetch(access, opts.namespaces), options, commit=commit,
                             branch=branch)
-    _report(outcome, repo, sys.stdout, sys.stderr)
+    _report(outcome, sys.stdout, sys.stderr)
     return 0
 
 
@@ -112,6 +112,10 @@ def normalize(
     if stdout and commit:
         raise UsageError("--stdout and --commit exclude each other")
     if file == "-":
+        if sys.stdin.isatty():
+            raise UsageError("normalize reads kubectl output from stdin, which is a terminal",
+                             hint="kubectl get nodes,endpoints,endpointslices -A -o yaml | as3-gitops snapshot "
+                             "normalize -   (or pass the file name)")
         label, data = "<stdin>", sys.stdin.buffer.read()
     else:
         try:
@@ -127,5 +131,5 @@ def normalize(
         write_findings(outcome.plan.findings, sys.stderr, resolve_format("auto"))
         sys.stdout.write(dump_objects(outcome.plan.objects).decode("utf-8"))
         return 0
-    _report(outcome, repo, sys.stdout, sys.stderr)
+    _report(outcome, sys.stdout, sys.stderr)
     return 0

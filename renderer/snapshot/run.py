@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from renderer.errors import InvalidInput
+from renderer.errors import InvalidInput, SourceError, UsageError
 from renderer.snapshot.commit import (
     CommitResult,
     check_target,
@@ -49,6 +49,9 @@ def take_snapshot(repo: Path, load: Loader, options: SnapshotOptions, *, write: 
     """Plan the snapshot from `load`'s documents, write it under paths.snapshot, optionally commit."""
     config = repo_config(repo)
     root = config.snapshot[0]
+    if (repo / root).exists() and not (repo / root).is_dir():
+        raise UsageError(f"paths.snapshot {root!r} is a file; the snapshot is written as a folder of files",
+                         location=config.location, hint="point paths.snapshot at a folder (e.g. snapshot)")
     if commit:
         check_target(repo, root, branch)
     services = None if options.all_services else referenced_services(repo, config)
@@ -57,7 +60,10 @@ def take_snapshot(repo: Path, load: Loader, options: SnapshotOptions, *, write: 
     if not write:
         return Outcome(plan, None, None)
     before = previous_objects(repo, root) if commit else []
-    written = write_files(repo / root, plan.files)
+    try:
+        written = write_files(repo / root, plan.files)
+    except OSError as err:
+        raise SourceError(f"{repo / root}: cannot write the snapshot: {err.strerror or err}") from err
     if not commit:
         return Outcome(plan, written, None)
     captured = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

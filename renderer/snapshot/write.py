@@ -76,33 +76,42 @@ def managed_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def _temp_copy(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> WriteResult:
-    """Make the managed files under `root` exactly `files`; untouched files keep their mtime."""
-    written, unchanged = [], []
-    for rel, data in sorted(files.items()):
-        target = root / rel
-        if target.is_file() and target.read_bytes() == data:
-            unchanged.append(rel)
-            continue
-        _atomic_write(target, data)
-        written.append(rel)
+    """Make the managed files under `root` exactly `files`; untouched files keep their mtime.
+
+    Every new file is written to a temp file first; only when all of them exist are they moved
+    into place (os.replace), so a failure (disk full, a path in the way) changes nothing.
+    """
+    changed = {rel: data for rel, data in sorted(files.items())
+               if not ((root / rel).is_file() and (root / rel).read_bytes() == data)}
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for rel, data in changed.items():
+            staged.append((_temp_copy(root / rel, data), root / rel))
+    except BaseException:
+        for tmp, _target in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
     removed = [rel for rel in managed_files(root) if rel not in files]
     for rel in removed:
         (root / rel).unlink()
     ns_dir = root / NAMESPACE_DIR
     if ns_dir.is_dir() and not any(ns_dir.iterdir()):
         ns_dir.rmdir()
-    return WriteResult(tuple(written), tuple(removed), tuple(unchanged))
+    unchanged = tuple(rel for rel in sorted(files) if rel not in changed)
+    return WriteResult(tuple(changed), tuple(removed), unchanged)

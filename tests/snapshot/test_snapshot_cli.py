@@ -211,3 +211,25 @@ def test_first_commit_in_a_repository_without_history(cli, git_repo) -> None:
     # only the snapshot was committed; the rest stays untracked
     assert git_out(git_repo.path, "ls-files").split() == [
         "snapshot/endpoints.yaml", "snapshot/endpointslices.yaml", "snapshot/nodes.yaml"]
+
+
+def test_snapshot_path_that_is_a_file_is_a_usage_error(cli, snapshot_repo) -> None:
+    (snapshot_repo.path / "snapshot").write_text("not a folder\n")
+    result = cli("snapshot", "normalize", "-C", str(snapshot_repo.path), stdin=RAW)
+    assert result.code == 2
+    assert result.err == ("as3-gitops.yaml:1:1: error: paths.snapshot 'snapshot' is a file; the snapshot is "
+                          "written as a folder of files\n  hint: point paths.snapshot at a folder (e.g. snapshot)\n")
+    assert (snapshot_repo.path / "snapshot").read_text() == "not a folder\n"
+
+
+def test_write_failure_exits_2_without_a_traceback(cli, snapshot_repo) -> None:
+    config = snapshot_repo.path / "as3-gitops.yaml"
+    config.write_text(config.read_text() + "snapshot:\n  layout: per-namespace\n")
+    snap = snapshot_repo.path / "snapshot"
+    snap.mkdir()
+    (snap / "namespaces").write_text("a file where the per-namespace folder must go\n")
+    result = cli("snapshot", "normalize", "-C", str(snapshot_repo.path), stdin=RAW)
+    assert result.code == 2
+    assert result.err == f"error: {snap}: cannot write the snapshot: File exists\n"
+    # nodes.yaml could have been written, but nothing is moved into place unless everything was
+    assert sorted(p.name for p in snap.iterdir()) == ["namespaces"]
