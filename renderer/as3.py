@@ -26,6 +26,8 @@ TOP_TEMPLATE = "declaration.json.j2"
 
 
 def _tojson(value: Any) -> Markup:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError here, naming the missing attribute
     if isinstance(value, tuple):
         value = list(value)
     return Markup(orjson.dumps(value).decode())
@@ -123,12 +125,13 @@ def render_as3(model: Model, config: Config, identity: Identity, tree: Tree | No
 
 
 def _template_frame(err: BaseException) -> str | None:
+    """The innermost template frame of a failure (Jinja2 rewrites tracebacks to template lines)."""
     tb = err.__traceback__
     where = None
     while tb is not None:
-        name = tb.tb_frame.f_globals.get("__jinja_template__")
-        if name is not None:
-            where = f"in {name.filename or name.name} line {name.get_corresponding_lineno(tb.tb_lineno)}"
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"in {filename} line {tb.tb_lineno}"
         tb = tb.tb_next
     return where
 
