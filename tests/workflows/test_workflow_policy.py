@@ -57,6 +57,11 @@ def test_checkouts_do_not_keep_the_token_in_git_config(path: Path) -> None:
 def test_pr_workflow_is_read_only_without_secrets_and_reusable() -> None:
     workflow = wf("pr.yml")
     assert set(triggers(workflow)) == {"pull_request", "workflow_call"}
+    # not on this project's own PRs: its root is not a config repository (no as3-gitops.yaml)
+    for path in ("as3-gitops.yaml", "manifests", "snapshot"):
+        assert not (REPO_ROOT / path).exists(), path
+    assert triggers(workflow)["pull_request"]["paths"] == [
+        "as3-gitops.yaml", "manifests/**", "snapshot/**"]
     assert workflow["permissions"] == {"contents": "read"}
     assert only_job(workflow)["permissions"] == {"contents": "read"}
     assert "secrets." not in (OURS / "pr.yml").read_text()
