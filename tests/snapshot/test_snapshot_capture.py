@@ -151,3 +151,11 @@ def test_in_cluster_outside_a_pod_is_a_usage_error(cli, snapshot_repo, monkeypat
     assert result.code == 2
     assert result.err.splitlines()[0] == (
         "error: cannot load Kubernetes credentials from in-cluster service account: Service host/port is not set.")
+
+
+def test_kubeconfig_defaults_to_the_KUBECONFIG_variable(cli, api, snapshot_repo, monkeypatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(api.write_kubeconfig()))
+    result = cli("snapshot", "capture", str(snapshot_repo.path))
+    assert (result.code, result.err) == (0, "")
+    assert (snapshot_repo.path / "snapshot" / "nodes.yaml").read_bytes() == (
+        GOLDEN / "per-kind" / "nodes.yaml").read_bytes()
