@@ -65,6 +65,7 @@ class TaskStore:
     def finish(self, task: Task, status: int, body: Any) -> None:
         task.status, task.body = status, body
         task.done.set()
+        self.prune()
 
     def get(self, task_id: str) -> Task | None:
         with self._lock:
@@ -76,7 +77,7 @@ class TaskStore:
         return [t.record() for t in tasks]
 
     def prune(self) -> None:
-        """Keep at most 25 finished records; unfinished ones are never dropped."""
+        """Keep at most 25 finished records (oldest go first); unfinished ones are never dropped."""
         with self._lock:
             finished = [tid for tid, t in self._tasks.items() if t.done.is_set()]
             for tid in finished[: max(0, len(finished) - MAX_RECORDS)]:
