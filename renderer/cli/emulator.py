@@ -7,11 +7,15 @@ import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from renderer.cli.app import app
 from renderer.errors import SourceLocation, UsageError
+
+if TYPE_CHECKING:
+    from renderer.bigip.emulator import EmulatorServer
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,8 @@ def _context(opts: EmulatorOptions) -> ssl.SSLContext | None:
         raise UsageError(f"cannot load --cert/--key: {err}", location=SourceLocation(str(opts.cert))) from err
 
 
-def build_server(opts: EmulatorOptions):  # -> EmulatorServer (imported lazily: keeps CLI start fast)
-    """Check the options and make a ready (not yet serving) emulator."""
+def build_server(opts: EmulatorOptions) -> EmulatorServer:
+    """Check the options and make a ready (not yet serving) emulator (imports lazily: fast CLI start)."""
     from renderer.bigip.emulator import BindRefused, Device, EmulatorConfig, EmulatorServer
     from renderer.bigip.emulator.state import StateError
     from renderer.errors import ValidateError

@@ -44,6 +44,9 @@ def test_create_enlist_commit_applies_everything(api: Api) -> None:
     assert status == 200 and done["state"] == "COMPLETED"
     assert api.call("GET", f"{NET}/tunnels/tunnel/~Common~flannel_vxlan")[0] == 200
     assert api.call("GET", f"{NET}/fdb/tunnel/~Common~flannel_vxlan")[0] == 200
+    log = [(e["method"], e["path"], e.get("transaction")) for e in api.handle.control.log()]
+    assert log[:3] == [("POST", TXN, None), ("POST", f"{NET}/tunnels/vxlan", str(trans_id)),
+                       ("POST", f"{NET}/tunnels/tunnel", str(trans_id))]
 
 
 def test_a_failing_command_fails_the_commit_and_applies_nothing(api: Api) -> None:

@@ -2,7 +2,8 @@
 
 Dispatch order for every request: control API (not logged) -> request-level faults -> login ->
 authentication -> AS3 / tokens / transactions / net -> after-the-fact faults. Every /mgmt request
-is appended to the request log (method, path with query, status, faults that fired).
+is appended to the request log (method, path with query, status, faults that fired, and the
+transaction id of an enlisted command).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ class Device:
 
             return handle_control(self, req)
         entry: dict[str, Any] = {"method": req.method, "path": req.target, "status": None}
+        coordination = req.header("X-F5-REST-Coordination-Id")
+        if coordination is not None and req.method != "GET":
+            entry["transaction"] = coordination  # enlisted, not run
         with self._log_lock:
             self._log.append(entry)
         token = _entry.set(entry)
