@@ -143,6 +143,7 @@ class BigipClient:
         self._session.verify = verify
         self._session.trust_env = False
         self._token: str | None = None
+        self.pending_task: str | None = None  # an AS3 task polled until a failure cut it short
 
     # -- session ---------------------------------------------------------------------------
 
@@ -319,7 +320,9 @@ class BigipClient:
         while True:
             reply = self.request("POST", path, body, deadline=deadline)
             if reply.status == 202 and isinstance(reply.data, dict) and reply.data.get("id"):
-                results = self._wait_task(str(reply.data["id"]), deadline)
+                self.pending_task = str(reply.data["id"])
+                results = self._wait_task(self.pending_task, deadline)
+                self.pending_task = None
             else:
                 results = _results_of(reply)
             busy = [r for r in results if r.code == 503]
@@ -330,6 +333,12 @@ class BigipClient:
                 raise DeadlineExceeded(f"device busy (503 in the task) until the deadline: {busy[0].message}")
             self.timing.sleep(wait)
             attempt += 1
+
+    def settle(self, deadline: float) -> None:
+        """Wait for an AS3 task we gave up on (e.g. at --timeout): it may still change the device."""
+        task, self.pending_task = self.pending_task, None
+        if task is not None:
+            self._wait_task(task, deadline)
 
     def _wait_task(self, task_id: str, deadline: float) -> list[TenantResult]:
         path = f"{AS3}/task/{quote(task_id, safe='')}"

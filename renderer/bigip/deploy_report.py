@@ -32,7 +32,8 @@ class DeployReport:
     steps: list[Step] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
-    differs: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)  # in neither the old nor the new state
+    not_restored: list[str] = field(default_factory=list)  # still differ from the old state
     error: str | None = None
     requests: int = 0
     writes: int = 0
@@ -87,8 +88,12 @@ def write_markdown(report: DeployReport, stream: TextIO) -> None:
         for item in report.restored:
             w(f"- {item}\n")
         w("\n")
-    if report.differs:
-        w("### Objects in neither the old nor the new state\n\n")
-        for item in report.differs:
-            w(f"- `{item}`\n")
-        w("\n")
+    for title, items in (
+        ("Objects not restored", report.not_restored),
+        ("Objects in neither the old nor the new state", report.differs),
+    ):
+        if items:
+            w(f"### {title}\n\n")
+            for item in items:
+                w(f"- `{item}`\n")
+            w("\n")

@@ -179,6 +179,8 @@ class _Run:
         self.net_attempted = False
         self.saved = False  # a post asked AS3 to save the configuration
         self.posted: list[str] = []
+        self.seen_adc: dict[str, Any] | None = None  # what verify / prune last read back
+        self.seen_net = ns.NetState()
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
         started = time.monotonic()
@@ -225,7 +227,7 @@ def deploy(
     run = _Run(client, new, options, progress, render_commit)
     try:
         _deploy(run)
-    except DeviceError as err:
+    except (DeviceError, RestoreFailed) as err:
         run.report.outcome = run.report.outcome or "failed"
         run.report.error = err.message
         _finish(run)
@@ -307,7 +309,8 @@ def _deploy(run: _Run) -> None:
 
     def prune() -> str:
         sent = ns.apply_state(client, union, run.want_net, deadline)
-        if ns.read_state(client, run.want_net) != run.want_net:
+        run.seen_net = ns.read_state(client, run.want_net)
+        if run.seen_net != run.want_net:
             raise DeviceError("network verify after prune failed: FDB/ARP state differs from the render")
         return f"{sent} command(s)"
 
@@ -330,13 +333,15 @@ def _deploy(run: _Run) -> None:
         _rollback(run, err)
         raise
     rep.outcome = "deployed"
-    rep.state_hash_after = read_device(client, new).hash()
+    owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant
+    rep.state_hash_after = tn.state_hash({t: owned[t] for t in before.owned if t in owned}, run.seen_net.as_dict())
 
 
 def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
     adc = run.client.get_declaration()
     bad = tn.changed_tenants(list(run.before.owned if run.before else ()), adc, want_adc)
     net = ns.read_state(run.client, want_net)
+    run.seen_adc, run.seen_net = adc, net
     if bad or net != want_net:
         what = [f"tenant {t}" for t in bad] + (["network"] if net != want_net else [])
         raise DeviceError(f"verify failed: the device differs from the render in {', '.join(what)}")
@@ -360,8 +365,8 @@ def _rollback(run: _Run, cause: DeviceError) -> None:
         restored = []
         if posted and run.as3_attempted:
             # always re-post, even if the device looks unchanged: a timed-out task may still land
-            keys = tn.lock_keys_of(client.get_declaration())
-            run.post(posted, old_bodies, header, "deploy", False, deadline, keys)
+            client.settle(deadline)
+            _repost(run, posted, old_bodies, header, deadline)
             restored += [f"tenant {t}" for t in posted]
         if run.net_attempted:
             current = ns.read_state(client, run.want_net)
@@ -382,48 +387,58 @@ def _rollback(run: _Run, cause: DeviceError) -> None:
         run.step("rollback", restore)
     except DeviceError as err:
         rep.outcome = "restore failed"
-        rep.differs = _differences(run)
+        rep.differs, rep.not_restored = _differences(run)
         raise RestoreFailed(
             f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
-            f"objects in neither the old nor the new state: {', '.join(rep.differs) or 'unknown'}",
+            f"not restored: {', '.join(rep.not_restored) or 'none'}; "
+            f"in neither the old nor the new state: {', '.join(rep.differs) or 'none'}",
             hint="the device is in a mixed state: fix the cause, then deploy again (or restore a UCS backup)",
         ) from None
     rep.outcome = "rolled back"
 
 
-def _differences(run: _Run) -> list[str]:
+def _repost(run: _Run, tenants: list[str], bodies: dict[str, Any], header: dict[str, Any], deadline: float) -> None:
+    """Re-post previous bodies with fresh lock keys; a key that moved under us (a task whose
+    outcome we never saw landed meanwhile) is read again, a few times, instead of failing the restore."""
+    for attempt in range(3):
+        keys = tn.lock_keys_of(run.client.get_declaration())
+        try:
+            run.post(tenants, bodies, header, "deploy", False, deadline, keys)
+            return
+        except DeviceError as err:
+            if attempt == 2 or "hash you submitted does not match" not in err.message:
+                raise
+
+
+def _differences(run: _Run) -> tuple[list[str], list[str]]:
+    """(objects in neither the old nor the new state, objects not back in the old state)."""
     before = run.before
     assert before is not None
     try:
         now = run.client.get_declaration()
         net = ns.read_state(run.client, run.want_net)
     except DeviceError as err:
-        return [f"(device unreadable: {err.message})"]
-    out = tn.differing_objects(list(before.owned), now, before.adc, run.new_adc)
-    for label, cur, old, new_ in (
-        ("/net/vxlanProfile", net.profile, before.net.profile, run.want_net.profile),
-        ("/net/tunnel", net.tunnel, before.net.tunnel, run.want_net.tunnel),
-        ("/net/selfIP", net.self_ip, before.net.self_ip, run.want_net.self_ip),
-    ):
-        if cur not in (old, new_):
-            out.append(label)
-    out += _entries("/net/fdb", dict(net.records), dict(before.net.records), dict(run.want_net.records))
-    out += _entries(
-        "/net/arps",
-        {ip: (n, m) for ip, n, m in net.arps},
-        {ip: (n, m) for ip, n, m in before.net.arps},
-        {ip: (n, m) for ip, n, m in run.want_net.arps},
-    )
-    return out
-
-
-def _entries(prefix: str, cur: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """FDB records / ARPs (by key) whose current value matches neither side."""
-    return [
-        f"{prefix}/{k}"
-        for k in sorted(set(cur) | set(old) | set(new))
-        if cur.get(k) != old.get(k) and cur.get(k) != new.get(k)
+        return [f"(device unreadable: {err.message})"], []
+    neither, not_old = tn.compare_objects(list(before.owned), now, before.adc, run.new_adc)
+    old_net, new_net = before.net, run.want_net
+    parts: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+        (f"/net/{label}", {0: cur}, {0: old}, {0: new})
+        for label, cur, old, new in (
+            ("vxlanProfile", net.profile, old_net.profile, new_net.profile),
+            ("tunnel", net.tunnel, old_net.tunnel, new_net.tunnel),
+            ("selfIP", net.self_ip, old_net.self_ip, new_net.self_ip),
+        )
     ]
+    parts.append(("/net/fdb", dict(net.records), dict(old_net.records), dict(new_net.records)))
+    parts.append(("/net/arps", *({ip: (n, m) for ip, n, m in st.arps} for st in (net, old_net, new_net))))
+    for prefix, cur, old, new in parts:
+        for key in sorted(set(cur) | set(old) | set(new), key=str):
+            path = prefix if key == 0 else f"{prefix}/{key}"
+            if cur.get(key) != old.get(key):
+                not_old.append(path)
+                if cur.get(key) != new.get(key):
+                    neither.append(path)
+    return neither, not_old
 
 
 def _message(err: BaseException) -> str:

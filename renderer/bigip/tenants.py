@@ -93,9 +93,7 @@ def same(a: Any, b: Any) -> bool:
     return canonical(a) == canonical(b)
 
 
-def changed_tenants(
-    owned: list[str], device: dict[str, Any] | None, rendered: dict[str, Any] | None
-) -> list[str]:
+def changed_tenants(owned: list[str], device: dict[str, Any] | None, rendered: dict[str, Any] | None) -> list[str]:
     dev, new = tenants_of(device), tenants_of(rendered)
     return [t for t in owned if not same(normalise(dev.get(t)), normalise(new.get(t)))]
 
@@ -147,12 +145,12 @@ def objects_of(tenant: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def differing_objects(
+def compare_objects(
     tenants: list[str], now: dict[str, Any] | None, old: dict[str, Any] | None, new: dict[str, Any] | None
-) -> list[str]:
-    """`/tenant/app/object` paths whose current value equals neither the old nor the new one."""
+) -> tuple[list[str], list[str]]:
+    """(`/tenant/app/object` paths equal to neither old nor new, paths not equal to old)."""
     cur_t, old_t, new_t = tenants_of(now), tenants_of(old), tenants_of(new)
-    out = []
+    neither, not_old = [], []
     for tenant in tenants:
         cur, before, after = (
             objects_of(cur_t.get(tenant)),
@@ -161,9 +159,11 @@ def differing_objects(
         )
         for key in sorted(set(cur) | set(before) | set(after)):
             value = cur.get(key)
-            if not same(value, before.get(key)) and not same(value, after.get(key)):
-                out.append(f"/{tenant}/{key}")
-    return out
+            if not same(value, before.get(key)):
+                not_old.append(f"/{tenant}/{key}")
+                if not same(value, after.get(key)):
+                    neither.append(f"/{tenant}/{key}")
+    return neither, not_old
 
 
 def state_hash(tenants: dict[str, Any], net: dict[str, Any]) -> str:

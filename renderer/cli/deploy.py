@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import typer
 
 from renderer.cli.app import app
-from renderer.errors import As3GitopsError, DeviceError, InvalidInput, UsageError
+from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 
 EXIT_OK, EXIT_CHANGES = 0, 1
 
@@ -174,7 +174,7 @@ def _print_drift(err: Any, fmt: str, out: TextIO, environment: str) -> None:
 
 def _print_failure(report: Any, err: TextIO) -> None:
     rows = [("failed", f) for f in report.failures] + [("restored", r) for r in report.restored]
-    rows += [("differs", d) for d in report.differs]
+    rows += [("not restored", d) for d in report.not_restored] + [("in neither", d) for d in report.differs]
     if not rows:
         return
     width = max(len(k) for k, _ in rows)
@@ -229,7 +229,7 @@ def deploy_command(
     with _client(conn, timeout + rollback_timeout) as client:
         try:
             done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
-        except DeviceError as failure:
+        except (DeviceError, RestoreFailed) as failure:
             client.close()
             rep = getattr(failure, "report", None)
             _finish_stats(rep, client)

@@ -32,8 +32,17 @@ def fast_timing(waits: list[float] | None = None) -> Timing:
             waits.append(seconds)
         time.sleep(min(seconds, 0.01))
 
-    return Timing(connect_timeout=2, read_timeout=5, busy_first=0.5, busy_max=4, poll_first=0.05,
-                  poll_max=0.2, jitter=0.25, sleep=sleep, rng=random.Random(7))
+    return Timing(
+        connect_timeout=2,
+        read_timeout=5,
+        busy_first=0.5,
+        busy_max=4,
+        poll_first=0.05,
+        poll_max=0.2,
+        jitter=0.25,
+        sleep=sleep,
+        rng=random.Random(7),
+    )
 
 
 @pytest.fixture
@@ -103,8 +112,13 @@ def test_wrong_password_is_a_device_error_without_the_password(server: ScriptedS
 
 
 def test_busy_twice_then_success_waits_with_growing_jittered_backoff(server: ScriptedServer) -> None:
-    busy = Answer(503, {"code": 503, "message": "Error: Configuration operation in progress on device localhost, "
-                        "please try again in 2 minutes"})
+    busy = Answer(
+        503,
+        {
+            "code": 503,
+            "message": "Error: Configuration operation in progress on device localhost, please try again in 2 minutes",
+        },
+    )
     server.script.add("POST", DECLARE, busy, busy, Answer(200, ok_results("T1")))
     waits: list[float] = []
     with make_client(server, waits) as client:
@@ -125,10 +139,18 @@ def test_busy_until_the_deadline_gives_up(server: ScriptedServer) -> None:
 
 def test_async_submit_is_polled_until_the_task_finishes(server: ScriptedServer) -> None:
     running = {"id": "abc", "results": [{"code": 0, "message": "in progress", "tenant": ""}], "declaration": {}}
-    server.script.add("POST", DECLARE, Answer(202, {**running, "results": [
-        {"code": 0, "message": "Declaration successfully submitted"}]}))
-    server.script.add("GET", TASK + "abc", Answer(200, running), Answer(200, running),
-                      Answer(200, {"id": "abc", **ok_results("T1", "T2")}))
+    server.script.add(
+        "POST",
+        DECLARE,
+        Answer(202, {**running, "results": [{"code": 0, "message": "Declaration successfully submitted"}]}),
+    )
+    server.script.add(
+        "GET",
+        TASK + "abc",
+        Answer(200, running),
+        Answer(200, running),
+        Answer(200, {"id": "abc", **ok_results("T1", "T2")}),
+    )
     with make_client(server) as client:
         results = client.declare({"class": "AS3"}, ["T1", "T2"], deadline=time.monotonic() + 10)
     assert [r.describe() for r in results] == ["T1: 200 success", "T2: 200 success"]
@@ -145,9 +167,13 @@ def test_a_202_from_a_synchronous_call_is_followed_like_an_async_submit(server: 
 
 
 def test_partial_failure_207_reports_each_tenant(server: ScriptedServer) -> None:
-    body = {"code": 207, "results": [
-        {"code": 200, "message": "success", "tenant": "T1"},
-        {"code": 422, "message": "declaration failed", "tenant": "T2", "response": "01070734:3: bad"}]}
+    body = {
+        "code": 207,
+        "results": [
+            {"code": 200, "message": "success", "tenant": "T1"},
+            {"code": 422, "message": "declaration failed", "tenant": "T2", "response": "01070734:3: bad"},
+        ],
+    }
     server.script.add("POST", DECLARE, Answer(207, body))
     with make_client(server) as client:
         results = client.declare({}, ["T1", "T2"], deadline=time.monotonic() + 10)
@@ -156,13 +182,18 @@ def test_partial_failure_207_reports_each_tenant(server: ScriptedServer) -> None
 
 
 def test_invalid_declaration_422_carries_the_schema_error(server: ScriptedServer) -> None:
-    body = {"code": 422, "errors": ["/T1/app/svc: should have required property 'virtualAddresses'"],
-            "message": "declaration is invalid", "tenant": ["T1"]}
+    body = {
+        "code": 422,
+        "errors": ["/T1/app/svc: should have required property 'virtualAddresses'"],
+        "message": "declaration is invalid",
+        "tenant": ["T1"],
+    }
     server.script.add("POST", DECLARE, Answer(422, body))
     with make_client(server) as client:
         (result,) = client.declare({}, ["T1"], deadline=time.monotonic() + 10)
-    assert result.describe() == ("T1: 422 declaration is invalid: "
-                                 "/T1/app/svc: should have required property 'virtualAddresses'")
+    assert result.describe() == (
+        "T1: 422 declaration is invalid: /T1/app/svc: should have required property 'virtualAddresses'"
+    )
 
 
 def test_html_500_body_becomes_a_readable_failure(server: ScriptedServer) -> None:
@@ -176,8 +207,17 @@ def test_html_500_body_becomes_a_readable_failure(server: ScriptedServer) -> Non
 
 def test_etimedout_code_in_a_task_result_is_a_failure(server: ScriptedServer) -> None:
     server.script.add("POST", DECLARE, Answer(202, {"id": "t9", "results": []}))
-    server.script.add("GET", TASK + "t9", Answer(200, {"id": "t9", "results": [
-        {"code": "ETIMEDOUT", "message": "connect ETIMEDOUT 10.0.0.1:443", "tenant": "T1"}]}))
+    server.script.add(
+        "GET",
+        TASK + "t9",
+        Answer(
+            200,
+            {
+                "id": "t9",
+                "results": [{"code": "ETIMEDOUT", "message": "connect ETIMEDOUT 10.0.0.1:443", "tenant": "T1"}],
+            },
+        ),
+    )
     with make_client(server) as client:
         (result,) = client.declare({}, ["T1"], deadline=time.monotonic() + 10)
     assert not result.ok
@@ -215,7 +255,8 @@ def test_stats_count_requests_writes_and_bytes(server: ScriptedServer) -> None:
     client.tm_get("/mgmt/tm/net/arp")
     assert (client.stats.requests, client.stats.writes) == (2, 1)
     assert client.stats.bytes_received == len(json.dumps({"token": {"token": "TOKEN1", "timeout": 1200}})) + len(
-        json.dumps({"items": []}))
+        json.dumps({"items": []})
+    )
 
 
 @pytest.fixture(scope="module")

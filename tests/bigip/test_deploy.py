@@ -1,0 +1,331 @@
+"""`as3-gitops deploy` end to end against the BIG-IP emulator over real HTTP(S).
+
+Each failing case injects its fault at an exact step (through the emulator's control API, when
+the deploy announces the step) and then checks the two promises: exit code 3 and the device's
+configuration byte-identical to the pre-deploy state.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bigip.deploy_harness import (
+    HELLO,
+    basic_post,
+    config_view,
+    deploy_args,
+    move_pod,
+    run_cli,
+    two_tenant_repo,
+    writes,
+)
+from renderer.bigip import tenants as tn
+from renderer.render import render
+
+DECLARE = "/mgmt/shared/appsvcs/declare"
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
+    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
+    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+
+
+def assert_device_runs(emulator, repo, ref: str | None = None) -> None:
+    """The device's tenants and net objects equal the render of `ref`."""
+    result = render(repo.path, ref)
+    state = emulator.control.state()
+    rendered = tn.tenants_of(result.adc)
+    assert {k: tn.normalise(v) for k, v in state["as3"]["tenants"].items()} == {
+        k: tn.normalise(v) for k, v in rendered.items()
+    }
+    net = state["net"]
+    assert {(r["name"], r["endpoint"]) for r in net["fdb"]["/Common/flannel_vxlan"]} == {
+        (r["name"], r["endpoint"] + "%0") for r in result.net["fdb"]["records"]
+    }
+    assert {(a["name"], a["ipAddress"], a["macAddress"]) for a in net["arps"].values()} == {
+        (a["name"], a["ipAddress"], a["macAddress"]) for a in result.net["arps"]
+    }
+    assert net["tunnels"]["/Common/flannel_vxlan"]["localAddress"] == result.net["tunnel"]["localAddress"]
+    assert net["selfs"]["/Common/flannel_vxlan_self"]["address"] == result.net["selfIP"]["address"]
+    assert state["as3"]["meta"]["remark"] == f"as3-gitops {result.identity}"
+
+
+def deployed(emulator, make_repo):
+    """A two-tenant repo whose first commit is deployed; the request log is cleared."""
+    repo = two_tenant_repo(make_repo)
+    first = run_cli(deploy_args(repo, emulator, "--ref", "HEAD"))
+    assert first.code == 0, first.err
+    emulator.control.clear_log()
+    return repo
+
+
+@pytest.mark.bigip_emulator(tls=True)
+def test_first_deploy_over_https_makes_the_device_equal_the_render(bigip_emulator, make_repo, tmp_path) -> None:
+    repo = make_repo(HELLO)
+    sha = repo.commit(message="noop")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha, "--report", str(tmp_path / "r.json")))
+    assert (run.code, run.out) == (0, f"deployed {sha}: tenants kubernetes, network changed\n")
+    assert_device_runs(bigip_emulator, repo, sha)
+    state = bigip_emulator.control.state()
+    assert state["saveCount"] == 1  # persisted once, on the last write
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [(s["name"], s["result"]) for s in report["steps"]] == [
+        ("preflight", "ok"),
+        ("lease", "ok"),
+        ("dry-run", "ok"),
+        ("network (make)", "ok"),
+        ("apply", "ok"),
+        ("verify", "ok"),
+        ("network (prune)", "ok"),
+        ("save", "ok"),
+    ]
+    assert report["requests"] == len(state["requestLog"])
+    assert report["outcome"] == "deployed" and report["tenants_changed"] == ["kubernetes"]
+
+
+def test_second_deploy_of_the_same_commit_sends_no_write(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    before = config_view(bigip_emulator.control.state())
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD"))
+    sha = repo.commit(message="empty")  # a commit that changes nothing rendered: still no write
+    run2 = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert (run.code, run2.code) == (0, 0)
+    assert run2.out == f"no change: the device already runs {sha}\n"
+    state = bigip_emulator.control.state()
+    assert writes(state["requestLog"]) == []
+    assert config_view(state) == before
+
+
+def test_endpoint_change_posts_only_that_tenant_and_unions_arps_before_pruning(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert (run.code, run.out) == (0, f"deployed {sha}: tenants kubernetes, network changed\n")
+    assert_device_runs(bigip_emulator, repo, sha)
+    w = writes(bigip_emulator.control.state()["requestLog"])
+    declares = [x for x in w if DECLARE in x]
+    assert declares == [
+        f"POST {DECLARE}/kubernetes",
+        f"POST {DECLARE}/kubernetes?async=true",
+        f"POST {DECLARE}/kubernetes?async=true",
+    ]  # dry-run, apply, the persisting post
+    add = w.index("POST /mgmt/tm/net/arp")
+    apply = w.index(f"POST {DECLARE}/kubernetes?async=true")
+    remove = w.index("DELETE /mgmt/tm/net/arp/~Common~k8s-10.10.2.7")
+    assert add < apply < remove  # make (union) before AS3 moves the pool, break (prune) after
+
+
+def test_dry_run_posts_only_the_dry_run(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    before = config_view(bigip_emulator.control.state())
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha, "--dry-run"))
+    assert run.code == 0
+    assert run.out == f"dry-run passed for {sha}: tenants kubernetes, network changes; nothing written\n"
+    state = bigip_emulator.control.state()
+    assert writes(state["requestLog"]) == [f"POST {DECLARE}/kubernetes"]
+    assert config_view(state) == before
+
+
+def test_busy_twice_then_success(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    bigip_emulator.control.faults([{"kind": "busy", "times": 2}])
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert run.code == 0, run.err
+    assert_device_runs(bigip_emulator, repo, sha)
+    statuses = [
+        e["status"]
+        for e in bigip_emulator.control.state()["requestLog"]
+        if e["path"].startswith(DECLARE) and e["method"] == "POST"
+    ]
+    assert statuses[:3] == [503, 503, 200]
+
+
+def test_token_expiry_mid_deploy_renews_the_token(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    run = run_cli(
+        deploy_args(repo, bigip_emulator, "--ref", sha),
+        {"apply": lambda: bigip_emulator.control.faults([{"kind": "token-expire"}])},
+    )
+    assert run.code == 0, run.err
+    assert_device_runs(bigip_emulator, repo, sha)
+    log = bigip_emulator.control.state()["requestLog"]
+    logins = [i for i, e in enumerate(log) if e["path"] == "/mgmt/shared/authn/login"]
+    assert len(logins) == 2 and log[logins[1] - 1]["status"] == 401
+
+
+@pytest.mark.bigip_emulator(async_threshold=0.2)
+def test_slow_synchronous_post_turns_into_202_and_is_polled(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    bigip_emulator.control.faults([{"kind": "slow", "path": DECLARE, "method": "POST", "seconds": 0.6}])
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert run.code == 0, run.err
+    assert_device_runs(bigip_emulator, repo, sha)
+    log = bigip_emulator.control.state()["requestLog"]
+    dry = next(e for e in log if e["path"] == f"{DECLARE}/kubernetes")
+    assert dry["status"] == 202
+    assert any(e["path"].startswith("/mgmt/shared/appsvcs/task/") for e in log)
+
+
+def test_dropped_connection_while_polling_is_retried(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    drop = [{"kind": "drop-connection", "path": "/mgmt/shared/appsvcs/task/", "method": "GET"}]
+    run = run_cli(
+        deploy_args(repo, bigip_emulator, "--ref", sha), {"apply": lambda: bigip_emulator.control.faults(drop)}
+    )
+    assert run.code == 0, run.err
+    assert_device_runs(bigip_emulator, repo, sha)
+
+
+# -- failures: exit 3 and the pre-deploy configuration, byte for byte ---------------------------
+
+ALL = "restored tenant kubernetes, tenant second, network"
+FAILURES = {
+    "tenant-fail on the second of two tenants (207)": (
+        "apply",
+        ALL,
+        [{"kind": "tenant-fail", "tenant": "second", "code": 422, "response": "01070734:3: Configuration error: x"}],
+    ),
+    "HTTP 500 with an HTML body": (
+        "apply",
+        ALL,
+        [{"kind": "http-500", "path": DECLARE, "method": "POST", "html": True}],
+    ),
+    "dropped connection during the POST (after AS3 applied it)": (
+        "apply",
+        ALL,
+        [{"kind": "drop-connection", "path": DECLARE, "method": "POST", "after": True}],
+    ),
+    "dropped connection during polling, every retry": (
+        "apply",
+        ALL,
+        [{"kind": "drop-connection", "path": "/mgmt/shared/appsvcs/task/", "method": "GET", "times": 6}],
+    ),
+    "transaction fails at step 5 (make)": ("network (make)", "nothing had changed", [{"kind": "transaction-fail"}]),
+    "transaction fails at step 8 (prune)": ("network (prune)", ALL, [{"kind": "transaction-fail"}]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_failure_rolls_back_to_the_exact_previous_state(case: str, bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    move_pod(repo, "10.10.2.7", "10.10.2.8")
+    sha = move_pod(repo, "10.10.2.20", "10.10.2.21", "snapshot/echo-endpoints.yaml")  # both tenants change
+    before = config_view(bigip_emulator.control.state())
+    step, restored, faults = FAILURES[case]
+    run = run_cli(
+        deploy_args(repo, bigip_emulator, "--ref", sha), {step: lambda: bigip_emulator.control.faults(faults)}
+    )
+    assert run.code == 3, run.err
+    assert config_view(bigip_emulator.control.state()) == before
+    assert f"deploy: {step}: failed: " in run.err
+    assert f"deploy: rollback: {restored}\n" in run.err
+    assert "failed  " in run.err  # the table of what failed and what was restored
+
+
+def test_timeout_rolls_back(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    before = config_view(bigip_emulator.control.state())
+    slow = [{"kind": "slow", "path": DECLARE, "method": "POST", "seconds": 1.5}]
+    run = run_cli(
+        deploy_args(repo, bigip_emulator, "--ref", sha, "--timeout", "0.5"),
+        {"apply": lambda: bigip_emulator.control.faults(slow)},
+    )
+    assert run.code == 3, run.err
+    assert "still running at the deadline" in run.err
+    assert config_view(bigip_emulator.control.state()) == before
+
+
+def test_dry_run_failure_stops_before_any_write_and_shows_as3s_error(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    before = config_view(bigip_emulator.control.state())
+    bigip_emulator.control.faults([{"kind": "tenant-fail", "tenant": "kubernetes", "response": "01070734:3: bad pool"}])
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert run.code == 3
+    assert "error: AS3 dry-run failed: kubernetes: 422 declaration failed: 01070734:3: bad pool\n" in run.err
+    state = bigip_emulator.control.state()
+    assert writes(state["requestLog"]) == [f"POST {DECLARE}/kubernetes"]
+    assert config_view(state) == before
+
+
+def test_failed_restore_exits_4_and_names_the_objects_in_neither_state(bigip_emulator, make_repo, tmp_path) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    fail = [{"kind": "tenant-fail", "tenant": "kubernetes", "times": 2}]  # the apply and the restore
+    bad = [{"kind": "transaction-fail", "times": 1}]  # the prune fails once the pool moved
+    run = run_cli(
+        deploy_args(repo, bigip_emulator, "--ref", sha, "--report", str(tmp_path / "r.json")),
+        {
+            "network (prune)": lambda: bigip_emulator.control.faults(bad),
+            "rollback": lambda: bigip_emulator.control.faults(fail),
+        },
+    )
+    assert run.code == 4, run.err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["outcome"] == "restore failed"
+    # AS3 still has the new pool, the network the union: each object is old or new, none is in neither
+    assert report["not_restored"] == [
+        "/kubernetes/Shared/cfgmap_default_vs_02_hello_world_svc",
+        "/kubernetes/Shared/ingress_default_vs_01_hello_world_svc_80",
+        "/net/arps/10.10.2.8",
+    ]
+    assert report["differs"] == []
+    assert "not restored  /net/arps/10.10.2.8\n" in run.err
+    assert "in neither the old nor the new state: none" in run.err
+
+
+# -- lease and drift ------------------------------------------------------------------------------
+
+
+def change_member_by_hand(emulator, repo) -> None:
+    """Someone edits a pool member on the device directly, keeping the declaration's id/remark."""
+    adc = json.loads(json.dumps(emulator.control.state()["as3"]["declaration"]))
+    pool = adc["kubernetes"]["Shared"]["ingress_default_vs_01_hello_world_svc_80"]
+    pool["members"][0]["serverAddresses"] = ["10.10.1.99"]
+    reply = basic_post(emulator, f"{DECLARE}/kubernetes", adc)
+    assert reply.status_code == 200, reply.text
+
+
+def test_drift_stops_the_deploy_with_exit_3_and_prints_it(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    change_member_by_hand(bigip_emulator, repo)
+    sha = move_pod(repo, "10.10.2.20", "10.10.2.21", "snapshot/echo-endpoints.yaml")
+    before = config_view(bigip_emulator.control.state())
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert run.code == 3
+    assert "the device differs from commit" in run.err and "tenant kubernetes" in run.err
+    assert run.out.startswith("drift: the device differs from the commit it runs")
+    assert "10.10.1.99" in run.out
+    assert config_view(bigip_emulator.control.state()) == before
+
+
+def test_drift_is_overwritten_with_force(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    change_member_by_hand(bigip_emulator, repo)
+    sha = move_pod(repo, "10.10.2.20", "10.10.2.21", "snapshot/echo-endpoints.yaml")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha, "--force"))
+    assert run.code == 0, run.err
+    assert_device_runs(bigip_emulator, repo, sha)
+
+
+def test_device_with_foreign_tenant_content_is_not_adopted_without_force(bigip_emulator, make_repo) -> None:
+    repo = two_tenant_repo(make_repo)
+    foreign = render(repo.path).adc
+    foreign = {**foreign, "id": "cis-123", "remark": "written by CIS"}
+    foreign["kubernetes"] = {k: v for k, v in foreign["kubernetes"].items() if k != "label"}
+    assert basic_post(bigip_emulator, DECLARE, foreign).status_code == 200
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD"))
+    assert run.code == 3
+    assert "error: the device was not deployed by as3-gitops and tenant(s) kubernetes, second are in use\n" in run.err
+    forced = run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD", "--force"))
+    assert forced.code == 0, forced.err
+    assert_device_runs(bigip_emulator, repo, "HEAD")
