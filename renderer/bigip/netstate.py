@@ -78,8 +78,7 @@ def _records(items: Any) -> tuple[tuple[str, str], ...]:
 
 def _arps(items: Any) -> tuple[tuple[str, str, str], ...]:
     rows = {
-        str(a["ipAddress"]): (str(a["ipAddress"]), str(a["name"]), str(a["macAddress"]).lower())
-        for a in items or []
+        str(a["ipAddress"]): (str(a["ipAddress"]), str(a["name"]), str(a["macAddress"]).lower()) for a in items or []
     }
     return tuple(rows[ip] for ip in sorted(rows, key=_ip_key))
 
@@ -256,12 +255,9 @@ def run_transaction(client: BigipClient, commands: list[Command], deadline: floa
         if enlisted.status != 200:
             _discard(client, trans_id)
             raise DeviceError(
-                f"transaction {trans_id}: {cmd.describe()} refused: "
-                f"HTTP {enlisted.status} {enlisted.message()}"
+                f"transaction {trans_id}: {cmd.describe()} refused: HTTP {enlisted.status} {enlisted.message()}"
             )
-    done = client.request(
-        "PATCH", f"/mgmt/tm/transaction/{trans_id}", {"state": "VALIDATING"}, deadline=deadline
-    )
+    done = client.request("PATCH", f"/mgmt/tm/transaction/{trans_id}", {"state": "VALIDATING"}, deadline=deadline)
     state = done.data.get("state") if isinstance(done.data, dict) else None
     if done.status != 200 or state != "COMPLETED":
         raise DeviceError(f"transaction {trans_id} failed: HTTP {done.status} {_reason(done)}")
