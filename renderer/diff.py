@@ -301,8 +301,13 @@ def _count(changes: Iterable[Change]) -> Counts:
 def _declaration_changes(ctx: _Context, old_adc: dict, new_adc: dict) -> list[Change]:
     def strip(adc: dict) -> dict:
         props = {k: v for k, v in adc.items() if k not in IGNORED_TOP_KEYS and not _is_class(v, "Tenant")}
+        props.setdefault("updateMode", "selective")  # AS3's default, which a device GET spells out
         if isinstance(props.get("controls"), dict):
-            props["controls"] = {k: v for k, v in props["controls"].items() if k not in IGNORED_CONTROLS}
+            controls = {k: v for k, v in props["controls"].items() if k not in IGNORED_CONTROLS}
+            if set(controls) <= {"class"}:  # nothing left that does anything
+                del props["controls"]
+            else:
+                props["controls"] = controls
         return props
 
     old_props, new_props = strip(old_adc), strip(new_adc)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from renderer.diff import (
     ADDED,
     CHANGED,
@@ -232,3 +235,40 @@ def test_nothing_on_one_side_means_everything_added() -> None:
     assert result.base_label == "device"
     assert [(c.cls, c.name) for c in result.changes] == [
         ("Pool", "p"), ("Service_HTTP", "v"), ("fdb", "fdb"), ("mode", "mode"), ("FDB record", "m")]
+
+
+# --- properties: order never matters where the issue says it must not ----------------------------
+
+_ip = st.builds(lambda a, b: f"10.{a}.0.{b}", st.integers(0, 3), st.integers(1, 6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ip, min_size=1, max_size=8, unique=True), st.randoms(use_true_random=False))
+def test_any_permutation_of_members_addresses_and_net_entries_is_no_change(ips, rnd) -> None:
+    shuffled = list(ips)
+    rnd.shuffle(shuffled)
+    old = side(as3({"t": {"p": pool(*ips), "v": {**vs("1.2.3.4"), "virtualAddresses": ips}}}),
+               net([(f"m{i}", ip) for i, ip in enumerate(ips)], [(ip, "m0") for ip in ips]))
+    new = side(as3({"t": {"p": pool(*shuffled), "v": {**vs("1.2.3.4"), "virtualAddresses": shuffled}}}),
+               net([(f"m{ips.index(ip)}", f"{ip}%0") for ip in shuffled], [(ip, "m0") for ip in shuffled]))
+    assert not diff_declarations(old, new).has_changes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ip, max_size=6, unique=True), st.lists(_ip, max_size=6, unique=True))
+def test_member_changes_are_exactly_the_set_difference(before, after) -> None:
+    result = diff_declarations(side(as3({"t": {"p": pool(*before)}})), side(as3({"t": {"p": pool(*after)}})))
+    props = [p for c in result.changes for p in c.properties if p.path.startswith("members[")]
+    assert {p.path for p in props if p.kind == ADDED} == {f"members[{ip}:9000]" for ip in set(after) - set(before)}
+    assert {p.path for p in props if p.kind == REMOVED} == {f"members[{ip}:9000]" for ip in set(before) - set(after)}
+
+
+def test_device_default_update_mode_is_no_change_but_complete_is() -> None:
+    rendered = as3({"t": {"p": pool("10.0.0.1")}})
+    device = copy.deepcopy(rendered["declaration"])
+    device.update(updateMode="selective", controls={"archiveTimestamp": "2026-01-01T10:00:00.000Z"})
+    assert not diff_declarations(side(device), side(rendered)).has_changes
+    device["updateMode"] = "complete"
+    (change,) = diff_declarations(side(device), side(rendered)).changes
+    assert (change.name, change.properties) == (
+        "updateMode", (PropertyChange("", CHANGED, old="complete", new="selective"),))
