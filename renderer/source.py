@@ -77,10 +77,14 @@ class WorkTree:
 
     def walk(self, root: str) -> Iterator[tuple[str, str]]:
         base = self._abs(root)
-        if base.is_file():
+        try:
+            is_file, is_dir = base.is_file(), base.is_dir()
+        except OSError:  # e.g. a configured path longer than the OS allows: nothing is there
+            return
+        if is_file:
             yield _norm(root), _norm(root)
             return
-        if not base.is_dir():
+        if not is_dir:
             return
         found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
         for rel in found:
@@ -255,6 +259,8 @@ def _parse_json(src: SourceFile) -> tuple[list[Document], list[Finding]]:
         return [], [Finding("SRC001", f"invalid JSON: {err.msg}", loc, hint="check commas and quotes")]
     except RecursionError:
         return [], [Finding("SRC001", "invalid JSON: nesting too deep", SourceLocation(src.path, 1, 1))]
+    except ValueError as err:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        return [], [Finding("SRC001", f"invalid JSON: {err}", SourceLocation(src.path, 1, 1))]
     return [Document(src, 0, 1, data)], []
 
 
@@ -285,6 +291,8 @@ def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
         return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]
     except RecursionError:
         return docs, [Finding("SRC001", "invalid YAML: nesting too deep", SourceLocation(src.path, 1, 1))]
+    except ValueError as err:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]
     finally:
         loader.dispose()
         if gc_was_enabled:

@@ -162,6 +162,8 @@ def _json(value: str, key: str, ctx: Context) -> Any:
                   location=json_error_location(ctx, key, err), code="ANN005")
     except RecursionError:
         ctx.error(key, "invalid JSON: nesting too deep", code="ANN005")
+    except ValueError as err:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        ctx.error(key, f"invalid JSON: {err}", code="ANN005")
     return None
 
 
