@@ -121,3 +121,12 @@ def basic_post(emulator: Any, path: str, body: Any, method: str = "POST") -> req
         verify=emulator.ca_bundle or True,
         timeout=30,
     )
+
+
+def change_member_by_hand(emulator: Any, repo: Any) -> None:
+    """Someone edits a pool member on the device directly, keeping the declaration's id/remark."""
+    adc = json.loads(json.dumps(emulator.control.state()["as3"]["declaration"]))
+    pool = adc["kubernetes"]["Shared"]["ingress_default_vs_01_hello_world_svc_80"]
+    pool["members"][0]["serverAddresses"] = ["10.10.1.99"]
+    reply = basic_post(emulator, f"{'/mgmt/shared/appsvcs/declare'}/kubernetes", adc)
+    assert reply.status_code == 200, reply.text

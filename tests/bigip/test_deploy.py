@@ -14,6 +14,7 @@ import pytest
 from bigip.deploy_harness import (
     HELLO,
     basic_post,
+    change_member_by_hand,
     config_view,
     deploy_args,
     move_pod,
@@ -286,15 +287,6 @@ def test_failed_restore_exits_4_and_names_the_objects_in_neither_state(bigip_emu
 # -- lease and drift ------------------------------------------------------------------------------
 
 
-def change_member_by_hand(emulator, repo) -> None:
-    """Someone edits a pool member on the device directly, keeping the declaration's id/remark."""
-    adc = json.loads(json.dumps(emulator.control.state()["as3"]["declaration"]))
-    pool = adc["kubernetes"]["Shared"]["ingress_default_vs_01_hello_world_svc_80"]
-    pool["members"][0]["serverAddresses"] = ["10.10.1.99"]
-    reply = basic_post(emulator, f"{DECLARE}/kubernetes", adc)
-    assert reply.status_code == 200, reply.text
-
-
 def test_drift_stops_the_deploy_with_exit_3_and_prints_it(bigip_emulator, make_repo) -> None:
     repo = deployed(bigip_emulator, make_repo)
     change_member_by_hand(bigip_emulator, repo)
@@ -303,8 +295,10 @@ def test_drift_stops_the_deploy_with_exit_3_and_prints_it(bigip_emulator, make_r
     run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
     assert run.code == 3
     assert "the device differs from commit" in run.err and "tenant kubernetes" in run.err
-    assert run.out.startswith("drift: the device differs from the commit it runs")
-    assert "10.10.1.99" in run.out
+    assert run.out.startswith(
+        "drift: the device differs from the commit it runs (changes made outside git):\nas3-gitops diff (default): git "
+    )
+    assert '      + members[10.10.1.99:9000]: {"addressDiscovery": "static", "servicePort": 9000}\n' in run.out
     assert config_view(bigip_emulator.control.state()) == before
 
 
