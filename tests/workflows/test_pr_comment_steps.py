@@ -181,27 +181,3 @@ def test_run_without_artifact_comments_nothing(gh: Harness) -> None:
     assert "left no diff artifact" in run.steps[1].stdout
     assert gh.load()["calls"] == []
 
-
-def test_the_artifact_pr_yml_writes_becomes_the_sticky_comment(
-    gh: Harness, make_repo, tmp_path: Path, as3_schema_path: Path
-) -> None:
-    """End to end: pr.yml's steps write the artifact; pr-comment.yml's step posts exactly its diff."""
-    from test_pr_workflow_steps import HELLO, run_pr_job, scaled_endpoints
-
-    repo = make_repo(HELLO)
-    base = repo.commit(message="base")
-    head = repo.commit({"snapshot/endpoints.yaml": scaled_endpoints()}, message="scale")
-    (tmp_path / "pr-run").mkdir()
-    pr_run = run_pr_job(repo.path, base, head, tmp_path / "pr-run", as3_schema_path)
-    assert not pr_run.failed
-    artifact = tmp_path / "pr-run" / "runner-temp" / "as3-gitops-diff"
-    # download-artifact puts each artifact in a folder named after it
-    shutil.copytree(artifact, gh.download / "as3-gitops-diff-default")
-    state = gh.load()
-    state["pulls"]["7"]["head"]["sha"] = head
-    gh.save(state)
-
-    run = gh.run_with_head(head)
-
-    assert not run.failed, run.steps[1].stdout + run.steps[1].stderr
-    assert gh.comments() == [(101, BOT, pr_run.summary)]

@@ -10,10 +10,12 @@ as3-gitops is already installed in this interpreter's venv, which goes first on 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from test_pr_comment_steps import BOT, Harness
 from workflow_runner import JobRun, base_environment, load_workflow, run_job
 
 from renderer.cli import COMMANDS
@@ -98,6 +100,17 @@ def test_snapshot_change_puts_marker_and_change_in_summary_and_artifact(
     assert (out_dir / "environment").read_text() == "default\n"
     assert (out_dir / "base-sha").read_text() == f"{base}\n"
     assert (out_dir / "head-sha").read_text() == f"{head}\n"
+
+    # pr-comment.yml's step, given this artifact as download-artifact lays it out, posts it as is.
+    (tmp_path / "comment").mkdir()
+    gh = Harness(tmp_path / "comment")
+    shutil.copytree(out_dir, gh.download / "as3-gitops-diff-default")
+    state = gh.load()
+    state["pulls"][PR_NUMBER]["head"]["sha"] = head
+    gh.save(state)
+    comment = gh.run_with_head(head)
+    assert not comment.failed, comment.steps[1].stdout + comment.steps[1].stderr
+    assert gh.comments() == [(101, BOT, run.summary)]
 
 
 @needs_commands
