@@ -11,7 +11,8 @@ import importlib
 import sys
 import traceback
 
-import click
+import typer
+from typer._click import exceptions as click_exceptions  # typer 0.2x bundles its own click
 
 from renderer.cli.app import app, state
 from renderer.errors import (
@@ -54,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
     try:
         result = app(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
-    except click.ClickException as err:
+    except click_exceptions.ClickException as err:
         err.show(file=sys.stderr)
         return EXIT_INVALID
     except As3GitopsError as err:
