@@ -130,9 +130,18 @@ def check_lease(
                 hint="review the device, then adopt it with --force",
             )
         return None, [f"adopted tenant {t}" for t in used]
-    lease = new if commit == new.identity else None
-    if lease is None and commit != tn.WORKING_TREE:
-        lease = render_commit(commit)
+    if commit == tn.WORKING_TREE:
+        # A working-tree deploy cannot be re-rendered: accept it only when the device already
+        # equals this render (nothing would be overwritten), otherwise ask for --force.
+        if not drift_of(device, new) or force:
+            return commit, ["unverifiable working-tree lease"] if force else []
+        raise DriftDetected(
+            "the device runs a working-tree deploy, which cannot be checked against git",
+            lease=None,
+            device=device,
+            hint="deploy a commit (--ref), or deploy with --force to overwrite what the device runs",
+        )
+    lease = new if commit == new.identity else render_commit(commit)
     if lease is None:
         if force:
             return commit, [f"unverifiable lease {commit}"]

@@ -67,7 +67,12 @@ def deployed(emulator, make_repo):
 def test_first_deploy_over_https_makes_the_device_equal_the_render(bigip_emulator, make_repo, tmp_path) -> None:
     repo = make_repo(HELLO)
     sha = repo.commit(message="noop")
-    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha, "--report", str(tmp_path / "r.json")))
+    md = tmp_path / "summary.md"
+    run = run_cli(
+        deploy_args(
+            repo, bigip_emulator, "--ref", sha, "--report", str(tmp_path / "r.json"), "--report-markdown", str(md)
+        )
+    )
     assert (run.code, run.out) == (0, f"deployed {sha}: tenants kubernetes, network changed\n")
     assert_device_runs(bigip_emulator, repo, sha)
     state = bigip_emulator.control.state()
@@ -85,6 +90,13 @@ def test_first_deploy_over_https_makes_the_device_equal_the_render(bigip_emulato
     ]
     assert report["requests"] == len(state["requestLog"])
     assert report["outcome"] == "deployed" and report["tenants_changed"] == ["kubernetes"]
+    assert report["commit"] == sha and report["device_commit"] is None
+    assert report["state_hash_after"].startswith("sha256:") and report["bytes_sent"] > 0
+    lines = md.read_text().splitlines()
+    assert lines[0] == "## as3-gitops deploy: deployed"
+    assert f"- commit: `{sha}`" in lines and "- tenants changed: `kubernetes`" in lines
+    assert "| step | result | seconds | detail |" in lines
+    assert any(line.startswith("| apply | ok | ") and line.endswith(" | posted kubernetes |") for line in lines)
 
 
 def test_second_deploy_of_the_same_commit_sends_no_write(bigip_emulator, make_repo) -> None:
@@ -323,3 +335,30 @@ def test_device_with_foreign_tenant_content_is_not_adopted_without_force(bigip_e
     forced = run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD", "--force"))
     assert forced.code == 0, forced.err
     assert_device_runs(bigip_emulator, repo, "HEAD")
+
+
+def test_a_working_tree_deploy_is_replaced_only_with_force(bigip_emulator, make_repo) -> None:
+    repo = two_tenant_repo(make_repo)
+    assert run_cli(deploy_args(repo, bigip_emulator)).code == 0  # no --ref: the working tree
+    assert run_cli(deploy_args(repo, bigip_emulator)).code == 0  # unchanged: "no change"
+    (repo.path / "snapshot/endpoints.yaml").write_text(
+        (repo.path / "snapshot/endpoints.yaml").read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n")
+    )
+    run = run_cli(deploy_args(repo, bigip_emulator))
+    assert run.code == 3
+    assert "error: the device runs a working-tree deploy, which cannot be checked against git\n" in run.err
+    assert run_cli(deploy_args(repo, bigip_emulator, "--force")).code == 0
+    assert_device_runs(bigip_emulator, repo)
+
+
+def test_a_commit_missing_from_the_repository_cannot_be_leased(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    other = two_tenant_repo(make_repo)
+    sha = move_pod(other, "10.10.2.7", "10.10.2.8")
+    run = run_cli(deploy_args(other, bigip_emulator, "--ref", sha))
+    assert repo.path != other.path
+    assert run.code == 0  # same history (fixed dates): the lease commit exists in `other` too
+    third = make_repo(HELLO)
+    run = run_cli(deploy_args(third, bigip_emulator, "--ref", "HEAD"))
+    assert run.code == 3
+    assert f"error: the device runs {sha}, which cannot be rendered from this repository\n" in run.err
