@@ -22,7 +22,7 @@ FORMATS = ("text", "markdown", "json")
 SYMBOL = {ADDED: "+", CHANGED: "~", REMOVED: "-"}
 MARKER = "<!-- as3-gitops:diff:{environment} -->"
 ELSEWHERE = "the job summary and the workflow artifact"
-SNAPSHOT_NOTE = "snapshot-only change: pods moved or scaled, no manifest changed"
+SNAPSHOT_NOTE = "snapshot-only change: only endpoints changed (pods scaled or moved)"
 
 
 def _show(value: Any) -> str:

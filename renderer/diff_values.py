@@ -93,7 +93,7 @@ def diff_values(path: str, key: str | None, old: Any, new: Any, out: list[Proper
     """Append the property changes between `old` and `new` (found at `path`) to `out`."""
     if old == new:
         return
-    if isinstance(old, dict) and isinstance(new, dict):
+    if isinstance(old, dict) and isinstance(new, dict) and key not in SECRET_KEYS:
         for k in sorted(old.keys() | new.keys()):
             sub = _join(path, k)
             if k not in new:
