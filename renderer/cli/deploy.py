@@ -96,6 +96,11 @@ def _render(repo: Path, ref: str | None):
     result = render(repo, ref)
     if not result.ok:
         raise InvalidInput(result.findings, side=ref or "working tree")
+    warnings = [f for f in result.findings if not f.is_error]
+    if warnings:  # e.g. a pool without ready endpoints: deployable, but worth a look
+        from renderer.report import write_findings
+
+        write_findings(warnings, sys.stderr, "text")
     return result, Rendered(result.identity, result.as3, result.net)
 
 

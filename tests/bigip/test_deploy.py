@@ -362,3 +362,12 @@ def test_a_commit_missing_from_the_repository_cannot_be_leased(bigip_emulator, m
     run = run_cli(deploy_args(third, bigip_emulator, "--ref", "HEAD"))
     assert run.code == 3
     assert f"error: the device runs {sha}, which cannot be rendered from this repository\n" in run.err
+
+
+def test_invalid_manifests_exit_2_before_any_device_request(bigip_emulator, make_repo) -> None:
+    repo = two_tenant_repo(make_repo)
+    sha = repo.commit({"manifests/broken.yaml": "kind: Ingress\nmetadata: [unclosed\n"}, message="broken")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert run.code == 2
+    assert "manifests/broken.yaml:" in run.err and ": error: " in run.err
+    assert bigip_emulator.control.state()["requestLog"] == []
