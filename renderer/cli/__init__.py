@@ -7,6 +7,7 @@ Exit codes (one meaning each): 0 success / no change; 1 changes present (only wi
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import traceback
@@ -51,10 +52,17 @@ def exit_code_for(err: BaseException) -> int:
     return EXIT_BUG
 
 
+@functools.cache
+def _command() -> typer.core.TyperGroup:
+    """The click command tree, built once per process (typer rebuilds it on every `app()` call,
+    which costs more than a small render when main() runs in-process many times, as in tests)."""
+    return typer.main.get_command(app)  # type: ignore[return-value]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = _command().main(args=argv, standalone_mode=False)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
