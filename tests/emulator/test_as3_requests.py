@@ -92,6 +92,10 @@ def test_patch_errors(api: Api, ops: list, status: int, message: str) -> None:
     ("POST", DECLARE, {"class": "AS3", "historyLimit": 1, "declaration": adc({})}, 422,
      "Invalid request: /historyLimit: should be >= 2"),
     ("POST", DECLARE, adc({"bad name": http_tenant()}), 422, "Invalid data property: bad name"),
+    ("PATCH", DECLARE, [{"op": "replace", "path": "/updateMode", "value": "complete"}], 422,
+     "invalid patch - updateMode must be selective"),
+    ("POST", DECLARE + "/T1/applications", {}, 400, "per-application deployments are not emulated"),
+    ("PUT", DECLARE, {}, 405, "PUT method is not allowed on /mgmt/shared/appsvcs/declare"),
 ])
 def test_request_errors_have_as3_status_and_message(api: Api, method: str, path: str, body: object,
                                                     status: int, message: str) -> None:
@@ -134,3 +138,22 @@ def test_schema_validation_reports_first_error_as_as3_does(bigip_emulator_factor
     assert handle.control.state()["as3"]["tenants"] == {}
     status, out = api.call("POST", DECLARE, adc({"T1": http_tenant()}))
     assert status == 200 and out["results"][0]["message"] == "success"
+
+
+def test_settings_read_and_partial_update(api: Api) -> None:
+    status, settings = api.call("GET", "/mgmt/shared/appsvcs/settings")
+    assert status == 200 and settings["burstHandlingEnabled"] is False
+    status, updated = api.call("POST", "/mgmt/shared/appsvcs/settings", {"burstHandlingEnabled": True})
+    assert status == 200 and updated == {**settings, "burstHandlingEnabled": True}
+    assert api.call("POST", "/mgmt/shared/appsvcs/settings", {"burstHandlingEnabled": "yes"}) == (
+        422, {"code": 422, "message": "declaration is invalid", "errors": ["/burstHandlingEnabled: should be boolean"]})
+
+
+def test_get_show_full_fills_schema_defaults(bigip_emulator_factory, as3_schema_path) -> None:
+    api = Api(bigip_emulator_factory(as3_schema=as3_schema_path))
+    api.call("POST", DECLARE, adc({"T1": http_tenant()}))
+    _, base = api.call("GET", DECLARE)
+    _, full = api.call("GET", DECLARE + "?show=full")
+    assert "virtualPort" not in base["T1"]["app"]["service"]
+    assert full["T1"]["app"]["service"]["virtualPort"] == 80
+    assert full["T1"]["app"]["pool"]["loadBalancingMode"] == "round-robin"

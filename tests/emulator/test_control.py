@@ -75,10 +75,12 @@ def test_http_500_after_the_work_leaves_the_device_changed(api: Api) -> None:
     assert api.handle.control.state()["as3"]["tenants"] == {"T1": http_tenant()}
 
 
-def test_drop_connection_fault_closes_without_answer(api: Api) -> None:
+@pytest.mark.parametrize("tls", [False, True])
+def test_drop_connection_fault_closes_without_answer(bigip_emulator_factory, tls: bool) -> None:
+    api = Api(bigip_emulator_factory(tls=tls))
     api.handle.control.faults([{"kind": "drop-connection", "path": "/mgmt/tm/net/arp", "times": 1}])
     with pytest.raises(requests.ConnectionError):
-        api.session.get(api.handle.url + "/mgmt/tm/net/arp", timeout=10)
+        api.session.get(api.handle.url + "/mgmt/tm/net/arp", timeout=10, verify=api.verify)
     assert api.call("GET", "/mgmt/tm/net/arp")[0] == 200
     log = api.handle.control.log()
     assert [(e["status"], e.get("faults")) for e in log] == [(None, ["drop-connection"]), (200, None)]
