@@ -6,8 +6,6 @@ Golden files under tests/diff/golden/ are rewritten with `pytest tests/diff --up
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,17 +17,6 @@ HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 FIXTURES = HERE / "fixtures"
 EXAMPLE = HERE.parent.parent / "examples" / "hello-world"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    with contextlib.suppress(ValueError):  # another conftest may define it too
-        parser.addoption("--update-golden", action="store_true", default=False,
-                         help="Rewrite golden files from the current output instead of comparing.")
-
-
-@pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden", default=False)) or os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture

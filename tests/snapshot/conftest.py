@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,17 +17,6 @@ from snapshot_kubeapi import KubeAPI
 def snapshot_repo(make_repo: Callable[[Path | None], Any]) -> Any:
     """A git repo with the fixture config and manifests (two referenced Services), no snapshot yet."""
     return make_repo(FIXTURES / "repo")
-
-
-@pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    """`pytest --update-golden` (when the root conftest defines it) or UPDATE_GOLDEN=1 rewrites golden files."""
-    try:
-        if request.config.getoption("--update-golden"):
-            return True
-    except ValueError:
-        pass
-    return os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 class CliResult:

@@ -14,21 +14,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
 from test_pr_comment_steps import BOT, Harness
 from workflow_runner import JobRun, base_environment, load_workflow, run_job
-
-from renderer.cli import COMMANDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELLO = REPO_ROOT / "examples" / "hello-world"
 PR_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "pr.yml"
 PR_NUMBER = "7"
-MISSING = [name for name in ("validate", "diff") if name not in COMMANDS]
-
-needs_commands = pytest.mark.xfail(
-    bool(MISSING), reason=f"command(s) not written yet: {', '.join(MISSING)}", strict=False
-)
 
 NEW_POD = """\
       - ip: 10.10.2.8
@@ -70,7 +62,6 @@ def test_upload_step_uploads_the_folder_the_context_step_fills() -> None:
     assert upload["with"]["name"] == "as3-gitops-diff-${{ steps.context.outputs.environment }}"
 
 
-@needs_commands
 def test_snapshot_change_puts_marker_and_change_in_summary_and_artifact(
     make_repo, tmp_path: Path, as3_schema_path: Path
 ) -> None:
@@ -113,7 +104,6 @@ def test_snapshot_change_puts_marker_and_change_in_summary_and_artifact(
     assert gh.comments() == [(101, BOT, run.summary)]
 
 
-@needs_commands
 def test_environment_from_config_names_the_marker_and_the_artifact(
     make_repo, tmp_path: Path, as3_schema_path: Path
 ) -> None:
@@ -131,7 +121,6 @@ def test_environment_from_config_names_the_marker_and_the_artifact(
     assert (out_dir / "environment").read_text() == "prod-eu\n"
 
 
-@needs_commands
 def test_broken_head_fails_with_annotation_and_comment_says_no_diff(
     make_repo, tmp_path: Path, as3_schema_path: Path
 ) -> None:
