@@ -69,6 +69,22 @@ def test_sync_post_slower_than_threshold_turns_into_202(api: Api) -> None:
     _wait_until(lambda: api.call("GET", f"{TASK}/{body['id']}")[1]["results"][0]["code"] == 200)
 
 
+@pytest.mark.bigip_emulator(manual_clock=True)
+def test_slow_fault_without_path_waits_for_the_declare_and_with_path_slows_that_request(api: Api) -> None:
+    api.handle.control.faults([{"kind": "slow", "seconds": 3}, {"kind": "slow", "path": "/mgmt/tm/net", "seconds": 2}])
+    assert api.call("GET", "/mgmt/shared/appsvcs/info")[0] == 200  # not slowed, fault kept
+    answer: list = []
+    worker = threading.Thread(target=lambda: answer.append(api.call("GET", "/mgmt/tm/net/arp")))
+    worker.start()
+    time.sleep(0.05)
+    assert answer == []
+    api.handle.clock.advance(2)
+    worker.join(timeout=5)
+    assert answer[0][0] == 200
+    assert api.handle.control.pending_faults() == [{"kind": "slow", "seconds": 3, "times": 1}]
+    assert [e.get("faults") for e in api.handle.control.log()] == [None, ["slow"]]
+
+
 @pytest.mark.bigip_emulator(manual_clock=True, async_threshold=5)
 def test_the_auto_async_threshold_is_configurable(api: Api) -> None:
     api.handle.control.faults([{"kind": "slow", "seconds": 6}])

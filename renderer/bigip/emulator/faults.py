@@ -8,7 +8,7 @@ Each kind is consumed at one hook point of the request's life:
 | `drop-connection` | request start (or end with `"after": true`) | socket closed, no response |
 | `token-expire` | token check | the presented token is expired now (401) |
 | `busy` | AS3 lock | 503 "Configuration operation in progress ..." |
-| `slow` | AS3 work / any request | the work takes `seconds` longer on the emulator clock |
+| `slow` | AS3 declare work (any request when `path` names it) | takes `seconds` longer on the emulator clock |
 | `tenant-fail` | per-tenant apply | that tenant fails with `code` (422) and `response` |
 | `transaction-fail` | transaction commit | 400 `transaction failed:<response>`, nothing applied |
 
@@ -103,11 +103,17 @@ class FaultQueue:
             return [f.to_json() for f in self._faults]
 
     def take(self, kinds: tuple[str, ...], method: str = "", path: str = "",
-             tenant: str | None = None, after: bool | None = None) -> Fault | None:
-        """Consume the first fault of one of `kinds` that matches; None when none does."""
+             tenant: str | None = None, after: bool | None = None, explicit_path: bool = False) -> Fault | None:
+        """Consume the first fault of one of `kinds` that matches; None when none does.
+
+        `explicit_path`: only faults that name a `path` (a `slow` fault without one is meant for
+        the next AS3 declare, not for the login or GET /info that precede it).
+        """
         with self._lock:
             for fault in self._faults:
                 if fault.kind not in kinds or not fault.matches(method, path, tenant):
+                    continue
+                if explicit_path and not fault.spec.get("path"):
                     continue
                 if after is not None and bool(fault.spec.get("after")) != after:
                     continue
