@@ -371,3 +371,59 @@ def test_invalid_manifests_exit_2_before_any_device_request(bigip_emulator, make
     assert run.code == 2
     assert "manifests/broken.yaml:" in run.err and ": error: " in run.err
     assert bigip_emulator.control.state()["requestLog"] == []
+
+
+def test_a_tenant_whose_last_ingress_is_deleted_is_deleted_on_the_device(bigip_emulator, make_repo) -> None:
+    repo = deployed(bigip_emulator, make_repo)
+    sha = repo.commit({"manifests/echo.yaml": None, "snapshot/echo-endpoints.yaml": None}, message="drop echo")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert (run.code, run.out) == (0, f"deployed {sha}: tenants second, network changed\n")
+    state = bigip_emulator.control.state()
+    assert sorted(state["as3"]["tenants"]) == ["kubernetes"]
+    assert "/Common/k8s-10.10.2.20" not in state["net"]["arps"]
+    assert f"POST {DECLARE}/second?async=true" in writes(state["requestLog"])
+
+
+def test_tenants_without_our_marker_are_never_touched(bigip_emulator, make_repo) -> None:
+    foreign = {
+        "class": "ADC",
+        "schemaVersion": "3.56.0",
+        "id": "by-hand",
+        "other": {
+            "class": "Tenant",
+            "app": {
+                "class": "Application",
+                "template": "generic",
+                "p": {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": ["10.9.9.9"]}]},
+            },
+        },
+    }
+    assert basic_post(bigip_emulator, DECLARE, foreign).status_code == 200
+    repo = two_tenant_repo(make_repo)
+    assert run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD")).code == 0  # rendered tenants were empty
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    assert run_cli(deploy_args(repo, bigip_emulator, "--ref", sha)).code == 0
+    state = bigip_emulator.control.state()
+    assert state["as3"]["tenants"]["other"] == foreign["other"]
+    assert not [w for w in writes(state["requestLog"]) if "other" in w]
+
+
+def test_installed_entry_point_deploys_in_a_subprocess(bigip_emulator, make_repo) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = two_tenant_repo(make_repo)
+    sha = repo.commit(message="noop")
+    env = {**os.environ, "BIGIP_USERNAME": bigip_emulator.username, "BIGIP_PASSWORD": bigip_emulator.password}
+    proc = subprocess.run(
+        [sys.executable, "-m", "renderer", *deploy_args(repo, bigip_emulator, "--ref", "HEAD")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"deployed {sha}: tenants kubernetes, second, network changed\n"
+    assert_device_runs(bigip_emulator, repo, sha)
