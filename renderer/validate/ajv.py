@@ -1,8 +1,9 @@
 """A small Draft-7 evaluator that walks a schema the way Ajv 6 does, to fill defaults and explain errors.
 
 Why not only jsonschema-rs: AS3 runs Ajv 6 with `useDefaults`, which writes `default` values into
-the data at the start of each object's keyword group, before `required` is checked, and never
-inside `anyOf`/`oneOf`/`not`/`if` (Ajv's "composite rule"). No off-the-shelf Python validator
+the data at the start of each object's keyword group, before `required` is checked. Inside
+`anyOf`/`oneOf` we fill only the branch the data matches once that branch's defaults are in (AS3
+accepts F5's examples only that way), never inside `not`/`if`. No off-the-shelf Python validator
 does that, and Ajv reports only its first error, in its own keyword order and wording. This
 module reproduces those three things; the fast verdict stays with jsonschema-rs (see as3.py).
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.validate.formats import FormatCheck
+from renderer.validate.jsonvalues import class_dispatch, compile_simple, has_type, json_equal, type_of
 
 
 @dataclass(frozen=True)
@@ -64,114 +66,6 @@ def escape(token: str | int) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "integer" if math.isfinite(value) and value.is_integer() else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "unknown"
-
-
-def _has_type(value: Any, wanted: str) -> bool:
-    actual = _type_of(value)
-    return actual == wanted or (wanted == "number" and actual == "integer")
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: 1 == 1.0, but True is not 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
-
-
-_ANNOTATIONS = frozenset({"title", "description", "$comment"})
-_SIMPLE = frozenset({"type", "const", "enum", "properties", "required", "not"}) | _ANNOTATIONS
-
-
-def _compile_simple(schema: Any) -> Callable[[Any], bool] | None:
-    """A plain predicate for tiny schemas (`if` conditions such as `{"properties": {"class": {"const":
-    "Pool"}}}`), which the walk evaluates thousands of times; None when the schema is not that simple."""
-    if schema is True or schema == {}:
-        return lambda _data: True
-    if not isinstance(schema, dict) or not set(schema) <= _SIMPLE:
-        return None
-    checks: list[Callable[[Any], bool]] = []
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        checks.append(lambda d: any(_has_type(d, t) for t in types))
-    if "const" in schema:
-        const = schema["const"]
-        checks.append(lambda d: json_equal(d, const))
-    if "enum" in schema:
-        if not isinstance(schema["enum"], list):
-            return None
-        values = schema["enum"]
-        checks.append(lambda d: any(json_equal(d, v) for v in values))
-    if "not" in schema:
-        inner = _compile_simple(schema["not"])
-        if inner is None:
-            return None
-        checks.append(lambda d: not inner(d))
-    props = schema.get("properties", {})
-    if not isinstance(props, dict):
-        return None
-    compiled = {}
-    for key, sub in props.items():
-        fn = _compile_simple(sub)
-        if fn is None:
-            return None
-        compiled[key] = fn
-    required = schema.get("required", [])
-    if not isinstance(required, list):
-        return None
-
-    def check(data: Any) -> bool:
-        if not all(c(data) for c in checks):
-            return False
-        if isinstance(data, dict):
-            if any(r not in data for r in required):
-                return False
-            return all(fn(data[k]) for k, fn in compiled.items() if k in data)
-        return True
-
-    return check
-
-
-def _class_dispatch(all_of: list) -> dict[Any, list] | None:
-    """{class: [then-schemas]} when every entry is `{"if": {"properties": {"class": {"const": C}}}, "then": T}`."""
-    table: dict[Any, list] = {}
-    for sub in all_of:
-        if not isinstance(sub, dict) or set(sub) != {"if", "then"}:
-            return None
-        cond = sub["if"]
-        if not isinstance(cond, dict) or set(cond) != {"properties"} or not isinstance(cond["properties"], dict):
-            return None
-        props = cond["properties"]
-        cls = props.get("class")
-        if set(props) != {"class"} or not isinstance(cls, dict) or set(cls) != {"const"}:
-            return None
-        if not isinstance(cls["const"], str):
-            return None
-        table.setdefault(cls["const"], []).append(sub["then"])
-    return table
-
-
 def _num(value: Any) -> str:
     return json.dumps(value)
 
@@ -209,7 +103,7 @@ class Ajv:
     def is_valid(self, schema: Any, data: Any) -> bool:
         key = id(schema)
         if key not in self._quick:
-            self._quick[key] = _compile_simple(schema)
+            self._quick[key] = compile_simple(schema)
         quick = self._quick[key]
         if quick is not None:
             return quick(data)
@@ -266,12 +160,12 @@ class Ajv:
         wanted = schema.get("type")
         if wanted is not None:
             types = wanted if isinstance(wanted, list) else [wanted]
-            if not any(_has_type(data, t) for t in types):
+            if not any(has_type(data, t) for t in types):
                 if ctx.fill:
                     return
                 yield AjvError(path, "type", f"should be {','.join(map(str, types))}")
                 return
-        kind = _type_of(data)
+        kind = type_of(data)
         if ctx.fill and kind in ("integer", "number", "string"):
             pass
         elif kind in ("integer", "number"):
@@ -484,7 +378,7 @@ class Ajv:
         """The allOf entries that apply; AS3's long `if class == X then $ref X` lists are looked up by class."""
         key = id(all_of)
         if key not in self._dispatch:
-            self._dispatch[key] = _class_dispatch(all_of)
+            self._dispatch[key] = class_dispatch(all_of)
         table = self._dispatch[key]
         if table is None or not isinstance(data, dict) or "class" not in data:
             return all_of
