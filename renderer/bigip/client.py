@@ -362,12 +362,12 @@ class BigipClient:
 
     # -- iControl REST -------------------------------------------------------------------------
 
-    def tm_get(self, path: str) -> Any | None:
+    def tm_get(self, path: str) -> dict[str, Any] | None:
         """GET a /mgmt/tm object or collection; None on 404."""
         reply = self.request("GET", path)
         if reply.status == 404:
             return None
-        if reply.status != 200:
+        if reply.status != 200 or not isinstance(reply.data, dict):
             raise DeviceError(f"GET {_safe(path)}: HTTP {reply.status} {reply.message()}")
         return reply.data
 

@@ -71,14 +71,20 @@ def _ip_key(ip: str) -> tuple:
     return (0, *map(int, parts)) if len(parts) == 4 and all(p.isdigit() for p in parts) else (1, ip)
 
 
+def _entries(items: Any, *keys: str) -> list[dict[str, Any]]:
+    """Items that carry `keys` (a device may list odd entries; they are not ours to judge)."""
+    return [i for i in items or [] if isinstance(i, dict) and all(i.get(k) is not None for k in keys)]
+
+
 def _records(items: Any) -> tuple[tuple[str, str], ...]:
-    pairs = {str(r["name"]).lower(): norm_endpoint(str(r.get("endpoint", ""))) for r in items or []}
+    pairs = {str(r["name"]).lower(): norm_endpoint(str(r.get("endpoint", ""))) for r in _entries(items, "name")}
     return tuple(sorted(pairs.items()))
 
 
 def _arps(items: Any) -> tuple[tuple[str, str, str], ...]:
     rows = {
-        str(a["ipAddress"]): (str(a["ipAddress"]), str(a["name"]), str(a["macAddress"]).lower()) for a in items or []
+        str(a["ipAddress"]): (str(a["ipAddress"]), str(a["name"]), str(a["macAddress"]).lower())
+        for a in _entries(items, "ipAddress", "name", "macAddress")
     }
     return tuple(rows[ip] for ip in sorted(rows, key=_ip_key))
 
@@ -141,8 +147,8 @@ def read_state(client: BigipClient, like: NetState) -> NetState:
     arp_data = client.tm_get(f"{_TM}/arp?$filter=partition+eq+{part}") or {}
     arps = _arps(
         a
-        for a in arp_data.get("items", [])
-        if str(a.get("name", "")).startswith(ARP_PREFIX) and a.get("partition", part) == part
+        for a in _entries(arp_data.get("items"), "name")
+        if str(a["name"]).startswith(ARP_PREFIX) and a.get("partition", part) == part
     )
     return NetState(part, profile, tunnel, self_ip, records, arps, like.manages_fdb)
 

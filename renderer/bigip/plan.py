@@ -209,8 +209,9 @@ def _deploy(run: _Run) -> None:
             run.step("network (prune)", prune)
             if opts.persist and posted:
                 run.step("save", save)
-    except DeviceError as err:
-        _rollback(run, err)
+    except Exception as err:  # any failure after the first write, even a bug, must roll back
+        cause = err if isinstance(err, DeviceError) else DeviceError(f"internal error ({type(err).__name__})")
+        _rollback(run, cause)
         raise
     rep.outcome = "deployed"
     owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant

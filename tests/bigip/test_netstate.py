@@ -125,3 +125,15 @@ def test_changed_tunnel_field_is_patched_alone() -> None:
         ("PATCH", "/mgmt/tm/net/tunnels/tunnel/~Common~flannel_vxlan", {"localAddress": "192.168.1.254"})
     ]
     assert entries == []
+
+
+def test_entries_without_their_keys_are_skipped_not_a_crash() -> None:
+    state = ns.desired_state(
+        {
+            **NET,
+            "fdb": {"tunnel": "flannel_vxlan", "records": [{"endpoint": "1.2.3.4"}, "x"]},
+            "arps": [{"name": "k8s-10.10.1.9", "ipAddress": "10.10.1.9"}, *NET["arps"]],
+        }
+    )
+    assert state.records == ()
+    assert state.arps == (("10.10.1.5", "k8s-10.10.1.5", "aa:00:00:00:00:01"),)
