@@ -224,10 +224,13 @@ def deploy_command(
 ) -> int:
     """Deploy the rendered commit: dry-run, network make-before-break, apply, verify, prune; roll back on failure."""
     from renderer.bigip.plan import DeployOptions, DriftDetected, deploy
+    from renderer.diff_report import FORMATS
 
     out, err = sys.stdout, sys.stderr
-    if timeout <= 0 or rollback_timeout <= 0:
-        raise UsageError("--timeout and --rollback-timeout must be positive")
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if min(timeout, rollback_timeout, busy_backoff, poll_interval) <= 0:
+        raise UsageError("--timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive")
     conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
     result, rendered = _render(repo, ref)
     options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)

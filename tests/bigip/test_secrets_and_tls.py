@@ -110,3 +110,22 @@ def test_missing_credentials_is_a_usage_error(bigip_emulator, make_repo) -> None
     assert run.err == (
         "error: BIG-IP credentials missing\n  hint: set BIGIP_USERNAME and BIGIP_PASSWORD (or --password-file)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "yaml"], "error: --format 'yaml' is not one of text, markdown, json\n"),
+        (
+            ["--timeout", "0"],
+            "error: --timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive\n",
+        ),
+        (["--insecure", "--ca-bundle", "x.pem"], "error: --ca-bundle and --insecure exclude each other\n"),
+    ],
+)
+def test_bad_options_are_usage_errors(args, message, bigip_emulator, make_repo, monkeypatch) -> None:
+    monkeypatch.setenv("BIGIP_USERNAME", "admin")
+    monkeypatch.setenv("BIGIP_PASSWORD", "pw")
+    run = run_cli(["deploy", str(make_repo().path), "--host", bigip_emulator.url, *args])
+    assert (run.code, run.err) == (2, message)
+    assert bigip_emulator.control.state()["requestLog"] == []
