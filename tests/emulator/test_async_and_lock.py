@@ -26,6 +26,11 @@ def _lock_held(handle) -> bool:
     return handle.device.config_lock.locked()
 
 
+def _sleeping(handle) -> bool:
+    """A `slow` fault is being served: the worker sleeps on the manual clock (safe to advance now)."""
+    return handle.clock.sleepers() == 1
+
+
 @pytest.mark.bigip_emulator(manual_clock=True)
 def test_async_submit_then_task_in_progress_then_results(api: Api) -> None:
     api.handle.control.faults([{"kind": "slow", "path": DECLARE, "seconds": 10}])
@@ -36,7 +41,7 @@ def test_async_submit_then_task_in_progress_then_results(api: Api) -> None:
                                                      "host": "", "runTime": 0, "code": 0,
                                                      "declarationId": "test-1"}],
                          "declaration": {}, "selfLink": f"https://localhost/mgmt/shared/appsvcs/task/{task_id}"}
-    _wait_until(lambda: _lock_held(api.handle))
+    _wait_until(lambda: _sleeping(api.handle))
     status, record = api.call("GET", f"{TASK}/{task_id}")
     assert status == 200
     assert record["results"] == [{"message": "in progress", "tenant": "", "host": "", "runTime": 0, "code": 0,
@@ -56,7 +61,7 @@ def test_sync_post_slower_than_threshold_turns_into_202(api: Api) -> None:
     answer: list = []
     worker = threading.Thread(target=lambda: answer.append(api.call("POST", DECLARE, adc({"T1": http_tenant()}))))
     worker.start()
-    _wait_until(lambda: _lock_held(api.handle))
+    _wait_until(lambda: _sleeping(api.handle))
     api.handle.clock.advance(44.9)
     time.sleep(0.05)
     assert answer == []  # still waiting: under the 45 s threshold
@@ -76,7 +81,7 @@ def test_slow_fault_without_path_waits_for_the_declare_and_with_path_slows_that_
     answer: list = []
     worker = threading.Thread(target=lambda: answer.append(api.call("GET", "/mgmt/tm/net/arp")))
     worker.start()
-    time.sleep(0.05)
+    _wait_until(lambda: _sleeping(api.handle))
     assert answer == []
     api.handle.clock.advance(2)
     worker.join(timeout=5)
@@ -91,7 +96,7 @@ def test_the_auto_async_threshold_is_configurable(api: Api) -> None:
     answer: list = []
     worker = threading.Thread(target=lambda: answer.append(api.call("POST", DECLARE, adc({"T1": http_tenant()}))))
     worker.start()
-    _wait_until(lambda: _lock_held(api.handle))
+    _wait_until(lambda: _sleeping(api.handle))
     api.handle.clock.advance(5)
     worker.join(timeout=5)
     assert answer[0][0] == 202
@@ -164,7 +169,7 @@ def test_gets_are_not_blocked_by_the_lock(api: Api) -> None:
     api.handle.control.faults([{"kind": "slow", "seconds": 10}])
     status, _ = api.call("POST", DECLARE + "?async=true", adc({"T1": http_tenant(members=("192.0.1.5",))}))
     assert status == 202
-    _wait_until(lambda: _lock_held(api.handle))
+    _wait_until(lambda: _sleeping(api.handle))
     assert api.call("GET", DECLARE)[1]["T1"] == http_tenant()
     assert api.call("POST", DECLARE, adc({"T2": http_tenant()}))[0] == 503
     api.handle.clock.advance(10)

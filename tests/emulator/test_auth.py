@@ -22,9 +22,7 @@ def _with_token(handle, token: str, method: str = "GET", path: str = INFO, **kw)
                             verify=handle.ca_bundle or True, timeout=10, **kw)
 
 
-@pytest.mark.bigip_emulator(tls=True)
-def test_basic_auth_over_https_is_accepted(api: Api) -> None:
-    assert api.handle.url.startswith("https://127.0.0.1:")
+def test_basic_auth_is_accepted(api: Api) -> None:
     assert api.call("GET", INFO) == (200, {"version": "3.56.0", "release": "10", "schemaCurrent": "3.56.0",
                                            "schemaMinimum": "3.0.0"})
 

@@ -62,7 +62,8 @@ def test_http_500_fault_json_and_jetty_html(api: Api) -> None:
                                {"kind": "http-500", "path": DECLARE, "html": True}])
     assert api.call("POST", DECLARE, adc({"T1": http_tenant()})) == (
         500, {"code": 500, "message": "An unexpected error occurred. See logs for details."})
-    response = api.session.post(api.handle.url + DECLARE, json=adc({"T1": http_tenant()}), timeout=10)
+    response = api.session.post(api.handle.url + DECLARE, json=adc({"T1": http_tenant()}), timeout=10,
+                                verify=api.verify)
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("text/html")
     assert "AsyncContext timeout" in response.text

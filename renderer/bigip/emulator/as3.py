@@ -141,6 +141,7 @@ class As3Api:
 
     def _submit(self, job: DeclareJob, is_async: bool) -> Response:
         dev = self.device
+        deadline = dev.clock.now() + dev.config.async_threshold  # counted from the request's arrival
         task = dev.tasks.create(job.declaration_id)
 
         def work() -> None:
@@ -152,7 +153,7 @@ class As3Api:
 
         context = contextvars.copy_context()  # faults that fire in the worker land on this request's log entry
         threading.Thread(target=context.run, args=(work,), name=f"as3-task-{task.id}", daemon=True).start()
-        if is_async or not dev.clock.wait(task.done, dev.config.async_threshold):
+        if is_async or not dev.clock.wait_until(task.done, deadline):
             return Response(202, task.submitted())
         return Response(task.status, task.body)
 

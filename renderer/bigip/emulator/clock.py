@@ -19,8 +19,8 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Block until `seconds` have passed on this clock."""
 
-    def wait(self, event: threading.Event, timeout: float) -> bool:
-        """Block until `event` is set (True) or `timeout` seconds passed on this clock (False)."""
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        """Block until `event` is set (True) or this clock reaches `deadline` (False)."""
 
 
 class SystemClock:
@@ -32,8 +32,8 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
 
-    def wait(self, event: threading.Event, timeout: float) -> bool:
-        return event.wait(max(0.0, timeout))
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
+        return event.wait(max(0.0, deadline - time.time()))
 
 
 class ManualClock:
@@ -44,6 +44,7 @@ class ManualClock:
     def __init__(self, start: float = 1767225600.0) -> None:  # 2026-01-01T00:00:00Z
         self._now = start
         self._cond = threading.Condition()
+        self._sleepers = 0
 
     def now(self) -> float:
         with self._cond:
@@ -58,12 +59,19 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         with self._cond:
             deadline = self._now + seconds
-            while self._now < deadline:
-                self._cond.wait()
+            self._sleepers += 1
+            try:
+                while self._now < deadline:
+                    self._cond.wait()
+            finally:
+                self._sleepers -= 1
 
-    def wait(self, event: threading.Event, timeout: float) -> bool:
+    def sleepers(self) -> int:
+        """Threads now inside `sleep()`: tests wait for this before advancing past a `slow` fault."""
         with self._cond:
-            deadline = self._now + timeout
+            return self._sleepers
+
+    def wait_until(self, event: threading.Event, deadline: float) -> bool:
         while True:
             if event.is_set():
                 return True
