@@ -427,3 +427,18 @@ def test_installed_entry_point_deploys_in_a_subprocess(bigip_emulator, make_repo
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"deployed {sha}: tenants kubernetes, second, network changed\n"
     assert_device_runs(bigip_emulator, repo, sha)
+
+
+def test_nodeport_mode_deploys_without_touching_the_network(bigip_emulator, make_repo) -> None:
+    repo = make_repo(HELLO)
+    config = (repo.path / "as3-gitops.yaml").read_text().replace("poolMemberType: cluster", "poolMemberType: nodeport")
+    service = (repo.path / "manifests/service.yaml").read_text()
+    service = service.replace("  clusterIP: None\n", "  type: NodePort\n")
+    service = service.replace("      targetPort: 9000\n", "      targetPort: 9000\n      nodePort: 30080\n")
+    sha = repo.commit({"as3-gitops.yaml": config, "manifests/service.yaml": service}, message="nodeport")
+    run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha))
+    assert (run.code, run.out) == (0, f"deployed {sha}: tenants kubernetes, network unchanged\n")
+    state = bigip_emulator.control.state()
+    assert not [w for w in writes(state["requestLog"]) if "/mgmt/tm/" in w]
+    assert state["saveCount"] == 1
+    assert run_cli(deploy_args(repo, bigip_emulator, "--ref", sha)).out == f"no change: the device already runs {sha}\n"
