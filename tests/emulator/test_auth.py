@@ -75,6 +75,9 @@ def test_patch_extends_token_up_to_36000s_and_delete_revokes(bigip_emulator) -> 
     deleted = _with_token(bigip_emulator, token, "DELETE", path)
     assert deleted.status_code == 200 and deleted.json()["token"] == token
     assert _with_token(bigip_emulator, token).status_code == 401
+    logged = [e["path"] for e in bigip_emulator.control.log()]
+    assert "/mgmt/shared/authz/tokens/***" in logged
+    assert not any(token in p for p in logged)  # token values are credentials: never logged
 
 
 def test_login_with_wrong_password_is_401(bigip_emulator) -> None:

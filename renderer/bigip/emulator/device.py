@@ -108,7 +108,7 @@ class Device:
             from renderer.bigip.emulator.control import handle_control
 
             return handle_control(self, req)
-        entry: dict[str, Any] = {"method": req.method, "path": req.target, "status": None}
+        entry: dict[str, Any] = {"method": req.method, "path": _redacted(req.target), "status": None}
         coordination = req.header("X-F5-REST-Coordination-Id")
         if coordination is not None and req.method != "GET":
             entry["transaction"] = coordination  # enlisted, not run
@@ -185,6 +185,16 @@ class Device:
                 self.persist()
             return response
         return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
+
+
+def _redacted(target: str) -> str:
+    """Token values are credentials: the log shows `/mgmt/shared/authz/tokens/***`."""
+    prefix = "/mgmt/shared/authz/tokens/"
+    if target.startswith(prefix):
+        rest = target[len(prefix):]
+        query = rest[rest.index("?"):] if "?" in rest else ""
+        return f"{prefix}***{query}"
+    return target
 
 
 def _load_validator(schema: Path | None) -> Validator | None:

@@ -16,13 +16,16 @@ Options, with a marker on the test (all optional):
 
 - `tls`: HTTPS with a certificate from a trustme CA; `.ca_bundle` is the CA's PEM path (else None).
 - `manual_clock`: time moves only by `.clock.advance(s)` or `.control.advance(s)`; the clock
-  starts at 2026-01-01T00:00:00Z. Default: the system clock.
+  starts at 2026-01-01T00:00:00Z. Default: the system clock. Before advancing past a `slow`
+  fault, wait until `.clock.sleepers() == 1` (the request is inside its slow part); the
+  auto-async threshold counts from the request's arrival.
 - `as3_schema`: validate AS3 bodies with the official schema (one validator per path per session).
 - `seed`: a state document loaded before the test (see `control.py`).
 
 `bigip_emulator_factory(**same options)` starts more devices in one test. The yielded handle has
 `.url`, `.username`, `.password`, `.ca_bundle`, `.control` (ControlClient), and for in-process
-use `.device`, `.clock` and `.server`.
+use `.device`, `.clock` and `.server`. Pass `verify=handle.ca_bundle or True` on every requests
+call: `REQUESTS_CA_BUNDLE` in the environment silently overrides `Session.verify`.
 """
 
 from __future__ import annotations
