@@ -21,6 +21,7 @@ from renderer.errors import Finding, Origin, SourceLocation
 from renderer.validate.ajv import Ajv, AjvError
 from renderer.validate.as3 import As3Validator, ValidatorCache
 from renderer.validate.formats import FORMATS
+from renderer.validate.locate import Locator, locator_for
 
 # keyword -> stable finding code
 AS3_CODES: dict[str, str] = {
@@ -92,8 +93,10 @@ def nearest_origins(pointer: str, sources: Mapping[str, tuple[Origin, ...]]) -> 
     return ()
 
 
-def _finding(code: str, message: str, origins: tuple[Origin, ...], fallback: SourceLocation | None) -> Finding:
-    location = origins[0].location if origins else fallback
+def _finding(code: str, message: str, origins: tuple[Origin, ...], fallback: SourceLocation | None,
+             pointer: str = "", locator: Locator | None = None) -> Finding:
+    location = (locator(origins, pointer) if locator and origins else None) or (
+        origins[0].location if origins else fallback)
     hint = None
     if origins:
         hint = "produced by " + "; ".join(f"{o.kind} {o.namespace + '/' if o.namespace else ''}{o.name} "
@@ -102,12 +105,13 @@ def _finding(code: str, message: str, origins: tuple[Origin, ...], fallback: Sou
 
 
 def as3_findings(adc: Any, errors: list[AjvError], sources: Mapping[str, tuple[Origin, ...]],
-                 fallback: SourceLocation | None) -> list[Finding]:
+                 fallback: SourceLocation | None, locator: Locator | None = None) -> list[Finding]:
     findings = []
     for error in errors:
         code = AS3_CODES.get(error.keyword, OTHER_AS3_CODE)
         message = f"AS3 rejects {error.pointer or '/'}: {error.message}{shown_value(adc, error)}"
-        findings.append(_finding(code, message, nearest_origins(error.pointer, sources), fallback))
+        findings.append(_finding(code, message, nearest_origins(error.pointer, sources), fallback,
+                                 error.pointer, locator))
     return findings
 
 
@@ -125,7 +129,8 @@ def _net_source_key(net: Any, pointer: str) -> str:
     return "/net" + pointer
 
 
-def net_findings(net: Any, sources: Mapping[str, tuple[Origin, ...]], fallback: SourceLocation | None) -> list[Finding]:
+def net_findings(net: Any, sources: Mapping[str, tuple[Origin, ...]], fallback: SourceLocation | None,
+                 locator: Locator | None = None) -> list[Finding]:
     """net.json against schemas/net.schema.json (every error, not only the first)."""
     verdict, ajv = _net_judges()
     try:
@@ -138,21 +143,24 @@ def net_findings(net: Any, sources: Mapping[str, tuple[Origin, ...]], fallback: 
     for error in errors:
         message = f"net declaration invalid at {error.pointer or '/'}: {error.message}{shown_value(net, error)}"
         origins = nearest_origins(_net_source_key(net, error.pointer), sources)
-        findings.append(_finding(NET_CODE, message, origins, fallback))
+        findings.append(_finding(NET_CODE, message, origins, fallback, error.pointer, locator))
     return findings
 
 
-def validate_result(result: Any, validator: As3Validator) -> list[Finding]:
-    """Findings for a RenderResult: its AS3 declaration (AS3-exact) and its net declaration."""
+def validate_result(result: Any, validator: As3Validator, *, locator: Locator | None = None) -> list[Finding]:
+    """Findings for a RenderResult: its AS3 declaration (AS3-exact) and its net declaration.
+
+    Without a `locator` a finding points at the start of the manifest that produced the object;
+    with one (validate_rendered passes it) at the key that feeds the failing property."""
     fallback = result.config.location
     findings: list[Finding] = []
     body = result.as3
     if body:
         adc = body.get("declaration") if body.get("class") == "AS3" else body
         errors = validator.body_errors(body)
-        findings += as3_findings(adc, errors, result.sources, fallback)
+        findings += as3_findings(adc, errors, result.sources, fallback, locator)
     if result.net:
-        findings += net_findings(result.net, result.sources, fallback)
+        findings += net_findings(result.net, result.sources, fallback, locator)
     return findings
 
 
@@ -163,4 +171,7 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
     location = find_schema(option=as3_schema, environ=env, config_schema=result.config.as3_schema,
                            repo_root=repo, schema_version=result.config.bigip.schema_version)
     validator = (cache or ValidatorCache()).get(location.path)
-    return validate_result(result, validator)
+    findings = validate_result(result, validator)
+    if any(f.is_error for f in findings):  # worth reading files again only on the error path
+        findings = validate_result(result, validator, locator=locator_for(repo, result.identity))
+    return findings

@@ -78,10 +78,11 @@ def test_schema_error_exits_2_with_golden_json_output(tmp_path: Path, capsys: py
     assert code == 2
     check_golden("lb-mode-typo.json", out)
     findings = json.loads(out)
-    assert [(f["file"], f["line"], f["code"], f["severity"]) for f in findings] == [
-        ("manifests/vs-01.yaml", 1, "AS3002", "error"),
-        ("manifests/vs-02-configmap.yaml", 3, "AS3002", "error"),
-        ("snapshot/orphan-endpoints.yaml", 2, "SNAP002", "warning"),
+    # the Ingress's balance annotation, the ConfigMap's data.data: the lines a person edits
+    assert [(f["file"], f["line"], f["col"], f["code"], f["severity"]) for f in findings] == [
+        ("manifests/vs-01.yaml", 10, 36, "AS3002", "error"),
+        ("manifests/vs-02-configmap.yaml", 12, 9, "AS3002", "error"),
+        ("snapshot/orphan-endpoints.yaml", 2, 1, "SNAP002", "warning"),
     ]
 
 

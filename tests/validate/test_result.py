@@ -42,6 +42,23 @@ def test_schema_error_points_at_the_manifest_that_made_the_object(result, valida
                                 "default/hello-world-svc (snapshot/endpoints.yaml)")
 
 
+def test_locator_points_a_member_port_error_at_the_service_ports(result, validator: As3Validator) -> None:
+    from renderer.source import WorkTree
+    from renderer.validate.locate import tree_locator
+
+    member = result.as3["declaration"]["kubernetes"]["Shared"][POOL.rsplit("/", 1)[1]]["members"][0]
+    member["servicePort"] = 70000
+    try:
+        findings = validate_result(result, validator, locator=tree_locator(WorkTree(HELLO_WORLD)))
+    finally:
+        member["servicePort"] = 9000
+    service_yaml = (HELLO_WORLD / "manifests" / "service.yaml").read_text().splitlines()
+    ports_line = next(i for i, line in enumerate(service_yaml, 1) if line.strip() == "ports:") + 1
+    assert [(f.code, f.location.path, f.location.line) for f in findings if f.location] == [
+        ("AS3003", "manifests/service.yaml", ports_line),
+    ]
+
+
 def test_dangling_pool_pointer_is_reported_at_the_virtual_server(result, validator: As3Validator) -> None:
     shared = result.as3["declaration"]["kubernetes"]["Shared"]
     vs = shared[VS.rsplit("/", 1)[1]]
