@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import ssl
 import sys
 from dataclasses import dataclass
@@ -130,10 +131,16 @@ def emulator_command(
     sys.stdout.write(f"BIG-IP emulator listening on {server.url} as user {opts.username}{note}\n")
     sys.stdout.write("press Ctrl-C to stop\n")
     sys.stdout.flush()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops it as cleanly as Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         sys.stderr.write("emulator stopped\n")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.stop()
     return 0
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
