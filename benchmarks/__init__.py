@@ -1,0 +1,1 @@
+"""Benchmark of render, validate, diff and deploy at scale (issue 9); run with `python -m benchmarks`."""

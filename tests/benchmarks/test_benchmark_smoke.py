@@ -1,0 +1,142 @@
+"""The benchmark at size 50: the synthetic repository renders to what it encodes, and the benchmark
+command, the diff scenario and the deploy measurement still work. No timings are asserted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.checks import DIFF_PLAN, count_mismatches, diff_problems, rendered_counts
+from benchmarks.deploy import measure_deploy
+from benchmarks.generate import apply_change, commit_all, expected, generate
+from benchmarks.measure import diff_cli
+from renderer.render import render
+from renderer.validate import validate_rendered
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SIZE_50_COUNTS = {"tenants": 10, "virtual_servers": 50, "pools": 60, "members": 600, "monitors": 60,
+                  "policies": 5, "fdb_records": 5, "arps": 500}
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_generated_repository_renders_to_exactly_the_objects_it_encodes(tmp_path: Path) -> None:
+    exp = generate(tmp_path / "repo", 50)
+    result = render(tmp_path / "repo")
+    assert result.findings == []
+    assert rendered_counts(result.as3, result.net) == SIZE_50_COUNTS
+    assert count_mismatches(exp, result.as3, result.net) == []
+    assert (exp.ingresses, exp.services, exp.endpoint_slices, exp.nodes, exp.documents) == (50, 50, 6, 5, 163)
+
+
+def test_pool_members_are_the_pods_of_the_endpoints_sorted_by_address(tmp_path: Path) -> None:
+    generate(tmp_path / "repo", 50)
+    result = render(tmp_path / "repo")
+    pool = result.adc["tenant7"]["Shared"]["ingress_team_0000_app_00007_svc_00007_80"]
+    assert pool["loadBalancingMode"] == "fastest-app-response"
+    assert [m["serverAddresses"] for m in pool["members"]] == [
+        ["10.128.0.16"], ["10.128.0.17"], ["10.128.1.16"], ["10.128.1.17"], ["10.128.2.16"],
+        ["10.128.2.17"], ["10.128.3.16"], ["10.128.3.17"], ["10.128.4.16"], ["10.128.4.17"]]
+    assert pool["monitors"] == [{"use": "/tenant7/Shared/ingress_team_0000_app_00007_svc_00007_80_0_http"}]
+
+
+def test_services_with_endpointslices_take_their_members_from_the_slices(tmp_path: Path) -> None:
+    generate(tmp_path / "repo", 50)
+    result = render(tmp_path / "repo")
+    origins = result.sources["/tenant5/Shared/ingress_team_0000_app_00005_svc_00005_80"]
+    assert [(o.kind, o.name) for o in origins if o.kind.startswith("Endpoint")] == [
+        ("EndpointSlice", "svc-00005-0"), ("EndpointSlice", "svc-00005-1")]
+    members = result.adc["tenant5"]["Shared"]["ingress_team_0000_app_00005_svc_00005_80"]["members"]
+    assert len(members) == 10
+
+
+def test_fanout_ingress_routes_three_paths_to_three_pools(tmp_path: Path) -> None:
+    generate(tmp_path / "repo", 50)
+    shared = render(tmp_path / "repo").adc["tenant0"]["Shared"]
+    policy = shared["Ingress_172_16_0_1_80"]
+    assert [r["actions"][0]["select"]["pool"]["use"] for r in policy["rules"]] == [
+        "ingress_team_0000_app_00000_svc_00002_80", "ingress_team_0000_app_00000_svc_00000_80",
+        "ingress_team_0000_app_00000_svc_00001_80"]
+    assert shared["ingress_team_0000_app_00000_svc_00002_80"]["monitors"] == [
+        {"use": "/tenant0/Shared/ingress_team_0000_app_00000_svc_00002_80_0_tcp"}]
+
+
+def test_generated_repository_is_valid_against_the_official_as3_schema(tmp_path: Path, as3_schema_path: Path) -> None:
+    generate(tmp_path / "repo", 50)
+    result = render(tmp_path / "repo")
+    assert validate_rendered(result, repo=tmp_path / "repo", as3_schema=str(as3_schema_path)) == []
+
+
+def test_generator_writes_the_same_bytes_every_time(tmp_path: Path) -> None:
+    generate(tmp_path / "a", 50)
+    generate(tmp_path / "b", 50)
+    first = _digest(tmp_path / "a")
+    assert first == _digest(tmp_path / "b")
+    assert sorted(first) == [
+        "as3-gitops.yaml", "manifests/ingressclass.yaml", "manifests/ingresses/ingresses-0000.yaml",
+        "manifests/services/services-0000.yaml", "snapshot/endpoints/endpoints-0000.yaml",
+        "snapshot/endpointslices/endpointslices-0000.yaml", "snapshot/nodes/nodes-0000.yaml"]
+
+
+def test_expected_counts_grow_linearly_with_size() -> None:
+    assert expected(1000).as_dict() == {
+        "ingresses": 1000, "services": 1000, "endpoint_slices": 100, "nodes": 100, "documents": 3202,
+        "tenants": 10, "virtual_servers": 1000, "pools": 1200, "members": 12000, "monitors": 1200,
+        "policies": 100, "fdb_records": 100, "arps": 10000}
+    assert expected(10000).documents == 32002
+
+
+def test_diff_of_the_benchmark_commits_shows_exactly_the_two_changes(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    generate(repo, 50)
+    base = commit_all(repo, "base")
+    change = apply_change(repo, 50)
+    head = commit_all(repo, "head")
+    text = diff_cli(repo, base, head)
+    assert DIFF_PLAN in text.splitlines()
+    assert diff_problems(text, change) == []
+    assert change.balance == ("least-connections-member", "least-sessions")
+    assert change.pod == ("10.128.0.8", "10.128.0.250")
+
+
+def test_one_endpoint_change_deploys_exactly_one_tenant(tmp_path: Path, as3_schema_path: Path) -> None:
+    result = measure_deploy(tmp_path, as3_schema_path, size=20)
+    assert result["report"]["outcome"] == "deployed"
+    assert result["report"]["tenants_changed"] == ["tenant3"]
+    assert result["as3_tenants_posted"] == ["tenant3"]
+    assert result["bytes_posted"] == result["report"]["bytes_sent"]
+    assert result["largest_as3_post_bytes"] <= 1.2 * result["tenant_json_bytes"]
+
+
+def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_schema_path: Path) -> None:
+    output = tmp_path / "results.json"
+    env = {**os.environ, "AS3_SCHEMA": str(as3_schema_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sizes", "30,50", "--repeat", "1", "--no-deploy",
+         "--output", str(output)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(output.read_text())
+    assert sorted(data["sizes"]) == ["30", "50"]
+    assert data["sizes"]["50"]["expected_counts"]["pools"] == 60
+    assert data["command"] == f"python -m benchmarks --sizes 30,50 --repeat 1 --no-deploy --output {output}"
+    assert [t["target"] for t in data["targets"]] == [
+        "render(50) / floor(50)", "python jsonschema / our validate (50)",
+        "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)", "render(50) / render(30)",
+        "peak RSS render(50) / holding its documents", "output: json.dumps / orjson time (50)"]
+    assert "size 50: 163 documents in 6 files" in proc.stdout
+    assert "targets (cpu-time ratios; wall-time ratio in brackets):" in proc.stdout
+
+
+def test_benchmark_command_rejects_bad_sizes_with_exit_2(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--sizes", "ten", "--output", str(tmp_path / "r.json")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "benchmark: error: --sizes 'ten': expected numbers separated by commas\n"
+    assert not (tmp_path / "r.json").exists()
