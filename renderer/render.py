@@ -7,6 +7,7 @@ raises for bad input; the findings say what is wrong and where. Stages: source -
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,18 @@ def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None
 
 
 def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None) -> RenderResult:
+    """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
+    parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _render_tree(tree, cache=cache, now=now)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> RenderResult:
     config, findings = load_config(tree)
     identity = Identity(tree.identity)
     if any(f.is_error for f in findings):

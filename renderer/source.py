@@ -7,6 +7,7 @@ finding, by composing that one file again with marks.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import re
@@ -206,8 +207,9 @@ class Document:
     def path(self) -> str:
         return self.source.path
 
-    @property
+    @functools.cached_property
     def location(self) -> SourceLocation:
+        """Made once: every object's Origin asks for it (200,000 times for a 10k-Ingress repository)."""
         return SourceLocation(self.source.path, self.line, 1)
 
     def locate(self, *keys: str | int, value: bool = True) -> SourceLocation:

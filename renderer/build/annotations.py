@@ -41,7 +41,12 @@ class HealthCheck:
     timeout: int
     type: str
     ssl_profile: str | None
-    location: SourceLocation
+    where: Callable[[], SourceLocation] = field(repr=False, compare=False)
+
+    @property
+    def location(self) -> SourceLocation:
+        """Found on demand (a finding needs it): locating re-parses the file with marks."""
+        return self.where()
 
 
 @dataclass
@@ -174,7 +179,6 @@ def _health(value: str, key: str, ctx: Context, out: Annotations) -> None:
     if not isinstance(data, list):
         ctx.error(key, "must be a JSON array of monitors", code="ANN005")
         return
-    where = ctx.where(key)
     for i, item in enumerate(data):
         if not isinstance(item, dict):
             ctx.error(key, f"monitor {i} must be a JSON object", code="ANN005")
@@ -201,7 +205,8 @@ def _health(value: str, key: str, ctx: Context, out: Annotations) -> None:
             continue
         out.health.append(HealthCheck(
             path=path, send=item.get("send"), recv=item.get("recv"), interval=item.get("interval", 0),
-            timeout=item.get("timeout", 0), type=mtype, ssl_profile=item.get("sslProfile"), location=where))
+            timeout=item.get("timeout", 0), type=mtype, ssl_profile=item.get("sslProfile"),
+            where=lambda: ctx.where(key)))
 
 
 def _profile_path(value: str) -> str:

@@ -103,8 +103,8 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
     for ref in refs:
         if (ref.service, ref.port) in plan.backends:
             continue
-        resolved = resolve_backend(cluster, meta.namespace, ref.service, ref.port, meta.locate(*ref.keys),
-                                   what, findings)
+        resolved = resolve_backend(cluster, meta.namespace, ref.service, ref.port,
+                                   lambda keys=ref.keys: meta.locate(*keys), what, findings)
         if resolved is None:
             continue
         pool_name = names.ingress_pool_name(meta.namespace, meta.name, ref.service, ref.port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from renderer.config import Config
@@ -18,7 +19,28 @@ class ResolvedBackend:
     port: ServicePort
 
 
+def ipv4_int(address: str) -> int | None:
+    """A dotted-quad IPv4 address as an int, accepting exactly what ipaddress.IPv4Address accepts
+    (4 ASCII-digit octets <= 255, no leading zeros); None for anything else. ~10x faster, and
+    called for every pod IP when members and ARPs are sorted."""
+    parts = address.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and part != "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
+
+
 def ip_sort_key(address: str) -> tuple[int, int, str]:
+    fast = ipv4_int(address)
+    if fast is not None:
+        return (4, fast, address)
     try:
         ip = ipaddress.ip_address(address.split("%")[0])
         return (ip.version, int(ip), address)
@@ -26,22 +48,28 @@ def ip_sort_key(address: str) -> tuple[int, int, str]:
         return (9, 0, address)
 
 
-def resolve_backend(cluster: Cluster, namespace: str, service: str, port: int | str, where: SourceLocation,
-                    what: str, findings: list[Finding]) -> ResolvedBackend | None:
+def resolve_backend(cluster: Cluster, namespace: str, service: str, port: int | str,
+                    where: SourceLocation | Callable[[], SourceLocation], what: str,
+                    findings: list[Finding]) -> ResolvedBackend | None:
+    """`where` may be a callable: precise locations cost a re-parse with marks, so only findings pay it."""
     svc = cluster.services.get((namespace, service))
     if svc is None:
         findings.append(Finding(
-            "ING020", f"{what}: backend Service {namespace}/{service} does not exist", where,
+            "ING020", f"{what}: backend Service {namespace}/{service} does not exist", _at(where),
             hint="add the Service to the manifests (or fix the name)"))
         return None
     sp = svc.port_for(port)
     if sp is None:
         have = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.ports) or "none"
         findings.append(Finding(
-            "ING021", f"{what}: Service {namespace}/{service} has no port {port!r} (ports: {have})", where,
+            "ING021", f"{what}: Service {namespace}/{service} has no port {port!r} (ports: {have})", _at(where),
             hint="use one of the Service's port numbers or names"))
         return None
     return ResolvedBackend(svc, sp)
+
+
+def _at(where: SourceLocation | Callable[[], SourceLocation]) -> SourceLocation:
+    return where() if callable(where) else where
 
 
 def members_for(cluster: Cluster, config: Config, backend: ResolvedBackend,
