@@ -38,7 +38,7 @@ AS3_CODES: dict[str, str] = {
     "f5PostProcess(pointer)": "AS3008",
 }
 OTHER_AS3_CODE = "AS3009"
-NET_CODE = "NET001"
+NET_CODE = "NET100"
 _SECRET_WORDS = ("key", "secret", "passphrase", "cipher", "certificate", "password", "token")
 
 

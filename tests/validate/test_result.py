@@ -84,7 +84,7 @@ def test_net_error_points_at_the_node_behind_the_fdb_record(result, validator: A
         record["endpoint"] = original
     assert len(findings) == 1
     finding = findings[0]
-    assert finding.code == "NET001"
+    assert finding.code == "NET100"
     assert finding.message.startswith("net declaration invalid at /fdb/records/0/endpoint: ")
     assert finding.message.endswith(' (got "not-an-ip")')
     assert finding.location is not None and finding.location.path == "snapshot/nodes.yaml"
