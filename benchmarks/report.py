@@ -27,6 +27,7 @@ VERDICT = "validate: jsonschema-rs verdict only"
 PYTHON = "validate: python jsonschema Draft7Validator"
 STDLIB_OUT = "output: json.dumps(indent=2, sort_keys=True)"
 ORJSON_OUT = "output: orjson (dump_json)"
+LIBRARY = "render() library"
 HOLD = "holding the parsed documents"
 RENDER_RSS = "render CLI (render + validate + write)"
 MB = 1024 * 1024
@@ -126,6 +127,9 @@ class Results:
         self.targets = []
         cpu, wall = self._ratio(big, RENDER, big, FLOOR)
         self._target(f"render({big}) / floor({big})", cpu, 1.3, True, wall)
+        stage = self.sizes[big]["render_stages"][LIBRARY]
+        self._target(f"render() library, no validation ({big}) / floor({big})", stage["cpu"] / self._t(big, FLOOR),
+                     1.3, True, stage["wall"] / self._t(big, FLOOR, "wall"), "one run (the render stages)")
         validated = [s for s in sizes if PYTHON in self.sizes[s]["timings"]]
         if validated:
             v = validated[-1]

@@ -127,7 +127,8 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
     assert data["sizes"]["50"]["expected_counts"]["pools"] == 60
     assert data["command"] == f"python -m benchmarks --sizes 30,50 --repeat 1 --no-deploy --output {output}"
     assert [t["target"] for t in data["targets"]] == [
-        "render(50) / floor(50)", "python jsonschema / our validate (50)",
+        "render(50) / floor(50)", "render() library, no validation (50) / floor(50)",
+        "python jsonschema / our validate (50)",
         "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)", "render(50) / render(30)",
         "peak RSS render(50) / holding its documents", "output: json.dumps / orjson time (50)"]
     assert "size 50: 163 documents in 6 files" in proc.stdout
