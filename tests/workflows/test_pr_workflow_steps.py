@@ -85,8 +85,11 @@ def test_snapshot_change_puts_marker_and_change_in_summary_and_artifact(
     assert "members[10.10.2.8:9000]" in run.summary
 
     assert sorted(path.name for path in out_dir.iterdir()) == [
-        "base-sha", "diff.md", "environment", "head-sha", "pr-number"]
+        "base-sha", "diff-full.md", "diff.json", "diff.md", "environment", "head-sha", "pr-number"]
+    # the comment body fits the budget; the job summary holds the full diff (here: the same text)
+    assert (out_dir / "diff-full.md").read_text() == run.summary
     assert (out_dir / "diff.md").read_text() == run.summary
+    assert json.loads((out_dir / "diff.json").read_text())["summary"]
     assert (out_dir / "pr-number").read_text() == f"{PR_NUMBER}\n"
     assert (out_dir / "environment").read_text() == "default\n"
     assert (out_dir / "base-sha").read_text() == f"{base}\n"
