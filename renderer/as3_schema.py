@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from renderer.errors import ValidateError
+from renderer.fileio import write_atomic
 
 CACHE_SUBDIR = "as3-gitops"
 ENV_VAR = "AS3_SCHEMA"
@@ -107,16 +107,8 @@ def fetch_into_cache(
         json.loads(body)
     except ValueError as err:
         raise ValidateError(f"downloaded AS3 schema {version} is not JSON ({err})", hint=HOW_TO_PROVIDE) from err
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"as3-schema-{version}.json"
-    fd, tmp = tempfile.mkstemp(prefix=".as3-schema-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, body)
     return target
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +18,7 @@ import typer
 
 from renderer.cli.app import app
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
+from renderer.fileio import write_atomic
 
 EXIT_OK, EXIT_CHANGES = 0, 1
 
@@ -128,19 +128,6 @@ def _progress(err: TextIO):
     return lambda line: err.write(f"deploy: {line}\n")
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) -> None:
     from renderer.bigip.deploy_report import write_json, write_markdown
 
@@ -148,7 +135,7 @@ def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) ->
         if path is not None and report is not None:
             buf = io.StringIO()
             writer(report, buf)
-            _write_atomic(path, buf.getvalue())
+            write_atomic(path, buf.getvalue())
 
 
 def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:

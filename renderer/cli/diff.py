@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +13,7 @@ import typer
 
 from renderer.cli.app import app
 from renderer.errors import As3GitopsError, Finding, UsageError
+from renderer.fileio import write_atomic
 from renderer.report import summary_line, write_findings
 
 EXIT_OK, EXIT_CHANGES, EXIT_INVALID = 0, 1, 2
@@ -76,19 +75,6 @@ def render_sides(repo: Path, base: str, head: str | None):
     return sides, failures, config
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     from renderer.diff import diff_declarations
     from renderer.diff_report import write_diff
@@ -106,7 +92,7 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     buffer = io.StringIO()
     write_diff(result, buffer, opts.fmt, max_chars=opts.max_chars, environment=environment)
     if opts.output is not None:
-        _write_atomic(opts.output, buffer.getvalue())
+        write_atomic(opts.output, buffer.getvalue())
     else:
         out.write(buffer.getvalue())
     return EXIT_CHANGES if opts.exit_code and result.has_changes else EXIT_OK

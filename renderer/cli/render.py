@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
 
 from renderer.cli.app import app
 from renderer.errors import Finding, InvalidInput, UsageError
+from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
 from renderer.report import FORMATS, resolve_format, summary_line, write_findings
 from renderer.source import dump_json
@@ -21,24 +20,6 @@ def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None
     from renderer.validate import validate_rendered
 
     return validate_rendered(result, repo=repo, as3_schema=as3_schema)
-
-
-def write_atomically(files: dict[Path, bytes]) -> None:
-    """Write every file or none: temp files first, then os.replace each."""
-    staged: list[tuple[Path, str]] = []
-    try:
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            staged.append((path, tmp))
-        for path, tmp in staged:
-            os.replace(tmp, path)
-    finally:
-        for _path, tmp in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
 
 @app.command("render")
@@ -81,7 +62,7 @@ def render_command(
         sys.stdout.buffer.write(dump_json(result.as3))
         sys.stdout.flush()
     if files:
-        write_atomically(files)
+        write_all_atomic(files)
         for path in files:
             sys.stderr.write(f"wrote {path}\n")
     if findings:

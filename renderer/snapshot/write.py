@@ -8,8 +8,6 @@ removed, because rendering reads every file under paths.snapshot and stale copie
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import yaml
 
 from renderer.errors import UsageError
+from renderer.fileio import write_all_atomic
 from renderer.snapshot.normalize import ENDPOINTS, NODE, SLICE, object_key
 
 PER_KIND = "per-kind"
@@ -76,19 +75,6 @@ def managed_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _temp_copy(target: Path, data: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def write_files(root: Path, files: dict[str, bytes]) -> WriteResult:
     """Make the managed files under `root` exactly `files`; untouched files keep their mtime.
 
@@ -97,16 +83,7 @@ def write_files(root: Path, files: dict[str, bytes]) -> WriteResult:
     """
     changed = {rel: data for rel, data in sorted(files.items())
                if not ((root / rel).is_file() and (root / rel).read_bytes() == data)}
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for rel, data in changed.items():
-            staged.append((_temp_copy(root / rel, data), root / rel))
-    except BaseException:
-        for tmp, _target in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    write_all_atomic({root / rel: data for rel, data in changed.items()})
     removed = [rel for rel in managed_files(root) if rel not in files]
     for rel in removed:
         (root / rel).unlink()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from renderer.fileio import write_atomic
 
 NET_KINDS = ("vxlan", "tunnels", "selfs", "arps")
 BUILTIN_VXLAN = {
@@ -193,13 +193,4 @@ def read_state_file(path: Path) -> DeviceState:
 
 def write_state_file(path: Path, state: DeviceState) -> None:
     """Write atomically (temp file in the same folder, then os.replace): never a half-written file."""
-    text = json.dumps(state_to_json(state), indent=2, sort_keys=True) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(state_to_json(state), indent=2, sort_keys=True) + "\n")
