@@ -48,8 +48,25 @@ class TreeLoader(jinja2.BaseLoader):
         return data.decode("utf-8"), path, None
 
 
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with a shortcut for the model's dataclasses (a million attribute reads at 10k Ingresses).
+
+    For instances of ordinary classes Jinja2's own check reduces to "does not start with an
+    underscore" (its internal-attribute list only concerns functions, methods, types, code,
+    frames and generators), so the verdict is the same, without the generic type tests.
+    """
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if type(obj).__module__ == _MODEL_MODULE:
+            return not attr.startswith("_")
+        return super().is_safe_attribute(obj, attr, value)
+
+
+_MODEL_MODULE = Tenant.__module__
+
+
 def _new_environment(loaders: list[jinja2.BaseLoader]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,

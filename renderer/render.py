@@ -82,6 +82,9 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     findings += _staleness(tree, config, now)
     model, problems = build_model(cluster, config)
     findings += problems
+    # The model keeps no reference to the documents: let them go before the declaration is built,
+    # so the parsed manifests and the rendered JSON are never in memory together.
+    del manifests, snapshot, cluster
     as3 = render_as3(model, config, identity, tree)
     net = render_net(model.network, config, identity)
     sources = {**as3_sources(model), **net_sources(model.network)}
