@@ -2,7 +2,7 @@
 
 Each AS3 schema error carries a JSON pointer inside the ADC; `RenderResult.sources` records which
 manifests produced which pointer, so the nearest recorded prefix names the file. Codes are
-stable and documented (docs/readme/validate.md): AS3001-AS3009 for the official AS3 schema and
+stable and documented (README.md, "Validate"): AS3001-AS3009 for the official AS3 schema and
 AS3's pointer check, NET001 for schemas/net.schema.json.
 """
 
