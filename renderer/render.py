@@ -95,12 +95,12 @@ def _snapshot_lint(cluster: Cluster, manifest_services: set[tuple[str, str]], co
     """Snapshot Endpoints for a Service no manifest defines: probably a stale or foreign capture."""
     findings = []
     for key, eps in sorted(cluster.endpoints.items()):
-        if key not in manifest_services and key not in cluster.services:
+        if key not in manifest_services:
             findings.append(Finding("SNAP002", f"snapshot has Endpoints {eps.meta.ident} but no manifest defines "
                                     "that Service", eps.meta.location, Severity.WARNING,
                                     hint="remove it from the snapshot, or add the Service"))
     for key, slices in sorted(cluster.slices.items()):
-        if key not in cluster.services:
+        if key not in manifest_services:
             findings.append(Finding("SNAP002", f"snapshot has EndpointSlices for Service {key[0]}/{key[1]} but no "
                                     "manifest defines that Service", slices[0].meta.location,
                                     Severity.WARNING, hint="remove them from the snapshot, or add the Service"))
