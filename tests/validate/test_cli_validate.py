@@ -18,7 +18,6 @@ from .conftest import HELLO_WORLD, REPO_ROOT, schema_path
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 OVERLAY = HERE / "fixtures" / "lb-mode-typo"
-UPDATE = os.environ.get("AS3_GITOPS_UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +53,17 @@ def lb_mode_typo(tmp_path: Path) -> Path:
     return repo
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text)
-    assert text == path.read_text()
+@pytest.fixture
+def check_golden(update_golden: bool):
+    """Compare with tests/validate/golden/<name>; `pytest --update-golden` rewrites it."""
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if update_golden:
+            path.write_text(text)
+        assert text == path.read_text()
+
+    return check
 
 
 def test_valid_repository_exits_0_and_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,14 +71,16 @@ def test_valid_repository_exits_0_and_prints_nothing(tmp_path: Path, capsys: pyt
     assert (code, out, err) == (0, "", "0 error(s), 0 warning(s)\n")
 
 
-def test_schema_error_exits_2_with_golden_github_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_schema_error_exits_2_with_golden_github_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       check_golden) -> None:
     code, out, err = run(["validate", str(lb_mode_typo(tmp_path)), "--format", "github"], capsys)
     assert code == 2
     assert err == "2 error(s), 1 warning(s)\n"
     check_golden("lb-mode-typo.github.txt", out)
 
 
-def test_schema_error_exits_2_with_golden_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_schema_error_exits_2_with_golden_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     check_golden) -> None:
     code, out, _err = run(["validate", str(lb_mode_typo(tmp_path)), "--format", "json"], capsys)
     assert code == 2
     check_golden("lb-mode-typo.json", out)
