@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import trustme
-from workflow_runner import JobRun, base_environment, load_workflow, run_job
+from workflow_runner import JobRun, base_environment, load_workflow, run_job, scaled_endpoints
 
 from renderer.bigip.emulator.device import Device, EmulatorConfig
 from renderer.bigip.emulator.server import EmulatorServer
@@ -26,18 +26,6 @@ HELLO = REPO_ROOT / "examples" / "hello-world"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 PASSWORD = "pw-Zq8-never-printed"
 GH_REPO = "example-org/config"
-NEW_POD = """\
-      - ip: 10.10.2.8
-        nodeName: worker-2
-        targetRef: {kind: Pod, name: hello-world-7d9c5b-pqrst, namespace: default}
-"""
-
-
-def scaled_endpoints() -> str:
-    text = (HELLO / "snapshot" / "endpoints.yaml").read_text()
-    anchor = "targetRef: {kind: Pod, name: hello-world-7d9c5b-klmno, namespace: default}\n"
-    assert anchor in text, "examples/hello-world/snapshot/endpoints.yaml changed: update this test"
-    return text.replace(anchor, anchor + NEW_POD)
 
 
 class Bigip:

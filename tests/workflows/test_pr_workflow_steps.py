@@ -15,26 +15,13 @@ import sys
 from pathlib import Path
 
 from test_pr_comment_steps import BOT, Harness
-from workflow_runner import JobRun, base_environment, load_workflow, run_job
+from workflow_runner import JobRun, base_environment, load_workflow, run_job, scaled_endpoints
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELLO = REPO_ROOT / "examples" / "hello-world"
 PR_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "pr.yml"
 PR_NUMBER = "7"
 
-NEW_POD = """\
-      - ip: 10.10.2.8
-        nodeName: worker-2
-        targetRef: {kind: Pod, name: hello-world-7d9c5b-pqrst, namespace: default}
-"""
-
-
-def scaled_endpoints() -> str:
-    """The snapshot after scaling hello-world: one more pod on worker-2."""
-    text = (HELLO / "snapshot" / "endpoints.yaml").read_text()
-    anchor = "targetRef: {kind: Pod, name: hello-world-7d9c5b-klmno, namespace: default}\n"
-    assert anchor in text, "examples/hello-world/snapshot/endpoints.yaml changed: update this test"
-    return text.replace(anchor, anchor + NEW_POD)
 
 
 def run_pr_job(repo_path: Path, base: str, head: str, tmp_path: Path, schema: Path) -> JobRun:

@@ -20,6 +20,21 @@ from typing import Any
 
 import yaml
 
+HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello-world"
+NEW_POD = """\
+      - ip: 10.10.2.8
+        nodeName: worker-2
+        targetRef: {kind: Pod, name: hello-world-7d9c5b-pqrst, namespace: default}
+"""
+
+
+def scaled_endpoints() -> str:
+    """examples/hello-world's snapshot after scaling: one more pod on worker-2."""
+    text = (HELLO / "snapshot" / "endpoints.yaml").read_text()
+    anchor = "targetRef: {kind: Pod, name: hello-world-7d9c5b-klmno, namespace: default}\n"
+    assert anchor in text, "examples/hello-world/snapshot/endpoints.yaml changed: update this helper"
+    return text.replace(anchor, anchor + NEW_POD)
+
 _STEP_OUTPUT = re.compile(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}$")
 _COMPARE = re.compile(r"^steps\.([\w-]+)\.(outcome|outputs\.([\w-]+))\s*==\s*'([^']*)'$")
 
