@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceLocation:
     """A 1-based position in a file of the repository (column optional)."""
 
@@ -37,7 +37,7 @@ class Severity(enum.StrEnum):
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem (or note) about the input, with where it is and what to do."""
 
@@ -62,7 +62,7 @@ def sorted_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Findi
     return sorted(unique.values(), key=Finding.sort_key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """The Kubernetes object (and its place in the repository) that produced a BIG-IP object."""
 

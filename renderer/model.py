@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from renderer.errors import Origin
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     address: str
     port: int
     node_name: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Monitor:
     name: str
     monitor_type: str  # http | https | tcp | udp
@@ -30,7 +30,7 @@ class Monitor:
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pool:
     name: str
     balance: str
@@ -41,7 +41,7 @@ class Pool:
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Condition:
     """One Endpoint_Policy condition in AS3's terms."""
 
@@ -53,7 +53,7 @@ class Condition:
     operand: str = "equals"
 
 
-@dataclass
+@dataclass(slots=True)
 class Action:
     type: str  # forward | httpRedirect | httpHeader | httpUri
     pool: str | None = None
@@ -62,7 +62,7 @@ class Action:
     header: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Rule:
     name: str
     conditions: list[Condition]
@@ -70,14 +70,14 @@ class Rule:
     rank: tuple = ()  # sort key (CIS order); not emitted
 
 
-@dataclass
+@dataclass(slots=True)
 class Policy:
     name: str
     rules: list[Rule] = field(default_factory=list)
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Certificate:
     name: str
     certificate: str
@@ -86,7 +86,7 @@ class Certificate:
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class TLSServer:
     name: str
     certificates: list[str]
@@ -94,21 +94,21 @@ class TLSServer:
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class IRule:
     name: str
     text: str
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class DataGroup:
     name: str
     records: dict[str, str] = field(default_factory=dict)
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class VirtualServer:
     name: str
     cls: str  # Service_HTTP | Service_HTTPS | Service_TCP | Service_UDP
@@ -123,7 +123,7 @@ class VirtualServer:
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tenant:
     name: str
     virtual_servers: dict[str, VirtualServer] = field(default_factory=dict)
@@ -136,28 +136,28 @@ class Tenant:
     data_groups: dict[str, DataGroup] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class FdbRecord:
     mac: str
     endpoint: str
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Arp:
     ip: str
     mac: str
     origins: list[Origin] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Network:
     mode: str  # cluster | nodeport
     fdb: list[FdbRecord] = field(default_factory=list)
     arps: list[Arp] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Model:
     tenants: dict[str, Tenant]
     network: Network

@@ -12,7 +12,7 @@ from renderer.errors import Origin, SourceLocation
 from renderer.source import Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectMeta:
     kind: str
     api_version: str
@@ -42,32 +42,32 @@ class ObjectMeta:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BackendRef:
     service: str
     port: int | str  # number, or the Service port's name
     keys: tuple[str | int, ...]  # where in the Ingress the backend is
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngressPath:
     path: str
     backend: BackendRef
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngressRule:
     host: str
     paths: tuple[IngressPath, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngressTLS:
     hosts: tuple[str, ...]
     secret_name: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ingress:
     meta: ObjectMeta
     class_annotation: str | None
@@ -81,14 +81,14 @@ class Ingress:
         return self.default_backend is not None and not any(r.paths for r in self.rules)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IngressClass:
     meta: ObjectMeta
     controller: str
     is_default: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServicePort:
     name: str
     port: int
@@ -97,7 +97,7 @@ class ServicePort:
     protocol: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     meta: ObjectMeta
     type: str
@@ -111,27 +111,27 @@ class Service:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndpointAddress:
     ip: str
     node_name: str | None
     ready: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndpointPort:
     name: str
     port: int
     protocol: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndpointSubset:
     addresses: tuple[EndpointAddress, ...]
     ports: tuple[EndpointPort, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Endpoints:
     """core/v1 Endpoints, or the EndpointSlices of one Service folded into the same shape."""
 
@@ -140,7 +140,7 @@ class Endpoints:
     from_slices: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndpointSlice:
     meta: ObjectMeta
     service: str | None
@@ -148,7 +148,7 @@ class EndpointSlice:
     subset: EndpointSubset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     meta: ObjectMeta
     addresses: tuple[tuple[str, str], ...]  # (type, address)
@@ -166,14 +166,14 @@ class Node:
         return self.ready is not False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Secret:
     meta: ObjectMeta
     type: str
     data: dict[str, str]  # decoded text values
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigMap:
     meta: ObjectMeta
     data: dict[str, str]
