@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from renderer.validate.compiled import Compiler
 from renderer.validate.formats import FormatCheck
 from renderer.validate.jsonvalues import class_dispatch, compile_simple, has_type, json_equal, type_of
 
@@ -56,10 +57,11 @@ class _Ctx:
     all_errors: bool
     pointers: list[PointerSite] | None = None
     depth: int = 0
-    budget: list[int] = field(default_factory=lambda: [2_000_000])
+    budget: list[int] = field(default_factory=lambda: [BUDGET])
 
 
 MAX_DEPTH = 200
+BUDGET = 2_000_000  # schema nodes one walk may visit
 
 
 def escape(token: str | int) -> str:
@@ -78,7 +80,8 @@ class Ajv:
         self.formats = formats
         self._refs: dict[str, Any] = {}
         self._regex: dict[str, re.Pattern[str] | None] = {}
-        self._quick: dict[int, Callable[[Any], bool] | None] = {}
+        self._quick: dict[int, tuple[Any, Callable[[Any], bool]]] = {}
+        self._compiler = Compiler(self, MAX_DEPTH)
         self._dispatch: dict[int, dict[Any, list] | None] = {}
 
     # -- public ------------------------------------------------------------------------------------
@@ -101,13 +104,25 @@ class Ajv:
         return list(self._validate(schema, data, path, True, _Ctx(fill=False, all_errors=all_errors)))
 
     def is_valid(self, schema: Any, data: Any) -> bool:
-        key = id(schema)
-        if key not in self._quick:
-            self._quick[key] = compile_simple(schema)
-        quick = self._quick[key]
+        return self.judge(schema)(data)
+
+    def judge(self, schema: Any) -> Callable[[Any], bool]:
+        """`is_valid` for one schema node as a function of the data (made once per node)."""
+        hit = self._quick.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            hit = (schema, self._judge(schema))
+            self._quick[id(schema)] = hit
+        return hit[1]
+
+    def _judge(self, schema: Any) -> Callable[[Any], bool]:
+        """The fastest exact yes/no for this node: the tiny-schema predicate, the compiled walk, or the walk."""
+        quick = compile_simple(schema)
         if quick is not None:
-            return quick(data)
-        return next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
+            return quick
+        compiled = self._compiler.compile_node(schema)
+        if compiled is not None:
+            return lambda data: compiled(data, 0, [BUDGET])
+        return lambda data: next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
 
     def fill_defaults(self, schema: Any, data: Any) -> list[PointerSite]:
         """Write defaults into `data` (in place) as Ajv's useDefaults would; collect pointer sites.

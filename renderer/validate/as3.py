@@ -18,6 +18,7 @@ import jsonschema_rs
 
 from renderer.errors import ValidateError
 from renderer.validate.ajv import Ajv, AjvError, PointerSite
+from renderer.validate.fill import Filler
 from renderer.validate.formats import FORMATS
 from renderer.validate.pointers import check_pointers
 
@@ -54,7 +55,8 @@ class AdcCheck:
 class As3Validator:
     """Judges AS3 bodies against one official AS3 schema file, loaded once."""
 
-    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>"):
+    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>", replay: bool = True):
+        """`replay=False` fills defaults with the plain walk (Ajv.fill_defaults): same result, slower."""
         definitions = schema.get("definitions") if isinstance(schema, dict) else None
         if not isinstance(definitions, dict) or not isinstance(definitions.get("ADC"), dict):
             raise ValidateError(f"{source}: not an AS3 schema (no #/definitions/ADC)",
@@ -63,6 +65,7 @@ class As3Validator:
         self.source = source
         self.definitions: dict[str, Any] = definitions
         self.ajv = Ajv(schema, FORMATS)
+        self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
@@ -97,7 +100,8 @@ class As3Validator:
         """Validate one ADC declaration (not modified) the way AS3's parser does."""
         schema = self.definitions["ADC"]
         filled = _copy(adc)
-        sites: list[PointerSite] = self.ajv.fill_defaults(schema, filled)
+        filler = self.filler
+        sites: list[PointerSite] = filler.fill(schema, filled) if filler else self.ajv.fill_defaults(schema, filled)
         result = AdcCheck(filled=filled)
         if not self._verdict("ADC", filled):
             result.schema_errors = self.ajv.errors(schema, filled) or [self._fallback_error(filled)]

@@ -1,0 +1,376 @@
+"""Ajv-style default filling, recorded once per object shape and replayed for every repeat.
+
+Why: a large declaration holds thousands of objects of one shape (pool members, monitors,
+services), and the default-filling walk (`Ajv.fill_defaults`) used to walk the 1.2 MB AS3
+schema over each of them again. This module makes the same walk (fill mode of ajv.py: same
+keywords, same order, same budget and depth limits) but records, per JSON object ("frame"),
+everything the walk did to it as a flat program:
+
+- observations: each fact about the data that the walk decided on (the type of a value below
+  the object, the object's keys, an array's length, the answer of an `if`, the branch of an
+  anyOf/oneOf, the allOf entries its `class` selects), with the answer seen;
+- effects: defaults written (key, value), pointer sites (relative path), and nested objects,
+  which are frames of their own.
+
+The next object with the same schema node and the same shape (its keys, its values' types,
+its `class`) replays a recorded program: every observation is re-evaluated on the live data
+and must give the recorded answer, otherwise everything the replay wrote is undone and the
+next program (or a fresh recording) is used. Since the walk's every decision is one of the
+observations, a replay that passes them all does exactly what the walk would have done.
+Requires data without shared sub-objects (a fresh copy, as As3Validator.check_adc makes).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from renderer.validate.ajv import BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
+from renderer.validate.jsonvalues import compile_simple, has_type, type_of
+
+_OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
+_ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
+_SCALARS = frozenset(_ATOMIC)
+_MISSING = object()
+MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
+
+
+def _shape(data: dict) -> tuple:
+    """What the program cache is keyed by; every program relies on it (keys, their values' types, class)."""
+    cls = data.get("class")
+    return tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None
+
+
+def _values(data: dict, keys: tuple) -> tuple:
+    values = [data.get(k, _MISSING) for k in keys]
+    return tuple(zip(map(type, values), values, strict=True))
+
+
+def _root_keys(schema: Any) -> frozenset[str] | None:
+    """For a tiny schema: the keys whose values its answer on an object depends on (beyond which
+    keys the object has); None when the answer depends on more (const/enum on the object itself)."""
+    if schema is True or schema == {}:
+        return frozenset()
+    if compile_simple(schema) is None or "const" in schema or "enum" in schema:
+        return None
+    keys = frozenset(schema.get("properties", {}))
+    if "not" in schema:
+        inner = _root_keys(schema["not"])
+        return None if inner is None else keys | inner
+    return keys
+
+
+class _Ctx:
+    __slots__ = ("budget", "pointers", "replaying", "undo")
+
+    def __init__(self) -> None:
+        self.pointers: list[PointerSite] = []
+        self.budget = BUDGET
+        self.undo: list[tuple[Any, Any]] = []  # (container, key or None for an append), while replaying
+        self.replaying = 0
+
+
+class _Frame:
+    """The recording of one object's walk."""
+
+    __slots__ = ("clean", "deepest", "depth", "initial", "ops", "path", "seen", "values", "visits")
+
+    def __init__(self, path: str, depth: int):
+        self.path = path
+        self.depth = depth
+        self.ops: list[tuple] = []
+        self.visits = 0
+        self.deepest = 0
+        self.clean = True
+        self.seen: set[tuple] = set()
+        self.initial: frozenset[str] | None = None  # the object's keys when its walk began
+        self.values: dict[str, None] = {}  # keys whose (unchanging) values answers relied on
+
+
+class Filler:
+    """`fill(schema, data)` == `Ajv.fill_defaults(schema, data)`, fast on repeated shapes."""
+
+    def __init__(self, ajv: Ajv):
+        self.ajv = ajv
+        self._programs: dict[tuple, list[tuple[tuple, int, int]]] = {}
+        self._keep: list[Any] = []  # schema nodes keyed by id stay alive
+        self._kept: set[int] = set()
+        self._root_keys: dict[int, Any] = {}
+        self._choosers: dict[int, Any] = {}
+
+    def fill(self, schema: Any, data: Any) -> list[PointerSite]:
+        """Write defaults into `data` in place; the pointer sites in the walk's order."""
+        ctx = _Ctx()
+        if isinstance(data, dict):
+            self._object_frame(schema, data, "", False, 0, ctx)
+        else:
+            self._walk(schema, data, (), "", False, 0, _Frame("", 0), ctx)
+        return ctx.pointers
+
+    # -- frames ------------------------------------------------------------------------------------
+    def _object_frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:
+        key = (id(schema), composite, _shape(data))
+        programs = self._programs.get(key)
+        if programs and ctx.budget >= 0:
+            for program in programs:
+                if depth + program[2] <= MAX_DEPTH and self._replay(program, data, path, depth, ctx):
+                    return
+        frame = _Frame(path, depth)
+        self._walk(schema, data, (), path, composite, depth, frame, ctx)
+        if frame.clean and ctx.budget >= 0:
+            if frame.values:
+                keys = tuple(frame.values)
+                frame.ops.insert(0, (_VALUES, (), keys, _values(data, keys)))
+            if programs is None:
+                programs = self._programs[key] = []
+                if id(schema) not in self._kept:
+                    self._kept.add(id(schema))
+                    self._keep.append(schema)
+            if len(programs) < MAX_PROGRAMS:
+                programs.append((tuple(frame.ops), frame.visits, frame.deepest))
+
+    def _replay(self, program: tuple, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
+        ops, visits, _ = program
+        undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
+        ctx.replaying += 1
+        ok = True
+        try:
+            for op in ops:
+                code = op[0]
+                node = root
+                for token in op[1]:
+                    node = node[token]
+                if code == _OBSERVE:
+                    if op[2](node) != op[3]:
+                        ok = False
+                        break
+                elif code == _VALUES:
+                    if _values(node, op[2]) != op[3]:
+                        ok = False
+                        break
+                elif code == _INSERT:
+                    node[op[2]] = op[3] if op[4] else copy.deepcopy(op[3])
+                    ctx.undo.append((node, op[2]))
+                elif code == _APPEND:
+                    node.append(op[2] if op[3] else copy.deepcopy(op[2]))
+                    ctx.undo.append((node, None))
+                elif code == _SITE:
+                    ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
+                else:
+                    self._object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
+            ctx.budget -= visits
+            ok = ok and ctx.budget >= 0
+        finally:
+            ctx.replaying -= 1
+        if not ok:
+            self._rollback(ctx, undo_mark, site_mark, budget_mark)
+        elif not ctx.replaying:
+            del ctx.undo[:]
+        return ok
+
+    @staticmethod
+    def _rollback(ctx: _Ctx, undo_mark: int, site_mark: int, budget_mark: int) -> None:
+        while len(ctx.undo) > undo_mark:
+            container, key = ctx.undo.pop()
+            if key is None:
+                container.pop()
+            else:
+                del container[key]
+        del ctx.pointers[site_mark:]
+        ctx.budget = budget_mark
+
+    # -- the walk (fill mode of Ajv._validate) -----------------------------------------------------
+    def _observe(self, frame: _Frame, rel: tuple, fn: Any, answer: Any, *, once: bool = False) -> None:
+        if once:
+            tag = (rel, fn)
+            if tag in frame.seen:
+                return
+            frame.seen.add(tag)
+        frame.ops.append((_OBSERVE, rel, fn, answer))
+
+    def _walk(self, schema: Any, data: Any, rel: tuple, path: str, composite: bool, depth: int,
+              frame: _Frame, ctx: _Ctx) -> None:
+        if schema is True or schema == {} or schema is False or not isinstance(schema, dict):
+            return
+        if rel and isinstance(data, dict):  # a nested object: a frame of its own
+            if len(rel) > 1:  # a direct child's type is part of the shape
+                self._observe(frame, rel, type_of, "object", once=True)
+            frame.ops.append((_FRAME, rel, path[len(frame.path):], schema, composite, depth - frame.depth))
+            self._object_frame(schema, data, path, composite, depth, ctx)
+            return
+        frame.visits += 1
+        ctx.budget -= 1
+        if depth > MAX_DEPTH or ctx.budget < 0:
+            frame.clean = False
+            return
+        frame.deepest = max(frame.deepest, depth - frame.depth)
+        if "$ref" in schema:
+            self._walk(self.ajv.resolve(schema["$ref"]), data, rel, path, composite, depth + 1, frame, ctx)
+            return
+        post = schema.get("f5PostProcess")
+        if isinstance(post, dict) and post.get("tag") == "pointer":
+            ctx.pointers.append(PointerSite(path, data, post.get("data")))
+            frame.ops.append((_SITE, rel, path[len(frame.path):], post.get("data")))
+        kind = type_of(data)
+        if rel and (len(rel) > 1 or type(data) is float):  # a direct child's type is part of the shape
+            self._observe(frame, rel, type_of, kind, once=True)
+        wanted = schema.get("type")
+        if wanted is not None:
+            types = wanted if isinstance(wanted, list) else [wanted]
+            if not any(has_type(data, t) for t in types):
+                return
+        if kind == "array":
+            self._array(schema, data, rel, path, composite, depth + 1, frame, ctx)
+        elif kind == "object":
+            self._object(schema, data, path, composite, depth + 1, frame, ctx)
+        self._generic(schema, data, rel, path, composite, depth + 1, frame, ctx)
+
+    def _array(self, schema: dict, data: list, rel: tuple, path: str, composite: bool, depth: int,
+               frame: _Frame, ctx: _Ctx) -> None:
+        items = schema.get("items")
+        if items is None:
+            return
+        self._observe(frame, rel, len, len(data), once=True)
+        if not isinstance(items, list):
+            for i, item in enumerate(data):
+                self._walk(items, item, (*rel, i), f"{path}/{i}", composite, depth, frame, ctx)
+            return
+        for i, sub in enumerate(items):
+            if i >= len(data):
+                if not composite and isinstance(sub, dict) and "default" in sub:
+                    default = sub["default"]
+                    data.append(copy.deepcopy(default))
+                    frame.ops.append((_APPEND, rel, default, isinstance(default, _ATOMIC)))
+                    if ctx.replaying:
+                        ctx.undo.append((data, None))
+                else:
+                    break
+            self._walk(sub, data[i], (*rel, i), f"{path}/{i}", composite, depth, frame, ctx)
+        extra = schema.get("additionalItems")
+        if isinstance(extra, dict):
+            for i in range(len(items), len(data)):
+                self._walk(extra, data[i], (*rel, i), f"{path}/{i}", composite, depth, frame, ctx)
+
+    def _object(self, schema: dict, data: dict, path: str, composite: bool, depth: int,
+                frame: _Frame, ctx: _Ctx) -> None:
+        """Only ever the frame's own object (nested objects are frames of their own)."""
+        if frame.initial is None:  # the keys are part of the shape; later ones are our own defaults
+            frame.initial = frozenset(data)
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        if not composite:
+            for key, sub in props.items():
+                if key not in data and isinstance(sub, dict) and "default" in sub:
+                    default = sub["default"]
+                    data[key] = copy.deepcopy(default)
+                    frame.ops.append((_INSERT, (), key, default, isinstance(default, _ATOMIC)))
+                    if ctx.replaying:
+                        ctx.undo.append((data, key))
+        deps = schema.get("dependencies")
+        if isinstance(deps, dict):
+            for key, dep in deps.items():
+                if key in data and isinstance(dep, dict | bool):
+                    self._walk(dep, data, (), path, composite, depth, frame, ctx)
+        patterns = schema.get("patternProperties")
+        patterns = patterns if isinstance(patterns, dict) else {}
+        additional = schema.get("additionalProperties", True)
+        for key, sub in props.items():
+            if key in data:
+                self._walk(sub, data[key], (key,), f"{path}/{escape(key)}", composite, depth, frame, ctx)
+        if patterns or additional is not True:
+            for key in list(data):
+                matched = False
+                for pattern, sub in patterns.items():
+                    rx = self.ajv._regex_for(pattern)
+                    if rx is not None and rx.search(key):
+                        matched = True
+                        self._walk(sub, data[key], (key,), f"{path}/{escape(key)}", composite, depth, frame, ctx)
+                if matched or key in props:
+                    continue
+                if isinstance(additional, dict):
+                    self._walk(additional, data[key], (key,), f"{path}/{escape(key)}", composite, depth, frame, ctx)
+
+    def _generic(self, schema: dict, data: Any, rel: tuple, path: str, composite: bool, depth: int,
+                 frame: _Frame, ctx: _Ctx) -> None:
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list):
+                chooser = self._chooser(branches)
+                pick = chooser(data)
+                self._observe(frame, rel, chooser, pick)
+                if pick is not None:
+                    self._walk(branches[pick], data, rel, path, False, depth, frame, ctx)
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list):
+            entries = self.ajv._all_of_for(all_of, data)
+            if entries is not all_of and not (not rel and type(data.get("class")) is str):  # class: in the shape
+                selector = functools.partial(_selected, self.ajv, all_of)
+                self._observe(frame, rel, selector, tuple(map(id, entries)))
+            for sub in entries:
+                self._walk(sub, data, rel, path, composite, depth, frame, ctx)
+        if "if" in schema and ("then" in schema or "else" in schema):
+            test = self.ajv.judge(schema["if"])
+            branch = "then" if test(data) else "else"
+            if not (not rel and self._fold(schema["if"], data, frame)):
+                self._observe(frame, rel, test, branch == "then")
+            if branch in schema:
+                self._walk(schema[branch], data, rel, path, composite, depth, frame, ctx)
+
+    # -- observations that are functions of the data -----------------------------------------------
+    def _fold(self, schema: Any, data: dict, frame: _Frame) -> bool:
+        """True when a tiny schema's answer on the frame's object follows from the shape plus the values
+        of some of its keys that hold scalars (never changed: filling only adds keys); those keys are
+        then checked once, up front, instead of the answer."""
+        keys = self._root_keys.get(id(schema), _MISSING)
+        if keys is _MISSING:
+            keys = self._root_keys[id(schema)] = _root_keys(schema)
+            self._keep.append(schema)
+        if keys is None or frame.initial is None:
+            return False
+        if any(k in data and type(data[k]) not in _SCALARS for k in keys):
+            return False
+        for k in keys:
+            if k in frame.initial:
+                frame.values[k] = None
+        return True
+
+    def _chooser(self, branches: list) -> Any:
+        fn = self._choosers.get(id(branches))
+        if fn is None:
+            fn = self._choosers[id(branches)] = _chooser(self.ajv, branches)
+            self._keep.append(branches)
+        return fn
+
+
+def _selected(ajv: Ajv, all_of: list, data: Any) -> tuple[int, ...]:
+    return tuple(map(id, ajv._all_of_for(all_of, data)))
+
+
+def _chooser(ajv: Ajv, branches: list) -> Any:
+    """The anyOf/oneOf branch whose defaults fill the data (Ajv._fill_branch's choice), or None."""
+    judges = [ajv.judge(sub) for sub in branches]
+    orders = [[pick, *(j for j in range(len(branches)) if j != pick)] for pick in range(len(branches))]
+
+    def choose(data: Any) -> int | None:
+        pick = ajv._pick_branch(branches, data)
+        for i in orders[pick] if branches else ():
+            if judges[i](data):
+                return i
+        return _trials(ajv, branches, orders[pick] if branches else [pick], data)
+
+    return choose
+
+
+def _trials(ajv: Ajv, branches: list, order: list[int], data: Any) -> int | None:
+    """No branch matches as is: the first that matches once its own defaults are in (on a copy)."""
+    for i in order:
+        if isinstance(data, dict | list):
+            trial = copy.deepcopy(data)
+            ajv.fill_defaults(branches[i], trial)
+            if not ajv.is_valid(branches[i], trial):
+                continue
+        elif not ajv.is_valid(branches[i], data):
+            continue
+        return i
+    return None
