@@ -19,7 +19,7 @@ import jsonschema_rs
 from renderer.errors import ValidateError
 from renderer.validate.ajv import Ajv, AjvError, PointerSite
 from renderer.validate.fill import Filler
-from renderer.validate.formats import FORMATS
+from renderer.validate.formatmemo import memo_formats
 from renderer.validate.pointers import check_pointers
 
 SchemaError = AjvError
@@ -64,7 +64,8 @@ class As3Validator:
         self.schema = schema
         self.source = source
         self.definitions: dict[str, Any] = definitions
-        self.ajv = Ajv(schema, FORMATS)
+        self.formats = memo_formats()
+        self.ajv = Ajv(schema, self.formats)
         self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
@@ -88,7 +89,7 @@ class As3Validator:
         validator = self._rs.get(name)
         if validator is None:
             wrapper = {"$ref": f"#/definitions/{name}", "definitions": self.definitions}
-            validator = jsonschema_rs.Draft7Validator(wrapper, formats=FORMATS, validate_formats=True)
+            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
             self._rs[name] = validator
         try:
             return bool(validator.is_valid(data))

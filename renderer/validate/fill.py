@@ -42,6 +42,10 @@ def _shape(data: dict) -> tuple:
     return tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None
 
 
+def _item_types(data: list) -> tuple[str, ...]:
+    return tuple(map(type_of, data))
+
+
 def _values(data: dict, keys: tuple) -> tuple:
     values = [data.get(k, _MISSING) for k in keys]
     return tuple(zip(map(type, values), values, strict=True))
@@ -74,7 +78,7 @@ class _Ctx:
 class _Frame:
     """The recording of one object's walk."""
 
-    __slots__ = ("clean", "deepest", "depth", "initial", "ops", "path", "seen", "values", "visits")
+    __slots__ = ("clean", "deepest", "depth", "initial", "listed", "ops", "path", "seen", "values", "visits")
 
     def __init__(self, path: str, depth: int):
         self.path = path
@@ -86,6 +90,7 @@ class _Frame:
         self.seen: set[tuple] = set()
         self.initial: frozenset[str] | None = None  # the object's keys when its walk began
         self.values: dict[str, None] = {}  # keys whose (unchanging) values answers relied on
+        self.listed: set[tuple] = set()  # arrays whose item types were observed
 
 
 class Filler:
@@ -119,16 +124,18 @@ class Filler:
         frame = _Frame(path, depth)
         self._walk(schema, data, (), path, composite, depth, frame, ctx)
         if frame.clean and ctx.budget >= 0:
+            ops = [(_INSERT, (), tuple(op[2]), tuple(k for k, _, _ in op[2])) if op[0] == _INSERT else op
+                   for op in frame.ops]
             if frame.values:
                 keys = tuple(frame.values)
-                frame.ops.insert(0, (_VALUES, (), keys, _values(data, keys)))
+                ops.insert(0, (_VALUES, (), keys, _values(data, keys)))
             if programs is None:
                 programs = self._programs[key] = []
                 if id(schema) not in self._kept:
                     self._kept.add(id(schema))
                     self._keep.append(schema)
             if len(programs) < MAX_PROGRAMS:
-                programs.append((tuple(frame.ops), frame.visits, frame.deepest))
+                programs.append((tuple(ops), frame.visits, frame.deepest))
 
     def _replay(self, program: tuple, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
         ops, visits, _ = program
@@ -139,8 +146,9 @@ class Filler:
             for op in ops:
                 code = op[0]
                 node = root
-                for token in op[1]:
-                    node = node[token]
+                if op[1]:
+                    for token in op[1]:
+                        node = node[token]
                 if code == _OBSERVE:
                     if op[2](node) != op[3]:
                         ok = False
@@ -150,8 +158,9 @@ class Filler:
                         ok = False
                         break
                 elif code == _INSERT:
-                    node[op[2]] = op[3] if op[4] else copy.deepcopy(op[3])
-                    ctx.undo.append((node, op[2]))
+                    for key, default, atomic in op[2]:
+                        node[key] = default if atomic else copy.deepcopy(default)
+                    ctx.undo.append((node, op[3]))
                 elif code == _APPEND:
                     node.append(op[2] if op[3] else copy.deepcopy(op[2]))
                     ctx.undo.append((node, None))
@@ -175,13 +184,22 @@ class Filler:
             container, key = ctx.undo.pop()
             if key is None:
                 container.pop()
+            elif type(key) is tuple:  # a replayed run of defaults
+                for one in reversed(key):
+                    del container[one]
             else:
                 del container[key]
         del ctx.pointers[site_mark:]
         ctx.budget = budget_mark
 
     # -- the walk (fill mode of Ajv._validate) -----------------------------------------------------
-    def _observe(self, frame: _Frame, rel: tuple, fn: Any, answer: Any, *, once: bool = False) -> None:
+    def _observe(self, frame: _Frame, rel: tuple, fn: Any, answer: Any, value: Any, *, once: bool = False) -> None:
+        """Record that `fn(value at rel)` gave `answer`, unless the shape decides it already."""
+        if fn is type_of:
+            if len(rel) == 1 and type(value) is not float:  # a direct child's type is part of the shape
+                return
+            if len(rel) > 1 and rel[:-1] in frame.listed:  # the array's item types were observed
+                return
         if once:
             tag = (rel, fn)
             if tag in frame.seen:
@@ -194,8 +212,7 @@ class Filler:
         if schema is True or schema == {} or schema is False or not isinstance(schema, dict):
             return
         if rel and isinstance(data, dict):  # a nested object: a frame of its own
-            if len(rel) > 1:  # a direct child's type is part of the shape
-                self._observe(frame, rel, type_of, "object", once=True)
+            self._observe(frame, rel, type_of, "object", data, once=True)
             frame.ops.append((_FRAME, rel, path[len(frame.path):], schema, composite, depth - frame.depth))
             self._object_frame(schema, data, path, composite, depth, ctx)
             return
@@ -213,8 +230,8 @@ class Filler:
             ctx.pointers.append(PointerSite(path, data, post.get("data")))
             frame.ops.append((_SITE, rel, path[len(frame.path):], post.get("data")))
         kind = type_of(data)
-        if rel and (len(rel) > 1 or type(data) is float):  # a direct child's type is part of the shape
-            self._observe(frame, rel, type_of, kind, once=True)
+        if rel:
+            self._observe(frame, rel, type_of, kind, data, once=True)
         wanted = schema.get("type")
         if wanted is not None:
             types = wanted if isinstance(wanted, list) else [wanted]
@@ -231,7 +248,8 @@ class Filler:
         items = schema.get("items")
         if items is None:
             return
-        self._observe(frame, rel, len, len(data), once=True)
+        self._observe(frame, rel, _item_types, _item_types(data), data, once=True)  # also the length
+        frame.listed.add(rel)
         if not isinstance(items, list):
             for i, item in enumerate(data):
                 self._walk(items, item, (*rel, i), f"{path}/{i}", composite, depth, frame, ctx)
@@ -264,7 +282,11 @@ class Filler:
                 if key not in data and isinstance(sub, dict) and "default" in sub:
                     default = sub["default"]
                     data[key] = copy.deepcopy(default)
-                    frame.ops.append((_INSERT, (), key, default, isinstance(default, _ATOMIC)))
+                    last = frame.ops[-1] if frame.ops else None
+                    if last is None or last[0] != _INSERT:  # consecutive defaults: one op
+                        last = (_INSERT, (), [])
+                        frame.ops.append(last)
+                    last[2].append((key, default, isinstance(default, _ATOMIC)))
                     if ctx.replaying:
                         ctx.undo.append((data, key))
         deps = schema.get("dependencies")
@@ -298,7 +320,7 @@ class Filler:
             if isinstance(branches, list):
                 chooser = self._chooser(branches)
                 pick = chooser(data)
-                self._observe(frame, rel, chooser, pick)
+                self._observe(frame, rel, chooser, pick, data)
                 if pick is not None:
                     self._walk(branches[pick], data, rel, path, False, depth, frame, ctx)
         all_of = schema.get("allOf")
@@ -306,14 +328,14 @@ class Filler:
             entries = self.ajv._all_of_for(all_of, data)
             if entries is not all_of and not (not rel and type(data.get("class")) is str):  # class: in the shape
                 selector = functools.partial(_selected, self.ajv, all_of)
-                self._observe(frame, rel, selector, tuple(map(id, entries)))
+                self._observe(frame, rel, selector, tuple(map(id, entries)), data)
             for sub in entries:
                 self._walk(sub, data, rel, path, composite, depth, frame, ctx)
         if "if" in schema and ("then" in schema or "else" in schema):
             test = self.ajv.judge(schema["if"])
             branch = "then" if test(data) else "else"
             if not (not rel and self._fold(schema["if"], data, frame)):
-                self._observe(frame, rel, test, branch == "then")
+                self._observe(frame, rel, test, branch == "then", data)
             if branch in schema:
                 self._walk(schema[branch], data, rel, path, composite, depth, frame, ctx)
 

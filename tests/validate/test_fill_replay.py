@@ -394,3 +394,24 @@ def test_compiled_is_valid_answers_as_the_walk_on_every_question_a_declaration_a
         answers[fast] += 1
     assert answers[True] > 100 and answers[False] > 100
 
+
+
+# -- remembered format answers -------------------------------------------------------------------
+
+ADDRESS_LIKE = st.text(alphabet="0123456789./%:abcdef \n", max_size=24)
+EDGES = ["1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4\n",
+         "1.2.3.4/24", "1.2.3.4/33", "1.2.3.4%2", "::1", "fe80::1%3/64", "", " 1.2.3.4", "1.2.3.04", "1..3.4",
+         "\u0661.\u0662.\u0663.\u0664", "10.128.0.2"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(value=ADDRESS_LIKE | st.sampled_from(EDGES))
+def test_the_fast_f5ip_check_answers_as_is_f5ip(value: str) -> None:
+    from renderer.validate.formatmemo import fast_f5ip, memo_formats
+    from renderer.validate.formats import is_f5ip
+
+    formats = memo_formats()
+    assert fast_f5ip(value) == is_f5ip(value)
+    assert formats["f5ip"](value) == is_f5ip(value) == formats["f5ip"](value)
+    for name, check in FORMATS.items():
+        assert formats[name](value) == bool(check(value)), name

@@ -1,0 +1,44 @@
+"""AS3's format checks, remembered per value: one declaration asks about the same strings twice.
+
+The default-filling walk checks e.g. every pool member address (`f5ip`) to pick the member's
+schema branch, and the jsonschema-rs verdict checks the same addresses again through the same
+Python callbacks. The checks are pure functions of the string, so their answers are kept (up to
+MAX_REMEMBERED per format, then forgotten all at once). Plain dotted-quad IPv4 addresses, the
+bulk of a declaration, are accepted by a regular expression, which gives is_f5ip's own answer
+for exactly those strings (no leading zeros, each part 0-255).
+"""
+
+from __future__ import annotations
+
+import re
+
+from renderer.validate.formats import FORMATS, FormatCheck, is_f5ip
+
+MAX_REMEMBERED = 1_000_000
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
+def fast_f5ip(value: str) -> bool:
+    """is_f5ip, without the ipaddress module for plain IPv4 addresses."""
+    return _DOTTED_QUAD.fullmatch(value) is not None or is_f5ip(value)
+
+
+def remembered(check: FormatCheck) -> FormatCheck:
+    answers: dict[str, bool] = {}
+
+    def cached(value: str) -> bool:
+        answer = answers.get(value)
+        if answer is None:
+            if len(answers) >= MAX_REMEMBERED:
+                answers.clear()
+            answer = answers[value] = bool(check(value))
+        return answer
+
+    return cached
+
+
+def memo_formats() -> dict[str, FormatCheck]:
+    """FORMATS with remembered answers (one set of memories per caller)."""
+    checks = {**FORMATS, "f5ip": fast_f5ip}
+    return {name: remembered(check) for name, check in checks.items()}
