@@ -34,6 +34,7 @@ _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unc
 _SCALARS = frozenset(_ATOMIC)
 _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
+MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
 
 
 def _shape(data: dict) -> tuple:
@@ -99,6 +100,7 @@ class Filler:
     def __init__(self, ajv: Ajv):
         self.ajv = ajv
         self._programs: dict[tuple, list[tuple[tuple, int, int]]] = {}
+        self._seen_once: set[tuple] = set()  # a program is kept from a shape's second object on
         self._keep: list[Any] = []  # schema nodes keyed by id stay alive
         self._kept: set[int] = set()
         self._root_keys: dict[int, Any] = {}
@@ -130,12 +132,21 @@ class Filler:
                 keys = tuple(frame.values)
                 ops.insert(0, (_VALUES, (), keys, _values(data, keys)))
             if programs is None:
+                if key not in self._seen_once:  # most shapes of a kind repeat; unique ones are not kept
+                    self._remember(key)
+                    return
                 programs = self._programs[key] = []
                 if id(schema) not in self._kept:
                     self._kept.add(id(schema))
                     self._keep.append(schema)
             if len(programs) < MAX_PROGRAMS:
                 programs.append((tuple(ops), frame.visits, frame.deepest))
+
+    def _remember(self, key: tuple) -> None:
+        if len(self._seen_once) + len(self._programs) >= MAX_SHAPES:  # a long-lived process stays bounded
+            self._seen_once.clear()
+            self._programs.clear()
+        self._seen_once.add(key)
 
     def _replay(self, program: tuple, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
         ops, visits, _ = program
