@@ -6,6 +6,8 @@ the data at the start of each object's keyword group, before `required` is check
 accepts F5's examples only that way), never inside `not`/`if`. No off-the-shelf Python validator
 does that, and Ajv reports only its first error, in its own keyword order and wording. This
 module reproduces those three things; the fast verdict stays with jsonschema-rs (see as3.py).
+The same walk's yes/no (`is_valid`) runs compiled (compiled.py), and As3Validator fills large
+declarations with fill.py, which replays this walk per object shape; both give its exact results.
 
 Keyword order per schema node, as Ajv 6 generates it: `$ref` alone when present (siblings are
 ignored in draft-07), then the group for the data's type (number: maximum, minimum, multipleOf,

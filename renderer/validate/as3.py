@@ -1,7 +1,8 @@
 """The AS3 judge: accept exactly what AS3 accepts, and say why not in AS3's own words.
 
-Verdict: fill defaults the way Ajv's useDefaults does (on a copy), then ask jsonschema-rs
-(fast) whether the copy is valid against `#/definitions/ADC`. Only when it is not do we walk
+Verdict: fill defaults the way Ajv's useDefaults does (on a copy; fill.py replays the walk for
+objects of a shape already seen), then ask jsonschema-rs (fast) whether the copy is valid
+against `#/definitions/ADC`. Only when it is not do we walk
 the schema in Python (renderer.validate.ajv) to find the error Ajv would report first. Pointer
 targets (`"pool": "web_pool"`) are then checked as AS3's post-processing does.
 """

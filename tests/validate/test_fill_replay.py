@@ -415,3 +415,13 @@ def test_the_fast_f5ip_check_answers_as_is_f5ip(value: str) -> None:
     assert formats["f5ip"](value) == is_f5ip(value) == formats["f5ip"](value)
     for name, check in FORMATS.items():
         assert formats[name](value) == bool(check(value)), name
+
+
+def test_forgetting_programs_changes_nothing(as3_schema: dict[str, Any], bench_adc: dict[str, Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fill_module, "MAX_SHAPES", 7)
+    monkeypatch.setattr(fill_module, "MAX_PROGRAMS", 1)
+    fast, slow = As3Validator(as3_schema), As3Validator(as3_schema, replay=False)
+    for adc in (bench_adc, _small(bench_adc), bench_adc):
+        assert outcome(fast, adc) == outcome(slow, adc)
+    assert len(fast.filler._programs) + len(fast.filler._seen_once) <= 7
