@@ -63,7 +63,10 @@ class _Ctx:
 
 
 MAX_DEPTH = 200
-BUDGET = 2_000_000  # schema nodes one walk may visit
+BUDGET = 2_000_000  # schema nodes one is_valid/errors walk may visit
+# The defaults walk is linear in the declaration (about 530 schema nodes per Ingress): its limit is
+# far higher, so a large declaration is filled (and its pointers collected) to the end.
+FILL_BUDGET = 200_000_000
 
 
 def escape(token: str | int) -> str:
@@ -132,7 +135,7 @@ class Ajv:
         This walk only follows structure (and decides `if`/branches); it checks nothing else,
         so it stays cheap. The verdict is made afterwards on the filled data.
         """
-        ctx = _Ctx(fill=True, all_errors=True, pointers=[])
+        ctx = _Ctx(fill=True, all_errors=True, pointers=[], budget=[FILL_BUDGET])
         for _ in self._validate(schema, data, "", False, ctx):
             pass
         return ctx.pointers or []

@@ -26,7 +26,7 @@ import copy
 import functools
 from typing import Any
 
-from renderer.validate.ajv import BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
+from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
 
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
@@ -71,7 +71,7 @@ class _Ctx:
 
     def __init__(self) -> None:
         self.pointers: list[PointerSite] = []
-        self.budget = BUDGET
+        self.budget = FILL_BUDGET
         self.undo: list[tuple[Any, Any]] = []  # (container, key or None for an append), while replaying
         self.replaying = 0
 

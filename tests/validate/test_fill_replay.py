@@ -263,18 +263,31 @@ def test_replayed_filling_equals_the_walk_on_random_changes(replaying: As3Valida
 def test_budget_and_depth_limits_cut_the_replayed_filling_where_they_cut_the_walk(
         as3_schema: dict[str, Any], bench_adc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     for budget in (1, 700, 3000, 9000):
-        monkeypatch.setattr(ajv_module, "BUDGET", budget)
-        monkeypatch.setattr(fill_module, "BUDGET", budget)
+        monkeypatch.setattr(ajv_module, "FILL_BUDGET", budget)
+        monkeypatch.setattr(fill_module, "FILL_BUDGET", budget)
         fast, slow = As3Validator(as3_schema), As3Validator(as3_schema, replay=False)
         fast.filler.fill(fast.definitions["ADC"], orjson.loads(orjson.dumps(bench_adc)))  # programs recorded
         assert outcome(fast, bench_adc) == outcome(slow, bench_adc), budget
-    monkeypatch.setattr(ajv_module, "BUDGET", 2_000_000)
-    monkeypatch.setattr(fill_module, "BUDGET", 2_000_000)
+    monkeypatch.setattr(ajv_module, "FILL_BUDGET", 2_000_000)
+    monkeypatch.setattr(fill_module, "FILL_BUDGET", 2_000_000)
     for depth in (3, 6, 9):
         monkeypatch.setattr(ajv_module, "MAX_DEPTH", depth)
         monkeypatch.setattr(fill_module, "MAX_DEPTH", depth)
         fast, slow = As3Validator(as3_schema), As3Validator(as3_schema, replay=False)
         assert outcome(fast, bench_adc) == outcome(slow, bench_adc), depth
+
+
+def test_the_defaults_walk_is_not_cut_by_the_per_check_budget(
+        as3_schema: dict[str, Any], bench_adc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large declaration is filled to the end (a 10k-Ingress one needs about 5 million schema
+    nodes): the defaults walk has its own, far higher limit than one is_valid check."""
+    unpatched = As3Validator(as3_schema).check_adc(bench_adc)
+    monkeypatch.setattr(ajv_module, "BUDGET", 20_000)  # below what filling bench_adc visits
+    for replay in (True, False):
+        patched = As3Validator(as3_schema, replay=replay).check_adc(bench_adc)
+        assert orjson.dumps(patched.filled, option=orjson.OPT_SORT_KEYS) == \
+            orjson.dumps(unpatched.filled, option=orjson.OPT_SORT_KEYS)
+        assert patched.errors == unpatched.errors
 
 
 def test_a_partly_filled_run_leaves_nothing_behind_when_a_replay_is_abandoned(replaying: As3Validator,
