@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +26,15 @@ def validator() -> As3Validator:
     if not path.is_file():
         pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
     return As3Validator.from_path(path)
+
+
+def json_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key/index path inside a JSON/YAML value (for mutation tests)."""
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += json_paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += json_paths(value, (*prefix, i))
+    return out

@@ -28,7 +28,7 @@ from renderer.validate.ajv import Ajv, _Ctx
 from renderer.validate.formats import FORMATS
 from renderer.validate.jsonvalues import compile_simple
 
-from .conftest import EXAMPLES, HELLO_WORLD, REPO_ROOT, schema_path
+from .conftest import EXAMPLES, HELLO_WORLD, REPO_ROOT, json_paths, schema_path
 
 
 @pytest.fixture(scope="module")
@@ -221,15 +221,6 @@ def _small(adc: dict[str, Any]) -> dict[str, Any]:
     return small
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            out += _paths(value, (*prefix, i))
-    return out
 
 
 JSON_VALUES = st.recursive(
@@ -248,7 +239,7 @@ JSON_VALUES = st.recursive(
 def test_replayed_filling_equals_the_walk_on_random_changes(replaying: As3Validator, walking: As3Validator,
                                                             bench_adc: dict[str, Any], data: st.DataObject) -> None:
     base = _small(bench_adc)
-    paths = _paths(base)
+    paths = json_paths(base)
     changed = base
     for _ in range(data.draw(st.integers(1, 3))):
         path = list(data.draw(st.sampled_from(paths)))

@@ -21,23 +21,13 @@ from hypothesis import strategies as st
 
 from renderer.cli import main
 
-from .conftest import HELLO_WORLD, schema_path
+from .conftest import HELLO_WORLD, json_paths, schema_path
 
 EXAMPLES = int(os.environ.get("AS3_GITOPS_FUZZ_EXAMPLES", "2000"))
 FILES = sorted(p.relative_to(HELLO_WORLD).as_posix() for p in HELLO_WORLD.rglob("*.yaml"))
 ORIGINALS = {rel: (HELLO_WORLD / rel).read_bytes() for rel in FILES}
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every key/index path inside a YAML document."""
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            out += _paths(value, (*prefix, i))
-    return out
 
 
 def _replace(node: Any, path: tuple, value: Any, delete: bool = False) -> None:
@@ -83,7 +73,7 @@ def mutation(draw: st.DrawFn) -> tuple[str, bytes]:
     docs = [d for d in yaml.load_all(raw, Loader=yaml.CSafeLoader) if d is not None]
     index = draw(st.integers(0, len(docs) - 1))
     doc = docs[index]
-    paths = _paths(doc)
+    paths = json_paths(doc)
     if kind == "annotation":
         meta = doc.setdefault("metadata", {})
         notes = meta.setdefault("annotations", {}) if isinstance(meta, dict) else {}
