@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from renderer.errors import As3GitopsError, InvalidInput
-from renderer.report import write_findings
+from renderer.errors import As3GitopsError, InvalidInput, UsageError
+from renderer.report import FORMATS, resolve_format, write_findings
 
 
 def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "text") -> None:
@@ -21,3 +21,11 @@ def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "t
     out.write(f"{where}error: {err.message}\n")
     if err.hint:
         out.write(f"  hint: {err.hint}\n")
+
+
+def findings_format(name: str) -> str:
+    """--format for findings: `auto` resolved (github under GitHub Actions), anything unknown refused."""
+    fmt = resolve_format(name)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {name!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    return fmt

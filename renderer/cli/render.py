@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 
 from renderer.cli.app import app
-from renderer.errors import Finding, InvalidInput, UsageError
+from renderer.cli.output import findings_format
+from renderer.errors import Finding, InvalidInput
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
-from renderer.report import FORMATS, resolve_format, summary_line, write_findings
+from renderer.report import FORMATS, summary_line, write_findings
 from renderer.source import dump_json
 
 
@@ -35,9 +36,7 @@ def render_command(
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
-    fmt = resolve_format(fmt)
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    fmt = findings_format(fmt)
     result = render(repo, ref)
     findings = list(result.findings)
     if result.ok and validate:

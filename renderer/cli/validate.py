@@ -11,9 +11,10 @@ import typer
 
 from renderer.as3_schema import find_schema
 from renderer.cli.app import app
+from renderer.cli.output import findings_format
 from renderer.config import Config
 from renderer.errors import Finding, UsageError
-from renderer.report import FORMATS, resolve_format, summary_line, write_findings
+from renderer.report import FORMATS, summary_line, write_findings
 from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
 
 EXIT_VALID = 0
@@ -60,9 +61,7 @@ def validate_command(
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
 ) -> int:
     """Check the repository (or one AS3 file) against the official AS3 schema and our own rules."""
-    fmt = resolve_format(fmt)
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    fmt = findings_format(fmt)
     if declaration is not None and ref is not None:
         raise UsageError("--declaration and --ref cannot be combined", hint="--ref selects what to render")
     findings = run_validate(ValidateOptions(repo, ref, as3_schema, declaration, fmt))
