@@ -31,8 +31,8 @@ class Recorded:
 
 
 def _start_emulator(schema: Path) -> tuple[Any, Any, str, list[Recorded]]:
-    from renderer.bigip.emulator.device import Device, EmulatorConfig
-    from renderer.bigip.emulator.server import EmulatorServer
+    from renderer.emulator.device import Device, EmulatorConfig
+    from renderer.emulator.server import EmulatorServer
     from renderer.validate import As3Validator
 
     password = secrets.token_hex(12)

@@ -1,6 +1,6 @@
 """The BIG-IP intent: what the device should run, independent of AS3's JSON shape.
 
-Built from the Kubernetes views by `renderer.build`, turned into AS3 by `renderer.as3` and into the
+Built from the Kubernetes views by `renderer.mapping`, turned into AS3 by `renderer.as3` and into the
 net declaration by `renderer.net`. Every object keeps the Kubernetes objects it came from.
 """
 

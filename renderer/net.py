@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from renderer.as3 import Identity
-from renderer.build.names import arp_name
 from renderer.config import Config
 from renderer.errors import Origin
+from renderer.mapping.names import arp_name
 from renderer.model import Network
 
 NET_SCHEMA_VERSION = "1.0"

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from renderer.as3 import Identity, as3_sources, render_as3
-from renderer.build import build_model
 from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
+from renderer.mapping import build_model
 from renderer.net import net_sources, render_net
 from renderer.source import ParseCache, Tree, load_documents, open_tree
 

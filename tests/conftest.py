@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["renderer.bigip.emulator.pytest_plugin"]
+pytest_plugins = ["renderer.emulator.pytest_plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"

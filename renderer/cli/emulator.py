@@ -16,7 +16,7 @@ from renderer.cli.app import app
 from renderer.errors import SourceLocation, UsageError
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator import EmulatorServer
+    from renderer.emulator import EmulatorServer
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _password(opts: EmulatorOptions) -> str:
 
 
 def _context(opts: EmulatorOptions) -> ssl.SSLContext | None:
-    from renderer.bigip.emulator import server_context
+    from renderer.emulator import server_context
 
     wants_tls = opts.tls if opts.tls is not None else bool(opts.cert and opts.key)
     if not wants_tls:
@@ -66,8 +66,8 @@ def _context(opts: EmulatorOptions) -> ssl.SSLContext | None:
 
 def build_server(opts: EmulatorOptions) -> EmulatorServer:
     """Check the options and make a ready (not yet serving) emulator (imports lazily: fast CLI start)."""
-    from renderer.bigip.emulator import BindRefused, Device, EmulatorConfig, EmulatorServer
-    from renderer.bigip.emulator.state import StateError
+    from renderer.emulator import BindRefused, Device, EmulatorConfig, EmulatorServer
+    from renderer.emulator.state import StateError
     from renderer.errors import ValidateError
 
     if opts.async_threshold <= 0:

@@ -55,8 +55,8 @@ def referenced_services(repo: Path, config: Config) -> set[tuple[str, str]]:
 
     Broken manifests stop the capture: a partial reference set would silently drop endpoints.
     """
-    from renderer.build import referenced_services as build_referenced
     from renderer.kube.load import load_cluster
+    from renderer.mapping import referenced_services as build_referenced
 
     docs, findings = load_documents(WorkTree(repo), config.manifests)
     cluster, kube_findings = load_cluster(docs)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from emulator.helpers import Api
-from renderer.bigip.emulator.pytest_plugin import EmulatorHandle
+from renderer.emulator.pytest_plugin import EmulatorHandle
 
 
 @pytest.fixture(params=["http", "https"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from renderer.bigip.emulator.pytest_plugin import EmulatorHandle
+from renderer.emulator.pytest_plugin import EmulatorHandle
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "as3-examples"
 DECLARE = "/mgmt/shared/appsvcs/declare"

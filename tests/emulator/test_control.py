@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from emulator.helpers import DECLARE, Api, adc, http_tenant
-from renderer.bigip.emulator import Device, EmulatorConfig, EmulatorServer
+from renderer.emulator import Device, EmulatorConfig, EmulatorServer
 
 
 def test_control_api_needs_the_token(bigip_emulator) -> None:

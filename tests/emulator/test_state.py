@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulator.helpers import Api, adc, http_tenant
-from renderer.bigip.emulator.state import (
+from renderer.emulator.state import (
     DeviceState,
     StateError,
     load_state,

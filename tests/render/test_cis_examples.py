@@ -26,7 +26,10 @@ vxlan:
 
 
 def _documents(path: Path) -> list[dict]:
-    docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+    text = path.read_text()
+    # JSON files are read as JSON, as the renderer reads them (some upstream ones indent with tabs, which YAML refuses)
+    loaded = [json.loads(text)] if path.suffix == ".json" else yaml.safe_load_all(text)
+    docs = [d for d in loaded if isinstance(d, dict)]
     out = []
     for d in docs:
         out.extend(d["items"] if d.get("kind", "").endswith("List") and isinstance(d.get("items"), list) else [d])
@@ -56,7 +59,7 @@ def _referenced_services(docs: list[dict]) -> set[tuple[str, str, object]]:
 def _parses(path: Path) -> bool:
     try:
         _documents(path)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         return False
     return True
 

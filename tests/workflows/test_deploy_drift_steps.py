@@ -18,8 +18,8 @@ import pytest
 import trustme
 from workflow_runner import JobRun, base_environment, load_workflow, run_job, scaled_endpoints
 
-from renderer.bigip.emulator.device import Device, EmulatorConfig
-from renderer.bigip.emulator.server import EmulatorServer
+from renderer.emulator.device import Device, EmulatorConfig
+from renderer.emulator.server import EmulatorServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELLO = REPO_ROOT / "examples" / "hello-world"

@@ -1,6 +1,6 @@
 """pytest fixtures that start the BIG-IP emulator on 127.0.0.1 (a free port) in a thread.
 
-Enable with `pytest_plugins = ["renderer.bigip.emulator.pytest_plugin"]` (tests/conftest.py does).
+Enable with `pytest_plugins = ["renderer.emulator.pytest_plugin"]` (tests/conftest.py does).
 
     def test_deploy(bigip_emulator):
         auth = (bigip_emulator.username, bigip_emulator.password)
@@ -40,10 +40,10 @@ from typing import Any
 import pytest
 import requests
 
-from renderer.bigip.emulator.clock import Clock, ManualClock, SystemClock
-from renderer.bigip.emulator.device import Device, EmulatorConfig
-from renderer.bigip.emulator.server import EmulatorServer
-from renderer.bigip.emulator.state import load_state
+from renderer.emulator.clock import Clock, ManualClock, SystemClock
+from renderer.emulator.device import Device, EmulatorConfig
+from renderer.emulator.server import EmulatorServer
+from renderer.emulator.state import load_state
 
 DEFAULT_PASSWORD = "emulator-Pa55word"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from renderer.build import names
 from renderer.errors import Finding
 from renderer.kube.objects import ObjectMeta
+from renderer.mapping import names
 from renderer.model import Tenant, VirtualServer
 
 

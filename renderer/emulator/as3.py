@@ -11,11 +11,11 @@ import contextvars
 import threading
 from typing import TYPE_CHECKING, Any
 
-from renderer.bigip.emulator.declare import DeclareJob, Declarer, as_wrapper, assign_id
-from renderer.bigip.emulator.wire import BodyError, Request, Response, error
+from renderer.emulator.declare import DeclareJob, Declarer, as_wrapper, assign_id
+from renderer.emulator.wire import BodyError, Request, Response, error
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator.device import Device
+    from renderer.emulator.device import Device
 
 PREFIX = "/mgmt/shared/appsvcs"
 INFO = {"version": "3.56.0", "release": "10", "schemaCurrent": "3.56.0", "schemaMinimum": "3.0.0"}

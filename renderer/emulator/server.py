@@ -14,8 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from renderer.bigip.emulator.device import Device
-from renderer.bigip.emulator.wire import Request
+from renderer.emulator.device import Device
+from renderer.emulator.wire import Request
 
 
 class BindRefused(ValueError):

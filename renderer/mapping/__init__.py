@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from renderer.build.configmap import build_configmaps, is_virtual_server_configmap
-from renderer.build.ingress import build_ingresses, ingress_is_ours
-from renderer.build.network import build_network
-from renderer.build.registry import Registry
 from renderer.config import Config
 from renderer.errors import Finding
 from renderer.kube.load import Cluster
+from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
+from renderer.mapping.ingress import build_ingresses, ingress_is_ours
+from renderer.mapping.network import build_network
+from renderer.mapping.registry import Registry
 from renderer.model import Model
 
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from renderer.bigip.emulator import net
-from renderer.bigip.emulator.as3 import PREFIX as AS3_PREFIX
-from renderer.bigip.emulator.as3 import As3Api
-from renderer.bigip.emulator.auth import Auth
-from renderer.bigip.emulator.clock import Clock, SystemClock
-from renderer.bigip.emulator.faults import FaultQueue
-from renderer.bigip.emulator.state import DeviceState, read_state_file, write_state_file
-from renderer.bigip.emulator.tasks import TaskStore
-from renderer.bigip.emulator.transactions import Transactions
-from renderer.bigip.emulator.wire import BodyError, Request, Response, error, tm_error
+from renderer.emulator import net
+from renderer.emulator.as3 import PREFIX as AS3_PREFIX
+from renderer.emulator.as3 import As3Api
+from renderer.emulator.auth import Auth
+from renderer.emulator.clock import Clock, SystemClock
+from renderer.emulator.faults import FaultQueue
+from renderer.emulator.state import DeviceState, read_state_file, write_state_file
+from renderer.emulator.tasks import TaskStore
+from renderer.emulator.transactions import Transactions
+from renderer.emulator.wire import BodyError, Request, Response, error, tm_error
 
 JETTY_500 = (
     '<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>\n'
@@ -105,7 +105,7 @@ class Device:
     # -- requests ---------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
         if req.path.startswith("/_emulator"):
-            from renderer.bigip.emulator.control import handle_control
+            from renderer.emulator.control import handle_control
 
             return handle_control(self, req)
         entry: dict[str, Any] = {"method": req.method, "path": _redacted(req.target), "status": None}

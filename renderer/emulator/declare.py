@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from renderer.bigip.emulator.apply import (
+from renderer.emulator.apply import (
     ADC_KEYS,
     HOST,
     Applier,
@@ -20,11 +20,11 @@ from renderer.bigip.emulator.apply import (
     bad_property_name,
     tenants_of,
 )
-from renderer.bigip.emulator.jsonpatch import InvalidPatchOperation, PatchFailed, apply_patch, check_operation
-from renderer.bigip.emulator.wire import Response, error
+from renderer.emulator.jsonpatch import InvalidPatchOperation, PatchFailed, apply_patch, check_operation
+from renderer.emulator.wire import Response, error
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator.device import Device
+    from renderer.emulator.device import Device
 
 ACTIONS = ("deploy", "dry-run", "patch", "redeploy", "retrieve", "remove")
 BUSY = "Error: Configuration operation in progress on device localhost, please try again in 2 minutes"

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from renderer.bigip.emulator.clock import ManualClock
-from renderer.bigip.emulator.faults import FaultError, parse_faults
-from renderer.bigip.emulator.state import StateError, load_state, state_to_json
-from renderer.bigip.emulator.wire import BodyError, Request, Response, error
+from renderer.emulator.clock import ManualClock
+from renderer.emulator.faults import FaultError, parse_faults
+from renderer.emulator.state import StateError, load_state, state_to_json
+from renderer.emulator.wire import BodyError, Request, Response, error
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator.device import Device
+    from renderer.emulator.device import Device
 
 
 def snapshot(device: Device) -> dict[str, Any]:

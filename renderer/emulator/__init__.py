@@ -5,7 +5,7 @@ and the checklist in 5): basic and token auth; AS3 `/declare` (sync, async, auto
 configurable threshold, per-tenant serial apply with 200/207/422, history, dry-run, PATCH,
 DELETE, the global-lock 503, optional validation with the official schema); task records;
 VXLAN profiles, tunnels, self IPs, FDB tunnels and static ARPs; transactions (all or none).
-Tests reach it through `renderer.bigip.emulator.pytest_plugin`; users through
+Tests reach it through `renderer.emulator.pytest_plugin`; users through
 `as3-gitops emulator`.
 
 Module map: `server` (HTTP/TLS threads) -> `device` (dispatch, log, persistence) -> `auth`,
@@ -45,9 +45,9 @@ line per changed object), not from real tmsh translation; `runTime` is simulated
 `show=base`).
 """
 
-from renderer.bigip.emulator.clock import Clock, ManualClock, SystemClock
-from renderer.bigip.emulator.device import Device, EmulatorConfig
-from renderer.bigip.emulator.server import BindRefused, EmulatorServer, is_loopback, server_context
+from renderer.emulator.clock import Clock, ManualClock, SystemClock
+from renderer.emulator.device import Device, EmulatorConfig
+from renderer.emulator.server import BindRefused, EmulatorServer, is_loopback, server_context
 
 __all__ = [
     "BindRefused",

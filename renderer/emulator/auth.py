@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from renderer.bigip.emulator.clock import Clock
-from renderer.bigip.emulator.wire import Request, Response, error
+from renderer.emulator.clock import Clock
+from renderer.emulator.wire import Request, Response, error
 
 DEFAULT_TIMEOUT = 1200
 MAX_TIMEOUT = 36000

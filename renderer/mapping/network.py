@@ -10,11 +10,11 @@ import ipaddress
 import json
 import re
 
-from renderer.build.members import ip_sort_key, ipv4_int
 from renderer.config import Config
 from renderer.errors import Finding, Origin, Severity
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Node
+from renderer.mapping.members import ip_sort_key, ipv4_int
 from renderer.model import Arp, FdbRecord, Network, Tenant
 
 BACKEND_DATA = "flannel.alpha.coreos.com/backend-data"

@@ -14,14 +14,14 @@ import re
 
 import jsonschema
 
-from renderer.build import names
-from renderer.build.annotations import BALANCE_MODES, parse_vs_address
-from renderer.build.members import members_for, resolve_backend
-from renderer.build.registry import Registry
 from renderer.config import Config
 from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
 from renderer.kube.objects import ConfigMap
+from renderer.mapping import names
+from renderer.mapping.annotations import BALANCE_MODES, parse_vs_address
+from renderer.mapping.members import members_for, resolve_backend
+from renderer.mapping.registry import Registry
 from renderer.model import Monitor, Pool
 
 SCHEMA_RX = re.compile(r"^f5schemadb://bigip-virtual-server_v0\.1\.([3-7])\.json$")

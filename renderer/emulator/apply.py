@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from renderer.bigip.emulator.clock import iso_millis
-from renderer.bigip.emulator.traces import TENANT_PROPERTIES, has_children, tenant_work
-from renderer.bigip.emulator.wire import Response, error
+from renderer.emulator.clock import iso_millis
+from renderer.emulator.traces import TENANT_PROPERTIES, has_children, tenant_work
+from renderer.emulator.wire import Response, error
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator.device import Device
+    from renderer.emulator.device import Device
 
 ADC_KEYS = frozenset({"class", "$schema", "updateMode", "schemaVersion", "id", "target", "label", "remark",
                       "constants", "controls", "scratch"})

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from renderer.bigip.emulator.state import NetState
-from renderer.bigip.emulator.wire import Response, tm_error
+from renderer.emulator.state import NetState
+from renderer.emulator.wire import Response, tm_error
 
 TMOS_VERSION = "16.1.2"
 BASE = "https://localhost/mgmt/tm/net"

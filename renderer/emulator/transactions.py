@@ -13,12 +13,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from renderer.bigip.emulator import net
-from renderer.bigip.emulator.net import TMOS_VERSION
-from renderer.bigip.emulator.wire import Request, Response, tm_error
+from renderer.emulator import net
+from renderer.emulator.net import TMOS_VERSION
+from renderer.emulator.wire import Request, Response, tm_error
 
 if TYPE_CHECKING:
-    from renderer.bigip.emulator.device import Device
+    from renderer.emulator.device import Device
 
 TIMEOUT = 120
 LINK = "https://localhost/mgmt/tm/transaction"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from renderer.build import names
-from renderer.build.annotations import Annotations, parse_annotations
-from renderer.build.members import ResolvedBackend, members_for, resolve_backend
-from renderer.build.registry import Registry
 from renderer.config import Config
 from renderer.errors import Finding, Severity
 from renderer.kube.load import F5_CONTROLLER, Cluster
 from renderer.kube.objects import BackendRef, Ingress
+from renderer.mapping import names
+from renderer.mapping.annotations import Annotations, parse_annotations
+from renderer.mapping.members import ResolvedBackend, members_for, resolve_backend
+from renderer.mapping.registry import Registry
 from renderer.model import (
     Action,
     Certificate,
