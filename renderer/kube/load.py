@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity
+from renderer.kube.markers import f5_marker
 from renderer.kube.objects import (
     BackendRef,
     ConfigMap,
@@ -50,6 +51,8 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    # manifest objects with an F5 marker (renderer.kube.markers), for the "nothing silent" check
+    marked: list[tuple[ObjectMeta, str]] = field(default_factory=list)
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
         """Slices win over Endpoints when both exist for a Service."""
@@ -338,7 +341,9 @@ def load_cluster(documents: Iterable[Document], *, snapshot: bool = False) -> tu
     return cluster, findings
 
 
-def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], findings: list[Finding]) -> None:
+def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], findings: list[Finding], *,
+                        mark: bool = True) -> None:
+    """Add the objects of `documents`; with `mark`, remember those with an F5 marker (manifests, not snapshot)."""
     for doc in documents:
         for base, data in _objects(doc):
             if not isinstance(data, dict):
@@ -349,6 +354,8 @@ def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], finding
             if meta is None:
                 continue
             _add(cluster, meta, data, findings)
+            if mark and (marker := f5_marker(meta, data)) is not None:
+                cluster.marked.append((meta, marker))
 
 
 def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:

@@ -20,6 +20,7 @@ from renderer.kube.load import Cluster
 from renderer.kube.objects import ConfigMap
 from renderer.mapping import names
 from renderer.mapping.annotations import BALANCE_MODES, parse_vs_address
+from renderer.mapping.as3_configmap import as3_kind
 from renderer.mapping.members import members_for, resolve_backend
 from renderer.mapping.registry import Registry
 from renderer.model import Monitor, Pool
@@ -59,10 +60,12 @@ def build_configmaps(cluster: Cluster, config: Config, reg: Registry, findings: 
 def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
     meta = cm.meta
     what = f"ConfigMap {meta.ident}"
-    if meta.labels.get("as3") == "true" or "template" in cm.data:
-        findings.append(Finding("CM001", f"{what} is an AS3 ConfigMap (as3: \"true\"); those are not rendered",
-                                meta.location, Severity.WARNING,
-                                hint="describe the application with an Ingress or a schema ConfigMap"))
+    if as3_kind(cm) is not None:
+        return  # AS3, staging and override ConfigMaps: renderer/mapping/as3_configmap.py, as3_override.py
+    if "template" in cm.data:
+        findings.append(Finding("CM001", f"{what} has data.template but neither as3: \"true\" nor overrideAS3: "
+                                "\"true\"; not rendered", meta.locate("metadata", "labels"), Severity.WARNING,
+                                hint='label it as3: "true" (AS3 ConfigMap) or overrideAS3: "true" (override)'))
         return
     schema = cm.data.get("schema", "")
     if not SCHEMA_RX.match(schema):
