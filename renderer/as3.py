@@ -154,7 +154,7 @@ def _merge_user_as3(declaration: dict[str, Any], model: Model) -> None:
     if model.override is not None:
         deep_merge(declaration, model.override.declaration)
     for name in [*model.tenants, *model.raw_tenants]:
-        if isinstance(declaration.get(name), dict):
+        if isinstance(declaration.get(name), dict) and name != "Common":  # /Common takes no label
             declaration[name]["label"] = MARKER_LABEL
 
 

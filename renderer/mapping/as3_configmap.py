@@ -21,6 +21,7 @@ from renderer.kube.objects import ConfigMap, ObjectMeta, Service
 from renderer.mapping.members import ip_sort_key
 from renderer.mapping.registry import Registry
 from renderer.model import Member, RawTenant
+from renderer.source import Document
 
 TENANT_LABEL = "cis.f5.com/as3-tenant"
 APP_LABEL = "cis.f5.com/as3-app"
@@ -45,18 +46,41 @@ def as3_kind(cm: ConfigMap) -> str | None:
 def template_location(meta: ObjectMeta, template: str, offset: int | None) -> SourceLocation:
     """The file position of character `offset` of the template: exact for a literal block scalar (`|`),
     whose lines are the file's lines less the indentation; else the start of the value."""
-    base = meta.locate("data", "template")
-    if offset is None or meta.doc.path.endswith(".json") or not base.line:
-        return base
-    lines = meta.doc.source.text.split("\n")
-    indicator = lines[base.line - 1][(base.column or 1) - 1:] if base.line <= len(lines) else ""
+    return document_template_location(meta.doc, meta.base, template, offset)
+
+
+def document_template_location(doc: Document, base: tuple[str | int, ...], template: str,
+                               offset: int | None) -> SourceLocation:
+    """template_location for a document (and the keys of the object in it, for `kind: List` items)."""
+    start = doc.locate(*base, "data", "template")
+    if offset is None or doc.path.endswith(".json") or not start.line:
+        return start
+    lines = doc.source.text.split("\n")
+    indicator = lines[start.line - 1][(start.column or 1) - 1:] if start.line <= len(lines) else ""
     if not indicator.startswith("|"):
-        return base
-    indent = next((len(t) - len(t.lstrip(" ")) for t in lines[base.line:] if t.strip()), 0)
+        return start
+    indent = next((len(t) - len(t.lstrip(" ")) for t in lines[start.line:] if t.strip()), 0)
     offset = min(offset, len(template))
     line = template.count("\n", 0, offset)
     col = offset - (template.rfind("\n", 0, offset) + 1)
-    return SourceLocation(meta.doc.path, base.line + 1 + line, indent + col + 1)
+    return SourceLocation(doc.path, start.line + 1 + line, indent + col + 1)
+
+
+def locate_declaration_pointer(doc: Document, pointer: str) -> SourceLocation | None:
+    """Where a declaration pointer (`/Tenant/App/obj/...`) is written in an AS3 ConfigMap's template;
+    None when the document is not one (used to place AS3 validation errors)."""
+    data = doc.data
+    template = (data.get("data") or {}).get("template") if isinstance(data, dict) else None
+    if not isinstance(template, str):
+        return None
+    try:
+        parsed = json.loads(template)
+    except (ValueError, RecursionError):
+        return None
+    prefix = "/declaration" if isinstance(parsed, dict) and parsed.get("class") == "AS3" else ""
+    if isinstance(parsed, dict) and parsed.get("class") != "AS3" and "declaration" in parsed:
+        prefix = "/declaration"  # the override ConfigMap's partial declaration
+    return document_template_location(doc, (), template, pointer_offset(template, prefix + pointer))
 
 
 def pointer_offset(template: str, pointer: str) -> int | None:
@@ -243,6 +267,17 @@ def build_as3_configmaps(cluster: Cluster, config: Config, reg: Registry, raw: d
                 hint="CIS posts its tenants empty; here a tenant nothing renders is deleted by deploy anyway"))
         elif kind == "as3":
             _build_one(cm, what, cluster, config, reg, raw, used, findings)
+    backends = {pool.service for tenant in reg.tenants.values() for pool in tenant.pools.values()}
+    for key, svc in sorted(cluster.services.items()):
+        labels = svc.meta.labels
+        if key in used or key in backends or not any(label in labels for label in DISCOVERY_LABELS):
+            continue
+        selector = ", ".join(f"{label}={labels.get(label, '')}" for label in DISCOVERY_LABELS)
+        findings.append(Finding(
+            "ACM008", f"Service {svc.meta.ident} is labelled for AS3 service discovery ({selector}) but no AS3 "
+            "ConfigMap pool in its namespace has that tenant, application and name with serverAddresses: []",
+            svc.meta.locate("metadata", "labels"), Severity.WARNING,
+            hint="check the labels against the template's tenant/application/pool names"))
     return used
 
 
@@ -275,8 +310,9 @@ def _build_one(cm: ConfigMap, what: str, cluster: Cluster, config: Config, reg: 
                                          "other objects to another partition"))
             continue
         body = copy.deepcopy(tenants[name])
-        body["defaultRouteDomain"] = config.bigip.default_route_domain  # CIS sets it on every template tenant
-        tenant = RawTenant(name, body, [meta.origin])
+        if name != "Common":  # AS3's /Common tenant takes no properties besides its Shared application
+            body["defaultRouteDomain"] = config.bigip.default_route_domain  # CIS sets it on every template tenant
+        tenant = RawTenant(name, body, [meta.origin], {"": [meta.origin]})
         for app_name, app in body.items():
             if isinstance(app, dict) and app.get("class") == "Application":
                 for obj_name in app:

@@ -128,7 +128,15 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
     has_tls = bool(ing.tls) or ann.clientssl is not None
     ports: list[tuple[int, bool]] = []
     redirect = False
-    if not has_tls:
+    if has_tls and ann.http_port == ann.https_port:
+        # CIS builds the HTTPS virtual only (its HTTP one has the same name and is overwritten)
+        findings.append(Finding(
+            "ING014", f"Ingress {meta.ident}: http-port equals https-port ({ann.https_port}) with TLS: one HTTPS "
+            "virtual server, no plain HTTP and no redirect (as CIS)",
+            meta.locate("metadata", "annotations", "virtual-server.f5.com/http-port"), Severity.WARNING,
+            hint="give http-port another value to serve or redirect plain HTTP"))
+        ports = [(ann.https_port, True)]
+    elif not has_tls:
         ports = [(ann.http_port, False)]
     elif ann.ssl_redirect:
         ports, redirect = [(ann.http_port, False), (ann.https_port, True)], True
@@ -319,6 +327,9 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
                 continue
             if tls.secret_name.startswith("/"):
                 profiles.append(tls.secret_name)
+                continue
+            if "/" in tls.secret_name:  # no Secret name has a "/": CIS <= 2.11 reads "Common/x" as a profile path
+                profiles.append("/" + tls.secret_name)
                 continue
             secret = cluster.secrets.get((ing.meta.namespace, tls.secret_name))
             where = ing.meta.locate("spec", "tls", i, "secretName")
