@@ -61,6 +61,7 @@ class Action:
     location: str | None = None
     replace: str | None = None  # for httpHeader (host) / httpUri (path) rewrites
     header: str | None = None
+    policy: str | None = None  # for waf: the BIG-IP WAF policy path
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from renderer.mapping.configmap import build_configmaps, is_virtual_server_confi
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
+from renderer.mapping.route import build_routes
 from renderer.mapping.silent import ObjectCounts, check_silent
 from renderer.model import Model, RawTenant
 
@@ -21,6 +22,7 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
+    build_routes(cluster, config, reg, findings)
     reg.finish()
     # Last: AS3 ConfigMaps collide with any tenant rendered above; the override sees every tenant.
     raw: dict[str, RawTenant] = {}
@@ -47,6 +49,8 @@ def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]
             continue
         refs = ([ing.default_backend] if ing.default_backend else []) + [p.backend for r in ing.rules for p in r.paths]
         found.update((ing.meta.namespace, ref.service) for ref in refs)
+    for route in cluster.routes:
+        found.update((route.meta.namespace, b.service) for b in route.backends)
     for svc in cluster.services.values():  # AS3 ConfigMap service discovery (CIS selects by label)
         if any(label in svc.meta.labels for label in DISCOVERY_LABELS):
             found.add((svc.meta.namespace, svc.meta.name))

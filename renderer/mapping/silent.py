@@ -41,6 +41,8 @@ def model_origins(model: Model) -> set[tuple[str, str, str]]:
         add(raw.origins)
     for record in (*model.network.fdb, *model.network.arps):
         add(record.origins)
+    if model.override is not None:
+        add([model.override.origin])
     return found
 
 
