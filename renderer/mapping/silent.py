@@ -99,7 +99,8 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
             "SKP001", f"{what} carries an F5 marker ({marker}) but produced no BIG-IP object: as3-gitops does "
             f"not render this object (not supported yet, or nothing refers to it)", meta.location, Severity.WARNING,
             hint="see README \"Nothing silent\"; remove the F5 marker if the object is not meant for the BIG-IP"))
-    if rendered == 0 and not any(f.code == "SRC003" for f in findings) and not model_has_objects(model):
+    quiet = any(f.code == "SRC003" or f.is_error for f in findings)  # already explained
+    if rendered == 0 and not quiet and not model_has_objects(model):
         out.append(Finding("SKP003", "nothing rendered: no manifest produced a BIG-IP object, the declaration "
                            "has no application", None, Severity.WARNING,
                            hint="deploying it would empty every tenant; check paths.manifests and the warnings"))
