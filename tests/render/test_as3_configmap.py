@@ -205,3 +205,17 @@ def test_override_replaces_arrays_and_merges_objects(tmp_path: Path) -> None:
     assert pool["members"] == [{"servicePort": 81, "serverAddresses": ["10.2.2.2"]}]
     assert (pool["class"], pool["loadBalancingMode"]) == ("Pool", "ratio-member")
     assert result.counts.skipped == 0
+
+
+def test_an_as3_error_in_a_template_points_at_its_line_in_the_configmap(tmp_path: Path, as3_schema_path: Path) -> None:
+    from renderer.validate import validate_rendered
+
+    members = [{"servicePort": 80, "serverAddresses": ["10.1.1.1"]}]
+    template = _template(members).replace('"class": "Pool",', '"class": "Pool",\n          "loadBalancingMode": "fastest",', 1)
+    repo = _repo(tmp_path, {"cm.yaml": _configmap("cm", template)})
+    result = render(repo)
+    assert result.ok
+    [error] = [f for f in validate_rendered(result, repo=repo, as3_schema=str(as3_schema_path)) if f.is_error]
+    assert error.location.path == "manifests/cm.yaml"
+    line = (repo / "manifests" / "cm.yaml").read_text().splitlines()[error.location.line - 1]
+    assert '"loadBalancingMode": "fastest"' in line, (error, line)
