@@ -234,13 +234,21 @@ def _route(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Route | Non
     if not name:
         r.bad(["spec", "to"], "spec.to.name (the Service) is required")
         return None
-    backends.append(RouteBackend(name, r.get(to, ["weight"], int, 100), ("spec", "to")))
+    def weight(raw: dict, keys: tuple[str | int, ...]) -> int:
+        value = r.get(raw, ["weight"], int, 100)
+        if not 0 <= value <= 256:
+            r.bad([*keys, "weight"], "weight must be from 0 to 256")
+            return 100
+        return value
+
+    backends.append(RouteBackend(name, weight(to, ("spec", "to")), ("spec", "to")))
     for i, alt in enumerate(r.get(spec, ["alternateBackends"], list, [])):
         alt_name = r.get(alt, ["name"], str) if isinstance(alt, dict) else None
         if not alt_name:
             r.bad(["spec", "alternateBackends", i], "each alternate backend needs a name")
             continue
-        backends.append(RouteBackend(alt_name, r.get(alt, ["weight"], int, 100), ("spec", "alternateBackends", i)))
+        keys = ("spec", "alternateBackends", i)
+        backends.append(RouteBackend(alt_name, weight(alt, keys), keys))
     target = r.get(spec, ["port", "targetPort"], (int, str))
     if isinstance(target, str) and target.isdigit():
         target = int(target)

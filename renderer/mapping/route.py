@@ -165,6 +165,10 @@ def _build_one(route: Route, state: _Routes, cluster: Cluster, config: Config, r
     errors_before = sum(f.is_error for f in findings)
     ann = parse_annotations(meta, findings, route=True)
     host, path = route.host, route.path or "/"
+    if not host:
+        findings.append(Finding("RTE009", f"Route {meta.ident} has no spec.host", meta.locate("spec"),
+                                hint="OpenShift fills in a generated host in the cluster; write it into the manifest"))
+        return
     key = (host, path.rstrip("/") or "/")
     if key in state.claimed:
         findings.append(Finding("RTE003", f"Route {meta.ident}: host {host!r} path {path!r} is already claimed by "
