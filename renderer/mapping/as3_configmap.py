@@ -137,7 +137,7 @@ class _Endpoint:
     service: tuple[str, str] = ("", "")
 
 
-def _raw_metadata(meta: ObjectMeta) -> dict[str, Any]:
+def raw_metadata(meta: ObjectMeta) -> dict[str, Any]:
     data: Any = meta.doc.data
     for key in meta.base:
         data = data[key]
@@ -156,7 +156,7 @@ def _selected_services(cluster: Cluster, namespace: str, tenant: str, app: str, 
     chosen = []
     for key in sorted(groups):
         services = groups[key]
-        chosen.append(min(services, key=lambda s: (str(_raw_metadata(s.meta).get("creationTimestamp") or "~"),
+        chosen.append(min(services, key=lambda s: (str(raw_metadata(s.meta).get("creationTimestamp") or "~"),
                                                    s.meta.name)))
     return chosen
 

@@ -17,7 +17,7 @@ from renderer.kube.load import Cluster
 from renderer.kube.objects import ObjectMeta, Route, Service, ServicePort
 from renderer.mapping import names, route_irules
 from renderer.mapping.annotations import Annotations, parse_annotations, parse_vs_address
-from renderer.mapping.as3_configmap import _raw_metadata
+from renderer.mapping.as3_configmap import raw_metadata
 from renderer.mapping.ingress import _forward, _host_condition, _path_conditions, _redirect_irule
 from renderer.mapping.members import ResolvedBackend, members_for
 from renderer.mapping.registry import Registry
@@ -73,7 +73,7 @@ def build_routes(cluster: Cluster, config: Config, reg: Registry, findings: list
     if not cluster.routes:
         return
     address = config.bigip.route_virtual_address
-    routes = sorted(cluster.routes, key=lambda r: (str(_raw_metadata(r.meta).get("creationTimestamp") or "~"),
+    routes = sorted(cluster.routes, key=lambda r: (str(raw_metadata(r.meta).get("creationTimestamp") or "~"),
                                                    r.meta.namespace, r.meta.name))
     if address is None or parse_vs_address(address) is None:
         for route in routes:
