@@ -74,9 +74,10 @@ class Annotations:
 class Context:
     """What a parser needs: the object (for locations) and a findings sink."""
 
-    def __init__(self, meta: ObjectMeta, findings: list[Finding]):
+    def __init__(self, meta: ObjectMeta, findings: list[Finding], route: bool = False):
         self.meta = meta
         self.findings = findings
+        self.route = route  # an OpenShift Route: health entries may omit the path (the Route's own)
 
     def where(self, key: str) -> SourceLocation:
         return self.meta.locate("metadata", "annotations", key)
@@ -200,7 +201,9 @@ def _health(value: str, key: str, ctx: Context, out: Annotations) -> None:
         if isinstance(mtype, str) and mtype not in MONITOR_TYPES:
             problems.append(f"type {mtype!r} is not one of {', '.join(MONITOR_TYPES)}")
         path = item.get("path")
-        if not isinstance(path, str) or "/" not in path:
+        if ctx.route and path is None:
+            path = ""  # CIS's Route modes apply such an entry to the Route's own host and path
+        elif not isinstance(path, str) or "/" not in path:
             problems.append("path must be 'host/uri' (use 'anything/' for a single-service Ingress)")
         if problems:
             ctx.error(key, f"monitor {i}: {'; '.join(problems)}", code="ANN005")
@@ -254,6 +257,9 @@ def _app_root(value: str, key: str, ctx: Context, out: Annotations) -> None:
 
 
 def _rewrite_target(value: str, key: str, ctx: Context, out: Annotations) -> None:
+    if ctx.route and "=" not in value:  # Routes: the single form, the Route's host/path -> this target
+        out.rewrite_target = [("", value.strip())]
+        return
     pairs = _pairs(value, key, ctx)
     if pairs is not None:
         out.rewrite_target = pairs
@@ -319,7 +325,7 @@ def _waf(value: str, key: str, ctx: Context, out: Annotations) -> None:
 def parse_annotations(meta: ObjectMeta, findings: list[Finding], *, route: bool = False) -> Annotations:
     """Parse every F5 annotation of an Ingress (or, with `route`, of an OpenShift Route); unknown
     `virtual-server.f5.com/` keys and keys for the other kind are warned about."""
-    ctx = Context(meta, findings)
+    ctx = Context(meta, findings, route)
     out = Annotations()
     route_ssl = (PREFIX + "clientssl", PREFIX + "serverssl")
     for key, parser in PARSERS.items():

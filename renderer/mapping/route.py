@@ -245,6 +245,9 @@ def _add_rules(vs: VirtualServer, policy_name: str, route: Route, ann: Annotatio
         if ann.source_ranges else []
     actions: list[Action] = []
     for src, dst in ann.rewrite_target:
+        if not src:  # the single form: this Route's host and path -> dst ("/path" or "host/path")
+            src = f"{route.host}/{route.path.strip('/')}"
+            dst = dst if not dst.startswith("/") else f"{route.host}{dst}"
         s_host, _, s_path = src.partition("/")
         d_host, _, d_path = dst.partition("/")
         if (s_host, "/" + s_path.rstrip("/")) != (route.host, "/" + route.path.strip("/")):
@@ -359,7 +362,7 @@ def _monitors(route: Route, ann: Annotations, state: _Routes, pools: list[str], 
     """A health entry applies when its `host/uri` is the Route's host and path (CIS legacy)."""
     for check in ann.health:
         host, _, uri = check.path.partition("/")
-        if (host, "/" + uri.strip("/")) != (route.host, "/" + route.path.strip("/")):
+        if check.path and (host, "/" + uri.strip("/")) != (route.host, "/" + route.path.strip("/")):
             findings.append(Finding("ING040", f"Route {route.meta.ident}: health monitor path {check.path!r} is not "
                                     "the Route's host and path; skipped", check.location, Severity.WARNING,
                                     hint="use 'host/path' exactly as in the Route"))
