@@ -307,17 +307,26 @@ def is_manifest(path: str) -> bool:
 
 
 class ParseCache:
-    """Parsed files keyed by content (git blob sha), so identical files on two refs parse once."""
+    """Parsed files keyed by content (git blob sha), so identical files on two refs parse once.
 
-    def __init__(self) -> None:
+    `disk` (a `renderer.cache.DiskCache`) also keeps parses between runs; `remember=False` keeps
+    nothing in memory (a single render lets its documents go before building the declaration)."""
+
+    def __init__(self, disk: Any = None, *, remember: bool = True) -> None:
         self._by_key: dict[tuple[str, str], tuple[SourceFile, list[Document], list[Finding]]] = {}
+        self.disk = disk
+        self.remember = remember
 
     def get(self, path: str, key: str, loader) -> tuple[SourceFile, list[Document], list[Finding]]:
         cache_key = (path, key)
         hit = self._by_key.get(cache_key)
         if hit is None:
-            hit = parse_file(path, loader())
-            self._by_key[cache_key] = hit
+            if self.disk is not None:
+                hit = self.disk.parse(path, key, loader, lambda data: parse_file(path, data))
+            else:
+                hit = parse_file(path, loader())
+            if self.remember:
+                self._by_key[cache_key] = hit
         return hit
 
 

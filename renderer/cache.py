@@ -1,0 +1,301 @@
+"""A content-addressed on-disk cache of parsed manifest files, shared by runs and processes.
+
+Why: a pull request changes one file of a large repository, but each run parsed every file again
+(parsing is about half of render time). An entry holds what `parse_file` returned for one file
+(its `SourceFile` fields, text included, and every `Document`'s fields) under a key made of
+
+- the file's content id: the git blob id for files read from a ref, the SHA-256 of the bytes for
+  working-tree files (so an edited file is a different key; the path is part of the key too,
+  because parsing depends on the suffix and positions name the file);
+- the tool fingerprint (`tool_fingerprint`): the version of as3-gitops, PyYAML and libyaml, the
+  Python version (marshal's format) and a hash of the parsing modules' source, so an upgrade or an
+  edited parser never meets an old entry;
+- whatever else the caller says the parse depends on (the input limits).
+
+Only clean parses are stored (no finding at all): a file with a duplicate key, a limit or a
+warning is parsed again every time, so every check `parse_file` makes is reported exactly as
+without the cache.
+
+Entries are `marshal` data (plain Python values; it keeps tuples, sets, bytes, non-string keys
+and shared YAML aliases, which JSON cannot) behind a header with the SHA-256 of key and payload.
+An entry whose header, checksum or key does not match is a miss (and is rewritten): a corrupt,
+truncated or foreign file is never trusted. Writes go to a temp file in the same folder and are
+moved into place with `os.replace`, so a concurrent reader sees the old entry, the new one or
+none, never half of one. The folder is bounded (`max_bytes`): when it grows past the bound the
+least recently used entries go first (a hit refreshes an entry's mtime).
+
+The cache is an optimisation only: any OS error while reading or writing it is a miss, never a
+failure of the render.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import renderer
+from renderer.errors import Finding
+from renderer.source import Document, SourceFile
+
+Parsed = tuple[SourceFile, list[Document], list[Finding]]
+
+ENV_DIR = "AS3_GITOPS_CACHE_DIR"
+ENV_MAX_MIB = "AS3_GITOPS_CACHE_MAX_MIB"
+DEFAULT_MAX_MIB = 512
+FORMAT = 1  # bump when the entry layout changes
+MAGIC = b"AS3GC\x00\x01\n"
+SUBDIR = f"parse-v{FORMAT}"
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a process that died mid-write
+# The modules whose code decides what a parse returns: editing one changes every key.
+PARSER_MODULES = ("source.py", "yaml_guard.py", "limits.py", "errors.py", "cache.py")
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    """What a parse depends on besides the file: versions and the parser's own source code."""
+    digest = hashlib.sha256()
+    for part in (renderer.__version__, yaml.__version__, str(getattr(yaml, "__with_libyaml__", False)),
+                 sys.version, str(marshal.version), str(FORMAT)):
+        digest.update(part.encode() + b"\0")
+    package = Path(renderer.__file__).parent
+    for name in PARSER_MODULES:
+        try:
+            digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
+        except OSError:
+            digest.update(name.encode() + b"\0missing\0")
+    return digest.hexdigest()[:32]
+
+
+def default_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """$AS3_GITOPS_CACHE_DIR, else $XDG_CACHE_HOME/as3-gitops, else ~/.cache/as3-gitops."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_DIR):
+        return Path(env[ENV_DIR])
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative value is ignored
+        return Path(xdg) / "as3-gitops"
+    return Path.home() / ".cache" / "as3-gitops"
+
+
+def default_max_bytes(environ: Mapping[str, str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    try:
+        mib = float(env.get(ENV_MAX_MIB, DEFAULT_MAX_MIB))
+    except ValueError:
+        mib = DEFAULT_MAX_MIB
+    return max(0, int(mib * 1024 * 1024))
+
+
+class DiskCache:
+    """Entries under `root/parse-v1/ab/<sha256 of the key>`; see the module docstring."""
+
+    def __init__(self, root: str | Path | None = None, max_bytes: int | None = None) -> None:
+        self.root = Path(root) if root is not None else default_dir()
+        self.dir = self.root / SUBDIR
+        self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
+        self._total: int | None = None  # bytes in the folder, counted at the first write
+        self.hits = self.misses = self.writes = self.rejected = 0
+
+    def entry_key(self, path: str, cid: str, extra: str = "") -> str:
+        return "\0".join((tool_fingerprint(), cid, path, extra))
+
+    def parse(self, path: str, key: str, loader: Callable[[], bytes], parse: Callable[[bytes], Parsed],
+              extra: str = "") -> Parsed:
+        """`parse(loader())`, or the stored result of the same parse.
+
+        `key` is the tree's content key: a git blob id names the content already (and a hit then
+        does not even read the blob); a working tree gives the path, so the bytes are hashed."""
+        data = None if key != path else loader()
+        cid = f"git:{key}" if data is None else "sha256:" + hashlib.sha256(data).hexdigest()
+        entry = self.entry_key(path, cid, extra)
+        stored = self.get(entry)
+        if stored is not None:
+            hit = _unpack(path, stored)
+            if hit is not None:
+                return hit
+            self.rejected += 1
+        if data is None:
+            data = loader()
+        src, docs, findings = parse(data)
+        if not findings:  # only clean parses: every finding of a parse is made again on every run
+            packed = _pack(path, src, docs)
+            if packed is not None:
+                self.put(entry, packed)
+        return src, docs, findings
+
+    def _file(self, key: str) -> Path:
+        name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.dir / name[:2] / name
+
+    def get(self, key: str) -> Any | None:
+        """The stored value for `key`, or None (missing, unreadable, corrupt or someone else's)."""
+        file = self._file(key)
+        try:
+            blob = file.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        value = _decode(blob, key)
+        if value is None:
+            self.rejected += 1
+            self.misses += 1
+            return None
+        try:
+            os.utime(file)  # recently used: evicted last
+        except OSError:
+            pass
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> bool:
+        """Store `value` (plain data) for `key`; False when it cannot be marshalled or written."""
+        try:
+            blob = _encode(key, value)
+        except (ValueError, TypeError):  # e.g. a datetime from an explicit !!timestamp tag
+            return False
+        file = self._file(key)
+        tmp = None
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=file.parent)
+            with os.fdopen(fd, "wb") as out:
+                out.write(blob)
+            os.replace(tmp, file)
+            tmp = None
+        except OSError:
+            return False
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+        self.writes += 1
+        self._account(len(blob))
+        return True
+
+    def _account(self, added: int) -> None:
+        if self._total is None:
+            self._total = sum(size for _, size, _ in self._entries())
+        else:
+            self._total += added
+        if self._total > self.max_bytes:
+            self.trim()
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        """(mtime, size, path) of every file under the cache folder; vanished files are skipped."""
+        found = []
+        try:
+            buckets = list(self.dir.iterdir())
+        except OSError:
+            return []
+        for bucket in buckets:
+            try:
+                names = list(bucket.iterdir())
+            except OSError:
+                continue
+            for file in names:
+                try:
+                    st = file.stat()
+                except OSError:
+                    continue
+                found.append((st.st_mtime, st.st_size, file))
+        return found
+
+    def trim(self) -> int:
+        """Delete least recently used entries (and dead temp files) until the folder is at most
+        90% of the bound; returns the bytes left. Safe while other processes read or write."""
+        entries = self._entries()
+        now = time.time()
+        kept = []
+        for mtime, size, file in entries:
+            if file.name.startswith(TEMP_PREFIX):
+                if now - mtime > STALE_TEMP_SECONDS:
+                    _unlink(file)
+                continue  # another process may be writing it
+            kept.append((mtime, size, file))
+        total = sum(size for _, size, _ in kept)
+        target = int(self.max_bytes * 0.9)
+        for _mtime, size, file in sorted(kept, key=lambda e: (e[0], e[2].name)):
+            if total <= target:
+                break
+            if _unlink(file):
+                total -= size
+        self._total = total
+        return total
+
+
+def _unlink(file: Path) -> bool:
+    try:
+        file.unlink()
+    except FileNotFoundError:
+        return True  # another process evicted it
+    except OSError:
+        return False
+    return True
+
+
+def _encode(key: str, value: Any) -> bytes:
+    key_bytes = key.encode("utf-8", "surrogatepass")
+    payload = marshal.dumps(value, 4)
+    check = hashlib.sha256(len(key_bytes).to_bytes(4, "big") + key_bytes + payload).digest()
+    return MAGIC + check + len(key_bytes).to_bytes(4, "big") + key_bytes + payload
+
+
+def _decode(blob: bytes, key: str) -> Any | None:
+    head = len(MAGIC)
+    if len(blob) < head + 36 or not blob.startswith(MAGIC):
+        return None
+    check = blob[head:head + 32]
+    body = blob[head + 32:]
+    if hashlib.sha256(body).digest() != check:
+        return None
+    key_len = int.from_bytes(body[:4], "big")
+    key_bytes = key.encode("utf-8", "surrogatepass")
+    if body[4:4 + key_len] != key_bytes:
+        return None
+    try:
+        return marshal.loads(body[4 + key_len:])
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def _fields(cls: type, skip: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != skip and not f.name.startswith("_"))
+
+
+def _pack(path: str, src: SourceFile, docs: list[Document]) -> tuple | None:
+    """Plain data for one parse: the field names (checked on the way back) and their values."""
+    if src.path != path or any(doc.source is not src for doc in docs):
+        return None
+    src_names, doc_names = _fields(SourceFile, ""), _fields(Document, "source")
+    return (src_names, tuple(getattr(src, name) for name in src_names), doc_names,
+            [tuple(getattr(doc, name) for name in doc_names) for doc in docs])
+
+
+def _unpack(path: str, stored: Any) -> Parsed | None:
+    """The parse back from `_pack`'s data; None unless every part has the expected shape."""
+    try:
+        src_names, src_values, doc_names, rows = stored
+        if (src_names != _fields(SourceFile, "") or doc_names != _fields(Document, "source")
+                or not isinstance(rows, list) or len(src_values) != len(src_names)):
+            return None
+        src = SourceFile(**dict(zip(src_names, src_values, strict=True)))
+        if src.path != path or not isinstance(src.text, str):
+            return None
+        docs = [Document(src, **dict(zip(doc_names, row, strict=True))) for row in rows]
+    except (TypeError, ValueError):
+        return None
+    return src, docs, []
