@@ -30,6 +30,7 @@ failure of the render.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -152,10 +153,8 @@ class DiskCache:
             self.rejected += 1
             self.misses += 1
             return None
-        try:
+        with contextlib.suppress(OSError):
             os.utime(file)  # recently used: evicted last
-        except OSError:
-            pass
         self.hits += 1
         return value
 
@@ -178,10 +177,8 @@ class DiskCache:
             return False
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
         self.writes += 1
         self._account(len(blob))
         return True

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import typer
 
 from renderer.cli.app import app
+from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
 
@@ -89,11 +90,11 @@ def _client(conn: Connection, session_seconds: float):
     return BigipClient(conn.host, creds, verify=conn.verify, timing=timing, session_seconds=session_seconds)
 
 
-def _render(repo: Path, ref: str | None):
+def _render(repo: Path, ref: str | None, cache: Any = None):
     from renderer.bigip.plan import Rendered
     from renderer.render import render
 
-    result = render(repo, ref)
+    result = render(repo, ref, cache=cache)
     if not result.ok:
         raise InvalidInput(result.findings, side=ref or "working tree")
     warnings = [f for f in result.findings if not f.is_error]
@@ -104,14 +105,14 @@ def _render(repo: Path, ref: str | None):
     return result, Rendered(result.identity, result.as3, result.net)
 
 
-def _lease_renderer(repo: Path):
+def _lease_renderer(repo: Path, cache: Any = None):
     """Render the commit the device claims to run; None when this repository cannot."""
     from renderer.bigip.plan import Rendered
     from renderer.render import render
 
     def render_commit(sha: str) -> Rendered | None:
         try:
-            result = render(repo, sha)
+            result = render(repo, sha, cache=cache)
         except As3GitopsError:
             return None
         return Rendered(result.identity, result.as3, result.net) if result.ok else None
@@ -208,6 +209,8 @@ def deploy_command(
     insecure: bool = _INSECURE,
     busy_backoff: float = _BACKOFF,
     poll_interval: float = _POLL,
+    no_cache: bool = NO_CACHE,
+    cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Deploy the rendered commit: dry-run, network make-before-break, apply, verify, prune; roll back on failure."""
     from renderer.bigip.plan import DeployOptions, DriftDetected, deploy
@@ -219,11 +222,12 @@ def deploy_command(
     if min(timeout, rollback_timeout, busy_backoff, poll_interval) <= 0:
         raise UsageError("--timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive")
     conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
-    result, rendered = _render(repo, ref)
+    cache = parse_cache(no_cache, cache_dir)
+    result, rendered = _render(repo, ref, cache)
     options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)
     with _client(conn, timeout + rollback_timeout) as client:
         try:
-            done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
+            done = deploy(client, rendered, _lease_renderer(repo, cache), options, _progress(err))
         except (DeviceError, RestoreFailed) as failure:
             client.close()
             rep = getattr(failure, "report", None)
@@ -271,6 +275,8 @@ def plan_command(
     login_provider: str = _PROVIDER,
     ca_bundle: Path | None = _CA,
     insecure: bool = _INSECURE,
+    no_cache: bool = NO_CACHE,
+    cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Show the diff device -> rendered (read-only: never writes to the device)."""
     from renderer.bigip.plan import read_device
@@ -281,7 +287,7 @@ def plan_command(
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     out, err = sys.stdout, sys.stderr
     conn = _connection(host, password_file, login_provider, ca_bundle, insecure, 3.0, 1.0, err)
-    result, rendered = _render(repo, ref)
+    result, rendered = _render(repo, ref, parse_cache(no_cache, cache_dir))
     with _client(conn, 600) as client:
         client.login()
         device = read_device(client, rendered)

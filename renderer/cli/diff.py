@@ -12,6 +12,7 @@ from typing import TextIO
 import typer
 
 from renderer.cli.app import app
+from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.errors import As3GitopsError, Finding, UsageError
 from renderer.fileio import write_atomic
 from renderer.report import summary_line, write_findings
@@ -31,6 +32,8 @@ class DiffOptions:
     max_chars: int
     environment: str | None
     output: Path | None
+    no_cache: bool = True  # library callers: no disk cache unless asked
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,14 @@ def _label(ref: str | None, identity: str) -> str:
     return short if identity.startswith(ref) or ref == identity else f"{ref} ({short})"
 
 
-def render_sides(repo: Path, base: str, head: str | None):
-    """Render both sides with one parse cache (identical blobs parse once); failures are data."""
+def render_sides(repo: Path, base: str, head: str | None, *, no_cache: bool = True,
+                 cache_dir: Path | None = None):
+    """Render both sides with one parse cache (identical blobs parse once; with the disk cache,
+    files parsed by an earlier run are not parsed again); failures are data."""
     from renderer.diff import Side
     from renderer.render import render
-    from renderer.source import ParseCache
 
-    cache = ParseCache()
+    cache = parse_cache(no_cache, cache_dir, remember=True)
     sides: dict[str, Side] = {}
     failures: list[SideFailure] = []
     config = None
@@ -79,7 +83,8 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     from renderer.diff import diff_declarations
     from renderer.diff_report import write_diff
 
-    sides, failures, config = render_sides(opts.repo, opts.base, opts.head)
+    sides, failures, config = render_sides(opts.repo, opts.base, opts.head, no_cache=opts.no_cache,
+                                             cache_dir=opts.cache_dir)
     if failures:
         for failure in failures:
             errors = [f for f in failure.findings if f.is_error]
@@ -122,6 +127,8 @@ def diff_command(
     max_chars: int = _MAX_CHARS,
     environment: str | None = _ENVIRONMENT,
     output: Path | None = _OUTPUT,
+    no_cache: bool = NO_CACHE,
+    cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Show what changes on the BIG-IP between --base and --head: AS3 objects, FDB records, ARPs."""
     from renderer.diff_report import FORMATS
@@ -133,5 +140,5 @@ def diff_command(
     if environment is not None and not ENVIRONMENT_RX.match(environment):
         raise UsageError(f"--environment {environment!r} must match {ENVIRONMENT_RX.pattern}",
                          hint="it names the PR comment marker <!-- as3-gitops:diff:NAME -->")
-    opts = DiffOptions(repo, base, head, fmt, exit_code, max_chars, environment, output)
+    opts = DiffOptions(repo, base, head, fmt, exit_code, max_chars, environment, output, no_cache, cache_dir)
     return run(opts, sys.stdout, sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from renderer.cli.app import app
+from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import findings_format
 from renderer.errors import Finding, InvalidInput
 from renderer.fileio import write_all_atomic
@@ -35,10 +36,12 @@ def render_command(
                                          help="Also write bigip-node.yaml (the flannel Node for the BIG-IP VTEP)."),
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
     strict_mode: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 2)."),
+    no_cache: bool = NO_CACHE,
+    cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
-    result = render(repo, ref)
+    result = render(repo, ref, cache=parse_cache(no_cache, cache_dir))
     findings = list(result.findings)
     if result.ok and validate:
         findings += validation_findings(result, repo, as3_schema)

@@ -11,6 +11,7 @@ import typer
 
 from renderer.as3_schema import find_schema
 from renderer.cli.app import app
+from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import findings_format
 from renderer.config import Config
 from renderer.errors import Finding, UsageError
@@ -36,6 +37,8 @@ class ValidateOptions:
     declaration: Path | None
     fmt: str
     strict: bool = False
+    no_cache: bool = True  # library callers: no disk cache unless asked
+    cache_dir: Path | None = None
 
 
 def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> list[Finding]:
@@ -53,7 +56,7 @@ def run_validate_counted(opts: ValidateOptions,
         return (strict(findings) if opts.strict else findings), None
     from renderer.render import render
 
-    result = render(opts.repo, opts.ref)
+    result = render(opts.repo, opts.ref, cache=parse_cache(opts.no_cache, opts.cache_dir))
     findings = list(result.findings)
     if result.ok:
         findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
@@ -69,12 +72,15 @@ def validate_command(
                                             help="Validate this AS3 declaration file instead of rendering."),
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
     strict_mode: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 2)."),
+    no_cache: bool = NO_CACHE,
+    cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Check the repository (or one AS3 file) against the official AS3 schema and our own rules."""
     fmt = findings_format(fmt)
     if declaration is not None and ref is not None:
         raise UsageError("--declaration and --ref cannot be combined", hint="--ref selects what to render")
-    findings, counts = run_validate_counted(ValidateOptions(repo, ref, as3_schema, declaration, fmt, strict_mode))
+    findings, counts = run_validate_counted(ValidateOptions(repo, ref, as3_schema, declaration, fmt, strict_mode,
+                                                                no_cache, cache_dir))
     write_findings(findings, sys.stdout, fmt)
     sys.stdout.flush()
     sys.stderr.write(summary_line(findings) + "\n")
