@@ -42,6 +42,10 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    # The parse cache (renderer/cache.py) is on by default in the CLI: each test gets its own.
+    monkeypatch.setenv("AS3_GITOPS_CACHE_DIR", str(home / ".cache" / "as3-gitops"))
+    monkeypatch.delenv("AS3_GITOPS_NO_CACHE", raising=False)
+    monkeypatch.delenv("AS3_GITOPS_CACHE_MAX_MIB", raising=False)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
