@@ -121,12 +121,9 @@ class DiskCache:
         data = None if key != path else loader()
         cid = f"git:{key}" if data is None else "sha256:" + hashlib.sha256(data).hexdigest()
         entry = self.entry_key(path, cid, extra)
-        stored = self.get(entry)
-        if stored is not None:
-            hit = _unpack(path, stored)
-            if hit is not None:
-                return hit
-            self.rejected += 1
+        hit = self.get(entry, lambda stored: _unpack(path, stored))
+        if hit is not None:
+            return hit
         if data is None:
             data = loader()
         src, docs, findings = parse(data)
@@ -140,8 +137,9 @@ class DiskCache:
         name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         return self.dir / name[:2] / name
 
-    def get(self, key: str) -> Any | None:
-        """The stored value for `key`, or None (missing, unreadable, corrupt or someone else's)."""
+    def get(self, key: str, check: Callable[[Any], Any | None] | None = None) -> Any | None:
+        """The stored value for `key` (passed through `check`, which returns None to refuse it), or
+        None: missing, unreadable, corrupt, someone else's or refused."""
         file = self._file(key)
         try:
             blob = file.read_bytes()
@@ -149,6 +147,8 @@ class DiskCache:
             self.misses += 1
             return None
         value = _decode(blob, key)
+        if value is not None and check is not None:
+            value = check(value)
         if value is None:
             self.rejected += 1
             self.misses += 1
