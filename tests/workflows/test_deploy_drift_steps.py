@@ -103,6 +103,7 @@ def test_deploy_steps_deploy_main_head_then_report_no_change(make_repo, runner: 
     first, temp = runner.run("deploy.yml", "deploy", repo.path)
 
     assert outcomes(first) == [(None, "skipped"), (None, "skipped"), ("install", "skipped"),
+                               ("cache-key", "success"), (None, "skipped"),
                                ("deploy", "success"), (None, "success"), (None, "skipped")], \
         "\n".join(s.stdout + s.stderr for s in first.steps)
     assert first.summary.splitlines()[0] == "## as3-gitops deploy: deployed"

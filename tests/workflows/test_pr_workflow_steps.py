@@ -59,11 +59,15 @@ def test_snapshot_change_puts_marker_and_change_in_summary_and_artifact(
     run = run_pr_job(repo.path, base, head, tmp_path, as3_schema_path)
 
     assert [(step.id, step.outcome) for step in run.steps] == [
-        (None, "skipped"), (None, "skipped"), ("install", "skipped"),
+        (None, "skipped"), (None, "skipped"), ("install", "skipped"), ("cache-key", "success"), (None, "skipped"),
         ("context", "success"), ("validate", "success"), ("diff", "success"), (None, "skipped"),
     ], "\n".join(step.stdout + step.stderr for step in run.steps)
     out_dir = tmp_path / "runner-temp" / "as3-gitops-diff"
     assert run.step("context").outputs == {"environment": "default", "dir": str(out_dir)}
+    cache_dir = tmp_path / "runner-temp" / "as3-gitops-cache"
+    assert run.step("cache-key").outputs["dir"] == str(cache_dir)
+    assert run.step("cache-key").outputs["prefix"].startswith("as3-gitops-parse-Linux-")
+    assert any(p.is_file() for p in cache_dir.rglob("*")), "validate and diff filled the cache that is saved"
 
     lines = run.summary.splitlines()
     assert lines[0] == "<!-- as3-gitops:diff:default -->"

@@ -14,7 +14,10 @@ OURS = REPO_ROOT / ".github" / "workflows"
 EXAMPLE = REPO_ROOT / "examples" / "config-repo" / ".github" / "workflows"
 ALL = sorted(OURS.glob("*.yml")) + sorted(EXAMPLE.glob("*.yml"))
 ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact",
-                   "actions/download-artifact"}
+                   "actions/download-artifact", "actions/cache"}
+# Pinned to a full commit SHA (the v4.3.0 tag of actions/cache, read from its repository; the tag v4
+# pointed there too); the other actions are at major-version tags (see .github/zizmor.yml).
+SHA_PINNED = {"actions/cache": "0057852bfaa89a56745cba8c7296529d2fc39830"}
 
 
 def wf(name: str) -> dict[str, Any]:
@@ -42,7 +45,7 @@ def test_only_github_actions_at_a_major_tag_are_used(path: Path) -> None:
     for use in uses_of(load_workflow(path)):
         action, _, ref = use.partition("@")
         assert action in ALLOWED_ACTIONS, use
-        assert re.fullmatch(r"v\d+", ref), use
+        assert ref == SHA_PINNED[action] if action in SHA_PINNED else re.fullmatch(r"v\d+", ref), use
 
 
 @pytest.mark.parametrize("path", sorted(OURS.glob("*.yml")), ids=lambda p: p.name)
@@ -144,3 +147,22 @@ def test_example_comment_workflow_names_the_example_pr_workflow() -> None:
     pr = load_workflow(EXAMPLE / "pr.yml")
     comment = load_workflow(EXAMPLE / "pr-comment.yml")
     assert triggers(comment)["workflow_run"]["workflows"] == [pr["name"]]
+
+
+@pytest.mark.parametrize("name", ["pr.yml", "deploy.yml"])
+def test_pr_and_deploy_keep_the_parse_cache_between_runs(name: str) -> None:
+    """Issue 19: restored and saved with actions/cache, keyed by the tool's parser fingerprint, and
+    every as3-gitops step of the job uses that folder."""
+    job = only_job(wf(name))
+    steps = job["steps"]
+    key_step = next(i for i, step in enumerate(steps) if step.get("id") == "cache-key")
+    assert "tool_fingerprint()" in steps[key_step]["run"]
+    cache = steps[key_step + 1]
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == "${{ steps.cache-key.outputs.dir }}"
+    assert cache["with"]["key"] == "${{ steps.cache-key.outputs.prefix }}${{ github.run_id }}"
+    assert cache["with"]["restore-keys"] == "${{ steps.cache-key.outputs.prefix }}"
+    for i, step in enumerate(steps):
+        if "as3-gitops " in step.get("run", ""):
+            assert i > key_step + 1, step["name"]
+            assert step["env"]["AS3_GITOPS_CACHE_DIR"] == "${{ steps.cache-key.outputs.dir }}", step["name"]

@@ -157,7 +157,8 @@ def run_job(
         if not _condition(str(step.get("if", "success()")), done):
             done.append(StepResult(name, step_id, skipped="if: false"))
             continue
-        env = {**base_env, **job_env, "RUNNER_TEMP": str(temp), "GITHUB_ACTIONS": "true"}
+        env = {**base_env, **job_env, "RUNNER_TEMP": str(temp), "RUNNER_OS": "Linux",
+               "GITHUB_ACTIONS": "true"}
         for key, value in (step.get("env") or {}).items():
             match = _STEP_OUTPUT.match(str(value))
             if match:
