@@ -19,11 +19,14 @@ from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
 from renderer.bigip.deploy_report import DeployReport, Step
+from renderer.bigip.devlock import DeviceLock, LockLost, LockOptions, iso
+from renderer.bigip.journal import Intent, clear_intent, read_intent, wait_for_as3, write_intent
 from renderer.bigip.lease import (
     DeployOptions,
     DeviceState,
     DriftDetected,
     Rendered,
+    check_intent,
     check_lease,
     drift_of,
     read_device,
@@ -61,11 +64,16 @@ class _Run:
         self.posted: list[str] = []
         self.seen_adc: dict[str, Any] | None = None  # what verify / prune last read back
         self.seen_net = ns.NetState()
+        self.lock: DeviceLock | None = None
+        self.intent: Intent | None = None  # an unfinished deploy found on the device
+        self.journaled = False  # our own intent is on the device
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
         started = time.monotonic()
         self.progress(f"{name}...")
         try:
+            if self.lock is not None:
+                self.lock.check()
             detail = fn()
         except Exception as err:
             self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
@@ -106,7 +114,11 @@ def deploy(
     """Run the whole sequence; returns the report, raising (with `.report` set) on failure."""
     run = _Run(client, new, options, progress, render_commit)
     try:
-        _deploy(run)
+        try:
+            _deploy(run)
+        finally:
+            if run.lock is not None:
+                run.lock.release()
     except (DeviceError, RestoreFailed) as err:
         run.report.outcome = run.report.outcome or "failed"
         run.report.error = err.message
@@ -126,8 +138,23 @@ def _finish(run: _Run) -> None:
 def _deploy(run: _Run) -> None:
     client, new, opts, rep = run.client, run.new, run.options, run.report
 
+    client.login()
+    if not opts.dry_run:  # a dry-run writes nothing; `plan` and dry-runs never lock
+        lock_opts = LockOptions(timeout=opts.lock_timeout, ttl=opts.lock_ttl, break_lock=opts.break_lock)
+        run.lock = DeviceLock(client, f"deploy {new.identity}", lock_opts)
+        run.step("lock", run.lock.acquire)
+
+    def journal() -> str:
+        run.intent = read_intent(client)
+        if run.intent is None:
+            return "no unfinished deploy"
+        running = wait_for_as3(client, client.timing.clock() + opts.timeout)
+        tasks = f"; waited for {running} AS3 task(s) it left running" if running else ""
+        return f"found {run.intent.describe()}{tasks}"
+
+    run.step("journal", journal)
+
     def preflight() -> str:
-        client.login()
         run.before = read_device(client, new)
         rep.device_commit = tn.device_commit(run.before.adc)
         rep.state_hash_before = run.before.hash()
@@ -139,6 +166,11 @@ def _deploy(run: _Run) -> None:
     assert before is not None
 
     def lease() -> str:
+        if run.intent is not None:
+            found, forced = check_intent(before, new, run.render_commit, run.intent, opts.force)
+            rep.recovered = found
+            rep.forced = forced
+            return found + ("; forced over: " + ", ".join(forced) if forced else "") + f"; converging to {new.identity}"
         _, forced = check_lease(before, new, run.render_commit, opts.force)
         rep.forced = forced
         if forced:
@@ -148,9 +180,13 @@ def _deploy(run: _Run) -> None:
     run.step("lease", lease)
     run.changed = tn.changed_tenants(list(before.owned), before.adc, run.new_adc)
     run.touched_net = before.net != run.want_net
-    if not run.changed and not run.touched_net:
+    # after an interrupted deploy the device may equal the render while its remark names another commit
+    stale_remark = run.intent is not None and rep.device_commit != new.identity
+    if not run.changed and not run.touched_net and not stale_remark:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
+        if run.intent is not None and not opts.dry_run:
+            run.step("journal", lambda: _clear(run))
         run.progress("no change")
         return
     posted = list(run.changed)
@@ -174,6 +210,7 @@ def _deploy(run: _Run) -> None:
         rep.outcome = "dry-run"
         rep.state_hash_after = rep.state_hash_before
         return
+    run.step("journal", lambda: _record_intent(run, deadline))
     union = ns.union(before.net, run.want_net)
     # Persist on the last write only: the apply itself when the network is unchanged, else a
     # final no-change post (AS3 saves the configuration even then) after the prune.
@@ -209,13 +246,23 @@ def _deploy(run: _Run) -> None:
             run.step("network (prune)", prune)
             if opts.persist and posted:
                 run.step("save", save)
+    except LockLost as err:  # someone else holds the device now: rolling back would fight them
+        rep.outcome = "lock lost"
+        raise RestoreFailed(
+            f"{err.message} in the middle of the deploy; not rolled back (that would undo the new holder's work)",
+            hint="the journal on the device tells the next deploy where this one stopped: deploy again",
+        ) from None
     except Exception as err:  # any failure after the first write, even a bug, must roll back
         cause = err if isinstance(err, DeviceError) else DeviceError(f"internal error ({type(err).__name__})")
-        _rollback(run, cause)
-        raise
-    rep.outcome = "deployed"
-    owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant
-    rep.state_hash_after = tn.state_hash({t: owned[t] for t in before.owned if t in owned}, run.seen_net.as_dict())
+        if not rollback(run, cause):
+            raise
+    if rep.outcome != "deployed":  # the normal end (not a failed step whose writes had all landed)
+        rep.outcome = "deployed"
+        owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant
+        rep.state_hash_after = tn.state_hash(
+            {t: owned[t] for t in before.owned if t in owned}, run.seen_net.as_dict()
+        )
+    run.step("journal", lambda: _clear(run))
 
 
 def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
@@ -229,8 +276,10 @@ def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
     return "device equals the render"
 
 
-def _rollback(run: _Run, cause: DeviceError) -> None:
+def rollback(run: _Run, cause: DeviceError) -> bool:
     """Restore every posted tenant and the net state; verify; raise RestoreFailed if we cannot.
+
+    Returns True when the restore failed but the device verifiably equals the render (deployed).
 
     Order mirrors make-before-break: AS3 first (pools go back to members the union still
     reaches), then the network, then one save if any write asked AS3 to persist.
@@ -267,15 +316,32 @@ def _rollback(run: _Run, cause: DeviceError) -> None:
     try:
         run.step("rollback", restore)
     except DeviceError as err:
-        rep.outcome = "restore failed"
-        rep.differs, rep.not_restored = _differences(run)
-        raise RestoreFailed(
-            f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
-            f"not restored: {', '.join(rep.not_restored) or 'none'}; "
-            f"in neither the old nor the new state: {', '.join(rep.differs) or 'none'}",
-            hint="the device is in a mixed state: fix the cause, then deploy again (or restore a UCS backup)",
-        ) from None
+        # Verify against both states before claiming "neither": a restore can fail on a read, or
+        # after the failed step's writes had all landed.
+        neither, not_old, not_new = _differences(run)
+        if not not_old:
+            run.progress("rollback: the device equals the pre-deploy state after all")
+        elif not not_new:
+            rep.outcome = "deployed"
+            rep.restored = []
+            run.progress("rollback: failed, but the device equals the render: counted as deployed")
+            return True
+        else:
+            rep.outcome = "restore failed"
+            rep.differs, rep.not_restored = neither, not_old
+            raise RestoreFailed(
+                f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
+                f"not restored: {', '.join(not_old)}; "
+                f"in neither the old nor the new state: {', '.join(neither) or 'none (a mix of old and new)'}",
+                hint="the device is in a mixed state: fix the cause, then deploy again (or restore a UCS backup)",
+            ) from None
     rep.outcome = "rolled back"
+    if run.intent is None:  # back in the state of the commit it ran; a recovered device keeps the journal
+        try:
+            _clear(run)
+        except DeviceError as err:  # harmless: the next deploy finds the device at the journal's `from`
+            run.progress(f"journal: could not clear it ({err.message})")
+    return False
 
 
 def _repost(run: _Run, tenants: list[str], bodies: dict[str, Any], header: dict[str, Any], deadline: float) -> None:
@@ -291,16 +357,18 @@ def _repost(run: _Run, tenants: list[str], bodies: dict[str, Any], header: dict[
                 raise
 
 
-def _differences(run: _Run) -> tuple[list[str], list[str]]:
-    """(objects in neither the old nor the new state, objects not back in the old state)."""
+def _differences(run: _Run) -> tuple[list[str], list[str], list[str]]:
+    """(objects in neither the old nor the new state, objects not in the old, objects not in the new)."""
     before = run.before
     assert before is not None
     try:
         now = run.client.get_declaration()
         net = ns.read_state(run.client, run.want_net)
     except DeviceError as err:
-        return [f"(device unreadable: {err.message})"], []
+        unreadable = [f"(device unreadable: {err.message})"]
+        return unreadable, unreadable, unreadable
     neither, not_old = tn.compare_objects(list(before.owned), now, before.adc, run.new_adc)
+    _, not_new = tn.compare_objects(list(before.owned), now, run.new_adc, before.adc)
     old_net, new_net = before.net, run.want_net
     parts: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         (f"/net/{label}", {0: cur}, {0: old}, {0: new})
@@ -315,11 +383,34 @@ def _differences(run: _Run) -> tuple[list[str], list[str]]:
     for prefix, cur, old, new in parts:
         for key in sorted(set(cur) | set(old) | set(new), key=str):
             path = prefix if key == 0 else f"{prefix}/{key}"
+            if cur.get(key) != new.get(key):
+                not_new.append(path)
             if cur.get(key) != old.get(key):
                 not_old.append(path)
                 if cur.get(key) != new.get(key):
                     neither.append(path)
-    return neither, not_old
+    return neither, not_old, not_new
+
+
+def _record_intent(run: _Run, deadline: float) -> str:
+    """Write our intent before the first write; after an interrupted deploy, keep its commits in it."""
+    before, found = run.before, run.intent
+    assert before is not None
+    if found is not None:
+        start = found.from_commit
+        also = tuple(c for c in (*found.also, found.to_commit) if c not in (start, run.new.identity))
+    else:
+        start, also = run.report.device_commit, ()
+    who = run.lock.me.who if run.lock is not None else "?"
+    intent = Intent(start, run.new.identity, before.hash(), also, who, iso(time.time()))
+    write_intent(run.client, intent, deadline)
+    run.journaled = True
+    return f"recorded the intent: from {start or 'nothing'} to {run.new.identity}"
+
+
+def _clear(run: _Run) -> str:
+    clear_intent(run.client)
+    return "cleared (the device runs one commit)"
 
 
 def _message(err: BaseException) -> str:

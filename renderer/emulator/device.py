@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from renderer.emulator import net
+from renderer.emulator import ltm, net
 from renderer.emulator.as3 import PREFIX as AS3_PREFIX
 from renderer.emulator.as3 import As3Api
 from renderer.emulator.auth import Auth
@@ -32,6 +32,7 @@ JETTY_500 = (
     "<p>Problem accessing {path}. Reason:\n<pre>    AsyncContext timeout</pre></p>"
     "<hr><i><small>Powered by Jetty://</small></i><hr/>\n</body>\n</html>\n"
 )
+LTM_DG = "/mgmt/tm/ltm/data-group/internal"
 _entry: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("emulator_log_entry",
                                                                                default=None)
 
@@ -178,6 +179,16 @@ class Device:
         coordination = req.header("X-F5-REST-Coordination-Id")
         if coordination is not None and req.method != "GET":
             return self.transactions.enlist(coordination, req, body)
+        if path == LTM_DG or path.startswith(LTM_DG + "/"):
+            rest = path[len(LTM_DG):].strip("/")
+            if "/" in rest:
+                return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
+            with self.state_lock:
+                ltm_state = self.state.ltm
+                response = ltm.handle(ltm_state.data_groups, ltm_state.generation, req.method, rest or None, body)
+            if req.method != "GET" and response.status < 300:
+                self.persist()
+            return response
         if path.startswith("/mgmt/tm/net/"):
             with self.state_lock:
                 response = net.handle(self.state.net, req.method, path[len("/mgmt/tm/net/"):], req.query, body)
