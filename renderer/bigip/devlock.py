@@ -96,7 +96,7 @@ class Holder:
 
 
 def describe_expiry(expires: float) -> str:
-    return f"as3-gitops deploy lock; expires {int(expires)} ({iso(expires)})"
+    return f"as3-gitops deploy lock; expires {expires:.3f} ({iso(expires)})"
 
 
 class LockHeld(DeviceError):
