@@ -182,13 +182,12 @@ def _deploy(run: _Run) -> None:
     run.step("lease", lease)
     run.changed = tn.changed_tenants(list(before.owned), before.adc, run.new_adc)
     run.touched_net = before.net != run.want_net
-    # after an interrupted deploy the device may equal the render while its remark names another commit
-    stale_remark = run.intent is not None and rep.device_commit != new.identity
-    if not run.changed and not run.touched_net and not stale_remark:
+    # After an interrupted deploy the device may equal the render while its remark names another
+    # commit, or while the configuration was never saved: post (and save) once more in any case.
+    recovering = run.intent is not None
+    if not run.changed and not run.touched_net and not recovering:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
-        if run.intent is not None and not opts.dry_run:
-            run.step("journal", lambda: _clear(run))
         run.progress("no change")
         return
     posted = list(run.changed)

@@ -49,6 +49,11 @@ class EmulatorConfig:
     state_file: Path | None = None
     as3_schema: Path | None = None
     async_threshold: float = 45.0
+    # HTTP limits (server.py): hostile or unlucky clients get 400/413/503, never a hung thread
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_json_depth: int = 64
+    max_connections: int = 64
+    request_seconds: float = 30.0  # to read one request (headers and body), and idle keep-alive time
 
 
 class Device:
@@ -59,6 +64,7 @@ class Device:
         self.state: DeviceState = read_state_file(config.state_file) if config.state_file else DeviceState()
         self.state_lock = threading.RLock()
         self.config_lock = threading.Lock()  # AS3's global "configuration operation" lock
+        self.cancelled = threading.Event()  # set by a factory reset: tasks of the old state stop
         self.faults = FaultQueue()
         self.tasks = TaskStore()
         self.auth = Auth(self.clock, config.username, config.password)
@@ -67,6 +73,7 @@ class Device:
         self.transactions = Transactions(self)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self._holds: list[threading.Event] = []
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def persist(self) -> None:
@@ -93,9 +100,13 @@ class Device:
             self._log.clear()
 
     def reset(self) -> None:
-        """Factory state: no configuration, tokens, tasks, faults or log."""
+        """Factory state: no configuration, tokens, tasks, faults or log; running tasks are cancelled
+        (they write nothing more) and held requests answer."""
         with self.state_lock:
+            old, self.cancelled = self.cancelled, threading.Event()
+            old.set()
             self.state = DeviceState()
+        self.release_holds()
         self.faults.clear()
         self.clear_log()
         self.tasks = TaskStore()
@@ -115,9 +126,12 @@ class Device:
             entry["transaction"] = coordination  # enlisted, not run
         with self._log_lock:
             self._log.append(entry)
+            index = len(self._log)
         token = _entry.set(entry)
         try:
-            response = self._handle(req)
+            response = self._handle(req, index)
+        except Exception as err:  # a bug in the emulator: answer as AS3/restjavad do, keep serving
+            response = error(500, f"An unexpected error occurred. See logs for details. ({type(err).__name__})")
         finally:
             _entry.reset(token)
         with self._log_lock:
@@ -137,7 +151,28 @@ class Device:
         message = fault.spec.get("message", "An unexpected error occurred. See logs for details.")
         return Response(500, {"code": 500, "message": message}, fault=fault.kind)
 
-    def _handle(self, req: Request) -> Response:
+    def _hold(self, req: Request, index: int, after: bool) -> None:
+        """A `hold` fault: keep this request's answer back until released (crash tests kill the client now)."""
+        fault = self.faults.take(("hold",), req.method, req.path, after=after, index=index)
+        if fault is None:
+            return
+        event = threading.Event()
+        with self._log_lock:
+            self._holds.append(event)
+        self.note_fault(fault.kind)
+        event.wait(float(fault.spec.get("seconds", 30)))
+        with self._log_lock:
+            self._holds.remove(event)
+
+    def release_holds(self) -> int:
+        with self._log_lock:
+            held = list(self._holds)
+        for event in held:
+            event.set()
+        return len(held)
+
+    def _handle(self, req: Request, index: int = 0) -> Response:
+        self._hold(req, index, after=False)
         early = self._fault_response(req, after=False)
         if early is not None:
             return early
@@ -148,6 +183,7 @@ class Device:
                 self.note_fault(slow.kind)
                 self.clock.sleep(float(slow.spec["seconds"]))
         response = self._route(req)
+        self._hold(req, index, after=True)
         late = self._fault_response(req, after=True)
         return late if late is not None else response
 
