@@ -6,8 +6,9 @@ running the real CLI (`renderer.cli.main`), so SIGKILL on it is exactly a killed
 import cost is shared. This process itself is single-threaded, so forking it is safe.
 
 Started as `forkserver.py [REPO]`: REPO is rendered once before serving, so the children inherit
-warm caches. Protocol (one JSON object per line): stdin `{"argv": [...], "log": path}`; stdout
-`{"pid": n}` when the child runs, then `{"pid": n, "status": s}` when it ended (a waitpid status).
+warm caches. Protocol (one JSON object per line): `{"argv": [...], "log": path}` forks a child and answers
+`{"pid": n}`; `{"wait": n}` waits for that child and answers `{"pid": n, "status": s}` (a waitpid
+status). Several children may run at once (the concurrency test starts two together).
 """
 
 from __future__ import annotations
@@ -15,18 +16,26 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
-import renderer.bigip.plan  # imported before forking: the children share it
-import renderer.render
+import renderer.bigip.plan  # noqa: F401  (imported before forking: the children share it)
 from renderer.cli import main
 
 
 def serve(warm: str | None) -> None:
-    if warm:  # fill the caches a first render builds (schemas, template environment) once, for all children
-        renderer.render.render(Path(warm), "HEAD")
+    if warm:  # fill the caches a first CLI run builds (option parsing, schemas, templates) once, for all
+        out, err = sys.stdout, sys.stderr
+        with open(os.devnull, "w") as sink:
+            sys.stdout = sys.stderr = sink
+            try:
+                main(["render", warm, "--ref", "HEAD", "-o", "-"])
+            finally:
+                sys.stdout, sys.stderr = out, err
     for line in sys.stdin:
         job = json.loads(line)
+        if "wait" in job:
+            _, status = os.waitpid(job["wait"], 0)
+            print(json.dumps({"pid": job["wait"], "status": status}), flush=True)
+            continue
         pid = os.fork()
         if pid == 0:  # the child: one deploy, output to its own file
             fd = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -40,8 +49,6 @@ def serve(warm: str | None) -> None:
                 sys.stderr.flush()
                 os._exit(code)
         print(json.dumps({"pid": pid}), flush=True)
-        _, status = os.waitpid(pid, 0)
-        print(json.dumps({"pid": pid, "status": status}), flush=True)
 
 
 if __name__ == "__main__":

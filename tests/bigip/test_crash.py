@@ -8,19 +8,18 @@ exactly in the new commit, the lock released and the intent journal cleared, eve
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bigip.deploy_harness import FAST, REPO_ROOT, deploy_args, move_pod, run_cli, two_tenant_repo
+from bigip.deploy_harness import FAST, deploy_args, move_pod, run_cli, two_tenant_repo
+from bigip.forking import ForkServer
 from bigip.test_deploy import assert_device_runs
+from renderer.render import render
 
 JOURNAL = "/Common/as3-gitops-journal"
 
@@ -29,37 +28,6 @@ JOURNAL = "/Common/as3-gitops-journal"
 def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
     monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
     monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
-
-
-class ForkServer:
-    """tests/bigip/forkserver.py in a subprocess: each `start` forks one real CLI deploy."""
-
-    def __init__(self, warm: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("forkserver.py")), str(warm)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-
-    def start(self, argv: list[str], log: Path) -> int:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps({"argv": argv, "log": str(log)}) + "\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())["pid"]
-
-    def wait(self) -> int:
-        """The child's waitpid status (bounded: a hung child is a test failure, not a hung suite)."""
-        assert self.proc.stdout
-        line = self.proc.stdout.readline()
-        assert line, "the fork server died"
-        return json.loads(line)["status"]
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=10)
 
 
 def restore(emulator: Any, baseline: dict[str, Any]) -> None:
@@ -88,13 +56,14 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
     path.write_text(path.read_text().replace("ip: 10.10.2.20\n", "ip: 10.10.2.21\n"))
     new = move_pod(repo, "10.10.2.7", "10.10.2.8")  # both tenants and the network change
     baseline = bigip_emulator.control.state()
+    expected = render(repo.path, new)
     # the killed deploy's lock expires 0.5 s after its last renewal, so the next deploy waits that long
     argv = deploy_args(repo, bigip_emulator, "--ref", new, "--lock-ttl", "0.5")
     server = ForkServer(repo.path)
     try:
         bigip_emulator.control.clear_log()
-        server.start(argv, tmp_path / "reference.log")
-        assert server.wait() == 0, (tmp_path / "reference.log").read_text()
+        pid = server.start(argv, tmp_path / "reference.log")
+        assert server.wait(pid) == 0, (tmp_path / "reference.log").read_text()
         total = len(bigip_emulator.control.log())
         assert total >= 20
         outcomes: dict[int, str] = {}
@@ -106,7 +75,7 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
             pid = server.start(argv, tmp_path / f"killed-{index}.log")
             reached = wait_for_hold(bigip_emulator, index, time.monotonic() + 30)
             os.kill(pid, signal.SIGKILL)
-            status = server.wait()
+            status = server.wait(pid)
             bigip_emulator.control.release_holds()
             bigip_emulator.control.clear_faults()
             if not reached:  # the run made fewer requests this time (lock renewals vary): done
@@ -120,8 +89,8 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
             if again.code != 0:
                 failures.append(f"killed at {where}: {again.err}")
                 continue
-            assert_device_runs(bigip_emulator, repo, new)
             state = bigip_emulator.control.state()
+            assert_device_runs(bigip_emulator, repo, result=expected, state=state)
             assert state["ltm"]["dataGroups"] == {}, f"killed at {where}: lock or journal left"
             found = "deploy: journal: found an unfinished deploy" in again.err
             if found:

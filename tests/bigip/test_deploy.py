@@ -35,10 +35,10 @@ def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
     monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
 
 
-def assert_device_runs(emulator, repo, ref: str | None = None) -> None:
-    """The device's tenants and net objects equal the render of `ref`."""
-    result = render(repo.path, ref)
-    state = emulator.control.state()
+def assert_device_runs(emulator, repo, ref: str | None = None, result=None, state=None) -> None:
+    """The device's tenants and net objects equal the render of `ref` (or the given render result)."""
+    result = result or render(repo.path, ref)
+    state = state or emulator.control.state()
     rendered = tn.tenants_of(result.adc)
     assert {k: tn.normalise(v) for k, v in state["as3"]["tenants"].items()} == {
         k: tn.normalise(v) for k, v in rendered.items()
