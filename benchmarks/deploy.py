@@ -56,7 +56,7 @@ def _deploy(repo: Path, url: str, password: str, report: Path) -> dict[str, Any]
     os.environ["BIGIP_USERNAME"], os.environ["BIGIP_PASSWORD"] = "admin", password
     try:
         with captured() as (_out, err):
-            code = main(["deploy", str(repo), "--ref", "HEAD", "--host", url, "--busy-backoff", "0.05",
+            code = main(["deploy", str(repo), "--ref", "HEAD", "--no-cache", "--host", url, "--busy-backoff", "0.05",
                          "--poll-interval", "0.02", "--report", str(report)])
     finally:
         for key, value in saved.items():

@@ -72,12 +72,15 @@ def floor(files: list[Path], as3: dict[str, Any], net: dict[str, Any]) -> tuple[
 
 
 # -- render, validate, diff --------------------------------------------------------------------------
-def render_cli(repo: Path, out_dir: Path, schema: Path) -> int:
-    """`as3-gitops render REPO -o OUT --as3-schema S` in this process (no interpreter start)."""
+def render_cli(repo: Path, out_dir: Path, schema: Path, cache_dir: Path | None = None) -> int:
+    """`as3-gitops render REPO -o OUT --as3-schema S` in this process (no interpreter start);
+    cold (`--no-cache`) unless `cache_dir` is given."""
     from renderer.cli import main
 
+    cache = ["--cache-dir", str(cache_dir)] if cache_dir is not None else ["--no-cache"]
     with captured() as (_out, err):
-        code = main(["render", str(repo), "-o", str(out_dir), "--as3-schema", str(schema), "--format", "text"])
+        code = main(["render", str(repo), "-o", str(out_dir), "--as3-schema", str(schema), "--format", "text",
+                     *cache])
     if code != 0:
         raise RuntimeError(f"render exited {code}: {err.getvalue()[-2000:]}")
     return code
@@ -127,12 +130,14 @@ def validators(schema: Path) -> tuple[Any, Any]:
     return ours, jsonschema.Draft7Validator(wrapper, format_checker=checker)
 
 
-def diff_cli(repo: Path, base: str, head: str) -> str:
-    """`as3-gitops diff REPO --base B --head H` in this process; returns the text diff."""
+def diff_cli(repo: Path, base: str, head: str, cache_dir: Path | None = None) -> str:
+    """`as3-gitops diff REPO --base B --head H` in this process; returns the text diff. Without the
+    disk cache unless `cache_dir` is given."""
     from renderer.cli.diff import DiffOptions, run
 
     out, err = io.StringIO(), io.StringIO()
-    code = run(DiffOptions(repo, base, head, "text", False, 60000, None, None), out, err)
+    code = run(DiffOptions(repo, base, head, "text", False, 60000, None, None, no_cache=cache_dir is None,
+                           cache_dir=cache_dir), out, err)
     if code != 0:
         raise RuntimeError(f"diff exited {code}: {err.getvalue()[-2000:]}")
     return out.getvalue()
@@ -155,7 +160,7 @@ for path in files:
 import io, sys
 from renderer.cli import main
 sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
-code = main(["render", REPO, "-o", OUT, "--as3-schema", SCHEMA])
+code = main(["render", REPO, "-o", OUT, "--as3-schema", SCHEMA, "--no-cache"])
 sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 assert code == 0, code
 """,
@@ -192,3 +197,18 @@ def peak_rss(what: str, repo: Path, files: list[Path], schema: Path) -> int:
 
 
 RSS_RUNS = tuple(_RSS_SCRIPTS)
+
+
+def warm_cache(repo: Path, ref: str, cache_dir: Path) -> None:
+    """A fresh parse cache holding what a run on `ref` leaves behind (the PR case: main was rendered
+    before, the pull request changes a few files)."""
+    import shutil
+
+    from renderer.cache import DiskCache
+    from renderer.render import render
+    from renderer.source import ParseCache
+
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    result = render(repo, ref, cache=ParseCache(DiskCache(cache_dir), remember=False))
+    if not result.ok:
+        raise RuntimeError(f"render of {ref} failed: {result.findings[:3]}")

@@ -22,7 +22,7 @@ from typing import Any
 from benchmarks import measure
 from benchmarks.checks import count_mismatches, diff_problems
 from benchmarks.generate import apply_change, commit_all, generate, git, manifest_files
-from benchmarks.report import Results, machine, print_table, write_results
+from benchmarks.report import DIFF_WARM, RENDER_WARM, Results, machine, print_table, write_results
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SCHEMA = HERE.parent.parent / "shared" / "reference" / "as3-schema" / "as3-schema.json"
@@ -84,6 +84,7 @@ def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Resu
     from renderer.validate import validate_result
 
     rows: dict[str, list[measure.Sample]] = {}
+    cache_dir = work / f"cache-{size}"  # the warm rows' parse cache (never the user's)
 
     def add(name: str, fn: Any) -> Any:
         sample, value = measure.timed(fn)
@@ -92,11 +93,16 @@ def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Resu
 
     for _ in range(repeat):
         add("floor: CSafeLoader parse + json.dumps", lambda: measure.floor(files, result.as3, result.net))
-        add("render (CLI: render, validate, write)", lambda: measure.render_cli(repo, out_dir, schema))
+        add("render (CLI: render, validate, write)", lambda: measure.render_cli(repo, out_dir, schema))  # cold
         text = add("diff (CLI, two commits)", lambda: measure.diff_cli(repo, prep["base"], prep["head"]))
         issues = diff_problems(text, prep["change"])
         if issues:
             raise BenchmarkError(f"size {size}: {'; '.join(issues)}")
+        measure.warm_cache(repo, prep["base"], cache_dir)  # not timed: the cache an earlier run left
+        warm = add(DIFF_WARM, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))
+        if warm != text:
+            raise BenchmarkError(f"size {size}: the diff with the parse cache differs from the one without")
+        add(RENDER_WARM, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
         add("validate: jsonschema-rs verdict only", lambda: ours._verdict("ADC", filled))
         if size <= PY_JSONSCHEMA_MAX:  # larger sizes: our validate is in the render stages, measured once
             findings = add("validate: ours (AS3-exact, official schema)", lambda: validate_result(result, ours))

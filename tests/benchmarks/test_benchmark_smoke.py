@@ -129,7 +129,9 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
     assert [t["target"] for t in data["targets"]] == [
         "render(50) / floor(50)", "render() library, no validation (50) / floor(50)",
         "python jsonschema / our validate (50)",
-        "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)", "render(50) / render(30)",
+        "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)",
+        "PR diff, warm parse cache (50) / cold render(50)", "render, warm parse cache (50) / cold render(50)",
+        "render(50) / render(30)",
         "peak RSS render(50) / holding its documents", "output: json.dumps / orjson time (50)"]
     assert "size 50: 163 documents in 6 files" in proc.stdout
     assert "targets (cpu-time ratios; wall-time ratio in brackets):" in proc.stdout
