@@ -4,9 +4,10 @@ Why: a pull request changes one file of a large repository, but each run parsed 
 (parsing is about half of render time). An entry holds what `parse_file` returned for one file
 (its `SourceFile` fields, text included, and every `Document`'s fields) under a key made of
 
-- the file's content id: the git blob id for files read from a ref, the SHA-256 of the bytes for
-  working-tree files (so an edited file is a different key; the path is part of the key too,
-  because parsing depends on the suffix and positions name the file);
+- the file's content id: its git blob id, given by git for files read from a ref and computed
+  from the bytes for working-tree files, so both share entries (an edited file is a different key;
+  the entry also keeps the SHA-256 of the bytes, which a working-tree hit must match too); the
+  path is part of the key as well, because parsing depends on the suffix and positions name it;
 - the tool fingerprint (`tool_fingerprint`): the version of as3-gitops, PyYAML and libyaml, the
   Python version (marshal's format) and a hash of the parsing modules' source, so an upgrade or an
   edited parser never meets an old entry;
@@ -117,18 +118,23 @@ class DiskCache:
         """`parse(loader())`, or the stored result of the same parse.
 
         `key` is the tree's content key: a git blob id names the content already (and a hit then
-        does not even read the blob); a working tree gives the path, so the bytes are hashed."""
+        does not even read the blob); a working tree gives the path, so the bytes are hashed, into
+        the same git blob id (a file unchanged since the last commit hits what a `--ref` run
+        stored, and the other way round). Every entry also holds the SHA-256 of the bytes it was
+        parsed from: a working-tree hit, which has the bytes, must match it too."""
         data = None if key != path else loader()
-        cid = f"git:{key}" if data is None else "sha256:" + hashlib.sha256(data).hexdigest()
-        entry = self.entry_key(path, cid, extra)
-        hit = self.get(entry, lambda stored: _unpack(path, stored))
+        blob_id = key if data is None else git_blob_id(data)
+        digest = None if data is None else hashlib.sha256(data).digest()
+        entry = self.entry_key(path, f"git:{blob_id}", extra)
+        hit = self.get(entry, lambda stored: _unpack(path, stored, digest))
         if hit is not None:
             return hit
         if data is None:
             data = loader()
+            digest = hashlib.sha256(data).digest()
         src, docs, findings = parse(data)
         if not findings:  # only clean parses: every finding of a parse is made again on every run
-            packed = _pack(path, src, docs)
+            packed = _pack(path, src, docs, digest)
             if packed is not None:
                 self.put(entry, packed)
         return src, docs, findings
@@ -273,19 +279,27 @@ def _fields(cls: type, skip: str) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.name != skip and not f.name.startswith("_"))
 
 
-def _pack(path: str, src: SourceFile, docs: list[Document]) -> tuple | None:
+def git_blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (`git hash-object`)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _pack(path: str, src: SourceFile, docs: list[Document], digest: bytes) -> tuple | None:
     """Plain data for one parse: the field names (checked on the way back) and their values."""
     if src.path != path or any(doc.source is not src for doc in docs):
         return None
     src_names, doc_names = _fields(SourceFile, ""), _fields(Document, "source")
-    return (src_names, tuple(getattr(src, name) for name in src_names), doc_names,
+    return (digest, src_names, tuple(getattr(src, name) for name in src_names), doc_names,
             [tuple(getattr(doc, name) for name in doc_names) for doc in docs])
 
 
-def _unpack(path: str, stored: Any) -> Parsed | None:
-    """The parse back from `_pack`'s data; None unless every part has the expected shape."""
+def _unpack(path: str, stored: Any, digest: bytes | None) -> Parsed | None:
+    """The parse back from `_pack`'s data; None unless every part has the expected shape (and the
+    content digest matches, when the caller has the bytes)."""
     try:
-        src_names, src_values, doc_names, rows = stored
+        stored_digest, src_names, src_values, doc_names, rows = stored
+        if digest is not None and stored_digest != digest:
+            return None
         if (src_names != _fields(SourceFile, "") or doc_names != _fields(Document, "source")
                 or not isinstance(rows, list) or len(src_values) != len(src_names)):
             return None

@@ -4,13 +4,14 @@ that parses with findings are never stored (every check is made again on every r
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, GitRepo
+from conftest import REPO_ROOT, GitRepo, git
 
 import renderer
 from renderer import cache as cache_mod
@@ -220,3 +221,38 @@ def test_default_folder_follows_xdg() -> None:
     assert cache_mod.default_dir({"AS3_GITOPS_CACHE_DIR": "/d", "XDG_CACHE_HOME": "/x"}) == Path("/d")
     assert cache_mod.default_max_bytes({"AS3_GITOPS_CACHE_MAX_MIB": "2"}) == 2 * 1024 * 1024
     assert cache_mod.default_max_bytes({}) == cache_mod.DEFAULT_MAX_MIB * 1024 * 1024
+
+
+def test_working_tree_and_ref_share_entries_by_git_blob_id(hello: GitRepo, tmp_path: Path) -> None:
+    from renderer.cache import git_blob_id
+    from renderer.source import GitTree, WorkTree, load_documents
+
+    roots = ["manifests", "snapshot"]
+    for f in hello.path.rglob("*.yaml"):
+        assert git_blob_id(f.read_bytes()) == git(hello.path, "hash-object", str(f))
+    filled = DiskCache(tmp_path / "c")
+    load_documents(GitTree(hello.path, "HEAD"), roots, ParseCache(filled, remember=False))
+    assert filled.writes >= 2
+    shared = DiskCache(tmp_path / "c")
+    from_disk, _ = load_documents(WorkTree(hello.path), roots, ParseCache(shared, remember=False))
+    assert shared.hits == filled.writes and shared.writes == 0
+    plain, _ = load_documents(WorkTree(hello.path), roots)
+    assert [(d.path, d.index, d.line, d.data, d.source.text) for d in from_disk] == \
+        [(d.path, d.index, d.line, d.data, d.source.text) for d in plain]
+
+
+def test_a_working_tree_hit_must_match_the_content_digest_too(hello: GitRepo, tmp_path: Path) -> None:
+    """Same key (path, blob id), but the entry says it was parsed from other bytes: refused."""
+    from renderer.source import WorkTree, load_documents
+
+    root = tmp_path / "c"
+    load_documents(WorkTree(hello.path), ["manifests"], ParseCache(DiskCache(root), remember=False))
+    for f in entries(root):
+        blob = f.read_bytes()
+        key_len = int.from_bytes(blob[len(MAGIC) + 32:len(MAGIC) + 36], "big")
+        key = blob[len(MAGIC) + 36:len(MAGIC) + 36 + key_len].decode("utf-8", "surrogatepass")
+        stored = marshal.loads(blob[len(MAGIC) + 36 + key_len:])
+        f.write_bytes(cache_mod._encode(key, (hashlib.sha256(b"other bytes").digest(), *stored[1:])))
+    disk = DiskCache(root)
+    load_documents(WorkTree(hello.path), ["manifests"], ParseCache(disk, remember=False))
+    assert disk.hits == 0 and disk.rejected == len(entries(root)) > 0
