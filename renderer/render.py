@@ -18,6 +18,7 @@ from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model
+from renderer.mapping.ipam import load_allocations
 from renderer.net import net_sources, render_net
 from renderer.source import ParseCache, Tree, load_documents, open_tree
 
@@ -80,7 +81,9 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     add_cluster_objects(cluster, snapshot, findings)
     findings += _snapshot_lint(cluster, manifest_services, config)
     findings += _staleness(tree, config, now)
-    model, problems = build_model(cluster, config)
+    allocations, problems = load_allocations(tree)
+    findings += problems
+    model, problems = build_model(cluster, config, allocations)
     findings += problems
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.

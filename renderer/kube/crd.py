@@ -155,6 +155,10 @@ class VirtualServerCR(CustomResource):
         return self.text("host")
 
     @property
+    def host_group(self) -> str:
+        return self.text("hostGroup")
+
+    @property
     def hosts(self) -> tuple[str, ...]:
         """host, then hostAliases (CIS routes all of them to the same pools)."""
         return ((self.host,) if self.host else ()) + self.strings("hostAliases")

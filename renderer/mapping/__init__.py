@@ -6,21 +6,39 @@ from renderer.config import Config
 from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
+from renderer.mapping.crd_common import CrdContext
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
 from renderer.model import Model
 
 
-def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]:
+def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, dict[str, str]] | None = None
+                ) -> tuple[Model, list[Finding]]:
+    """`ipam_allocations`: the committed ipam-allocations.yaml (label -> key -> address), if any."""
+    from renderer.mapping.ipam import Ipam
+
     findings: list[Finding] = []
     reg = Registry()
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
+    build_custom_resources(CrdContext(cluster, config, reg, findings,
+                                      ipam=Ipam(config, ipam_allocations or {}, findings)))
     reg.finish()
     network = build_network(cluster, config, reg.tenants, findings)
     return Model(reg.tenants, network), findings
+
+
+def build_custom_resources(ctx: CrdContext) -> None:
+    """CIS's custom resources, in CIS's order of kinds (virtual servers claim addresses first)."""
+    from renderer.mapping.tlsprofile import finish_ca_bundles
+    from renderer.mapping.virtualserver import build_virtual_servers
+
+    if not ctx.cluster.crds:
+        return
+    build_virtual_servers(ctx)
+    finish_ca_bundles(ctx)
 
 
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
