@@ -231,7 +231,8 @@ def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
             name=r.get(p, ["name"], str, ""), port=port, target_port=target,
             node_port=r.get(p, ["nodePort"], int), protocol=r.get(p, ["protocol"], str, "TCP")))
     cluster_ip = r.get(spec, ["clusterIP"], str, "")
-    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports))
+    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports),
+                   r.get(spec, ["loadBalancerClass"], str))
 
 
 def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPort, ...]:

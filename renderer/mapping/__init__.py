@@ -33,11 +33,13 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
 def build_custom_resources(ctx: CrdContext) -> None:
     """CIS's custom resources, in CIS's order of kinds (virtual servers claim addresses first)."""
     from renderer.mapping.tlsprofile import finish_ca_bundles
+    from renderer.mapping.transportserver import build_transport_servers
     from renderer.mapping.virtualserver import build_virtual_servers
 
     if not ctx.cluster.crds:
         return
     build_virtual_servers(ctx)
+    build_transport_servers(ctx)
     finish_ca_bundles(ctx)
 
 

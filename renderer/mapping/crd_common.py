@@ -18,7 +18,7 @@ from renderer.mapping import names
 from renderer.mapping.annotations import BALANCE_MODES, parse_vs_address
 from renderer.mapping.members import ResolvedBackend, members_for
 from renderer.mapping.registry import Registry
-from renderer.model import Monitor, Pool, Tenant
+from renderer.model import Declared, Monitor, Pool, Tenant, VirtualServer
 
 PERSISTENCE_BUILTINS = ("cookie", "destination-address", "hash", "msrdp", "sip-info", "source-address",
                         "tls-session-id", "universal")
@@ -33,6 +33,8 @@ class CrdContext:
     ipam: Callable[[CustomResource, str], str | None] | None = None  # (resource, key) -> address
     # tenant -> (Secret "ns/name" -> CA PEM, origins): the tenant-wide serverssl_ca_bundle
     ca_bundles: dict[str, tuple[dict[str, str], list[Origin]]] = field(default_factory=dict)
+    # (host, tenant, virtual, serves the host) of every rendered virtual: what ExternalDNS points at
+    hosts: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
     def error(self, code: str, meta: ObjectMeta, message: str, *keys: str | int, hint: str | None = None,
               severity: Severity = Severity.ERROR) -> None:
@@ -152,6 +154,29 @@ def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, n
         props["slowRampTime"] = settings["slowRampTime"]
     props["remark"] = f"{remark_vs} loadbalances this pool".encode()[:64].decode("utf-8", "ignore")
     return pool
+
+
+def service_address(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: CustomResource) -> None:
+    """spec.serviceAddress[0] -> a Service_Address the virtual uses instead of its bare address."""
+    raw = res.spec.get("serviceAddress") or []
+    if not raw:
+        return
+    entry = raw[0]
+    if entry.get("arpEnabled") is True and entry.get("spanningEnabled") is True:
+        ctx.error("CRD017", res.meta, "serviceAddress: arpEnabled and spanningEnabled cannot both be true "
+                  "(AS3 refuses the Service_Address)", "spec", "serviceAddress", 0, "spanningEnabled")
+        return
+    name = names.crd_service_address_name(vs.address)
+    # CIS always sends arpEnabled (false when unset, where AS3's default is true); spanningEnabled only when set
+    props: dict[str, Any] = {"class": "Service_Address", "virtualAddress": vs.address,
+                             "arpEnabled": bool(entry.get("arpEnabled", False))}
+    for key in ("spanningEnabled", "icmpEcho", "routeAdvertisement"):
+        if entry.get(key) not in (None, "", False):
+            props[key] = entry[key]
+    if entry.get("trafficGroup"):
+        props["trafficGroup"] = entry["trafficGroup"]
+    tenant.declared[name] = Declared(name, props, origins=[res.meta.origin])
+    vs.address_ref = name
 
 
 def bigip(value: str) -> dict[str, str]:

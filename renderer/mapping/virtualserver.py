@@ -24,6 +24,7 @@ from renderer.mapping.crd_common import (
     irules_of,
     partition_of,
     resolve_service,
+    service_address,
     snat_of,
     virtual_properties,
 )
@@ -31,7 +32,7 @@ from renderer.mapping.crdpolicy import policy_for
 from renderer.mapping.ipam import ipam_key
 from renderer.mapping.irules import passthrough_irule, redirect_irule
 from renderer.mapping.tlsprofile import attach_tls, find_tls_profile
-from renderer.model import Action, Condition, DataGroup, Declared, IRule, Policy, Rule, Tenant, VirtualServer
+from renderer.model import Action, Condition, DataGroup, IRule, Policy, Rule, Tenant, VirtualServer
 
 # VirtualServer fields as3-gitops does not render yet: an error at the field, never silence
 UNSUPPORTED = ("hostPersistence", "rewriteAppRoot")
@@ -184,7 +185,7 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
         rules, off = irules_of(m.res, m.policy, https=https)
         suppressed |= off
         vs.irules += [r for r in rules if r not in vs.irules]
-    _service_address(ctx, tenant, vs, first)
+    service_address(ctx, tenant, vs, first.res)
     policy = Policy(names.crd_policy_name(vs.name, first.res.host_group or first.res.host))
     claimed: dict[tuple[str, str], Member] = {}
     redirect_dg = DataGroup(names.crd_object_name(vs.name, "https_redirect_dg"))
@@ -222,6 +223,10 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
                       names.crd_object_name(vs.name, "tls_irule"), members)
     if https and not passthrough:
         attach_tls(ctx, tenant, vs, members, suppressed)
+    serves = https or not any(m.tls and m.http_traffic in ("allow", "redirect") for m in members)
+    for m in members:
+        for host in m.res.hosts:
+            ctx.hosts.append((host, tenant.name, vs.name, serves))
 
 
 def _attach_irule(tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, name: str,
@@ -232,22 +237,6 @@ def _attach_irule(tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, n
     tenant.irules[name] = IRule(name, text, origins=list(origins))
     if name not in vs.irules:
         vs.irules.append(name)
-
-
-def _service_address(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member) -> None:
-    raw = m.res.spec.get("serviceAddress") or []
-    if not raw:
-        return
-    entry = raw[0]
-    name = names.crd_service_address_name(vs.address)
-    props: dict[str, Any] = {"class": "Service_Address", "virtualAddress": vs.address}
-    for key in ("arpEnabled", "spanningEnabled", "icmpEcho", "routeAdvertisement"):
-        if entry.get(key) not in (None, ""):
-            props[key] = entry[key]
-    if entry.get("trafficGroup"):
-        props["trafficGroup"] = entry["trafficGroup"]
-    tenant.declared[name] = Declared(name, props, origins=[m.res.meta.origin])
-    vs.address_ref = name
 
 
 def _pool(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str, remark: str) -> str | None:
