@@ -23,8 +23,8 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
-    build_custom_resources(CrdContext(cluster, config, reg, findings,
-                                      ipam=Ipam(config, ipam_allocations or {}, findings)))
+    ipam = Ipam(config, ipam_allocations or {}, findings)
+    build_custom_resources(CrdContext(cluster, config, reg, findings, ipam=ipam, ipam_lookup=ipam.lookup))
     reg.finish()
     network = build_network(cluster, config, reg.tenants, findings)
     return Model(reg.tenants, network), findings
@@ -32,14 +32,20 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
 
 def build_custom_resources(ctx: CrdContext) -> None:
     """CIS's custom resources, in CIS's order of kinds (virtual servers claim addresses first)."""
+    from renderer.mapping.externaldns import build_external_dns
+    from renderer.mapping.ingresslink import build_ingress_links
+    from renderer.mapping.lbservice import build_lb_services
     from renderer.mapping.tlsprofile import finish_ca_bundles
     from renderer.mapping.transportserver import build_transport_servers
     from renderer.mapping.virtualserver import build_virtual_servers
 
-    if not ctx.cluster.crds:
-        return
-    build_virtual_servers(ctx)
-    build_transport_servers(ctx)
+    if ctx.cluster.crds:
+        build_virtual_servers(ctx)
+        build_transport_servers(ctx)
+        build_ingress_links(ctx)
+    build_lb_services(ctx)
+    if ctx.cluster.crds.external_dns:
+        build_external_dns(ctx)
     finish_ca_bundles(ctx)
 
 

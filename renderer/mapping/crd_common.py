@@ -35,6 +35,7 @@ class CrdContext:
     ca_bundles: dict[str, tuple[dict[str, str], list[Origin]]] = field(default_factory=dict)
     # (host, tenant, virtual, serves the host) of every rendered virtual: what ExternalDNS points at
     hosts: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    ipam_lookup: Callable[[str, str, ObjectMeta], str | None] | None = None  # (label, key, meta) -> address
 
     def error(self, code: str, meta: ObjectMeta, message: str, *keys: str | int, hint: str | None = None,
               severity: Severity = Severity.ERROR) -> None:

@@ -83,6 +83,17 @@ def supply(docs: list[dict]) -> list[dict]:
                 entries.append(entry)
         extra.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
                       "spec": {"ports": entries, "type": "NodePort"}})
+    for d in docs:
+        labels = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") if d.get("kind") == "IngressLink" \
+            else None
+        if isinstance(labels, dict) and labels:
+            extra.append({"apiVersion": "v1", "kind": "Service",
+                          "metadata": {"name": "nginx-ingress-ingresslink", "namespace": _ns(d),
+                                       "labels": {str(k): str(v) for k, v in labels.items()}},
+                          "spec": {"type": "NodePort", "ports": [
+                              {"name": "http", "port": 80, "targetPort": 80},
+                              {"name": "https", "port": 443, "targetPort": 443},
+                              {"name": "nginx-ready", "port": 8081, "targetPort": 8081}]}})
     for d in docs + extra:
         if d.get("kind") != "Service":
             continue

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from crd_support import supply
 
 from renderer.render import render
 from renderer.report import format_text
 from renderer.validate import As3Validator
-from crd_support import supply
 
 ROOT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cis-examples" / "v2.20" / "docs" / \
     "config_examples" / "customResource"
