@@ -50,7 +50,8 @@ def build_custom_resources(ctx: CrdContext) -> None:
 
 
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
-    """(namespace, name) of every Service an F5 Ingress or virtual-server ConfigMap points at."""
+    """(namespace, name) of every Service an F5 Ingress, virtual-server ConfigMap or CIS custom resource
+    points at."""
     import json
 
     found: set[tuple[str, str]] = set()
@@ -68,4 +69,34 @@ def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]
             continue
         if isinstance(name, str):
             found.add((cm.meta.namespace, name))
+    found |= crd_services(cluster)
+    return found
+
+
+def crd_services(cluster: Cluster) -> set[tuple[str, str]]:
+    """Services the CIS custom resources and CIS-annotated LoadBalancer Services use (serviceNamespace
+    included), so `snapshot capture` keeps their Endpoints."""
+    from renderer.mapping.lbservice import is_ours
+
+    crds = cluster.crds
+    found: set[tuple[str, str]] = set()
+    pools = [p for vs in crds.virtual_servers for p in (*vs.pools, *filter(None, [vs.default_pool]))]
+    pools += [ts.pool for ts in crds.transport_servers]
+    for policy in crds.policies.values():
+        raw = policy.mapping("defaultPool")
+        if raw.get("service"):
+            from renderer.kube.crd import pool_of
+
+            pools.append(pool_of(raw, ("spec", "defaultPool"), policy.meta.namespace))
+    for pool in pools:
+        if pool.service:
+            found.add((pool.namespace, pool.service))
+        found.update((alt.namespace, alt.service) for alt in pool.alternates)
+    for link in crds.ingress_links:
+        labels = link.mapping("selector", "matchLabels")
+        for (ns, name), svc in cluster.services.items():
+            if labels and ns == link.meta.namespace and all(svc.meta.labels.get(k) == str(v)
+                                                             for k, v in labels.items()):
+                found.add((ns, name))
+    found.update(key for key, svc in cluster.services.items() if is_ours(svc))
     return found
