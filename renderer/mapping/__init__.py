@@ -47,6 +47,26 @@ def build_custom_resources(ctx: CrdContext) -> None:
     if ctx.cluster.crds.external_dns:
         build_external_dns(ctx)
     finish_ca_bundles(ctx)
+    _unreferenced(ctx)
+
+
+def _unreferenced(ctx: CrdContext) -> None:
+    """A TLSProfile or Policy nothing names produces nothing: say so (CIS would ignore it silently)."""
+    from renderer.errors import Finding, Severity
+
+    crds = ctx.cluster.crds
+    used_tls = {(v.meta.namespace, v.text("tlsProfileName")) for v in crds.virtual_servers}
+    used_policy = {(r.meta.namespace, r.text("policyName")) for r in [*crds.virtual_servers, *crds.transport_servers]}
+    used_policy |= {(s.meta.namespace, s.meta.annotations.get("cis.f5.com/policyName", ""))
+                    for s in ctx.cluster.services.values()}
+    for index, used, field in ((crds.tls_profiles, used_tls, "tlsProfileName"), (crds.policies, used_policy,
+                                                                                  "policyName")):
+        for key in sorted(index):
+            if key not in used:
+                meta = index[key].meta
+                ctx.findings.append(Finding("CRD110", f"{meta.kind} {meta.ident} is named by no resource's {field}; "
+                                            "it produces nothing", meta.location, Severity.WARNING,
+                                            hint=f"reference it with {field}, or remove it"))
 
 
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:

@@ -65,7 +65,7 @@ def address_of(ctx: CrdContext, res: CustomResource, ipam_key: str, explicit: st
         return parsed.split("%")[0]
     if res.ipam_label:
         found = ctx.ipam(res, ipam_key) if ctx.ipam else None
-        if found is None:
+        if found is None and res.ipam_label in ctx.config.ipam:
             ctx.error("CRD007", res.meta, f"ipamLabel {res.ipam_label!r} has no allocation for {ipam_key!r}",
                       "spec", "ipamLabel", hint="run `as3-gitops ipam allocate` and commit the allocation file")
         return found

@@ -103,6 +103,7 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
     server_side: dict[str, Member] = {}
     server_props: dict[str, Any] | None = None
     edge_keys: dict[str, str] = {}
+    by_secret: dict[tuple[str, str], str] = {}
     for m in members:
         prof = m.tls
         assert prof is not None
@@ -111,6 +112,8 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
             client_profiles += [_profile_path(p, m.partition) for p in client]
         elif _kind(prof, "client") == "secret":
             for secret in client:
+                if (m.res.meta.namespace, secret) in by_secret:
+                    continue  # one Certificate per Secret, however many VirtualServers share it
                 name = f"{client[0]}-clientside-{vs.name}_{len(certs)}"
                 name = name if _AS3_NAME.match(name) else names.crd_name(name)
                 got = certificate_from_secret(
@@ -119,6 +122,7 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
                     code="CRD044", hint="add the Secret (type kubernetes.io/tls) in the VirtualServer's namespace")
                 if got:
                     certs.append(got)
+                    by_secret[(m.res.meta.namespace, secret)] = got
             props = _cipher_props(prof, "clientSSLParams")
             if server_props is not None and props != server_props:
                 ctx.error("CRD045", m.res.meta, f"TLS settings differ from another VirtualServer on "
