@@ -99,6 +99,9 @@ def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
     tls = find_tls_profile(ctx, res) if res.text("tlsProfileName") else None
     if sum(f.is_error for f in ctx.findings) > errors or ip is None or partition is None or policy is False \
             or tls is False:
+        for spec in res.pools:  # one run reports every problem: the pool references too
+            if spec.service and spec.service_port is not None:
+                resolve_service(ctx, meta, spec.namespace, spec.service, spec.service_port, spec.keys)
         return None
     member = Member(res, partition, ip, policy or None, tls or None)
     if member.tls is not None:
