@@ -13,15 +13,16 @@ from renderer.source import load_documents, open_tree
 
 
 def allocate_tree(repo: str | Path, ref: str | None = None) -> tuple[bytes | None, list[Finding]]:
-    """The new ipam-allocations.yaml text (None when the input has errors), and the findings."""
+    """The new ipam-allocations.yaml text (None when the configuration, the committed allocations or
+    the allocation itself has errors), and the findings."""
     tree = open_tree(repo, ref)
     config, findings = load_config(tree)
     if any(f.is_error for f in findings):
         return None, findings
-    manifests, problems = load_documents(tree, config.manifests, None)
-    findings += problems
+    manifests, _problems = load_documents(tree, config.manifests, None)
     cluster = Cluster()
-    add_cluster_objects(cluster, manifests, findings)
+    # manifest problems are render's to report; a resource it cannot read asks for no address
+    add_cluster_objects(cluster, manifests, [])
     existing, problems = load_allocations(tree)
     findings += problems
     if any(f.is_error for f in findings):

@@ -160,13 +160,14 @@ class Ipam:
         self.findings = findings
 
     def __call__(self, res: CustomResource, key: str) -> str | None:
-        return self.lookup(res.ipam_label, key, res.meta)
+        return self.lookup(res.ipam_label, key, res.meta, ("spec", "ipamLabel"))
 
-    def lookup(self, label: str, key: str, meta: ObjectMeta) -> str | None:
+    def lookup(self, label: str, key: str, meta: ObjectMeta,
+               keys: tuple[str, ...] = ("metadata", "annotations", LB_LABEL)) -> str | None:
         spec = self.config.ipam.get(label)
         if spec is None:
             self.findings.append(Finding("CRD061", f"{meta.kind} {meta.ident}: ipamLabel {label!r} has no range in "
-                                         "as3-gitops.yaml", meta.location,
+                                         "as3-gitops.yaml", meta.locate(*keys),
                                          hint=f"add ipam: {{{label}: <CIDR>}} to as3-gitops.yaml"))
             return None
         address = self.allocations.get(label, {}).get(key)

@@ -105,8 +105,14 @@ def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
         return None
     member = Member(res, partition, ip, policy or None, tls or None)
     if member.tls is not None:
-        default = "allow" if member.termination == "edge" else "none"
+        # CIS's docs promise allow; an HTTP port equal to the HTTPS port can only mean "no HTTP virtual"
+        same_port = res.http_port == res.https_port
+        default = "allow" if member.termination == "edge" and not same_port else "none"
         member.http_traffic = res.text("httpTraffic") or default
+        if member.http_traffic in ("allow", "redirect") and same_port:
+            ctx.error("CRD018", meta, f"httpTraffic {member.http_traffic} needs an HTTP port other than the HTTPS "
+                      f"port {res.https_port}", "spec", "virtualServerHTTPPort")
+            return None
         if member.http_traffic == "allow" and member.termination != "edge":
             ctx.error("CRD011", meta, f"httpTraffic allow cannot be used with {member.termination} termination",
                       "spec", "httpTraffic", hint="use redirect or none")
@@ -127,9 +133,6 @@ def _consistent(ctx: CrdContext, group: list[Member]) -> list[Member]:
             _conflict(ctx, "CRD012", first, m, f"use partitions {first.partition!r} and {m.partition!r}")
         elif m.res.host_group != first.res.host_group and m.res.host_group and first.res.host_group:
             _conflict(ctx, "CRD012", first, m, f"have hostGroups {first.res.host_group!r} and {m.res.host_group!r}")
-        elif _custom(m) != _custom(first):
-            _conflict(ctx, "CRD012", first, m, f"name the virtual {_custom(first) or 'crd_<ip>'!r} and "
-                      f"{_custom(m) or 'crd_<ip>'!r}")
         elif m.res.strings("additionalVirtualServerAddresses") != first.res.strings("additionalVirtualServerAddresses"):
             _conflict(ctx, "CRD012", first, m, "list different additionalVirtualServerAddresses")
         else:
@@ -161,6 +164,11 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
     if passthrough and len(passthrough) != len(members):
         other = next(m for m in members if m not in passthrough)
         _conflict(ctx, "CRD013", passthrough[0], other, f"mix passthrough and {other.termination} TLS on port {port}")
+        return
+    named = next((m for m in members if _custom(m) != _custom(first)), None)
+    if named is not None:
+        _conflict(ctx, "CRD012", first, named, f"name the virtual on port {port} {_custom(first) or 'crd_<ip>'!r} "
+                  f"and {_custom(named) or 'crd_<ip>'!r}")
         return
     cls = "Service_TCP" if passthrough else ("Service_HTTPS" if https else "Service_HTTP")
     vs_name = names.crd_vs_name(ip, port, _custom(first))
