@@ -95,6 +95,8 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
         return
     tenant = ctx.reg.tenant(partition)
     vs.origins.append(meta.origin)
+    if policy is not None:
+        vs.origins.append(policy.meta.origin)
     vs.snat = snat_of(res, policy)
     vs.properties.update(virtual_properties(res, policy, https=False, http=False))
     vs.properties.update(l4_properties(policy, cls, protocol, res.text("profileL4")))

@@ -179,6 +179,8 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
     owner: dict[str, Member] = {}
     for m in members:
         vs.origins.append(m.res.meta.origin)
+        vs.origins += [r.meta.origin for r in (m.policy, m.tls if https else None) if r is not None
+                       and r.meta.origin not in vs.origins]
         mine = virtual_properties(m.res, m.policy, https=https, http=not passthrough)
         mine["snat"] = snat_of(m.res, m.policy)
         if passthrough:
