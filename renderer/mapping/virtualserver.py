@@ -15,6 +15,7 @@ from typing import Any
 from renderer.errors import Finding
 from renderer.kube.crd import CrdPool, PolicyCR, TLSProfileCR, VirtualServerCR, pool_of
 from renderer.mapping import names
+from renderer.mapping.abdeploy import ab_irule, ab_pools, add_records, is_ab
 from renderer.mapping.crd_common import (
     CrdContext,
     add_pool,
@@ -82,10 +83,7 @@ def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
         if pool.multi_cluster:
             ctx.error("CRD051", meta, "multiClusterServices needs CIS's multi-cluster mode; not supported",
                       "spec", "pools", i, "multiClusterServices")
-        if pool.alternates or pool.weight is not None:
-            ctx.error("CRD052", meta, "weight / alternateBackends (A/B) are not supported by as3-gitops yet",
-                      "spec", "pools", i, hint="route by path or host instead, or keep this VirtualServer on CIS")
-        elif not pool.service or pool.service_port is None:
+        if not pool.service or pool.service_port is None:
             ctx.error("CRD025", meta, "each pool needs service and servicePort", "spec", "pools", i)
     if res.strings("hostAliases") and not res.host:
         ctx.error("CRD009", meta, "hostAliases need host", "spec", "hostAliases")
@@ -203,19 +201,28 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
     claimed: dict[tuple[str, str], Member] = {}
     redirect_dg = DataGroup(names.crd_object_name(vs.name, "https_redirect_dg"))
     passthrough_dg = DataGroup(names.crd_object_name(vs.name, "ssl_passthrough_servername_dg"))
+    ab_dg = DataGroup(names.crd_object_name(vs.name, "ab_deployment_dg"))
     for m in members:
         remark = vs.name.rsplit("_", 1)[0] if m.tls and m.http_traffic in ("allow", "redirect") else vs.name
         routed = not (m.tls and not https and m.http_traffic == "redirect")
         for i, spec in enumerate(m.res.pools):
-            pool = _pool(ctx, tenant, m, spec, ip, remark)
+            ab = is_ab(spec)
+            if ab and m in passthrough:
+                ctx.error("CRD052", m.res.meta, "weight / alternateBackends with passthrough TLS are not supported",
+                          *spec.keys)
+                continue
+            backends = ab_pools(ctx, tenant, m, spec, ip, remark) if ab else None
+            pool = backends[0][0] if backends else (None if ab else _pool(ctx, tenant, m, spec, ip, remark))
             if pool is None:
                 continue
             m.pool_names[i] = pool
+            if backends and routed:
+                add_records(ab_dg, m, spec, backends)
             if m in passthrough:
                 for host in m.res.hosts:
                     passthrough_dg.records[host.lstrip("*")] = pool
             elif routed:
-                _rules(ctx, policy, claimed, m, spec, pool, port, vs)
+                _rules(ctx, policy, claimed, m, spec, pool, port, vs, ab=ab)
             else:
                 for host in m.res.hosts or ("*",):
                     path = spec.path.rstrip("/") or "/"
@@ -231,6 +238,9 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
     if redirect_dg.records and not suppressed:
         _attach_irule(tenant, vs, redirect_dg, redirect_irule(tenant.name, members[0].res.https_port, redirect_dg.name),
                       names.crd_object_name(vs.name, f"http_redirect_irule_{members[0].res.https_port}"), members)
+    if ab_dg.records:  # the A/B iRule is what forwards: `none` in iRules cannot turn it off
+        _attach_irule(tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
+                      names.crd_object_name(vs.name, "ab_deployment_path_irule"), members)
     if passthrough_dg.records and not suppressed:
         _attach_irule(tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
                       names.crd_object_name(vs.name, "tls_irule"), members)
@@ -273,7 +283,7 @@ def host_condition(host: str, port: int) -> Condition:
 
 
 def _rules(ctx: CrdContext, policy: Policy, claimed: dict[tuple[str, str], Member], m: Member, spec: CrdPool,
-           pool: str, port: int, vs: VirtualServer) -> None:
+           pool: str, port: int, vs: VirtualServer, *, ab: bool = False) -> None:
     path = spec.path.rstrip("/")
     segments = [s for s in path.split("/") if s]
     ranges = m.res.strings("allowSourceRange") or (m.policy.strings("l3Policies", "allowSourceRange")
@@ -305,7 +315,7 @@ def _rules(ctx: CrdContext, policy: Policy, claimed: dict[tuple[str, str], Membe
         if spec.rewrite:
             actions.append(Action("httpUri", uri_part="value",
                                   replace=f"tcl:[regsub {spec.path or '/'} [HTTP::uri] {spec.rewrite} ]"))
-        actions.append(Action("forward", pool=pool))
+        actions.append(Action("log", replace="a/b pool") if ab else Action("forward", pool=pool))
         if waf:
             actions.append(Action("waf", policy=spec.waf))
         policy.rules.append(Rule(name if existing is None else f"{name}_{len(policy.rules)}", conds, actions))

@@ -283,3 +283,24 @@ spec:
     assert gtm["a_com_DC1_gtm"]["members"] == [{"enabled": True, "server": {"bigip": "/Common/DC1"},
                                                 "virtualServer": "/kubernetes/Shared/crd_10_1_1_9_80"}]
     assert gtm["a_com_DC1_gtm"]["monitors"] == [{"use": "a_com_DC1_gtm_monitor"}]
+
+
+def test_ab_pools_get_a_weighted_data_group_and_the_ab_irule(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, _svc("blue"), _svc("green", ns="canary", node_port=30081),
+                 _vs("a", "  virtualServerAddress: 10.1.1.10\n  host: a.com\n  pools:\n"
+                          "  - {path: /shop, service: blue, servicePort: 80, weight: 70,\n"
+                          "     alternateBackends: [{service: green, serviceNamespace: canary, weight: 30}]}\n"))
+    app = _app(repo)
+    assert app["crd_10_1_1_10_80_ab_deployment_dg"]["records"] == [
+        {"key": "a.com/shop", "value": "blue_80_default_a_com_shop,0.700;green_80_canary_a_com_shop,1.000"}]
+    assert app["crd_10_1_1_10_80"]["iRules"] == ["crd_10_1_1_10_80_ab_deployment_path_irule"]
+    [rule] = app["crd_10_1_1_10_80_a_com_policy"]["rules"]
+    assert rule["actions"] == [{"type": "log", "event": "request", "write": {"message": "a/b pool"}}]
+    assert app["green_80_canary_a_com_shop"]["members"][0]["servicePort"] == 30081
+
+
+def test_ab_weights_leave_out_zero_and_all_zero_is_empty() -> None:
+    from renderer.mapping.abdeploy import weights_value
+
+    assert weights_value([("a", 1), ("b", 0), ("c", 2)]) == "a,0.333;c,1.000"
+    assert weights_value([("a", 0), ("b", 0)]) == ""
