@@ -69,6 +69,8 @@ class Action:
     header: str | None = None
     uri_part: str = "path"  # httpUri replace: "path", or "value" (the whole URI, as CIS's CRD rewrites do)
     policy: str | None = None  # waf: the BIG-IP WAF policy path
+    persist_method: str | None = None  # persist: sourceAddress, cookieInsert, ..., disable
+    persist: dict[str, Any] | None = None  # persist: that method's settings
 
 
 @dataclass(slots=True)

@@ -35,8 +35,16 @@ from renderer.mapping.irules import passthrough_irule, redirect_irule
 from renderer.mapping.tlsprofile import attach_tls, find_tls_profile
 from renderer.model import Action, Condition, DataGroup, IRule, Policy, Rule, Tenant, VirtualServer
 
-# VirtualServer fields as3-gitops does not render yet: an error at the field, never silence
-UNSUPPORTED = ("hostPersistence", "rewriteAppRoot")
+# hostPersistence.method -> (AS3 persist action key, metaData fields AS3 requires)
+PERSIST = {
+    "sourceAddress": ("sourceAddress", ("netmask", "timeout")),
+    "destinationAddress": ("destinationAddress", ("netmask", "timeout")),
+    "cookieInsert": ("cookieInsert", ("name", "expiry")), "cookieRewrite": ("cookieRewrite", ("name", "expiry")),
+    "cookiePassive": ("cookiePassive", ("name",)),
+    "cookieHash": ("cookieHash", ("name", "offset", "length", "timeout")),
+    "universal": ("universal", ("key", "timeout")), "hash": ("hash", ("key", "timeout")),
+    "carp": ("carp", ("key", "timeout")), "none": ("disable", ()),
+}
 
 
 @dataclass
@@ -75,10 +83,15 @@ def build_virtual_servers(ctx: CrdContext) -> None:
 def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
     meta = res.meta
     errors = sum(f.is_error for f in ctx.findings)
-    for key in UNSUPPORTED:
-        if key in res.spec:
-            ctx.error("CRD050", meta, f"spec.{key} is not supported by as3-gitops yet", "spec", key,
-                      hint="remove it (see README, Custom resources) or keep this VirtualServer on CIS")
+    method = res.text("hostPersistence", "method")
+    if method:
+        needed = [k for k in PERSIST[method][1] if k not in res.mapping("hostPersistence", "metaData")]
+        if needed:
+            ctx.error("CRD054", meta, f"hostPersistence {method} needs metaData {', '.join(needed)}",
+                      "spec", "hostPersistence", hint="CIS refuses it too ('failed to create LTM Rules')")
+    if res.text("rewriteAppRoot") and sum(1 for p in res.pools if p.path in ("", "/")) != 1:
+        ctx.error("CRD053", meta, "rewriteAppRoot needs exactly one pool with path /", "spec", "rewriteAppRoot",
+                  hint="CIS fails it with 'AppRoot path not found'")
     for i, pool in enumerate(res.pools):
         if pool.multi_cluster:
             ctx.error("CRD051", meta, "multiClusterServices needs CIS's multi-cluster mode; not supported",
@@ -316,9 +329,19 @@ def _rules(ctx: CrdContext, policy: Policy, claimed: dict[tuple[str, str], Membe
             actions.append(Action("httpUri", uri_part="value",
                                   replace=f"tcl:[regsub {spec.path or '/'} [HTTP::uri] {spec.rewrite} ]"))
         actions.append(Action("log", replace="a/b pool") if ab else Action("forward", pool=pool))
+        method = m.res.text("hostPersistence", "method")
+        if method and host:
+            key, fields = PERSIST[method]
+            meta_data = m.res.mapping("hostPersistence", "metaData")
+            actions.append(Action("persist", persist_method=key, persist={k: meta_data[k] for k in fields}))
         if waf:
             actions.append(Action("waf", policy=spec.waf))
         policy.rules.append(Rule(name if existing is None else f"{name}_{len(policy.rules)}", conds, actions))
+        root = m.res.text("rewriteAppRoot")
+        if root and host and not path:
+            policy.rules.append(Rule(names.crd_rule_name(host, "", f"redirectto_{root}"), [
+                host_condition(host, port), Condition("httpUri", selector="path", values=("/",))],
+                [Action("httpRedirect", location=root)]))
 
 
 def _rule_order(rule: Rule) -> tuple:

@@ -304,3 +304,22 @@ def test_ab_weights_leave_out_zero_and_all_zero_is_empty() -> None:
 
     assert weights_value([("a", 1), ("b", 0), ("c", 2)]) == "a,0.333;c,1.000"
     assert weights_value([("a", 0), ("b", 0)]) == ""
+
+
+def test_host_persistence_and_app_root(tmp_path: Path, as3_schema_path: Path) -> None:
+    repo = _repo(tmp_path, _svc("web"),
+                 _vs("a", "  virtualServerAddress: 10.1.1.11\n  host: a.com\n  rewriteAppRoot: /home\n"
+                          "  hostPersistence: {method: sourceAddress, metaData: {netmask: 255.255.255.0, timeout: 60}}\n"
+                          "  pools: [{path: /, service: web, servicePort: 80}]\n"))
+    from renderer.validate import As3Validator
+
+    assert As3Validator.from_path(as3_schema_path).validate_adc(render(repo).adc) == []
+    rules = _app(repo)["crd_10_1_1_11_80_a_com_policy"]["rules"]
+    assert [r["name"] for r in rules] == ["vs_a_com_redirectto__home", "vs_a_com_web_80_default_a_com"]
+    assert rules[0]["actions"] == [{"type": "httpRedirect", "event": "request", "location": "/home"}]
+    assert rules[1]["actions"][1] == {"type": "persist", "event": "request",
+                                      "sourceAddress": {"netmask": "255.255.255.0", "timeout": 60}}
+    bad = _repo(tmp_path / "bad", _svc("web"),
+                _vs("a", "  virtualServerAddress: 10.1.1.12\n  host: a.com\n  hostPersistence: {method: hash}\n"
+                         "  pools: [{path: /, service: web, servicePort: 80}]\n"))
+    assert [c for c, *_ in _errors(bad)] == ["CRD054"]
