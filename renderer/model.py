@@ -190,6 +190,30 @@ class Network:
 
 
 @dataclass(slots=True)
+class RawTenant:
+    """A tenant a user wrote in AS3 (an AS3 ConfigMap's template), merged into the declaration verbatim
+    except for the pools service discovery fills. `sources`: pointer below the tenant (`/App/obj`) -> the
+    objects that fed it (the ConfigMap, the labelled Services, their Endpoints)."""
+
+    name: str
+    body: dict[str, Any]
+    origins: list[Origin] = field(default_factory=list)
+    sources: dict[str, list[Origin]] = field(default_factory=dict)
+    # pod members service discovery added (cluster mode): they need ARPs like any pool member
+    pod_members: list[tuple[Member, tuple[str, str]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Override:
+    """The override ConfigMap's partial declaration, deep-merged over the rendered one (CIS's rules)."""
+
+    declaration: dict[str, Any]
+    origin: Origin
+
+
+@dataclass(slots=True)
 class Model:
     tenants: dict[str, Tenant]
     network: Network
+    raw_tenants: dict[str, RawTenant] = field(default_factory=dict)
+    override: Override | None = None
