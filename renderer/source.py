@@ -317,14 +317,17 @@ class ParseCache:
         self.disk = disk
         self.remember = remember
 
-    def get(self, path: str, key: str, loader) -> tuple[SourceFile, list[Document], list[Finding]]:
+    def get(self, path: str, key: str, loader, *options: Any) -> tuple[SourceFile, list[Document], list[Finding]]:
+        """`options` are parse_file's further arguments (e.g. limits): their repr is part of the
+        disk key, so a parse made under other options is never reused."""
         cache_key = (path, key)
         hit = self._by_key.get(cache_key)
         if hit is None:
             if self.disk is not None:
-                hit = self.disk.parse(path, key, loader, lambda data: parse_file(path, data))
+                hit = self.disk.parse(path, key, loader, lambda data: parse_file(path, data, *options),
+                                      repr(options))
             else:
-                hit = parse_file(path, loader())
+                hit = parse_file(path, loader(), *options)
             if self.remember:
                 self._by_key[cache_key] = hit
         return hit

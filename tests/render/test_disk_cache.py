@@ -256,3 +256,14 @@ def test_a_working_tree_hit_must_match_the_content_digest_too(hello: GitRepo, tm
     disk = DiskCache(root)
     load_documents(WorkTree(hello.path), ["manifests"], ParseCache(disk, remember=False))
     assert disk.hits == 0 and disk.rejected == len(entries(root)) > 0
+
+
+def test_what_else_the_parse_depends_on_is_part_of_the_key(tmp_path: Path) -> None:
+    """ParseCache passes parse_file's further arguments (the input limits) as `extra`."""
+    from renderer.source import parse_file
+
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    disk = DiskCache(tmp_path / "c")
+    for extra in ("(Limits(a=1),)", "(Limits(a=2),)", "(Limits(a=1),)"):
+        disk.parse("m.yaml", "m.yaml", lambda: data, lambda raw: parse_file("m.yaml", raw), extra)
+    assert (disk.writes, disk.hits) == (2, 1)
