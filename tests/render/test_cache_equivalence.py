@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, GitRepo, git
 
 from renderer.cache import DiskCache
 from renderer.cli import main
 from renderer.render import RenderResult, render
 from renderer.source import ParseCache, dump_json
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git(cwd: Path, *args: str) -> str:
+    """git in a test repository (the autouse fixture sets author, committer and dates)."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 if "benchmarks" not in sys.modules:  # as tests/benchmarks/conftest.py: the folder is not installed
     _spec = importlib.util.spec_from_file_location(
@@ -26,7 +33,7 @@ if "benchmarks" not in sys.modules:  # as tests/benchmarks/conftest.py: the fold
     sys.modules["benchmarks"] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules["benchmarks"])
 
-import benchmarks.generate as gen
+import benchmarks.generate as gen  # noqa: E402 (registered just above)
 
 SIZE = 60
 STEPS = 20
@@ -139,9 +146,9 @@ EDITS = [edit_balance, edit_balance, edit_move_pod, edit_move_pod, edit_break_sy
 
 
 @pytest.fixture
-def synthetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitRepo:
+def synthetic(git_repo: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(gen, "PER_FILE", 10)  # many small files: a mix of hits and misses
-    repo = GitRepo(tmp_path / "repo")
+    repo = git_repo
     gen.generate(repo.path, SIZE)
     repo.commit(message="synthetic")
     return repo
@@ -152,7 +159,7 @@ def _record(root: Path, history: dict) -> None:
         history.setdefault(f.relative_to(root).as_posix(), []).append(f.read_bytes())
 
 
-def test_random_edits_render_identically_with_and_without_the_cache(synthetic: GitRepo, tmp_path: Path) -> None:
+def test_random_edits_render_identically_with_and_without_the_cache(synthetic: Any, tmp_path: Path) -> None:
     rng = random.Random(19)
     root = synthetic.path
     cache_dir = tmp_path / "cache"
@@ -183,7 +190,7 @@ def test_random_edits_render_identically_with_and_without_the_cache(synthetic: G
     assert hits > 50 and writes > 10, (hits, writes)
 
 
-def test_cli_render_output_is_byte_identical_warm_cold_and_without(synthetic: GitRepo, tmp_path: Path,
+def test_cli_render_output_is_byte_identical_warm_cold_and_without(synthetic: Any, tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     root = synthetic.path
     gen.change_balance(root, SIZE, 7)

@@ -9,9 +9,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, GitRepo, git
 
 import renderer
 from renderer import cache as cache_mod
@@ -19,6 +19,13 @@ from renderer.cache import MAGIC, DiskCache
 from renderer.cli import main
 from renderer.render import render
 from renderer.source import ParseCache, dump_json
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git(cwd: Path, *args: str) -> str:
+    """git in a test repository (the autouse fixture sets author, committer and dates)."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 HELLO = REPO_ROOT / "examples" / "hello-world"
 
@@ -34,11 +41,11 @@ def outputs(repo: Path, ref: str | None = None, disk: DiskCache | None = None) -
 
 
 @pytest.fixture
-def hello(make_repo) -> GitRepo:
+def hello(make_repo) -> Any:
     return make_repo(HELLO)
 
 
-def test_a_warm_render_hits_every_file_and_reads_no_blob(hello: GitRepo, tmp_path: Path,
+def test_a_warm_render_hits_every_file_and_reads_no_blob(hello: Any, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     expected = outputs(hello.path, "HEAD")
     cold = DiskCache(tmp_path / "c")
@@ -57,7 +64,7 @@ def test_a_warm_render_hits_every_file_and_reads_no_blob(hello: GitRepo, tmp_pat
 
 @pytest.mark.parametrize("damage", ["truncate", "flip-payload", "flip-checksum", "garbage", "empty",
                                     "swap", "wrong-shape"])
-def test_a_corrupt_entry_is_ignored_and_rebuilt(hello: GitRepo, tmp_path: Path, damage: str) -> None:
+def test_a_corrupt_entry_is_ignored_and_rebuilt(hello: Any, tmp_path: Path, damage: str) -> None:
     root = tmp_path / "c"
     expected = outputs(hello.path)
     outputs(hello.path, disk=DiskCache(root))
@@ -88,7 +95,7 @@ def test_a_corrupt_entry_is_ignored_and_rebuilt(hello: GitRepo, tmp_path: Path, 
     assert {f: f.read_bytes() for f in entries(root)} == good  # rebuilt, byte for byte
 
 
-def test_an_entry_of_another_tool_version_is_never_used(hello: GitRepo, tmp_path: Path,
+def test_an_entry_of_another_tool_version_is_never_used(hello: Any, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "c"
     outputs(hello.path, disk=DiskCache(root))
@@ -103,7 +110,7 @@ def test_an_entry_of_another_tool_version_is_never_used(hello: GitRepo, tmp_path
         cache_mod.tool_fingerprint.cache_clear()
 
 
-def test_parses_with_findings_are_not_stored_and_report_every_time(git_repo: GitRepo, tmp_path: Path) -> None:
+def test_parses_with_findings_are_not_stored_and_report_every_time(git_repo: Any, tmp_path: Path) -> None:
     git_repo.copy_from(HELLO)
     (git_repo.path / "manifests" / "broken.yaml").write_text("a: 1\nb = 2\n")
     (git_repo.path / "manifests" / "bom.json").write_bytes(b"\xef\xbb\xbf{}")
@@ -118,7 +125,7 @@ def test_parses_with_findings_are_not_stored_and_report_every_time(git_repo: Git
     assert disk.misses == 2  # the two files with findings are parsed again
 
 
-def test_concurrent_processes_share_one_cache(hello: GitRepo, tmp_path: Path) -> None:
+def test_concurrent_processes_share_one_cache(hello: Any, tmp_path: Path) -> None:
     """Two processes render in a loop into one small cache (so they also evict each other's
     entries); every render equals the uncached one and nothing half-written is left."""
     root = tmp_path / "c"
@@ -179,7 +186,7 @@ def test_dead_temp_files_are_cleared_by_trim(tmp_path: Path) -> None:
     assert not dead.exists() and fresh.exists() and disk.get("a") == (1,)
 
 
-def test_an_unwritable_cache_folder_is_only_a_miss(hello: GitRepo, tmp_path: Path) -> None:
+def test_an_unwritable_cache_folder_is_only_a_miss(hello: Any, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     disk = DiskCache(blocker / "c")
@@ -187,7 +194,7 @@ def test_an_unwritable_cache_folder_is_only_a_miss(hello: GitRepo, tmp_path: Pat
     assert disk.writes == 0
 
 
-def test_no_cache_leaves_the_cache_folder_alone(hello: GitRepo, tmp_path: Path,
+def test_no_cache_leaves_the_cache_folder_alone(hello: Any, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     default = Path(os.environ["AS3_GITOPS_CACHE_DIR"])  # the autouse fixture's per-test folder
     repo = str(hello.path)
@@ -204,7 +211,7 @@ def test_no_cache_leaves_the_cache_folder_alone(hello: GitRepo, tmp_path: Path,
     assert (tmp_path / "o1" / "as3.json").read_bytes() == (tmp_path / "o2" / "as3.json").read_bytes()
 
 
-def test_the_environment_can_turn_the_cache_off(hello: GitRepo, tmp_path: Path,
+def test_the_environment_can_turn_the_cache_off(hello: Any, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AS3_GITOPS_NO_CACHE", "1")
     monkeypatch.setenv("AS3_GITOPS_CACHE_DIR", str(tmp_path / "env-dir"))
@@ -223,7 +230,7 @@ def test_default_folder_follows_xdg() -> None:
     assert cache_mod.default_max_bytes({}) == cache_mod.DEFAULT_MAX_MIB * 1024 * 1024
 
 
-def test_working_tree_and_ref_share_entries_by_git_blob_id(hello: GitRepo, tmp_path: Path) -> None:
+def test_working_tree_and_ref_share_entries_by_git_blob_id(hello: Any, tmp_path: Path) -> None:
     from renderer.cache import git_blob_id
     from renderer.source import GitTree, WorkTree, load_documents
 
@@ -241,7 +248,7 @@ def test_working_tree_and_ref_share_entries_by_git_blob_id(hello: GitRepo, tmp_p
         [(d.path, d.index, d.line, d.data, d.source.text) for d in plain]
 
 
-def test_a_working_tree_hit_must_match_the_content_digest_too(hello: GitRepo, tmp_path: Path) -> None:
+def test_a_working_tree_hit_must_match_the_content_digest_too(hello: Any, tmp_path: Path) -> None:
     """Same key (path, blob id), but the entry says it was parsed from other bytes: refused."""
     from renderer.source import WorkTree, load_documents
 
