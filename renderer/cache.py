@@ -11,7 +11,7 @@ Why: a pull request changes one file of a large repository, but each run parsed 
 - the tool fingerprint (`tool_fingerprint`): the version of as3-gitops, PyYAML and libyaml, the
   Python version (marshal's format) and a hash of the parsing modules' source, so an upgrade or an
   edited parser never meets an old entry;
-- whatever else the caller says the parse depends on (the input limits).
+- whatever else the parse is given (`ParseCache.get`'s further arguments, such as input limits).
 
 Only clean parses are stored (no finding at all): a file with a duplicate key, a limit or a
 warning is parsed again every time, so every check `parse_file` makes is reported exactly as
