@@ -48,6 +48,14 @@ class VxlanConfig:
 
 
 @dataclass(frozen=True)
+class AutoDeploy:
+    """snapshot.autoDeploy: may `snapshot watch` deploy snapshot-only changes without review, within limits."""
+
+    enabled: bool = False
+    max_removed_percent: int = 50
+
+
+@dataclass(frozen=True)
 class Config:
     bigip: BigipConfig = field(default_factory=BigipConfig)
     vxlan: VxlanConfig | None = None
@@ -57,6 +65,7 @@ class Config:
     as3_schema: str | None = None
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
+    snapshot_auto_deploy: AutoDeploy = field(default_factory=AutoDeploy)
     environment: str = "default"
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
 
@@ -90,6 +99,8 @@ _VXLAN_KEYS = {
     "vtepMAC": "vtep_mac",
     "podCIDR": "pod_cidr",
 }
+
+_AUTO_DEPLOY_KEYS = {"enabled": "enabled", "maxRemovedPercent": "max_removed_percent"}
 
 
 def _pick(raw: dict[str, Any] | None, mapping: dict[str, str]) -> dict[str, Any]:
@@ -153,6 +164,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         as3_schema=(data.get("as3") or {}).get("schema"),
         snapshot_max_age=snap.get("maxAge"),
         snapshot_layout=snap.get("layout", "per-kind"),
+        snapshot_auto_deploy=AutoDeploy(**_pick(snap.get("autoDeploy"), _AUTO_DEPLOY_KEYS)),
         environment=data.get("environment", "default"),
         location=doc.location,
     )
