@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -111,7 +112,8 @@ def watch(
     options = WatchOptions(snapshot=SnapshotOptions(all_services=all_services, namespaces=namespaces),
                            debounce=debounce, max_delay=max(max_delay, debounce), resync=resync,
                            retry_first=retry, takeover_after=takeover,
-                           deploy=DeployOptions(timeout=timeout, rollback_timeout=300.0))
+                           deploy=DeployOptions(timeout=timeout, rollback_timeout=300.0),
+                           source=f"the Kubernetes API (watch, {socket.gethostname()})")
     metrics = Metrics()
     server = HealthServer(metrics, address).start() if address else None
     stop = threading.Event()

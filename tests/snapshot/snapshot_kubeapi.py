@@ -125,7 +125,6 @@ class KubeAPI:
         """Every resourceVersion up to now expires: open watches from older versions get 410 Gone."""
         with self._changed:
             self.compacted_below = int(self.resource_version) + 1
-            self._generation += 1
             self._changed.notify_all()
 
     def drop_watches(self) -> None:
@@ -220,17 +219,17 @@ class KubeAPI:
                 self.end_headers()
                 with api._changed:
                     generation = api._generation
-                if start < api.compacted_below:
-                    gone = status_body(410, "Expired", f"too old resource version: {start} ({api.compacted_below})")
-                    self._chunk(json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n")
-                    self._chunk(b"")
-                    return
                 sent = start
                 while True:
                     with api._changed:
                         if api._generation != generation:
                             self.close_connection = True  # abrupt: no final chunk
                             return
+                        if sent < api.compacted_below:  # as etcd compaction: the stream cannot go on
+                            gone = status_body(410, "Expired", f"too old resource version: {sent} "
+                                               f"({api.compacted_below})")
+                            self._chunk(json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n")
+                            break
                         pending = [e for e in api.events if e[0] > sent and e[2] == kind and (
                             namespace is None or e[3]["metadata"].get("namespace") == namespace)]
                         if not pending:

@@ -56,7 +56,7 @@ class Env:
         self.logs.append(log)
         stream = ClusterStream(ClusterAccess(kubeconfig=str(self.kubeconfig)), None, TIMING, log.append)
         target = GitTarget(str(self.remote), "main", "snapshot/refresh", self.tmp / f"checkout-{name}")
-        options = WatchOptions(**{**OPTIONS, **overrides},
+        options = WatchOptions(**{**OPTIONS, **overrides}, source=f"the Kubernetes API (watch, {name})",
                                deploy=DeployOptions(timeout=30, rollback_timeout=30))
         watcher = Watcher(stream, GitSync(target), options, self.connect if device else None, log.append)
         thread = WatcherThread(watcher).start()
@@ -126,3 +126,133 @@ def test_a_rollout_reaches_the_device_step_by_step_and_each_device_state_is_a_pu
         assert all(f"- {ip}\n" in files for ip in ips)
     assert w.watcher.metrics.status()["counters"]["deploys"] == 3
     assert env.remote_log("main")[3].split(" ", 1)[0] == start_tip
+
+
+def _synced(w: WatcherThread) -> Any:
+    return wait_for(lambda: w.watcher.metrics.status()["lastSyncResult"] == "device up to date", what="first sync")
+
+
+@pytest.mark.parametrize("change", ["two of three pods at once", "every pod gone"])
+def test_a_change_outside_the_policy_becomes_a_review_branch_not_a_deploy(env, change) -> None:
+    w = env.watcher()
+    _synced(w)
+    before_device, before_tip = device_commit(env.emulator), env.remote_tip()
+    if change == "every pod gone":
+        env.cluster.pods = []
+        env.cluster.publish()
+        reason = "would lose all 3 members"
+    else:
+        env.cluster.pods[0] = {**env.cluster.pods[0], "ip": "10.10.1.25"}
+        env.cluster.replace("10.10.1.6", "10.10.1.26", "hello-world-5f6d7c-ddddd")
+        reason = "would lose 2 of 3 members at once (66% > maxRemovedPercent 50%)"
+    wait_for(lambda: "snapshot/refresh" in git(env.remote, "branch", "--list", "snapshot/refresh"), what="branch")
+    w.stop()
+    assert device_commit(env.emulator) == before_device
+    assert env.remote_tip() == before_tip  # main untouched
+    review = env.remote_log("snapshot/refresh")
+    assert review[1].split(" ", 1)[0] == before_tip  # one commit on top of main
+    assert any(reason in line and "pushed" in line for line in w.lines), w.lines
+    assert w.watcher.metrics.status()["counters"].get("deploys", 0) == 0
+
+
+def test_without_a_device_every_settled_change_is_pushed_to_the_branch(env) -> None:
+    w = env.watcher(device=False)
+    wait_for(lambda: w.watcher.metrics.status()["lastSyncResult"] == "unchanged", what="first sync")
+    tip = env.remote_tip()
+    env.cluster.replace("10.10.2.7", "10.10.2.30", "hello-world-5f6d7c-eeeee")
+    wait_for(lambda: env.remote_tip() != tip, what="a push")
+    w.stop()
+    assert env.remote_log()[0].split(" ", 1)[1] == "snapshot: default/hello-world-svc 3 -> 3 members (1 replaced)"
+    body = git(env.remote, "log", "-1", "--format=%b")
+    assert "default/hello-world-svc 3 -> 3 members (1 replaced)\n" in body
+    assert "~ EndpointSlice default/hello-world-svc-x7k2p" in body
+    assert device_commit(env.emulator) != env.remote_tip()
+
+
+def test_api_server_unreachable_keeps_the_last_state_then_resumes_from_a_fresh_list(env) -> None:
+    w = env.watcher()
+    _synced(w)
+    relists = w.watcher.stream.store.relists
+    env.api.stop()
+    wait_for(lambda: not w.watcher.metrics.ready(), what="not ready while the API is down")
+    time.sleep(0.5)
+    assert device_members(env.emulator) == env.cluster.ips()  # the last good state stays deployed
+    env.cluster.replace("10.10.1.5", "10.10.1.40", "hello-world-5f6d7c-fffff")  # missed while down
+    env.api.start()
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="the missed change deployed")
+    w.stop()
+    assert w.watcher.stream.store.relists >= relists + 3
+    assert any("cannot reach the Kubernetes API" in line for line in w.lines)
+
+
+def test_an_expired_resource_version_410_lists_again(env) -> None:
+    w = env.watcher()
+    _synced(w)
+    env.api.compact()  # open watches end; resuming from their version gets ERROR 410
+    env.cluster.replace("10.10.1.6", "10.10.1.41", "hello-world-5f6d7c-ggggg")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed after 410")
+    w.stop()
+    assert any("410 Gone" in line for line in w.lines), w.lines
+
+
+def test_git_remote_unreachable_nothing_is_deployed_and_unpushed_steps_squash_into_one_commit(env) -> None:
+    w = env.watcher()
+    _synced(w)
+    tip, device = env.remote_tip(), device_commit(env.emulator)
+    hidden = env.remote.with_name("remote-away.git")
+    env.remote.rename(hidden)
+    env.cluster.replace("10.10.1.5", "10.10.1.50", "hello-world-5f6d7c-hhhhh")
+    wait_for(lambda: w.watcher.metrics.status()["counters"].get("sync_errors", 0) >= 1, what="a failed push")
+    env.cluster.replace("10.10.1.50", "10.10.1.51", "hello-world-5f6d7c-iiiii")  # the new pod moved again
+    wait_for(lambda: w.watcher.metrics.status()["counters"].get("sync_errors", 0) >= 2, what="another failure")
+    assert device_commit(env.emulator) == device  # never deploys a commit the remote does not have
+    assert not w.watcher.metrics.ready()
+    hidden.rename(env.remote)
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), timeout=30, what="deployed after git")
+    w.stop()
+    log = env.remote_log()
+    assert log[1].split(" ", 1)[0] == tip  # one commit for both steps
+    assert log[0].split(" ", 1)[1] == "snapshot: default/hello-world-svc 3 -> 3 members (1 replaced)"
+    assert device_commit(env.emulator) == env.remote_tip()
+
+
+def test_a_failing_big_ip_is_rolled_back_and_the_deploy_retried_later(env) -> None:
+    w = env.watcher()
+    _synced(w)
+    before = device_commit(env.emulator)
+    env.emulator.control.faults([{"kind": "transaction-fail", "times": 1}])
+    env.cluster.replace("10.10.2.7", "10.10.2.60", "hello-world-5f6d7c-jjjjj")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), timeout=30, what="deployed on retry")
+    w.stop()
+    status = w.watcher.metrics.status()
+    assert status["counters"]["deploy_failures"] == 1
+    assert status["lastDeployResult"] == "deployed"
+    assert any("rolled back" in line for line in w.lines), w.lines
+    assert device_commit(env.emulator) == env.remote_tip() != before
+
+
+def test_two_watchers_resolve_to_one_commit_per_change(env) -> None:
+    w1, w2 = env.watcher("w1"), env.watcher("w2")
+    _synced(w1)
+    _synced(w2)
+    tip = env.remote_tip()
+    env.cluster.replace("10.10.1.6", "10.10.1.70", "hello-world-5f6d7c-kkkkk")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed")
+    time.sleep(1.5)  # let the other watcher finish its cycle too
+    w1.stop()
+    w2.stop()
+    log = env.remote_log()
+    assert log[1].split(" ", 1)[0] == tip  # exactly one new commit
+    assert device_commit(env.emulator) == env.remote_tip()
+    assert sum(t.watcher.metrics.status()["counters"].get("pushes", 0) for t in (w1, w2)) == 1
+
+
+def test_a_restarted_watcher_resumes_from_a_fresh_list(env) -> None:
+    w1 = env.watcher("w1")
+    _synced(w1)
+    w1.stop()
+    env.cluster.replace("10.10.2.7", "10.10.2.80", "hello-world-5f6d7c-lllll")  # while no watcher runs
+    w2 = env.watcher("w1")  # the same workdir: a pod restart with a persistent volume
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed after restart")
+    w2.stop()
+    assert device_commit(env.emulator) == env.remote_tip()
