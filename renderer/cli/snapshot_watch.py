@@ -7,6 +7,7 @@ stderr. BIG-IP credentials are read exactly like `deploy` reads them and are nev
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -80,6 +81,7 @@ def watch(
     from renderer.snapshot.watch import Watcher, WatchOptions
 
     err = sys.stderr
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings repeat what the watcher logs
     _positive(debounce=debounce, max_delay=max_delay, resync=resync, retry=retry, timeout=timeout,
               busy_backoff=busy_backoff, poll_interval=poll_interval, watch_timeout=watch_seconds)
     if takeover < 0:

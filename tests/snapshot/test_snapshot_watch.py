@@ -114,7 +114,7 @@ def test_a_rollout_reaches_the_device_step_by_step_and_each_device_state_is_a_pu
         wait_for(lambda want=want: device_members(env.emulator) == want, what=f"device members {want}")
         sha = device_commit(env.emulator)
         seen.append((sha, want))
-        wait_for(lambda: w.watcher.metrics.status()["lastDeployCommit"] == sha, what="deploy recorded")
+        wait_for(lambda sha=sha: w.watcher.metrics.status()["lastDeployCommit"] == sha, what="deploy recorded")
     w.stop()
     log = env.remote_log()
     assert [line.split(" ", 1)[1] for line in log[:3]] == [
@@ -256,3 +256,37 @@ def test_a_restarted_watcher_resumes_from_a_fresh_list(env) -> None:
     wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed after restart")
     w2.stop()
     assert device_commit(env.emulator) == env.remote_tip()
+
+
+def test_health_endpoint_reports_readiness_liveness_and_metrics(env) -> None:
+    import requests
+
+    from renderer.snapshot.health import HealthServer
+
+    w = env.watcher()
+    server = HealthServer(w.watcher.metrics, ("127.0.0.1", 0)).start()
+    try:
+        _synced(w)
+        env.cluster.replace("10.10.1.5", "10.10.1.90", "hello-world-5f6d7c-mmmmm")
+        wait_for(lambda: w.watcher.metrics.status()["lastDeployResult"] == "deployed", what="deployed")
+        ready = requests.get(f"{server.url}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json()["ok"] is True
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+        metrics = requests.get(f"{server.url}/metrics", timeout=5).text
+        assert 'as3gitops_watch_last_deploy_result{result="deployed"} 1.0' in metrics
+        for name in ("last_sync_timestamp_seconds", "lag_seconds", "lag_p95_seconds", "deploys_total",
+                     "events_total"):
+            assert f"as3gitops_watch_{name} " in metrics, name
+        lag = float(next(ln.split()[1] for ln in metrics.splitlines() if ln.startswith("as3gitops_watch_lag_seconds")))
+        assert 0 < lag < 10
+        env.api.stop()
+        down = wait_for(lambda: (r := requests.get(f"{server.url}/readyz", timeout=5)).status_code == 503
+                        and r.json(), what="readyz 503 while the API is down")
+        assert down["ok"] is False and down["listed"] is False
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200  # alive, just not ready
+        env.api.start()
+        wait_for(lambda: requests.get(f"{server.url}/readyz", timeout=5).status_code == 200, what="ready again")
+        assert requests.get(f"{server.url}/nope", timeout=5).status_code == 404
+    finally:
+        server.stop()
+        w.stop()

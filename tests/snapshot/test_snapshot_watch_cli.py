@@ -1,0 +1,131 @@
+"""`as3-gitops snapshot watch` as a process: options, exit codes, SIGTERM, the health port; and the policy
+and commit-subject helpers on their own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from snapshot_watch_harness import HELLO, Cluster, bare_remote, git, wait_for
+
+from renderer.snapshot.commit import compare
+from renderer.snapshot.moves import describe_service, watch_subject
+from renderer.snapshot.policy import pool_limits
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_watch_process_pushes_a_change_serves_probes_and_stops_on_sigterm(tmp_path, kube_api, make_repo) -> None:
+    repo = make_repo(HELLO)
+    cluster = Cluster(kube_api)
+    cluster.load()
+    remote = bare_remote(repo.path, tmp_path / "remote.git")
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("BIGIP_PASSWORD", None)
+    cmd = [sys.executable, "-m", "renderer", "snapshot", "watch", "--remote", str(remote),
+           "--kubeconfig", str(kube_api.write_kubeconfig()), "--debounce", "0.3", "--resync", "1",
+           "--retry", "0.2", "--health", f"127.0.0.1:{port}", "--workdir", str(tmp_path / "checkout"),
+           "--max-runtime", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        def ready() -> bool:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_for(ready, timeout=40, what="readyz")
+        # the first sync normalizes the hand-written example snapshot: one commit
+        wait_for(lambda: git(remote, "rev-list", "--count", "main") == "2", what="first push")
+        cluster.replace("10.10.2.7", "10.10.2.99", "hello-world-5f6d7c-zzzzz")
+        wait_for(lambda: git(remote, "rev-list", "--count", "main") == "3", what="second push")
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert git(remote, "log", "-1", "--format=%s", "main") == \
+        "snapshot: default/hello-world-svc 3 -> 3 members (1 replaced)"
+    assert "watch: pushed " in err and err.endswith("watch: stopped\n")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--debounce", "0"], "error: --debounce must be positive"),
+    (["--health", "localhost"], "error: --health 'localhost': expected HOST:PORT"),
+    (["--branch", "a..b"], "error: 'a..b' is not a valid branch name"),
+    (["--review-branch", "main"], "error: --branch and --review-branch must differ"),
+    (["--insecure"], "error: --ca-bundle, --insecure and --password-file need --host"),
+    (["--host", "127.0.0.1:1"], "error: BIG-IP credentials missing"),
+    (["--in-cluster", "--context", "x"], "error: --in-cluster excludes --kubeconfig and --context"),
+])
+def test_bad_options_exit_2_before_anything_starts(args, message, tmp_path, monkeypatch, capsys) -> None:
+    from renderer.cli import main
+
+    monkeypatch.delenv("BIGIP_USERNAME", raising=False)
+    started = time.monotonic()
+    code = main(["snapshot", "watch", "--remote", str(tmp_path / "nowhere.git"), "--workdir",
+                 str(tmp_path / "w"), *args])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(message)
+    assert time.monotonic() - started < 10
+
+
+def test_a_workdir_that_is_not_a_checkout_is_refused(tmp_path, kube_api, capsys) -> None:
+    from renderer.cli import main
+
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "keep.txt").write_text("mine")
+    Cluster(kube_api).load()
+    code = main(["snapshot", "watch", "--remote", str(tmp_path / "r.git"), "--workdir", str(tmp_path / "w"),
+                 "--kubeconfig", str(kube_api.write_kubeconfig()), "--max-runtime", "20"])
+    assert code == 2
+    assert "--workdir exists, is not empty and is not a git checkout" in capsys.readouterr().err
+    assert (tmp_path / "w" / "keep.txt").read_text() == "mine"
+
+
+def _pool(*addresses: str) -> dict:
+    members = [{"servicePort": 80, "serverAddresses": [a]} for a in addresses]
+    return {"class": "ADC", "t": {"class": "Tenant", "app": {"class": "Application",
+                                                           "p": {"class": "Pool", "members": members}}}}
+
+
+def test_pool_limits_count_removed_members_and_never_allow_emptying() -> None:
+    old = _pool("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4")
+    assert pool_limits(old, _pool("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.9"), 25) == []
+    assert pool_limits(old, _pool("10.0.0.1", "10.0.0.2", "10.0.0.8", "10.0.0.9"), 25) == [
+        "pool /t/app/p would lose 2 of 4 members at once (50% > maxRemovedPercent 25%)"]
+    assert pool_limits(old, _pool(), 100) == ["pool /t/app/p would lose all 4 members"]
+    assert pool_limits(_pool(), _pool("10.0.0.1"), 0) == []  # growing from empty is fine
+    assert pool_limits(old, _pool("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"), 0) == []
+
+
+def _eps(ns: str, name: str, *ips: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": ns},
+            "subsets": [{"addresses": [{"ip": ip} for ip in ips]}]}
+
+
+def test_commit_subjects_say_which_service_moved_and_how() -> None:
+    assert describe_service(("d", "web"), frozenset({"a", "b", "c"}), frozenset({"a", "x", "y"})) == \
+        "d/web 3 -> 3 members (2 replaced)"
+    assert describe_service(("d", "web"), frozenset({"a"}), frozenset({"a", "b"})) == "d/web 1 -> 2 members (+1)"
+    assert describe_service(("d", "web"), frozenset({"a", "b", "c"}), frozenset({"x"})) == \
+        "d/web 3 -> 1 members (1 replaced, -2)"
+    old = [_eps("d", "a", "10.0.0.1"), _eps("d", "b", "10.0.0.2"), _eps("d", "c", "10.0.0.3")]
+    new = [_eps("d", "a", "10.0.0.9"), _eps("d", "b", "10.0.0.2", "10.0.0.4"), _eps("d", "c")]
+    assert watch_subject(old, new, compare(old, new)) == \
+        "snapshot: d/a 1 -> 1 members (1 replaced); d/b 1 -> 2 members (+1); and 1 more services"
