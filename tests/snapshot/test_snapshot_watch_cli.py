@@ -129,3 +129,51 @@ def test_commit_subjects_say_which_service_moved_and_how() -> None:
     new = [_eps("d", "a", "10.0.0.9"), _eps("d", "b", "10.0.0.2", "10.0.0.4"), _eps("d", "c")]
     assert watch_subject(old, new, compare(old, new)) == \
         "snapshot: d/a 1 -> 1 members (1 replaced); d/b 1 -> 2 members (+1); and 1 more services"
+
+
+WATCH_EXAMPLE = HELLO.parent / "snapshot-watch"
+
+
+def _example_objects() -> dict[tuple[str, str], dict]:
+    import yaml
+
+    out = {}
+    for name in ("rbac.yaml", "deployment.yaml", "secrets.yaml"):
+        for doc in yaml.safe_load_all((WATCH_EXAMPLE / name).read_text()):
+            out[(doc["kind"], doc["metadata"]["name"])] = doc
+    return out
+
+
+def test_the_deployment_example_is_valid_least_privilege_and_uses_real_options() -> None:
+    import shlex
+
+    from renderer.cli import _command
+    from renderer.kube.load import load_cluster
+    from renderer.source import WorkTree, load_documents
+
+    docs, findings = load_documents(WorkTree(WATCH_EXAMPLE), ["rbac.yaml", "deployment.yaml", "secrets.yaml"])
+    _cluster, kube_findings = load_cluster(docs)
+    assert [f for f in findings + kube_findings if f.is_error] == []
+    objects = _example_objects()
+    rules = objects[("ClusterRole", "as3-gitops-watch")]["rules"]
+    assert sorted((g, r, v) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]
+                  for v in rule["verbs"]) == sorted(
+        (g, r, v) for g, r in (("", "endpoints"), ("", "nodes"), ("discovery.k8s.io", "endpointslices"))
+        for v in ("get", "list", "watch"))
+    pod = objects[("Deployment", "as3-gitops-watch")]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "as3-gitops-watch"
+    container = pod["containers"][0]
+    script = container["args"][0]
+    line = script[script.index("exec as3-gitops snapshot watch"):].replace("\\\n", " ").splitlines()[0]
+    words = shlex.split(line)[4:]
+    watch_cmd = _command().commands["snapshot"].commands["watch"]
+    known = {opt for p in watch_cmd.params for opt in p.opts}
+    assert [w for w in words if w.startswith("--") and w not in known] == []
+    assert words[words.index("--health") + 1] == "0.0.0.0:8080"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["BIGIP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "as3-gitops-bigip", "key": "password"}
+    assert "GIT_TOKEN" not in line and "https://" not in line  # the token never reaches the command line
+    timeout = float(words[words.index("--timeout") + 1])
+    assert pod["terminationGracePeriodSeconds"] >= timeout + 300  # a deploy in progress can finish
