@@ -52,7 +52,7 @@ def watch(
     resync: float = typer.Option(60.0, "--resync", metavar="SECONDS",
                                  help="Re-check the remote and the device this often without events."),
     retry: float = typer.Option(2.0, "--retry", metavar="SECONDS", help="First wait after a failure (doubles)."),
-    takeover: float = typer.Option(30.0, "--takeover-after", metavar="SECONDS",
+    takeover: float = typer.Option(120.0, "--takeover-after", metavar="SECONDS",
                                    help="Deploy a tip another watcher pushed only if it stays undeployed this long."),
     health: str | None = typer.Option(None, "--health", metavar="HOST:PORT",
                                       help="Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:8080)."),

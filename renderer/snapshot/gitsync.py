@@ -20,6 +20,10 @@ from renderer.errors import UsageError
 
 GIT_TIMEOUT_S = 60  # a hung remote must not hang the watcher
 REMOTE = "origin"
+# git's words for "the branch is not where you fetched it": a plain non-fast-forward, and a concurrent
+# push that took the ref lock first ("[remote rejected] ... failed to update ref / cannot lock ref")
+_MOVED = ("[rejected]", "non-fast-forward", "fetch first", "stale info", "[remote rejected]", "cannot lock ref",
+          "failed to update ref")
 _USERINFO = re.compile(r"(?<=://)[^/@]+@")
 
 
@@ -147,8 +151,7 @@ class GitSync:
             self._git().push("--porcelain", REMOTE, spec, kill_after_timeout=GIT_TIMEOUT_S)
         except git.exc.GitCommandError as err:
             text = f"{err.stdout or ''}\n{err.stderr or ''}"
-            if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text \
-                    or "stale info" in text or "! " in (err.stdout or ""):
+            if any(sign in text for sign in _MOVED):
                 return Push.REJECTED
             raise GitUnavailable(f"git push to {redact(self.target.remote)} {branch}: {_detail(err)}") from err
         self._git().update_ref(f"refs/remotes/{REMOTE}/{branch}", sha)

@@ -86,8 +86,6 @@ def watch_message(old: list[dict[str, Any]], new: list[dict[str, Any]], changes:
     from renderer.snapshot.commit import commit_message
 
     services = moved_services(old, new, changes)
-    body = commit_message(changes, captured_at, source).split("\n", 1)[1]
-    lines = [watch_subject(old, new, changes), ""]
-    if services:
-        lines += [*services, ""]
-    return "\n".join(lines) + body.lstrip("\n")
+    body = commit_message(changes, captured_at, source).split("\n", 1)[1].strip("\n")
+    parts = [watch_subject(old, new, changes), *(["\n".join(services)] if services else []), body]
+    return "\n\n".join(parts) + "\n"

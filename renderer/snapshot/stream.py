@@ -73,15 +73,18 @@ class Store:
                 self._touch()
 
     def apply(self, index: int, kind: str, key: Key, obj: dict[str, Any] | None) -> None:
+        """Store one event; only a change the snapshot can see (its normalized form) makes the store dirty,
+        so Node heartbeats and other status noise never start a sync."""
         with self._lock:
             current = self._objects[index]
             if obj is None:
                 if current.pop(key, None) is None:
                     return
             else:
-                if current.get(key) == obj:
-                    return
+                old = current.get(key)
                 current[key] = obj
+                if old is not None and _same(old, obj):
+                    return
             self._touch()
 
     def fail(self, index: int, message: str) -> None:
@@ -109,6 +112,17 @@ class Store:
     def wait(self, timeout: float) -> None:
         with self._lock:
             self._lock.wait(timeout)
+
+
+def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    from renderer.snapshot.normalize import normalize
+
+    if old == new:
+        return True
+    try:
+        return normalize(old) == normalize(new)
+    except Exception:  # an object the normalizer cannot read: let the sync's validation report it
+        return False
 
 
 def _key(listing: _Listing, obj: dict[str, Any]) -> Key:
@@ -183,12 +197,16 @@ class ClusterStream:
             except _Gone:
                 self.log(f"{listing.path}: resourceVersion expired (410 Gone): listing again")
                 version = None
-            except (client.exceptions.ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as err:
+            except Exception as err:  # any failure, even an unexpected one: never a silently dead watch
                 if self._stop.is_set():
                     break
                 status = getattr(err, "status", None)
-                message = (f"{listing.path}: {status} {getattr(err, 'reason', '')}".rstrip() if status else
-                           f"{listing.path}: cannot reach the Kubernetes API: {type(err).__name__}")
+                if isinstance(err, client.exceptions.ApiException) and status:
+                    message = f"{listing.path}: {status} {getattr(err, 'reason', '')}".rstrip()
+                elif isinstance(err, urllib3.exceptions.HTTPError | OSError):
+                    message = f"{listing.path}: cannot reach the Kubernetes API: {type(err).__name__}"
+                else:
+                    message = f"{listing.path}: unexpected answer from the Kubernetes API: {type(err).__name__}"
                 hint = _api_hint(status) if status else None
                 self.store.fail(index, message + (f" ({hint})" if hint else ""))
                 wait = min(self.timing.backoff_most, self.timing.backoff_first * 2 ** min(failures, 10))

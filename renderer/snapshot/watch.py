@@ -48,7 +48,7 @@ class WatchOptions:
     resync: float = 60.0  # re-check without events: the remote moved, the device is behind
     retry_first: float = 2.0
     retry_most: float = 300.0
-    takeover_after: float = 30.0  # deploy a tip another watcher pushed only when it stays undeployed
+    takeover_after: float = 120.0  # deploy a tip another watcher pushed only when it stays undeployed
     deploy: DeployOptions = field(default_factory=DeployOptions)
     source: str = "the Kubernetes API (watch)"
 
@@ -72,6 +72,7 @@ class Watcher:
         self._failures = 0
         self._next_cycle: float | None = None  # a retry or resync is due then
         self._prepared = False
+        self._verified: tuple[str | None, float] = (None, 0.0)  # (commit the device ran, when we saw it)
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -125,6 +126,7 @@ class Watcher:
         finally:
             self.metrics.update(busy_until=0.0)
         self._failures = 0
+        self.metrics.count("syncs")
         self._next_cycle = time.monotonic() + self.options.resync
         self.metrics.update(last_sync=time.time(), last_error=None)
 
@@ -195,7 +197,12 @@ class Watcher:
             self._delivered("pushed")
             return True
         target = sha or base
+        if sha is None and target == self._verified[0] and time.monotonic() - self._verified[1] < self.options.resync:
+            self._delivered("device up to date")  # nothing new since the device was read: no BIG-IP request
+            return True
         device = self._device_commit()
+        if device == target:
+            self._verified = (target, time.monotonic())
         if device == target:
             self._delivered("device up to date")
             return True
@@ -281,6 +288,7 @@ class Watcher:
             raise _Retry(f"deploy of {sha[:12]} {outcome}: {err.message}") from err
         self.metrics.update(last_deploy=time.time(), last_deploy_result=report.outcome, last_deploy_commit=sha,
                             device_commit=sha)
+        self._verified = (sha, time.monotonic())
         self._delivered(f"deployed {sha[:12]} ({report.outcome})")
 
     def _render(self, sha: str) -> Rendered | None:

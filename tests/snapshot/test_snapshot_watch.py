@@ -232,7 +232,7 @@ def test_a_failing_big_ip_is_rolled_back_and_the_deploy_retried_later(env) -> No
 
 
 def test_two_watchers_resolve_to_one_commit_per_change(env) -> None:
-    w1, w2 = env.watcher("w1"), env.watcher("w2")
+    w1, w2 = env.watcher("w1", takeover_after=30), env.watcher("w2", takeover_after=30)
     _synced(w1)
     _synced(w2)
     tip = env.remote_tip()
@@ -244,7 +244,54 @@ def test_two_watchers_resolve_to_one_commit_per_change(env) -> None:
     log = env.remote_log()
     assert log[1].split(" ", 1)[0] == tip  # exactly one new commit
     assert device_commit(env.emulator) == env.remote_tip()
-    assert sum(t.watcher.metrics.status()["counters"].get("pushes", 0) for t in (w1, w2)) == 1
+    counters = [t.watcher.metrics.status()["counters"] for t in (w1, w2)]
+    assert sum(c.get("pushes", 0) for c in counters) == 1
+    assert sum(c.get("deploys", 0) for c in counters) == 1  # only the push winner deploys
+    loser = counters[0] if counters[0].get("pushes", 0) == 0 else counters[1]
+    assert loser.get("commits", 0) <= 1  # it found the snapshot already pushed, or lost the race and recomputed
+
+
+def test_a_tip_another_watcher_pushed_but_never_deployed_is_taken_over(env) -> None:
+    pusher = env.watcher("pusher", device=False)  # pushes, then "dies" before any deploy
+    wait_for(lambda: pusher.watcher.metrics.status()["lastSyncResult"] == "unchanged", what="first sync")
+    env.cluster.replace("10.10.1.6", "10.10.1.77", "hello-world-5f6d7c-ooooo")
+    wait_for(lambda: pusher.watcher.metrics.status()["counters"].get("pushes") == 1, what="the push")
+    pusher.stop()
+    tip = env.remote_tip()
+    w = env.watcher("w", takeover_after=1.0)
+    wait_for(lambda: device_commit(env.emulator) == tip, what="the takeover deploy")
+    w.stop()
+    assert any("pushed by another watcher" in line for line in w.lines), w.lines
+    assert w.watcher.metrics.status()["counters"].get("commits", 0) == 0  # it deployed the tip as it was
+
+
+def test_node_heartbeats_and_unrelated_fields_do_not_start_a_sync(env) -> None:
+    w = env.watcher(resync=60)
+    _synced(w)
+    syncs = w.watcher.metrics.status()["counters"]["syncs"]
+    events = w.watcher.stream.store.events
+    for i in range(3):
+        node = env.api.find("Node", None, "worker-1")
+        node.setdefault("status", {})["conditions"] = [{"type": "Ready", "status": "True",
+                                                         "lastHeartbeatTime": f"2026-12-01T10:00:0{i}Z"}]
+        node["metadata"]["uid"] = f"uid-{i}"
+        env.api.put("Node", node)
+    wait_for(lambda: len(env.api.events) >= 3, what="events")
+    time.sleep(1.0)
+    assert w.watcher.metrics.status()["counters"]["syncs"] == syncs
+    assert w.watcher.stream.store.events == events  # the normalized objects did not change
+    node = env.api.find("Node", None, "worker-2")  # a real change: a new node (one more FDB record)
+    node["metadata"]["name"] = "worker-3"
+    node["metadata"]["annotations"]["flannel.alpha.coreos.com/public-ip"] = "192.168.1.12"
+    node["metadata"]["annotations"]["flannel.alpha.coreos.com/backend-data"] = '{"VtepMAC":"6e:2b:17:0a:9c:d4"}'
+    node["spec"] = {"podCIDR": "10.10.3.0/24", "podCIDRs": ["10.10.3.0/24"]}
+    node["status"]["addresses"] = [{"type": "InternalIP", "address": "192.168.1.12"}]
+    env.api.put("Node", node)
+    wait_for(lambda: w.watcher.metrics.status()["lastSyncResult"].startswith("deployed"), what="node deployed")
+    w.stop()
+    assert env.remote_log()[0].split(" ", 1)[1] == "snapshot: +1 node"
+    fdb = env.emulator.control.state()["net"]["fdb"]["/Common/flannel_vxlan"]
+    assert "6e:2b:17:0a:9c:d4" in {r["name"] for r in fdb}
 
 
 def test_a_restarted_watcher_resumes_from_a_fresh_list(env) -> None:

@@ -43,7 +43,7 @@ def test_watch_process_pushes_a_change_serves_probes_and_stops_on_sigterm(tmp_pa
         def ready() -> bool:
             try:
                 return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 return False
 
         wait_for(ready, timeout=40, what="readyz")
@@ -177,3 +177,15 @@ def test_the_deployment_example_is_valid_least_privilege_and_uses_real_options()
     assert "GIT_TOKEN" not in line and "https://" not in line  # the token never reaches the command line
     timeout = float(words[words.index("--timeout") + 1])
     assert pod["terminationGracePeriodSeconds"] >= timeout + 300  # a deploy in progress can finish
+
+
+def test_the_commit_message_is_subject_services_then_the_capture_body() -> None:
+    from renderer.snapshot.moves import watch_message
+
+    old, new = [_eps("d", "a", "10.0.0.1")], [_eps("d", "a", "10.0.0.9")]
+    assert watch_message(old, new, compare(old, new), "2026-12-01T10:00:00Z", "the API (watch, w1)") == (
+        "snapshot: d/a 1 -> 1 members (1 replaced)\n\nd/a 1 -> 1 members (1 replaced)\n\n"
+        "Captured at 2026-12-01T10:00:00Z from the API (watch, w1).\n\n~ Endpoints d/a\n")
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
+    assert watch_message([], [node], compare([], [node]), "T", "S") == (
+        "snapshot: +1 node\n\nCaptured at T from S.\n\n+ Node n1\n")
