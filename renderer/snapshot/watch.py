@@ -33,7 +33,7 @@ from renderer.snapshot.gitsync import GitSync, GitUnavailable, Push
 from renderer.snapshot.metrics import Metrics
 from renderer.snapshot.moves import watch_message
 from renderer.snapshot.plan import SnapshotOptions
-from renderer.snapshot.policy import evaluate
+from renderer.snapshot.policy import evaluate, is_ancestor
 from renderer.snapshot.run import take_snapshot
 from renderer.snapshot.stream import ClusterStream
 
@@ -276,11 +276,21 @@ class Watcher:
         rendered = self._render(sha)
         if rendered is None:
             raise _Retry(f"commit {sha[:12]} does not render")
+        def lease_render(device: str) -> Rendered | None:
+            """The lease check asks for the device's commit: the moment to refuse going backwards
+            (another watcher deployed a newer commit while this one waited, e.g. for the device lock)."""
+            if device != sha and self.git.has_commit(device) and not is_ancestor(self.git.path, device, sha):
+                raise _Superseded(f"the device moved on to {device[:12]}, which {sha[:12]} does not contain")
+            return self._render(device)
+
         self.metrics.count("deploys")
         try:
             with self.connect() as client:
-                report = deploy(client, rendered, self._render, self.options.deploy,
+                report = deploy(client, rendered, lease_render, self.options.deploy,
                                 lambda line: self.log(f"deploy {sha[:12]}: {line}"))
+        except _Superseded as err:
+            self.log(f"not deploying {sha[:12]}: {err.message}; re-checking")
+            raise _Pending(time.monotonic()) from err
         except (DeviceError, RestoreFailed) as err:
             outcome = getattr(getattr(err, "report", None), "outcome", None) or "failed"
             self.metrics.count("deploy_failures")
@@ -325,6 +335,10 @@ class Watcher:
 
     def _snapshot_roots(self, sha: str) -> tuple[str, ...]:
         return self._config(sha).snapshot
+
+
+class _Superseded(DeviceError):
+    """Raised from the lease check, before any write: the device already runs a newer commit."""
 
 
 class _Pending(Exception):

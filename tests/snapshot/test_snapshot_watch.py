@@ -337,3 +337,22 @@ def test_health_endpoint_reports_readiness_liveness_and_metrics(env) -> None:
     finally:
         server.stop()
         w.stop()
+
+
+def test_a_deploy_never_goes_backwards_over_a_newer_commit_on_the_device(env) -> None:
+    from renderer.snapshot import watch as watch_module
+
+    w = env.watcher()
+    _synced(w)
+    env.cluster.replace("10.10.1.5", "10.10.1.91", "hello-world-5f6d7c-ppppp")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="first step")
+    older = device_commit(env.emulator)
+    env.cluster.replace("10.10.1.6", "10.10.1.92", "hello-world-5f6d7c-qqqqq")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="second step")
+    newer = device_commit(env.emulator)
+    w.stop()
+    assert older != newer
+    with pytest.raises(watch_module._Pending):  # e.g. it waited for the device lock while another deployed
+        w.watcher._deploy(older)
+    assert device_commit(env.emulator) == newer
+    assert any(f"not deploying {older[:12]}: the device moved on to {newer[:12]}" in line for line in w.lines)

@@ -189,3 +189,26 @@ def test_the_commit_message_is_subject_services_then_the_capture_body() -> None:
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
     assert watch_message([], [node], compare([], [node]), "T", "S") == (
         "snapshot: +1 node\n\nCaptured at T from S.\n\n+ Node n1\n")
+
+
+def test_a_push_race_between_two_checkouts_has_one_winner_and_urls_are_redacted(tmp_path, make_repo) -> None:
+    from renderer.snapshot.gitsync import GitSync, GitTarget, Push, redact
+
+    repo = make_repo(HELLO)
+    remote = bare_remote(repo.path, tmp_path / "remote.git")
+    syncs = [GitSync(GitTarget(str(remote), "main", "snapshot/refresh", tmp_path / f"c{i}")) for i in (1, 2)]
+    shas = []
+    for i, sync in enumerate(syncs):
+        sync.prepare()
+        sync.reset_to_base()
+        (sync.path / "snapshot" / "extra.yaml").write_text(f"# {i}\n")
+        git(sync.path, "add", "-A")
+        git(sync.path, "commit", "-q", "-m", f"change {i}")
+        shas.append(git(sync.path, "rev-parse", "HEAD"))
+    assert syncs[0].push(shas[0], "main") is Push.PUSHED
+    assert syncs[1].push(shas[1], "main") is Push.REJECTED
+    assert git(remote, "rev-parse", "main") == shas[0]
+    syncs[1].fetch()
+    assert syncs[1].reset_to_base() == shas[0]  # the loser starts over from the winner's commit
+    assert syncs[1].push(shas[1], "snapshot/refresh", force=True) is Push.PUSHED
+    assert redact("https://x-access-token:s3cret@github.com/o/r.git") == "https://***@github.com/o/r.git"
