@@ -103,6 +103,7 @@ class GitSync:
             if self.repo is None and workdir.exists() and not (workdir / ".git").exists():
                 shutil.rmtree(workdir / ".git", ignore_errors=True)
             raise GitUnavailable(f"cannot clone {redact(self.target.remote)}: {_detail(err)}") from err
+        self._ensure_identity()
         self.fetch()
 
     def fetch(self) -> None:
@@ -125,14 +126,31 @@ class GitSync:
 
     def reset_to_base(self) -> str:
         """Check out the branch at its last fetched tip, discarding anything local; returns the sha."""
+        import git
+
         base = self.remote_sha(self.target.branch)
         if base is None:
             raise GitUnavailable(f"the remote has no branch {self.target.branch!r}")
         git_ = self._git()
-        git_.checkout("-q", "-B", self.target.branch, base)
-        git_.reset("-q", "--hard", base)
-        git_.clean("-q", "-fdx")
+        try:
+            git_.checkout("-q", "-f", "-B", self.target.branch, base)
+            git_.reset("-q", "--hard", base)
+            git_.clean("-q", "-fdx")
+        except git.exc.GitCommandError as err:  # a full disk, a broken checkout: retried like a remote failure
+            raise GitUnavailable(f"cannot reset the checkout {self.path} to {base[:12]}: {_detail(err)}") from err
         return base
+
+    def _ensure_identity(self) -> None:
+        """Commits need an author: without user.name/email (or GIT_AUTHOR_* / GIT_COMMITTER_*) set
+        anywhere, give the watcher's own checkout one, instead of failing on the first commit."""
+        import git
+
+        try:
+            self._git().var("GIT_COMMITTER_IDENT")
+            self._git().var("GIT_AUTHOR_IDENT")
+        except git.exc.GitCommandError:
+            self._git().config("user.name", "as3-gitops snapshot watch")
+            self._git().config("user.email", "as3-gitops-watch@localhost")
 
     def tree_of(self, ref: str, path: str) -> str | None:
         import git
@@ -156,15 +174,6 @@ class GitSync:
             raise GitUnavailable(f"git push to {redact(self.target.remote)} {branch}: {_detail(err)}") from err
         self._git().update_ref(f"refs/remotes/{REMOTE}/{branch}", sha)
         return Push.PUSHED
-
-    def is_ancestor(self, older: str, newer: str) -> bool:
-        import git
-
-        try:
-            self._git().merge_base("--is-ancestor", older, newer)
-        except git.exc.GitCommandError:
-            return False
-        return True
 
     def has_commit(self, sha: str) -> bool:
         import git

@@ -201,6 +201,10 @@ class ClusterStream:
                 if self._stop.is_set():
                     break
                 status = getattr(err, "status", None)
+                if status == 410:  # some API servers answer an expired version with HTTP 410, not an event
+                    self.log(f"{listing.path}: resourceVersion expired (HTTP 410 Gone): listing again")
+                    version = None
+                    continue
                 if isinstance(err, client.exceptions.ApiException) and status:
                     message = f"{listing.path}: {status} {getattr(err, 'reason', '')}".rstrip()
                 elif isinstance(err, urllib3.exceptions.HTTPError | OSError):

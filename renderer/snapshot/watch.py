@@ -203,6 +203,7 @@ class Watcher:
         device = self._device_commit()
         if device == target:
             self._verified = (target, time.monotonic())
+            self.behind_since.clear()
         if device == target:
             self._delivered("device up to date")
             return True
@@ -299,6 +300,7 @@ class Watcher:
         self.metrics.update(last_deploy=time.time(), last_deploy_result=report.outcome, last_deploy_commit=sha,
                             device_commit=sha)
         self._verified = (sha, time.monotonic())
+        self.behind_since.clear()
         self._delivered(f"deployed {sha[:12]} ({report.outcome})")
 
     def _render(self, sha: str) -> Rendered | None:

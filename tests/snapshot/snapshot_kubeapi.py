@@ -65,6 +65,7 @@ class KubeAPI:
         self._port = 0
         self._connections: set[Any] = set()  # open client sockets, closed by stop()
         self.failures: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.watch_failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}  # answered once each, watches only
         self.requests: list[tuple[str, dict[str, list[str]], str | None]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -196,9 +197,14 @@ class KubeAPI:
                     code, body = api.failures[parts.path]
                     self._send(code, body)
                     return
+                watching = query.get("watch", [""])[0] in ("true", "1")
+                if watching and api.watch_failures.get(parts.path):
+                    code, body = api.watch_failures[parts.path].pop(0)
+                    self._send(code, body)
+                    return
                 for rx, kind, version in _ROUTES:
                     match = rx.match(parts.path)
-                    if match and query.get("watch", [""])[0] in ("true", "1"):
+                    if match and watching:
                         self._watch(kind, match.groupdict().get("ns"), query)
                         return
                     if match:

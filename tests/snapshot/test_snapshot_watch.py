@@ -195,6 +195,21 @@ def test_an_expired_resource_version_410_lists_again(env) -> None:
     assert any("410 Gone" in line for line in w.lines), w.lines
 
 
+def test_a_watch_answered_with_http_410_lists_again_without_an_error(env) -> None:
+    from snapshot_kubeapi import status_body
+
+    w = env.watcher()
+    _synced(w)
+    lists = sum(1 for p, q, _a in env.api.requests if p == "/api/v1/endpoints" and "watch" not in q)
+    env.api.watch_failures["/api/v1/endpoints"] = [(410, status_body(410, "Expired", "too old resource version"))]
+    env.api.drop_watches()  # the reconnect meets the 410
+    env.cluster.replace("10.10.2.7", "10.10.2.42", "hello-world-5f6d7c-rrrrr")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed")
+    w.stop()
+    assert any("HTTP 410 Gone" in line for line in w.lines), w.lines
+    assert sum(1 for p, q, _a in env.api.requests if p == "/api/v1/endpoints" and "watch" not in q) > lists
+
+
 def test_git_remote_unreachable_nothing_is_deployed_and_unpushed_steps_squash_into_one_commit(env) -> None:
     w = env.watcher()
     _synced(w)
