@@ -212,3 +212,36 @@ def test_a_push_race_between_two_checkouts_has_one_winner_and_urls_are_redacted(
     assert syncs[1].reset_to_base() == shas[0]  # the loser starts over from the winner's commit
     assert syncs[1].push(shas[1], "snapshot/refresh", force=True) is Push.PUSHED
     assert redact("https://x-access-token:s3cret@github.com/o/r.git") == "https://***@github.com/o/r.git"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("snapshot:\n  autoDeploy:\n    enabled: true\n    maxRemovedPercent: 34\n", (True, 34)),
+    ("snapshot:\n  autoDeploy:\n    enabled: true\n", (True, 50)),
+    ("snapshot:\n  maxAge: 6h\n", (False, 50)),
+    ("", (False, 50)),
+])
+def test_auto_deploy_config_defaults_to_off_with_a_50_percent_limit(text, expected, tmp_path) -> None:
+    from renderer.config import load_config
+    from renderer.source import WorkTree
+
+    (tmp_path / "as3-gitops.yaml").write_text(text or "bigip:\n  partition: kubernetes\n")
+    config, findings = load_config(WorkTree(tmp_path))
+    assert findings == []
+    assert (config.snapshot_auto_deploy.enabled, config.snapshot_auto_deploy.max_removed_percent) == expected
+
+
+@pytest.mark.parametrize(("text", "finding"), [
+    ("snapshot:\n  autoDeploy:\n    enabled: true\n    maxRemoved: 10\n",
+     "as3-gitops.yaml:4:5: error: CFG002 unknown key 'snapshot.autoDeploy.maxRemoved' in as3-gitops.yaml"),
+    ("snapshot:\n  autoDeploy:\n    maxRemovedPercent: 150\n",
+     "as3-gitops.yaml:3:24: error: CFG003 snapshot.autoDeploy.maxRemovedPercent: 150 is greater than the maximum of 100"),
+    ("snapshot:\n  autoDeploy: true\n",
+     "as3-gitops.yaml:2:15: error: CFG003 snapshot.autoDeploy: True is not of type 'object', 'null'"),
+])
+def test_bad_auto_deploy_config_is_a_finding_at_its_line(text, finding, tmp_path) -> None:
+    from renderer.config import load_config
+    from renderer.source import WorkTree
+
+    (tmp_path / "as3-gitops.yaml").write_text(text)
+    _config, findings = load_config(WorkTree(tmp_path))
+    assert [f"{f.location}: {f.severity.value}: {f.code} {f.message}" for f in findings] == [finding]
