@@ -25,6 +25,8 @@ from renderer.snapshot.capture import ClusterAccess, _api_hint, _kubernetes, _Li
 from renderer.source import Document, SourceFile
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+WATCH_RBAC_HINT = ("the account needs get, list and watch on nodes, endpoints and endpointslices "
+                   "(see examples/snapshot-watch/rbac.yaml)")
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,9 @@ class ClusterStream:
                     message = f"{listing.path}: cannot reach the Kubernetes API: {type(err).__name__}"
                 else:
                     message = f"{listing.path}: unexpected answer from the Kubernetes API: {type(err).__name__}"
-                hint = _api_hint(status) if status else None
-                self.store.fail(index, message + (f" ({hint})" if hint else ""))
+                hint = (WATCH_RBAC_HINT if status in (401, 403) else _api_hint(status)) if status else None
+                message += f" ({hint})" if hint else ""
+                self.store.fail(index, message)
                 wait = min(self.timing.backoff_most, self.timing.backoff_first * 2 ** min(failures, 10))
                 failures += 1
                 self.log(f"{message}; retrying in {wait:.1f}s")

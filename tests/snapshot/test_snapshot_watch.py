@@ -210,6 +210,21 @@ def test_a_watch_answered_with_http_410_lists_again_without_an_error(env) -> Non
     assert sum(1 for p, q, _a in env.api.requests if p == "/api/v1/endpoints" and "watch" not in q) > lists
 
 
+def test_a_watch_refused_403_says_which_permission_and_recovers(env) -> None:
+    from snapshot_kubeapi import status_body
+
+    w = env.watcher()
+    _synced(w)
+    env.api.watch_failures["/api/v1/nodes"] = [(403, status_body(403, "Forbidden", "nodes is forbidden"))]
+    env.api.drop_watches()
+    wait_for(lambda: any("403" in line for line in w.lines), what="the 403 logged")
+    env.cluster.replace("10.10.1.5", "10.10.1.43", "hello-world-5f6d7c-sssss")
+    wait_for(lambda: device_members(env.emulator) == env.cluster.ips(), what="deployed after the 403")
+    w.stop()
+    line = next(line for line in w.lines if "403" in line)
+    assert "/api/v1/nodes: 403 Forbidden (the account needs get, list and watch on nodes" in line
+
+
 def test_git_remote_unreachable_nothing_is_deployed_and_unpushed_steps_squash_into_one_commit(env) -> None:
     w = env.watcher()
     _synced(w)
