@@ -23,6 +23,13 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A probe that hung up early (timeout, pod shutdown) is not an error; the library never prints."""
+
+
 class HealthServer:
     def __init__(self, metrics: Metrics, address: tuple[str, int]):
         self.metrics = metrics
@@ -62,10 +69,9 @@ class HealthServer:
                     self._send(404, b'{"ok": false, "error": "not found"}', "application/json")
 
         try:
-            self._server = ThreadingHTTPServer(self.address, Handler)
+            self._server = _Server(self.address, Handler)
         except OSError as err:
             raise UsageError(f"--health {self.address[0]}:{self.address[1]}: cannot listen: {err.strerror}") from err
-        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         daemon=True, name="watch health")
         self._thread.start()
