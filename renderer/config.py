@@ -75,6 +75,8 @@ class Config:
     snapshot_layout: str = "per-kind"
     snapshot_auto_deploy: AutoDeploy = field(default_factory=AutoDeploy)
     environment: str = "default"
+    # ipamLabel -> the addresses it may hand out (a CIDR, or a list of addresses and CIDRs)
+    ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
 
 
@@ -179,6 +181,8 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         snapshot_layout=snap.get("layout", "per-kind"),
         snapshot_auto_deploy=AutoDeploy(**_pick(snap.get("autoDeploy"), _AUTO_DEPLOY_KEYS)),
         environment=data.get("environment", "default"),
+        ipam={label: (value,) if isinstance(value, str) else tuple(value)
+              for label, value in (data.get("ipam") or {}).items()},
         location=doc.location,
     )
     return config, []
