@@ -30,6 +30,19 @@ class BigipConfig:
     share_nodes: bool = False
     default_route_domain: int = 0
     ciphers: str = "DEFAULT"
+    network: str = "vxlan"  # how the BIG-IP reaches pod IPs in cluster mode: vxlan | static-routes
+
+
+@dataclass(frozen=True)
+class StaticRoutesConfig:
+    """CIS --static-routing-mode: one `net route` per node pod subnet via the node's address."""
+
+    cni: str = "default"  # CIS --orchestration-cni: default | cilium-k8s | calico-k8s | ovn-k8s
+    shared: bool = False  # CIS --shared-static-routes: routes in /Common instead of bigip.partition
+    node_address: str = "InternalIP"  # CIS --use-node-internal (true: InternalIP, false: ExternalIP)
+
+    def partition(self, bigip: BigipConfig) -> str:
+        return "Common" if self.shared else bigip.partition
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class VxlanConfig:
 class Config:
     bigip: BigipConfig = field(default_factory=BigipConfig)
     vxlan: VxlanConfig | None = None
+    static_routes: StaticRoutesConfig = field(default_factory=StaticRoutesConfig)
     manifests: tuple[str, ...] = ("manifests",)
     snapshot: tuple[str, ...] = ("snapshot",)
     templates: str | None = None
@@ -76,7 +90,9 @@ _BIGIP_KEYS = {
     "shareNodes": "share_nodes",
     "defaultRouteDomain": "default_route_domain",
     "ciphers": "ciphers",
+    "network": "network",
 }
+_ROUTES_KEYS = {"cni": "cni", "shared": "shared", "nodeAddress": "node_address"}
 _VXLAN_KEYS = {
     "tunnel": "tunnel",
     "profile": "profile",
@@ -147,6 +163,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     config = Config(
         bigip=bigip,
         vxlan=vxlan,
+        static_routes=StaticRoutesConfig(**_pick(data.get("staticRoutes"), _ROUTES_KEYS)),
         manifests=tuple(paths.get("manifests", ("manifests",))),
         snapshot=tuple(paths.get("snapshot", ("snapshot",))),
         templates=data.get("templates"),

@@ -151,10 +151,24 @@ class Arp:
 
 
 @dataclass(slots=True)
+class Route:
+    """One `net route`: a node's pod subnet via the node's address (static-route mode)."""
+
+    name: str
+    network: str
+    gw: str
+    description: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Network:
     mode: str  # cluster | nodeport
     fdb: list[FdbRecord] = field(default_factory=list)
     arps: list[Arp] = field(default_factory=list)
+    vxlan: bool = True  # a tunnel, FDB and ARPs (flannel); False: static routes only
+    routes: list[Route] | None = None  # None: no static-route mode; else the routes (maybe none)
+    route_partition: str = "Common"
 
 
 @dataclass(slots=True)

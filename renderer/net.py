@@ -1,4 +1,5 @@
-"""Model -> the net declaration (net.json): VXLAN profile, tunnel, self IP, FDB records and ARPs.
+"""Model -> the net declaration (net.json): VXLAN profile, tunnel, self IP, FDB records and ARPs,
+or (static-route mode) the `net route` objects to each node's pod subnet.
 
 Our own format (schemas/net.schema.json) using iControl REST field names, so every part maps 1:1
 onto a BIG-IP resource. Records are sorted by MAC, ARPs by IP (numerically).
@@ -29,7 +30,7 @@ def render_net(network: Network, config: Config, identity: Identity) -> dict[str
         "arps": [],
     }
     vx = config.vxlan
-    if network.mode == "cluster" and vx is not None:
+    if network.mode == "cluster" and network.vxlan and vx is not None:
         decl["vxlanProfile"] = {"name": vx.profile, "port": vx.port, "floodingType": vx.flooding_type}
         decl["tunnel"] = {"name": vx.tunnel, "key": vx.key, "profile": f"/Common/{vx.profile}",
                           "localAddress": vx.local_address}
@@ -38,8 +39,12 @@ def render_net(network: Network, config: Config, identity: Identity) -> dict[str
                           else vx.allow_service}
         decl["fdb"]["records"] = [{"name": r.mac, "endpoint": r.endpoint} for r in network.fdb]
         decl["arps"] = [{"name": arp_name(a.ip), "ipAddress": a.ip, "macAddress": a.mac} for a in network.arps]
-    if decl["fdb"]["tunnel"] is None:
-        del decl["fdb"]["tunnel"]
+    if network.routes is not None:
+        decl["routes"] = {"partition": network.route_partition,
+                          "records": [{"name": r.name, "network": r.network, "gw": r.gw,
+                                       "description": r.description} for r in network.routes]}
+    if decl["fdb"]["tunnel"] is None or not network.vxlan:
+        decl["fdb"].pop("tunnel", None)
     return decl
 
 
@@ -49,4 +54,6 @@ def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
         sources[f"/net/fdb/{r.mac}"] = tuple(dict.fromkeys(r.origins))
     for a in network.arps:
         sources[f"/net/arps/{a.ip}"] = tuple(dict.fromkeys(a.origins))
+    for route in network.routes or ():
+        sources[f"/net/routes/{route.name}"] = tuple(dict.fromkeys(route.origins))
     return sources

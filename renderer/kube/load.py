@@ -15,6 +15,7 @@ from typing import Any
 from renderer.errors import Finding, Severity
 from renderer.kube.objects import (
     BackendRef,
+    BlockAffinity,
     ConfigMap,
     EndpointAddress,
     EndpointPort,
@@ -50,6 +51,7 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    block_affinities: list[BlockAffinity] = field(default_factory=list)
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
         """Slices win over Endpoints when both exist for a Service."""
@@ -380,6 +382,10 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
         _unique(cluster.secrets, key, _secret(meta, data, findings), findings)
     elif kind == "ConfigMap":
         cluster.configmaps.append(_configmap(meta, data, findings))
+    elif kind == "BlockAffinity":
+        r = _Reader(meta.doc, meta.base, findings, f"BlockAffinity {meta.name}")
+        cluster.block_affinities.append(BlockAffinity(meta, r.get(data, ["spec", "node"], str, ""),
+                                                      r.get(data, ["spec", "cidr"], str, "")))
 
 
 def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:

@@ -9,7 +9,8 @@ from renderer.mapping.configmap import build_configmaps, is_virtual_server_confi
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
-from renderer.model import Model
+from renderer.mapping.routes import build_static_network
+from renderer.model import Model, Network
 
 
 def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]:
@@ -19,7 +20,11 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
     reg.finish()
-    network = build_network(cluster, config, reg.tenants, findings)
+    network: Network
+    if config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
+        network = build_static_network(cluster, config, reg.tenants, findings)
+    else:
+        network = build_network(cluster, config, reg.tenants, findings)
     return Model(reg.tenants, network), findings
 
 
