@@ -126,4 +126,4 @@ def test_shared_routes_go_to_common(tmp_path: Path) -> None:
 def test_unknown_cni_is_a_config_error(tmp_path: Path) -> None:
     config = STATIC + "staticRoutes: {cni: weave}\n"
     result = render(_repo(tmp_path, config, _node("n1", "192.168.0.1", "10.244.1.0/24")))
-    assert [(f.code, f.location.line) for f in result.findings] == [("CFG003", 5)]
+    assert [(f.code, f.location.line) for f in result.findings] == [("CFG003", 4)]
