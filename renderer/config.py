@@ -38,7 +38,10 @@ class StaticRoutesConfig:
     """CIS --static-routing-mode: one `net route` per node pod subnet via the node's address."""
 
     cni: str = "default"  # CIS --orchestration-cni: default | cilium-k8s | calico-k8s | ovn-k8s
-    shared: bool = False  # CIS --shared-static-routes: routes in /Common instead of bigip.partition
+    # CIS --shared-static-routes. Our default is true (CIS: false): bigip.partition is an AS3 tenant,
+    # which AS3 creates on the first post (after make-before-break wants the routes) and cannot
+    # delete while routes sit in it. false keeps CIS's placement, e.g. to adopt CIS's routes.
+    shared: bool = True
     node_address: str = "InternalIP"  # CIS --use-node-internal (true: InternalIP, false: ExternalIP)
 
     def partition(self, bigip: BigipConfig) -> str:

@@ -1,4 +1,4 @@
-"""iControl REST L2/L3 resources under /mgmt/tm/net: vxlan profiles, tunnels, self IPs, FDB, ARP.
+"""iControl REST L2/L3 resources under /mgmt/tm/net: vxlan profiles, tunnels, self IPs, FDB, ARP, routes.
 
 Pure functions over a `NetState`, so a transaction can run its commands on a copy and keep or
 drop the copy as a whole. POST creates (409 if present), PUT replaces, PATCH merges (arrays and
@@ -50,6 +50,9 @@ KINDS = {
                            "inheritedTrafficGroup": "false", "trafficGroup": "/Common/traffic-group-local-only"},
                  refs=(("vlan", "tunnels", "VLAN or tunnel"),)),
     "arp": Kind("arps", "arp", "tm:net:arp:arpstate", "ARP entry", required=("ipAddress", "macAddress")),
+    # net route: fields as f5-cccl and CIS's python driver send them (name, partition, network, gw,
+    # description); the emulator requires a network and a gw (a real route may use a pool or vlan instead)
+    "route": Kind("routes", "route", "tm:net:route:routestate", "Route", required=("network", "gw")),
 }
 FDB_KIND = "tm:net:fdb:tunnel:tunnelstate"
 RECORD_KIND = "tm:net:fdb:tunnel:records:recordsstate"

@@ -70,7 +70,7 @@ def test_one_route_per_ready_node_named_as_cis_does(tmp_path: Path) -> None:
             + _node("n3", "192.168.0.3", "10.244.3.0/24", ready="False") + _endpoints("10.244.1.5"))
     result = render(_repo(tmp_path, STATIC, snap))
     assert result.ok and result.findings == []
-    assert result.net["routes"] == {"partition": "k8s", "records": [
+    assert result.net["routes"] == {"partition": "Common", "records": [
         {"name": "k8s-n1-192.168.0.1", "network": "10.244.1.0/24", "gw": "192.168.0.1", "description": "as3-gitops"},
         {"name": "k8s-n2-192.168.0.2", "network": "10.244.2.0/24", "gw": "192.168.0.2", "description": "as3-gitops"},
     ]}
@@ -117,10 +117,10 @@ def test_ovn_annotation_that_is_not_json_is_an_error(tmp_path: Path) -> None:
     assert [(f.code, f.location.line) for f in bad] == [("TOPO004", 4)]
 
 
-def test_shared_routes_go_to_common(tmp_path: Path) -> None:
-    config = STATIC + "staticRoutes: {shared: true}\n"
+def test_unshared_routes_go_to_the_partition_as_in_cis(tmp_path: Path) -> None:
+    config = STATIC + "staticRoutes: {shared: false}\n"
     result = render(_repo(tmp_path, config, _node("n1", "192.168.0.1", "10.244.1.0/24")))
-    assert result.net["routes"]["partition"] == "Common"
+    assert result.net["routes"]["partition"] == "k8s"
 
 
 def test_unknown_cni_is_a_config_error(tmp_path: Path) -> None:
