@@ -64,6 +64,15 @@ class VxlanConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """One Kubernetes cluster behind the BIG-IP (several: `clusters:`): its snapshot and network."""
+
+    name: str
+    snapshot: tuple[str, ...]
+    network: str  # vxlan | static-routes (default: bigip.network)
+
+
+@dataclass(frozen=True)
 class Config:
     bigip: BigipConfig = field(default_factory=BigipConfig)
     vxlan: VxlanConfig | None = None
@@ -71,6 +80,7 @@ class Config:
     manifests: tuple[str, ...] = ("manifests",)
     snapshot: tuple[str, ...] = ("snapshot",)
     templates: str | None = None
+    clusters: tuple[ClusterConfig, ...] = ()  # empty: one cluster, snapshot under paths.snapshot
     as3_schema: str | None = None
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
@@ -141,6 +151,28 @@ def _schema_findings(doc: Document, data: Any) -> list[Finding]:
     return findings
 
 
+def _cluster_findings(doc: Document, data: dict[str, Any], clusters: tuple[ClusterConfig, ...]) -> list[Finding]:
+    """Names unique, one VXLAN cluster at most (one tunnel), no paths.snapshot beside clusters:."""
+    findings = []
+    seen: set[str] = set()
+    for i, c in enumerate(clusters):
+        if c.name in seen:
+            findings.append(Finding("TOPO010", f"cluster name {c.name!r} is used twice",
+                                    doc.locate("clusters", i, "name")))
+        seen.add(c.name)
+    vxlan = [i for i, c in enumerate(clusters) if c.network == "vxlan"]
+    for i in vxlan[1:]:
+        findings.append(Finding("TOPO010", f"cluster {clusters[i].name!r}: only one cluster can use the VXLAN "
+                                "tunnel (network: vxlan)", doc.locate("clusters", i),
+                                hint="give the other clusters network: static-routes (or bigip.poolMemberType: "
+                                "nodeport)"))
+    if clusters and "snapshot" in (data.get("paths") or {}):
+        findings.append(Finding("TOPO010", "paths.snapshot and clusters: both name snapshots",
+                                doc.locate("paths", "snapshot", value=False),
+                                hint="with clusters:, each cluster names its snapshot folders"))
+    return findings
+
+
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     raw_bytes = tree.read(CONFIG_FILE)
@@ -163,12 +195,20 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     vxlan = VxlanConfig(**_pick(vxlan_raw, _VXLAN_KEYS)) if vxlan_raw else None
     paths = data.get("paths") or {}
     snap = data.get("snapshot") or {}
+    clusters = tuple(ClusterConfig(c["name"], tuple(c["snapshot"]), c.get("network") or bigip.network)
+                     for c in data.get("clusters") or ())
+    findings = _cluster_findings(doc, data, clusters)
+    if findings:
+        return Config(), findings
     config = Config(
         bigip=bigip,
         vxlan=vxlan,
         static_routes=StaticRoutesConfig(**_pick(data.get("staticRoutes"), _ROUTES_KEYS)),
         manifests=tuple(paths.get("manifests", ("manifests",))),
-        snapshot=tuple(paths.get("snapshot", ("snapshot",))),
+        # with clusters: every cluster's snapshot folders (what counts as "snapshot" in a diff)
+        snapshot=(tuple(p for c in clusters for p in c.snapshot) if clusters
+                  else tuple(paths.get("snapshot", ("snapshot",)))),
+        clusters=clusters,
         templates=data.get("templates"),
         as3_schema=(data.get("as3") or {}).get("schema"),
         snapshot_max_age=snap.get("maxAge"),

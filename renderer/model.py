@@ -16,6 +16,7 @@ class Member:
     address: str
     port: int
     node_name: str | None = None
+    cluster: str | None = None  # with several clusters: the one whose Endpoints it came from
 
 
 @dataclass(slots=True)

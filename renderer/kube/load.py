@@ -52,6 +52,9 @@ class Cluster:
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
     block_affinities: list[BlockAffinity] = field(default_factory=list)
+    # several clusters (clusters: in as3-gitops.yaml): (name, that cluster's snapshot objects);
+    # the Services are the manifests' (shared), the endpoints and nodes each cluster's own
+    members_from: list[tuple[str, Cluster]] = field(default_factory=list)
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
         """Slices win over Endpoints when both exist for a Service."""

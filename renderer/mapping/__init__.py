@@ -5,6 +5,7 @@ from __future__ import annotations
 from renderer.config import Config
 from renderer.errors import Finding
 from renderer.kube.load import Cluster
+from renderer.mapping.clusters import build_clusters_network
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
@@ -21,7 +22,9 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     build_configmaps(cluster, config, reg, findings)
     reg.finish()
     network: Network
-    if config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
+    if config.clusters:
+        network = build_clusters_network(cluster, config, reg.tenants, findings)
+    elif config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
         network = build_static_network(cluster, config, reg.tenants, findings)
     else:
         network = build_network(cluster, config, reg.tenants, findings)

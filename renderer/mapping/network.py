@@ -57,7 +57,9 @@ def _networks(node: Node, findings: list[Finding]) -> list[ipaddress.IPv4Network
     return nets
 
 
-def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding]) -> Network:
+def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding],
+                  cluster_name: str | None = None) -> Network:
+    """FDB and ARPs for one cluster; with several clusters only its own members (`cluster_name`) get ARPs."""
     if config.bigip.pool_member_type == "nodeport":
         return Network("nodeport")
     if config.vxlan is None:
@@ -107,7 +109,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
         endpoints_seen[endpoint] = name
         records[mac] = FdbRecord(mac, endpoint, [node.meta.origin])
     _check_cidrs(cidrs, config, findings)
-    arps = _arps(cluster, tenants, mac_of, cidrs, findings)
+    arps = _arps(cluster, tenants, mac_of, cidrs, findings, cluster_name)
     fdb = sorted(records.values(), key=lambda r: r.mac)
     return Network("cluster", fdb, arps)
 
@@ -153,13 +155,14 @@ def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
                                 config.location, Severity.WARNING))
 
 
-def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings) -> list[Arp]:
+def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings,
+          cluster_name: str | None) -> list[Arp]:
     wanted: dict[str, tuple[str | None, str, list[Origin]]] = {}
     for tenant in tenants.values():
         for pool in tenant.pools.values():
             svc = cluster.services.get(pool.service)
             for m in pool.members:
-                if m.address not in wanted:
+                if m.cluster == cluster_name and m.address not in wanted:
                     wanted[m.address] = (m.node_name, f"{pool.service[0]}/{pool.service[1]}",
                                          [svc.meta.origin] if svc else [])
     arps: list[Arp] = []

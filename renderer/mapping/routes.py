@@ -46,7 +46,13 @@ def build_static_network(cluster: Cluster, config: Config, tenants: dict[str, Te
 
 def build_routes(cluster: Cluster, config: Config, findings: list[Finding],
                  cluster_name: str | None = None) -> list[Route]:
-    """Routes for every Ready node of one cluster, sorted by name."""
+    """Routes for every Ready node of one cluster, checked, sorted by name."""
+    return checked_routes(cluster_routes(cluster, config, findings, cluster_name), findings)
+
+
+def cluster_routes(cluster: Cluster, config: Config, findings: list[Finding],
+                   cluster_name: str | None = None) -> list[Route]:
+    """Routes for every Ready node of one cluster, unchecked (several clusters are checked together)."""
     cni = config.static_routes.cni
     description = route_description(cluster_name)
     where = f" (cluster {cluster_name})" if cluster_name else ""
@@ -59,7 +65,7 @@ def build_routes(cluster: Cluster, config: Config, findings: list[Finding],
             if not node.is_ready:  # CIS: nodes whose Ready condition is not True get no route
                 continue
             routes += _node_routes(node, config, description, where, findings)
-    return _checked(routes, findings)
+    return routes
 
 
 def _first_ipv4(cidrs: Any) -> str | None:
@@ -157,7 +163,7 @@ def _origin_location(route: Route):
     return route.origins[0].location if route.origins else None
 
 
-def _checked(routes: list[Route], findings: list[Finding]) -> list[Route]:
+def checked_routes(routes: list[Route], findings: list[Finding]) -> list[Route]:
     """Drop routes with a bad subnet or gateway, duplicate names and overlapping subnets (errors)."""
     good: list[tuple[_Net, Route]] = []
     names: dict[str, Route] = {}
@@ -193,14 +199,16 @@ def _checked(routes: list[Route], findings: list[Finding]) -> list[Route]:
 
 
 def unrouted_members(tenants: dict[str, Tenant], routes: list[Route], findings: list[Finding],
-                     origins_of: dict[tuple[str, str], Origin] | None = None) -> None:
-    """Warn about pool-member pod IPs that no route's subnet contains (the BIG-IP cannot reach them)."""
+                     origins_of: dict[tuple[str, str], Origin] | None = None,
+                     clusters: set[str | None] | None = None) -> None:
+    """Warn about pool-member pod IPs that no route's subnet contains (the BIG-IP cannot reach them);
+    with several clusters only the members of `clusters` (those in static-route mode)."""
     nets = [ipaddress.ip_network(r.network, strict=False) for r in routes]
     seen: set[str] = set()
     for tenant in tenants.values():
         for pool in tenant.pools.values():
             for m in pool.members:
-                if m.address in seen:
+                if m.address in seen or (clusters is not None and m.cluster not in clusters):
                     continue
                 seen.add(m.address)
                 try:

@@ -1,0 +1,41 @@
+"""Several Kubernetes clusters behind one BIG-IP (`clusters:` in as3-gitops.yaml): the network.
+
+Pool members already come from every cluster (renderer.mapping.members, each marked with its
+cluster). Here each cluster contributes what the BIG-IP needs to reach its pods: the one VXLAN
+cluster (at most one: one tunnel) its FDB records and ARPs, every static-route cluster its routes
+(description `as3-gitops_<cluster>`). Routes of all clusters are checked together, so two clusters
+with overlapping pod subnets are an error instead of a silent black hole.
+"""
+
+from __future__ import annotations
+
+from renderer.config import Config
+from renderer.errors import Finding
+from renderer.kube.load import Cluster
+from renderer.mapping.network import build_network
+from renderer.mapping.routes import checked_routes, cluster_routes, unrouted_members
+from renderer.model import Network, Route, Tenant
+
+
+def build_clusters_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant],
+                           findings: list[Finding]) -> Network:
+    if config.bigip.pool_member_type == "nodeport":
+        return Network("nodeport")
+    network = {c.name: c.network for c in config.clusters}
+    vxlan: Network | None = None
+    routes: list[Route] = []
+    for name, member in cluster.members_from:
+        if network[name] == "vxlan":
+            vxlan = build_network(member, config, tenants, findings, cluster_name=name)
+        else:
+            routes += cluster_routes(member, config, findings, name)
+    static = {name for name, mode in network.items() if mode == "static-routes"}
+    result = Network("cluster", vxlan=vxlan is not None)
+    if vxlan is not None:
+        result.fdb, result.arps = vxlan.fdb, vxlan.arps
+    if static:
+        result.routes = checked_routes(routes, findings)
+        result.route_partition = config.static_routes.partition(config.bigip)
+        origins = {key: svc.meta.origin for key, svc in cluster.services.items()}
+        unrouted_members(tenants, result.routes, findings, origins, set(static))
+    return result
