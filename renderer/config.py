@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema
@@ -31,6 +31,8 @@ class BigipConfig:
     default_route_domain: int = 0
     ciphers: str = "DEFAULT"
     network: str = "vxlan"  # how the BIG-IP reaches pod IPs in cluster mode: vxlan | static-routes
+    devices: tuple[DeviceConfig, ...] = ()  # several BIG-IPs (an HA pair); empty: one device, --host
+    ha: HaConfig = field(default_factory=lambda: HaConfig())
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,33 @@ class VxlanConfig:
     bigip_node: str = "bigip"
     vtep_mac: str | None = None
     pod_cidr: str | None = None
+    floating_self_ip: str | None = None  # several devices: a floating self IP on the tunnel (traffic group)
+    traffic_group: str = "/Common/traffic-group-1"
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """One BIG-IP of several (`bigip.devices:`, e.g. an HA pair): its address and what is per device.
+
+    `vxlan` holds the per-device VXLAN keys (localAddress, selfIP, bigipNode, vtepMAC, podCIDR)
+    laid over the shared `vxlan:` section; everything else (the AS3 declaration, FDB records of
+    the cluster nodes, ARPs, static routes) is the same on every device."""
+
+    name: str
+    host: str
+    vxlan: tuple[tuple[str, Any], ...] = ()  # (attribute, value) overrides of VxlanConfig
+
+    def vxlan_config(self, base: VxlanConfig | None) -> VxlanConfig | None:
+        return replace(base, **dict(self.vxlan)) if base is not None else None
+
+
+@dataclass(frozen=True)
+class HaConfig:
+    """How several devices are deployed (`bigip.configSync`)."""
+
+    device_group: str | None = None  # the sync-failover device group; None: the devices do not sync
+    # AS3 goes to the active device once with syncToGroup (sync) or to every device (each)
+    as3: str = "sync"
 
 
 @dataclass(frozen=True)
@@ -86,6 +115,12 @@ class Config:
     snapshot_layout: str = "per-kind"
     environment: str = "default"
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
+
+
+def device_view(config: Config, name: str) -> Config:
+    """The configuration as one device sees it: its own VXLAN address, self IP and BIG-IP Node."""
+    device = next(d for d in config.bigip.devices if d.name == name)
+    return replace(config, vxlan=device.vxlan_config(config.vxlan))
 
 
 @functools.cache
@@ -118,7 +153,11 @@ _VXLAN_KEYS = {
     "bigipNode": "bigip_node",
     "vtepMAC": "vtep_mac",
     "podCIDR": "pod_cidr",
+    "floatingSelfIP": "floating_self_ip",
+    "trafficGroup": "traffic_group",
 }
+_DEVICE_VXLAN_KEYS = {k: v for k, v in _VXLAN_KEYS.items()
+                      if k in ("localAddress", "selfIP", "bigipNode", "vtepMAC", "podCIDR")}
 
 
 def _pick(raw: dict[str, Any] | None, mapping: dict[str, str]) -> dict[str, Any]:
@@ -173,6 +212,23 @@ def _cluster_findings(doc: Document, data: dict[str, Any], clusters: tuple[Clust
     return findings
 
 
+def _device_findings(doc: Document, bigip: BigipConfig) -> list[Finding]:
+    findings = []
+    for key in ("name", "host"):
+        seen: set[str] = set()
+        for i, d in enumerate(bigip.devices):
+            value = getattr(d, key)
+            if value in seen:
+                findings.append(Finding("TOPO020", f"device {key} {value!r} is used twice",
+                                        doc.locate("bigip", "devices", i, key)))
+            seen.add(value)
+    if bigip.ha.as3 == "sync" and len(bigip.devices) > 1 and not bigip.ha.device_group:
+        findings.append(Finding("TOPO020", "several devices and configSync.as3 is sync, but no configSync.deviceGroup",
+                                doc.locate("bigip", "devices", value=False),
+                                hint="name the sync-failover device group, or set configSync.as3: each"))
+    return findings
+
+
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     raw_bytes = tree.read(CONFIG_FILE)
@@ -190,14 +246,19 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     findings = _schema_findings(doc, data)
     if findings:
         return Config(), findings
-    bigip = BigipConfig(**_pick(data.get("bigip"), _BIGIP_KEYS))
+    raw_bigip = data.get("bigip") or {}
+    sync = raw_bigip.get("configSync") or {}
+    devices = tuple(DeviceConfig(d["name"], d["host"], tuple(sorted(_pick(d.get("vxlan"), _DEVICE_VXLAN_KEYS).items())))
+                    for d in raw_bigip.get("devices") or ())
+    bigip = BigipConfig(**_pick(raw_bigip, _BIGIP_KEYS), devices=devices,
+                        ha=HaConfig(sync.get("deviceGroup"), sync.get("as3", "sync")))
     vxlan_raw = data.get("vxlan")
     vxlan = VxlanConfig(**_pick(vxlan_raw, _VXLAN_KEYS)) if vxlan_raw else None
     paths = data.get("paths") or {}
     snap = data.get("snapshot") or {}
     clusters = tuple(ClusterConfig(c["name"], tuple(c["snapshot"]), c.get("network") or bigip.network)
                      for c in data.get("clusters") or ())
-    findings = _cluster_findings(doc, data, clusters)
+    findings = _cluster_findings(doc, data, clusters) + _device_findings(doc, bigip)
     if findings:
         return Config(), findings
     config = Config(

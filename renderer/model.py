@@ -176,3 +176,5 @@ class Network:
 class Model:
     tenants: dict[str, Tenant]
     network: Network
+    # several devices (bigip.devices): each device's network (its VTEP and self IP differ)
+    device_networks: dict[str, Network] = field(default_factory=dict)

@@ -18,7 +18,7 @@ from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model
-from renderer.net import net_sources, render_net
+from renderer.net import net_model_sources, render_net_model
 from renderer.source import ParseCache, Tree, load_documents, open_tree
 
 
@@ -96,8 +96,8 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     # so the parsed manifests and the rendered JSON are never in memory together.
     del manifests, snapshots, snapshot, cluster
     as3 = render_as3(model, config, identity, tree)
-    net = render_net(model.network, config, identity)
-    sources = {**as3_sources(model), **net_sources(model.network)}
+    net = render_net_model(model, config, identity)
+    sources = {**as3_sources(model), **net_model_sources(model)}
     return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources)
 
 

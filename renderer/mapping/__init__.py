@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from renderer.config import Config
+from renderer.config import Config, device_view
 from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.mapping.clusters import build_clusters_network
@@ -21,14 +21,22 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
     reg.finish()
-    network: Network
+    if not config.bigip.devices:
+        return Model(reg.tenants, _network(cluster, config, reg.tenants, findings)), findings
+    devices: dict[str, Network] = {}
+    for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
+        seen = list(findings)
+        devices[device.name] = _network(cluster, device_view(config, device.name), reg.tenants, findings)
+        findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
+    return Model(reg.tenants, devices[config.bigip.devices[0].name], devices), findings
+
+
+def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding]) -> Network:
     if config.clusters:
-        network = build_clusters_network(cluster, config, reg.tenants, findings)
-    elif config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
-        network = build_static_network(cluster, config, reg.tenants, findings)
-    else:
-        network = build_network(cluster, config, reg.tenants, findings)
-    return Model(reg.tenants, network), findings
+        return build_clusters_network(cluster, config, tenants, findings)
+    if config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
+        return build_static_network(cluster, config, tenants, findings)
+    return build_network(cluster, config, tenants, findings)
 
 
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
