@@ -66,6 +66,8 @@ class Device:
         self.transactions = Transactions(self)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self.group: Any = None  # renderer.emulator.ha.DeviceGroup when part of an HA pair
+        self.device_name = "bigip"
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def persist(self) -> None:
@@ -184,6 +186,10 @@ class Device:
             if req.method != "GET" and response.status < 300:
                 self.persist()
             return response
+        if path == "/mgmt/tm/cm" or path.startswith("/mgmt/tm/cm/"):
+            from renderer.emulator.ha import handle_cm
+
+            return handle_cm(self, req.method, path, body)
         return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
 
 
