@@ -42,6 +42,7 @@ class NetState:
     records: tuple[tuple[str, str], ...] = ()  # (mac, endpoint) sorted, endpoints without %0
     arps: tuple[tuple[str, str, str], ...] = ()  # (ip, name, mac) sorted
     manages_fdb: bool = field(default=False, compare=False)
+    floating_ip: tuple | None = None  # several devices: the floating self IP on the tunnel (a traffic group)
     route_partition: str | None = None  # static-route mode: where our routes live; None: no routes managed
     routes: tuple[tuple[str, str, str, str], ...] = ()  # (name, network, gw, description) sorted by name
 
@@ -62,6 +63,7 @@ class NetState:
                 "records": [{"name": m, "endpoint": e} for m, e in self.records],
             },
             "arps": [{"name": n, "ipAddress": ip, "macAddress": m} for ip, n, m in self.arps],
+            **({"floatingSelfIP": obj(self.floating_ip)} if self.floating_ip is not None else {}),
             **({"routes": {"partition": self.route_partition,
                            "records": [{"name": n, "network": net, "gw": gw, "description": d}
                                        for n, net, gw, d in self.routes]}}
@@ -125,6 +127,7 @@ def desired_state(net: dict[str, Any] | None) -> NetState:
         profile=_freeze(net.get("vxlanProfile")),
         tunnel=_freeze(net.get("tunnel")),
         self_ip=_freeze(net.get("selfIP")),
+        floating_ip=_freeze(net.get("floatingSelfIP")),
         records=_records(fdb.get("records")),
         arps=_arps(net.get("arps")),
         manages_fdb=bool(net.get("tunnel") or fdb.get("tunnel")),
@@ -172,6 +175,7 @@ def read_state(client: BigipClient, like: NetState) -> NetState:
     profile = pick("tunnels/vxlan", like.profile, _PROFILE_FIELDS)
     tunnel = pick("tunnels/tunnel", like.tunnel, _TUNNEL_FIELDS)
     self_ip = pick("self", like.self_ip, _SELF_FIELDS)
+    floating = pick("self", like.floating_ip, _SELF_FIELDS)
     records: tuple[tuple[str, str], ...] = ()
     name = _tunnel_name(like)
     if name and like.manages_fdb:
@@ -189,7 +193,8 @@ def read_state(client: BigipClient, like: NetState) -> NetState:
         route_data = client.tm_get(f"{_TM}/route?$filter=partition+eq+{where}") or {}
         routes = _routes(r for r in _entries(route_data.get("items"), "name", "network")
                          if r.get("partition", where) == where and owns_route(r, where))
-    return NetState(part, profile, tunnel, self_ip, records, arps, like.manages_fdb, like.route_partition, routes)
+    return NetState(part, profile, tunnel, self_ip, records, arps, like.manages_fdb, floating, like.route_partition,
+                    routes)
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,7 @@ def net_commands(current: NetState, desired: NetState) -> tuple[list[Command], l
     objects += _object_cmds("tunnels/vxlan", part, current.profile, desired.profile)
     objects += _object_cmds("tunnels/tunnel", part, current.tunnel, desired.tunnel)
     objects += _object_cmds("self", part, current.self_ip, desired.self_ip)
+    objects += _object_cmds("self", part, current.floating_ip, desired.floating_ip)
     entries: list[Command] = []
     tunnel = _tunnel_name(desired) or _tunnel_name(current)
     want_records = desired.records if desired.tunnel else ()
@@ -258,6 +264,7 @@ def net_commands(current: NetState, desired: NetState) -> tuple[list[Command], l
     entries += _route_cmds(current, desired)
     deletes = []
     for kind, cur, want in (
+        ("self", current.floating_ip, desired.floating_ip),
         ("self", current.self_ip, desired.self_ip),
         ("tunnels/tunnel", current.tunnel, desired.tunnel),
         ("tunnels/vxlan", current.profile, desired.profile),

@@ -93,6 +93,8 @@ def render(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(prop), str):
             target = next(k for k in KINDS.values() if k.attr == attr)
             out[f"{prop}Reference"] = {"link": _link(f"{target.url}/{url_name(out[prop])}")}
+    if kind.attr == "selfs" and out.get("trafficGroup") != "/Common/traffic-group-local-only":
+        out["floating"] = "enabled"  # a self IP in a traffic group floats with it
     if kind.attr == "vxlan" and isinstance(out.get("defaultsFrom"), str):
         out["defaultsFromReference"] = {"link": _link(f"tunnels/vxlan/{url_name(out['defaultsFrom'])}")}
     return out
