@@ -114,3 +114,13 @@ def test_static_route_annotations_and_block_affinities_survive_normalizing(tmp_p
     assert from_raw.ok and from_normalized.ok
     assert from_normalized.net == from_raw.net and from_raw.net["routes"]["records"]
     assert "node.alpha.kubernetes.io/ttl" not in (normalized_repo / "snapshot" / "nodes.yaml").read_text()
+
+
+def test_capture_refuses_a_repository_with_several_clusters(tmp_path: Path) -> None:
+    from renderer.errors import UsageError
+
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "render" / "cases" / "two-clusters", repo)
+    with pytest.raises(UsageError, match="several clusters"):
+        take_snapshot(repo, lambda _o: (parse_kubectl("kubectl.yaml", b"{}"), "kubectl"), SnapshotOptions())
+    assert not (repo / "snapshot" / "nodes.yaml").exists()
