@@ -110,7 +110,7 @@ class _HaRun:
         keys = tn.lock_keys_of(m.client.get_declaration())
         body = tn.declaration(header, {t: bodies.get(t) for t in tenants}, action=action, persist=persist,
                               lock_keys=keys)
-        if sync and self.ha.device_group:
+        if sync and self.ha.device_group and self.ha.as3 == "sync":
             body["syncToGroup"] = f"/Common/{self.ha.device_group}"
         m.as3_attempted = m.as3_attempted or action != "dry-run"
         m.saved = m.saved or persist
@@ -314,12 +314,27 @@ def _rollback(run: _HaRun, cause: DeviceError) -> None:
         run.step("rollback", restore)
     except DeviceError as err:
         rep.outcome = "restore failed"
-        rep.not_restored = [m.name for m in run.members]
+        for m in run.members:
+            neither, not_old = _differences(run, m)
+            rep.differs += [f"{m.name}: {d}" for d in neither]
+            rep.not_restored += [f"{m.name}: {d}" for d in not_old]
         raise RestoreFailed(
-            f"deploy failed ({cause.message}) and the restore failed too ({err.message})",
+            f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
+            f"not restored: {', '.join(rep.not_restored) or 'none'}; "
+            f"in neither the old nor the new state: {', '.join(rep.differs) or 'none'}",
             hint="the devices are in a mixed state: fix the cause, then deploy again (or restore UCS backups)",
         ) from None
     rep.outcome = "rolled back"
+
+
+def _differences(run: _HaRun, m: Member) -> tuple[list[str], list[str]]:
+    """One device's (in neither state, not back in the old state), by the single-device rules."""
+    from types import SimpleNamespace
+
+    from renderer.bigip.plan import _differences as single_device_differences
+
+    view = SimpleNamespace(before=m.before, client=m.client, want_net=m.want_net, new_adc=run.new_adc)
+    return single_device_differences(view)  # type: ignore[arg-type]
 
 
 def _message(err: BaseException) -> str:

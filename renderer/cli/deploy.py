@@ -243,11 +243,12 @@ def deploy_command(
     if devices:
         from renderer.cli.deploy_devices import deploy_devices
 
-        done = None
         try:
             done = deploy_devices(conn, result, rendered, _lease_renderer(repo), options, _progress(err), out, err)
-        finally:
-            _write_reports(done, report, report_markdown)
+        except (DeviceError, RestoreFailed) as failure:
+            _write_reports(getattr(failure, "report", None), report, report_markdown)
+            raise
+        _write_reports(done, report, report_markdown)
         return EXIT_OK
     with _client(conn, timeout + rollback_timeout) as client:
         try:

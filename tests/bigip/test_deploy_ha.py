@@ -90,9 +90,14 @@ def test_a_device_failing_in_the_middle_rolls_both_back(pair, make_repo) -> None
     before = _views(pair)
     a, b = pair["bigip-a"], pair["bigip-b"]
     fault = [{"kind": "transaction-fail", "response": "01070734:3: Configuration error: injected"}]
-    run = _deploy(repo, "--ref", sha, hooks={"network prune (bigip-b)": lambda: b.control.faults(fault)})
+    report = repo.path.parent / "failed.json"
+    run = _deploy(repo, "--ref", sha, "--report", str(report),
+                  hooks={"network prune (bigip-b)": lambda: b.control.faults(fault)})
     assert run.code == 3, run.err
     assert "rolled back" not in run.out and "restored" in run.err
+    data = json.loads(report.read_text())
+    assert data["outcome"] == "rolled back" and "injected" in data["failures"][0]
+    assert data["restored"] == ["bigip-a: tenants kubernetes", "bigip-a: network", "bigip-b: network"]
     assert _views(pair) == before  # both devices exactly as before, AS3 and network
     assert APPLY in _log(a) and "10.10.2.8" not in json.dumps(b.control.state()["as3"]["tenants"])
     assert a.control.ha()["status"] == "In Sync"
@@ -159,3 +164,17 @@ def test_plan_shows_each_devices_network(pair, make_repo) -> None:
     assert "ARPs (bigip-a)" in run.out and "ARPs (bigip-b)" in run.out
     assert "+ members[10.10.2.8:9000]" in run.out
     assert run_cli(["plan", str(repo.path), "--ref", sha, "--host", "http://127.0.0.1:1"]).code == 2
+
+
+def test_a_restore_that_fails_too_exits_4_and_names_the_device(pair, make_repo) -> None:
+    repo = _repo(make_repo, pair)
+    assert _deploy(repo, "--ref", "HEAD").code == 0
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
+    b = pair["bigip-b"]
+    faults = [{"kind": "transaction-fail", "response": "01070734:3: Configuration error: injected"},
+              {"kind": "http-500", "path": "/mgmt/tm/transaction", "times": 50}]
+    run = _deploy(repo, "--ref", sha, "--rollback-timeout", "5",
+                  hooks={"network prune (bigip-b)": lambda: b.control.faults(faults)})
+    assert run.code == 4, run.err
+    assert "bigip-b: /net/arps/10.10.2.8" in run.err  # b still has the union: the new pod's ARP
+    b.control.clear_faults()
