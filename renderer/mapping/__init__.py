@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from renderer.config import Config, device_view
-from renderer.errors import Finding
+from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
 from renderer.mapping.clusters import build_clusters_network
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
@@ -26,7 +26,14 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     devices: dict[str, Network] = {}
     for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
         seen = list(findings)
-        devices[device.name] = _network(cluster, device_view(config, device.name), reg.tenants, findings)
+        view = device_view(config, device.name)
+        devices[device.name] = _network(cluster, view, reg.tenants, findings)
+        node = view.vxlan.bigip_node if view.vxlan else None
+        if devices[device.name].vxlan and node and node not in cluster.nodes and not cluster.members_from:
+            findings.append(Finding("TOPO021", f"device {device.name}: its flannel Node {node!r} is not in the "
+                                    "snapshot: flannel does not send this device's pod traffic back to it",
+                                    config.location, Severity.WARNING,
+                                    hint="render --emit-bigip-node, kubectl apply the Nodes, and capture the snapshot"))
         findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
     return Model(reg.tenants, devices[config.bigip.devices[0].name], devices), findings
 

@@ -67,3 +67,13 @@ def test_duplicate_device_names_and_sync_without_a_device_group_are_config_error
         "configSync: {deviceGroup: failover-group, as3: sync}", "configSync: {as3: sync}"))
     result = render(repo)
     assert sorted((f.code, f.location.line) for f in result.findings) == [("TOPO020", 5), ("TOPO020", 10)]
+
+
+def test_a_device_whose_flannel_node_is_missing_is_warned_about(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(CASE, repo, ignore=shutil.ignore_patterns("expected"))
+    nodes = repo / "snapshot" / "nodes.yaml"
+    nodes.write_text(nodes.read_text().replace("name: bigip-b\n", "name: bigip-b-old\n"))
+    result = render(repo)
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings if f.code == "TOPO021"] == [
+        ("TOPO021", "device bigip-b")]
