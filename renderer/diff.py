@@ -382,6 +382,9 @@ def _one_net(ctx: _Context, old: dict, new: dict, prefix: tuple[str, ...]) -> tu
     others = _compare_named(ctx, NETWORK, objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt),
                             lambda k: _pointer("net", *prefix, k), "net")
     others = [Change(**{**c.__dict__, "cls": c.name}) for c in others]
+    if prefix:  # several devices: every heading says which device the object is on
+        fdb, arps, routes, others = ([Change(**{**c.__dict__, "name": f"{c.name} on {prefix[0]}"}) for c in group]
+                                     for group in (fdb, arps, routes, others))
     parts = {NET_OBJECTS: _count(others), NET_FDB: _count(fdb), NET_ARPS: _count(arps), NET_ROUTES: _count(routes)}
     return [*others, *fdb, *arps, *routes], {k: v for k, v in parts.items() if v.total}
 
