@@ -46,8 +46,10 @@ def deploy_devices(conn: Any, result: Any, rendered: Any, render_commit: Any, op
     if done.outcome == "no change":
         out.write(f"no change: the devices already run {rendered.identity} ({roles})\n")
     elif done.outcome == "dry-run":
+        synced = (" (the device group was synced: AS3 dry-runs leave it Changes Pending)"
+                  if bigip.ha.device_group else "")
         out.write(f"dry-run passed for {rendered.identity} on {roles}: tenants "
-                  f"{', '.join(done.tenants_changed) or 'none'}; nothing written\n")
+                  f"{', '.join(done.tenants_changed) or 'none'}; no configuration written{synced}\n")
     else:
         out.write(f"deployed {rendered.identity} to {roles}: tenants {', '.join(done.tenants_changed) or 'none'}, "
                   f"network {'changed' if done.network_changed else 'unchanged'}\n")

@@ -178,3 +178,14 @@ def test_a_restore_that_fails_too_exits_4_and_names_the_device(pair, make_repo) 
     assert run.code == 4, run.err
     assert "bigip-b: /net/arps/10.10.2.8" in run.err  # b still has the union: the new pod's ARP
     b.control.clear_faults()
+
+
+def test_dry_run_writes_nothing_and_leaves_the_group_in_sync(pair, make_repo) -> None:
+    repo = _repo(make_repo, pair)
+    before = _views(pair)
+    run = _deploy(repo, "--ref", "HEAD", "--dry-run")
+    assert run.code == 0, run.err
+    assert run.out.startswith(f"dry-run passed for {repo.sha} on bigip-a active, bigip-b standby: tenants kubernetes")
+    assert _views(pair) == before
+    ha = pair["bigip-a"].control.ha()
+    assert (ha["status"], ha["syncs"]) == ("In Sync", ["bigip-a"])  # the dry-run's Changes Pending was cleared
