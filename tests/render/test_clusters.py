@@ -62,3 +62,14 @@ def test_members_carry_their_cluster_only_with_several_clusters(tmp_path: Path) 
     hello = render(Path(__file__).resolve().parents[2] / "examples" / "hello-world")
     assert all("remark" not in m for m in hello.adc["kubernetes"]["Shared"][
         "ingress_default_vs_01_hello_world_svc_80"]["members"])
+
+
+def test_a_static_cluster_subnet_inside_the_vxlan_clusters_pod_network_is_an_error(tmp_path: Path) -> None:
+    repo = _copy(tmp_path)
+    nodes = repo / "snapshot" / "west" / "nodes.yaml"
+    nodes.write_text(nodes.read_text().replace("10.20.2.0/24", "10.10.1.128/25"))
+    eps = repo / "snapshot" / "west" / "endpoints.yaml"
+    eps.write_text(eps.read_text().replace("10.20.2.9", "10.10.1.200"))
+    result = render(repo)
+    assert [c for c, _line in _errors(result)] == ["TOPO005"]
+    assert "in the VXLAN cluster" in next(f.message for f in result.findings if f.code == "TOPO005")
