@@ -30,6 +30,14 @@ class BigipConfig:
     share_nodes: bool = False
     default_route_domain: int = 0
     ciphers: str = "DEFAULT"
+    # CIS --manage-ingress-class-only: v1beta1 Ingresses without a class are skipped when true
+    manage_ingress_class_only: bool = False
+    # CIS --override-as3-declaration: "<namespace>/<name>" of the override ConfigMap
+    override_as3: str | None = None
+    # CIS --route-vserver-addr / --route-http-vserver / --route-https-vserver (OpenShift Routes)
+    route_virtual_address: str | None = None
+    route_http_vserver: str = "ose-vserver"
+    route_https_vserver: str = "https-ose-vserver"
     network: str = "vxlan"  # how the BIG-IP reaches pod IPs in cluster mode: vxlan | static-routes
     devices: tuple[DeviceConfig, ...] = ()  # several BIG-IPs (an HA pair); empty: one device, --host
     ha: HaConfig = field(default_factory=lambda: HaConfig())
@@ -139,6 +147,11 @@ _BIGIP_KEYS = {
     "defaultRouteDomain": "default_route_domain",
     "ciphers": "ciphers",
     "network": "network",
+    "manageIngressClassOnly": "manage_ingress_class_only",
+    "overrideAS3": "override_as3",
+    "routeVirtualAddress": "route_virtual_address",
+    "routeHttpVserver": "route_http_vserver",
+    "routeHttpsVserver": "route_https_vserver",
 }
 _ROUTES_KEYS = {"cni": "cni", "shared": "shared", "nodeAddress": "node_address"}
 _VXLAN_KEYS = {

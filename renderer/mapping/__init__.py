@@ -5,13 +5,17 @@ from __future__ import annotations
 from renderer.config import Config, device_view
 from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
+from renderer.mapping.as3_configmap import DISCOVERY_LABELS, as3_kind, build_as3_configmaps
+from renderer.mapping.as3_override import build_override
 from renderer.mapping.clusters import build_clusters_network
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
-from renderer.mapping.routes import build_static_network
-from renderer.model import Model, Network
+from renderer.mapping.route import build_routes
+from renderer.mapping.silent import ObjectCounts, check_silent
+from renderer.mapping.static_routes import build_static_network
+from renderer.model import Model, Network, RawTenant
 
 
 def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]:
@@ -20,14 +24,20 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
+    build_routes(cluster, config, reg, findings)
     reg.finish()
+    # Last: AS3 ConfigMaps collide with any tenant rendered above; the override sees every tenant.
+    raw: dict[str, RawTenant] = {}
+    build_as3_configmaps(cluster, config, reg, raw, findings)
+    override = build_override(cluster, config, set(reg.tenants), raw, findings)
     if not config.bigip.devices:
-        return Model(reg.tenants, _network(cluster, config, reg.tenants, findings)), findings
+        network = _network(cluster, config, reg.tenants, findings, raw)
+        return Model(reg.tenants, network, raw, override), findings
     devices: dict[str, Network] = {}
     for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
         seen = list(findings)
         view = device_view(config, device.name)
-        devices[device.name] = _network(cluster, view, reg.tenants, findings)
+        devices[device.name] = _network(cluster, view, reg.tenants, findings, raw)
         node = view.vxlan.bigip_node if view.vxlan else None
         if devices[device.name].vxlan and node and node not in cluster.nodes and not cluster.members_from:
             findings.append(Finding("TOPO021", f"device {device.name}: its flannel Node {node!r} is not in the "
@@ -35,15 +45,24 @@ def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]
                                     config.location, Severity.WARNING,
                                     hint="render --emit-bigip-node, kubectl apply the Nodes, and capture the snapshot"))
         findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
-    return Model(reg.tenants, devices[config.bigip.devices[0].name], devices), findings
+    first = devices[config.bigip.devices[0].name]
+    return Model(reg.tenants, first, raw, override, device_networks=devices), findings
 
 
-def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding]) -> Network:
+def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding],
+             raw: dict[str, RawTenant]) -> Network:
     if config.clusters:
         return build_clusters_network(cluster, config, tenants, findings)
     if config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
         return build_static_network(cluster, config, tenants, findings)
-    return build_network(cluster, config, tenants, findings)
+    return build_network(cluster, config, tenants, findings, raw)
+
+
+def silent_findings(cluster: Cluster, config: Config, model: Model,
+                    findings: list[Finding]) -> tuple[list[Finding], ObjectCounts]:
+    """SKP findings for marked objects that produced nothing unexplained, and the summary counts."""
+    ours = [ing.meta for ing in cluster.ingresses if ingress_is_ours(ing, cluster, config)[0]]
+    return check_silent(cluster.marked, ours, model, findings)
 
 
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
@@ -56,8 +75,13 @@ def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]
             continue
         refs = ([ing.default_backend] if ing.default_backend else []) + [p.backend for r in ing.rules for p in r.paths]
         found.update((ing.meta.namespace, ref.service) for ref in refs)
+    for route in cluster.routes:
+        found.update((route.meta.namespace, b.service) for b in route.backends)
+    for svc in cluster.services.values():  # AS3 ConfigMap service discovery (CIS selects by label)
+        if any(label in svc.meta.labels for label in DISCOVERY_LABELS):
+            found.add((svc.meta.namespace, svc.meta.name))
     for cm in cluster.configmaps:
-        if not is_virtual_server_configmap(cm):
+        if not is_virtual_server_configmap(cm) or as3_kind(cm):
             continue
         try:
             name = json.loads(cm.data.get("data", ""))["virtualServer"]["backend"]["serviceName"]

@@ -15,11 +15,11 @@ from renderer.config import Config
 from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.mapping.network import build_network
-from renderer.mapping.routes import checked_routes, cluster_routes, unrouted_members
-from renderer.model import Network, Route, Tenant
+from renderer.mapping.static_routes import checked_routes, cluster_routes, unrouted_members
+from renderer.model import Network, StaticRoute, Tenant
 
 
-def _overlay_overlaps(cluster: Cluster, network: dict[str, str], routes: list[Route],
+def _overlay_overlaps(cluster: Cluster, network: dict[str, str], routes: list[StaticRoute],
                       findings: list[Finding]) -> None:
     """A route into the VXLAN cluster's pod network would send its pods' traffic out of the tunnel."""
     overlay = [(ipaddress.ip_network(cidr, strict=False), node)
@@ -48,7 +48,7 @@ def build_clusters_network(cluster: Cluster, config: Config, tenants: dict[str, 
         return Network("nodeport")
     network = {c.name: c.network for c in config.clusters}
     vxlan: Network | None = None
-    routes: list[Route] = []
+    routes: list[StaticRoute] = []
     for name, member in cluster.members_from:
         if network[name] == "vxlan":
             vxlan = build_network(member, config, tenants, findings, cluster_name=name)

@@ -20,7 +20,7 @@ from renderer.errors import Finding, Origin, Severity
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Node
 from renderer.mapping.network import _overlapping_pairs
-from renderer.model import Network, Route, Tenant
+from renderer.model import Network, StaticRoute, Tenant
 
 CILIUM_CIDR = ("network.cilium.io/ipv4-pod-cidr", "io.cilium.network.ipv4-pod-cidr")  # CIS reads them in this order
 OVN_SUBNETS = "k8s.ovn.org/node-subnets"
@@ -45,18 +45,18 @@ def build_static_network(cluster: Cluster, config: Config, tenants: dict[str, Te
 
 
 def build_routes(cluster: Cluster, config: Config, findings: list[Finding],
-                 cluster_name: str | None = None) -> list[Route]:
+                 cluster_name: str | None = None) -> list[StaticRoute]:
     """Routes for every Ready node of one cluster, checked, sorted by name."""
     return checked_routes(cluster_routes(cluster, config, findings, cluster_name), findings)
 
 
 def cluster_routes(cluster: Cluster, config: Config, findings: list[Finding],
-                   cluster_name: str | None = None) -> list[Route]:
+                   cluster_name: str | None = None) -> list[StaticRoute]:
     """Routes for every Ready node of one cluster, unchecked (several clusters are checked together)."""
     cni = config.static_routes.cni
     description = route_description(cluster_name)
     where = f" (cluster {cluster_name})" if cluster_name else ""
-    routes: list[Route] = []
+    routes: list[StaticRoute] = []
     if cni == "calico-k8s":
         routes = _calico(cluster, description, where, findings)
     else:
@@ -78,7 +78,8 @@ def _first_ipv4(cidrs: Any) -> str | None:
     return None
 
 
-def _node_routes(node: Node, config: Config, description: str, where: str, findings: list[Finding]) -> list[Route]:
+def _node_routes(node: Node, config: Config, description: str, where: str,
+                 findings: list[Finding]) -> list[StaticRoute]:
     cni, name, ann = config.static_routes.cni, node.meta.name, node.meta.annotations
     network: str | None
     if cni == "cilium-k8s":
@@ -102,10 +103,10 @@ def _node_routes(node: Node, config: Config, description: str, where: str, findi
                                 node.meta.location, Severity.WARNING,
                                 hint="staticRoutes.nodeAddress picks InternalIP or ExternalIP"))
     # CIS makes one route per address of that type (usually exactly one)
-    return [Route(f"k8s-{name}-{gw}", network.strip(), gw, description, [node.meta.origin]) for gw in gateways]
+    return [StaticRoute(f"k8s-{name}-{gw}", network.strip(), gw, description, [node.meta.origin]) for gw in gateways]
 
 
-def _ovn_route(node: Node, description: str, where: str, findings: list[Finding]) -> list[Route]:
+def _ovn_route(node: Node, description: str, where: str, findings: list[Finding]) -> list[StaticRoute]:
     name, ann = node.meta.name, node.meta.annotations
 
     def parsed(key: str) -> Any:
@@ -131,10 +132,10 @@ def _ovn_route(node: Node, description: str, where: str, findings: list[Finding]
                                     f'{OVN_IFADDR} {{"ipv4": "a.b.c.d/n"}}', node.meta.location))
         return []
     gw = gw.split("/")[0]
-    return [Route(f"k8s-{name}-{gw}", network, gw, description, [node.meta.origin])]
+    return [StaticRoute(f"k8s-{name}-{gw}", network, gw, description, [node.meta.origin])]
 
 
-def _calico(cluster: Cluster, description: str, where: str, findings: list[Finding]) -> list[Route]:
+def _calico(cluster: Cluster, description: str, where: str, findings: list[Finding]) -> list[StaticRoute]:
     """Calico: each BlockAffinity (in the snapshot) of a Ready node, via the node's Calico address."""
     routes = []
     for ba in sorted(cluster.block_affinities, key=lambda b: b.meta.name):
@@ -149,7 +150,7 @@ def _calico(cluster: Cluster, description: str, where: str, findings: list[Findi
             findings.append(Finding("TOPO003", f"Node {node.meta.name}{where} has no annotation {CALICO_ADDRESS}: no "
                                     f"route for BlockAffinity {ba.meta.name}", node.meta.location, Severity.WARNING))
             continue
-        routes.append(Route(f"k8s-{ba.meta.name}", ba.cidr, address.split("/")[0], description,
+        routes.append(StaticRoute(f"k8s-{ba.meta.name}", ba.cidr, address.split("/")[0], description,
                             [ba.meta.origin, node.meta.origin]))
     if not cluster.block_affinities and cluster.nodes:
         findings.append(Finding("TOPO002", f"staticRoutes.cni is calico-k8s but the snapshot{where} has no "
@@ -159,14 +160,14 @@ def _calico(cluster: Cluster, description: str, where: str, findings: list[Findi
     return routes
 
 
-def _origin_location(route: Route):
+def _origin_location(route: StaticRoute):
     return route.origins[0].location if route.origins else None
 
 
-def checked_routes(routes: list[Route], findings: list[Finding]) -> list[Route]:
+def checked_routes(routes: list[StaticRoute], findings: list[Finding]) -> list[StaticRoute]:
     """Drop routes with a bad subnet or gateway, duplicate names and overlapping subnets (errors)."""
-    good: list[tuple[_Net, Route]] = []
-    names: dict[str, Route] = {}
+    good: list[tuple[_Net, StaticRoute]] = []
+    names: dict[str, StaticRoute] = {}
     for route in routes:
         try:
             net = ipaddress.ip_network(route.network, strict=False)
@@ -198,7 +199,7 @@ def checked_routes(routes: list[Route], findings: list[Finding]) -> list[Route]:
     return sorted(kept, key=lambda r: r.name)
 
 
-def unrouted_members(tenants: dict[str, Tenant], routes: list[Route], findings: list[Finding],
+def unrouted_members(tenants: dict[str, Tenant], routes: list[StaticRoute], findings: list[Finding],
                      origins_of: dict[tuple[str, str], Origin] | None = None,
                      clusters: set[str | None] | None = None) -> None:
     """Warn about pool-member pod IPs that no route's subnet contains (the BIG-IP cannot reach them);
