@@ -35,7 +35,10 @@ from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
 from renderer.bigip.deploy_report import DeployReport, Step
-from renderer.bigip.lease import DeployOptions, DeviceState, Rendered, check_lease, read_device
+from renderer.bigip.devlock import DeviceLock, LockOptions
+from renderer.bigip.ha_lock import lock_and_journal, record_intents, release, unlock
+from renderer.bigip.journal import Intent
+from renderer.bigip.lease import DeployOptions, DeviceState, Rendered, check_intent, check_lease, read_device
 from renderer.errors import DeviceError, RestoreFailed
 
 
@@ -60,6 +63,9 @@ class Member:
     net_attempted: bool = False
     as3_attempted: bool = False
     saved: bool = False
+    lock: DeviceLock | None = None
+    intent: Intent | None = None  # an unfinished deploy found in this device's journal
+    journaled: bool = False  # our own intent is on this device
 
     @property
     def want_net(self) -> ns.NetState:
@@ -87,6 +93,13 @@ class _HaRun:
         self.active: Member | None = None
 
     @property
+    def lockers(self) -> list[Member]:
+        """The devices whose own lock and journal this deploy takes (renderer.bigip.ha_lock)."""
+        if self.ha.device_group and self.ha.as3 == "sync" and self.active is not None:
+            return [self.active]
+        return list(self.members)
+
+    @property
     def targets(self) -> list[Member]:
         """The devices AS3 is posted to."""
         if self.ha.as3 == "sync" and self.active is not None:
@@ -97,6 +110,9 @@ class _HaRun:
         started = time.monotonic()
         self.progress(f"{name}...")
         try:
+            for m in self.lockers:
+                if m.lock is not None:
+                    m.lock.check()
             detail = fn()
         except Exception as err:
             self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
@@ -131,7 +147,10 @@ def deploy_ha(members: list[Member], render_commit: Callable[[str], Rendered | N
     """Run the whole sequence on every device; returns the report, raising (with `.report`) on failure."""
     run = _HaRun(members, options, ha_options, render_commit, progress)
     try:
-        _deploy(run)
+        try:
+            _deploy(run)
+        finally:
+            release(run)  # a failure keeps the journal (the next deploy reads it), never the lock
     except (DeviceError, RestoreFailed) as err:
         run.report.outcome = run.report.outcome or "failed"
         run.report.error = err.message
@@ -140,16 +159,15 @@ def deploy_ha(members: list[Member], render_commit: Callable[[str], Rendered | N
     return run.report
 
 
-def _preflight(run: _HaRun) -> None:
+def _topology(run: _HaRun) -> None:
+    """Log in everywhere; find the active device; the group must be In Sync (read-only so far)."""
     for m in run.members:
-        def read(m: Member = m) -> str:
+        def role(m: Member = m) -> str:
             m.client.login()
             m.role = ha.failover_status(m.client) if run.ha.device_group else ha.ACTIVE
-            m.before = read_device(m.client, m.rendered)
-            owned = ", ".join(m.before.owned) or "none"
-            return f"{m.role}, AS3 {m.before.info.get('version', '?')}, owned tenants: {owned}"
+            return m.role
 
-        run.step(f"preflight ({m.name})", read)
+        run.step(f"failover state ({m.name})", role)
     active = [m for m in run.members if m.role == ha.ACTIVE]
     if run.ha.device_group and len(active) != 1:
         raise DeviceError(f"expected exactly one ACTIVE device, found {len(active)}: "
@@ -158,7 +176,10 @@ def _preflight(run: _HaRun) -> None:
     run.active = active[0] if active else run.members[0]
     if run.ha.device_group:
         status = ha.sync_status(run.active.client)
-        if status != ha.IN_SYNC:
+        holder = DeviceLock(run.active.client, "", LockOptions()).read() if status != ha.IN_SYNC else None
+        if holder is not None:  # another deploy holds the pair (its lock is a change): wait for it, it ends synced
+            run.progress(f"device group {status}: {holder.describe()} holds the lock; its last write is a sync")
+        elif status != ha.IN_SYNC:
             if not run.options.force:
                 raise DeviceError(f"device group {run.ha.device_group} is {status!r}, not In Sync",
                                   hint="find out why (a change made by hand on one device?), sync or revert it; "
@@ -166,8 +187,20 @@ def _preflight(run: _HaRun) -> None:
             run.report.forced.append(f"device group {status}")
 
 
+def _preflight(run: _HaRun) -> None:
+    for m in run.members:
+        def read(m: Member = m) -> str:
+            m.before = read_device(m.client, m.rendered)
+            owned = ", ".join(m.before.owned) or "none"
+            return f"{m.role}, AS3 {m.before.info.get('version', '?')}, owned tenants: {owned}"
+
+        run.step(f"preflight ({m.name})", read)
+
+
 def _deploy(run: _HaRun) -> None:
     rep, opts = run.report, run.options
+    _topology(run)
+    lock_and_journal(run)
     _preflight(run)
     for m in run.members:
         def lease(m: Member = m) -> str:
@@ -175,6 +208,10 @@ def _deploy(run: _HaRun) -> None:
                 return device_rendered(run.render_commit(sha), name)
 
             assert m.before is not None
+            if m.intent is not None:
+                found, forced = check_intent(m.before, m.rendered, commit_for, m.intent, opts.force)
+                rep.forced += [f"{m.name}: {f}" for f in forced]
+                return found
             commit, forced = check_lease(m.before, m.rendered, commit_for, opts.force)
             rep.forced += [f"{m.name}: {f}" for f in forced]
             return f"device runs {commit or 'nothing from as3-gitops'}"
@@ -191,10 +228,12 @@ def _deploy(run: _HaRun) -> None:
         assert m.before is not None
         m.changed = tn.changed_tenants(list(m.before.owned), m.before.adc, run.new_adc)
     touched = [m for m in run.members if m.touched_net]
-    if not any(m.changed for m in run.targets) and not touched:
+    recovering = any(m.intent is not None for m in run.lockers)
+    if not any(m.changed for m in run.targets) and not touched and not recovering:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
         run.progress("no change")
+        _end(run, run.active.client.timing.clock() + opts.timeout)
         return
     for m in run.targets:
         assert m.before is not None
@@ -208,11 +247,12 @@ def _deploy(run: _HaRun) -> None:
             run.step(f"dry-run ({m.name})", lambda m=m: run.post(m, m.posted, bodies, header, "dry-run", False,
                                                                   deadline) or f"tenants {', '.join(m.posted)} pass")
     if opts.dry_run:
-        run.step("sync", lambda: run.sync(deadline))  # a dry-run leaves Changes Pending (#762)
+        _end(run, deadline)  # a dry-run leaves Changes Pending (#762): sync
         rep.outcome = "dry-run"
         rep.state_hash_after = rep.state_hash_before
         return
     try:
+        record_intents(run, deadline)
         _write(run, bodies, header, deadline)
     except Exception as err:  # any failure after the first write, even a bug, rolls every device back
         cause = err if isinstance(err, DeviceError) else DeviceError(f"internal error ({type(err).__name__})")
@@ -256,6 +296,13 @@ def _write(run: _HaRun, bodies: dict[str, Any], header: dict[str, Any], deadline
             if tenants:
                 run.step(f"save ({m.name})", lambda m=m: run.post(m, m.posted or tenants, bodies, header, "deploy",
                                                                   True, deadline) or "configuration saved")
+    _end(run, deadline)
+
+
+def _end(run: _HaRun, deadline: float) -> None:
+    """Journal cleared, locks released, then the config-sync: the last write, so the group ends In Sync
+    (taking the lock and writing the journal are /Common changes too)."""
+    unlock(run)
     run.step("sync", lambda: run.sync(deadline))
 
 
@@ -301,12 +348,13 @@ def _rollback(run: _HaRun, cause: DeviceError) -> None:
                 if current != m.before.net:
                     ns.apply_state(m.client, current, m.before.net, deadline)
                     restored.append(f"{m.name}: network")
-        run.sync(deadline)
-        rep.restored = restored
         differs = [m.name for m in run.members if m.before is not None
                    and read_device(m.client, m.rendered).hash() != m.before.hash()]
         if differs:
             raise DeviceError(f"after the restore {', '.join(differs)} differ(s) from the pre-deploy state")
+        unlock(run)  # the devices equal their old commit again: the journal has done its job
+        run.sync(deadline)
+        rep.restored = restored
         rep.state_hash_after = rep.state_hash_before
         return "restored " + "; ".join(restored) if restored else "nothing had changed"
 
@@ -331,10 +379,11 @@ def _differences(run: _HaRun, m: Member) -> tuple[list[str], list[str]]:
     """One device's (in neither state, not back in the old state), by the single-device rules."""
     from types import SimpleNamespace
 
-    from renderer.bigip.plan import _differences as single_device_differences
+    from renderer.bigip.rollback import _differences as single_device_differences
 
     view = SimpleNamespace(before=m.before, client=m.client, want_net=m.want_net, new_adc=run.new_adc)
-    return single_device_differences(view)  # type: ignore[arg-type]
+    neither, not_old, _not_new = single_device_differences(view)  # type: ignore[arg-type]
+    return neither, not_old
 
 
 def _message(err: BaseException) -> str:

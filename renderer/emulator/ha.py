@@ -13,8 +13,9 @@ What a deploy to an HA pair needs to see, on the wire, from each device:
 - `GET /mgmt/tm/cm/device-group/~Common~<group>`.
 
 Emulator choices (a real device decides these itself): the synced configuration is the AS3
-state only (tenants, metadata, history); L2/L3 objects stay per device, which is what the deploy
-assumes anyway since it writes the network to every device. Any AS3 write marks the group
+state (tenants, metadata, history) and the internal data-groups (in /Common: the deploy lock and
+journal); L2/L3 objects stay per device, which is what the deploy assumes anyway since it writes
+the network to every device. A data-group write and any AS3 write mark the group
 "Changes Pending", including a dry-run (f5-appsvcs-extension#762, open) and a post whose tenants
 all report "no change" (#207/#222); `syncToGroup` syncs after a post that changed a tenant and not
 after "no change" (#222). GETs do not mark it (#391 was fixed). Error wording for a config-sync to
@@ -65,14 +66,17 @@ class DeviceGroup:
             self.pending.add(device.device_name)
 
     def sync_from(self, device: Device) -> None:
-        """Copy the AS3 state of `device` to every other member; the group is then in sync."""
+        """Copy the AS3 state and the /Common data-groups of `device` to every other member; the group
+        is then in sync."""
         with self.lock:
             with device.state_lock:
                 as3 = copy.deepcopy(device.state.as3)
+                groups = copy.deepcopy(device.state.ltm.data_groups)
             for other in self.devices.values():
                 if other is not device:
                     with other.state_lock:
                         other.state.as3 = copy.deepcopy(as3)
+                        other.state.ltm.data_groups = copy.deepcopy(groups)
                     other.persist()
             self.pending.clear()
             self.syncs.append(device.device_name)

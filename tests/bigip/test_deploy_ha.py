@@ -189,3 +189,49 @@ def test_dry_run_writes_nothing_and_leaves_the_group_in_sync(pair, make_repo) ->
     assert _views(pair) == before
     ha = pair["bigip-a"].control.ha()
     assert (ha["status"], ha["syncs"]) == ("In Sync", ["bigip-a"])  # the dry-run's Changes Pending was cleared
+
+
+DG = "/mgmt/tm/ltm/data-group/internal"
+
+
+def _raw(handle) -> list[str]:
+    """Every request, bookkeeping (lock, journal) included."""
+    return [f"{e['method']} {e['path']}" for e in handle.control.log()]
+
+
+def test_a_synced_pair_is_locked_and_journaled_on_the_active_device_and_left_clean(pair, make_repo) -> None:
+    repo = _repo(make_repo, pair)
+    run = _deploy(repo, "--ref", "HEAD")
+    assert run.code == 0, run.err
+    a, b = pair["bigip-a"], pair["bigip-b"]
+    assert f"POST {DG}" in _raw(a) and not any(DG in w for w in _raw(b))  # lock + journal on the active only
+    assert a.control.state()["ltm"]["dataGroups"] == b.control.state()["ltm"]["dataGroups"] == {}
+    assert a.control.ha()["status"] == "In Sync"  # released before the last sync: nothing pending
+
+
+def test_a_deploy_holding_the_pair_makes_the_next_one_wait_and_give_up_naming_it(pair, make_repo) -> None:
+    import time
+
+    from renderer.bigip.devlock import LOCK, Holder, iso
+
+    repo = _repo(make_repo, pair)
+    a = pair["bigip-a"]
+    now = time.time()
+    holder = Holder("ci@runner-7 pid 4242", "deploy abc123", iso(now), "feedface00000000", now + 600)
+    a.control.seed({"ltm": {"dataGroups": {LOCK: {k: v for k, v in holder.body().items()
+                                                  if k not in ("name", "partition")}}}})
+    a.control.mark_pending()  # what that deploy's lock does to the group
+    run = _deploy(repo, "--ref", "HEAD", "--lock-timeout", "0.2")
+    assert run.code == 3, run.err
+    assert "locked by another deploy: ci@runner-7 pid 4242" in run.err
+    assert not any("appsvcs/declare" in w or "/net/" in w for h in pair.values() for w in _log(h))
+
+
+def test_without_sync_every_device_is_locked(bigip_pair, make_repo, monkeypatch) -> None:
+    pair = bigip_pair(group=None)
+    monkeypatch.setenv("BIGIP_USERNAME", pair["bigip-a"].username)
+    monkeypatch.setenv("BIGIP_PASSWORD", pair["bigip-a"].password)
+    repo = _repo(make_repo, pair, "configSync: {as3: each}")
+    assert _deploy(repo, "--ref", "HEAD").code == 0
+    for handle in pair.values():
+        assert f"POST {DG}" in _raw(handle) and handle.control.state()["ltm"]["dataGroups"] == {}
