@@ -170,7 +170,7 @@ class Ajv:
         passes AS3 only so). The first error is the one AS3 reports.
         """
         ctx = _Ctx(fill=True, all_errors=all_errors, pointers=None, budget=[FILL_BUDGET], checking=True)
-        return list(self._validate(schema, data, "", False, ctx))
+        return list(dict.fromkeys(self._validate(schema, data, "", False, ctx)))  # one problem, said once
 
     # -- the walk ----------------------------------------------------------------------------------
     def _regex_for(self, pattern: str) -> re.Pattern[str] | None:

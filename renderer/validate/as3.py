@@ -162,8 +162,11 @@ class As3Validator:
         """
         if isinstance(body, list) and not (body and isinstance(body[0], dict)
                                            and body[0].get("class") in ("AS3", "ADC")):
+            # a PATCH body: AS3 makes it {"class": "AS3", "action": "patch", "patchBody": body}
             patch_schema = self.definitions.get("AS3_Patch_Body", {})
-            return Judgement(self.ajv.errors(patch_schema, _copy(body), all_errors=False))
+            errors = self.ajv.errors(patch_schema, _copy(body), all_errors=False)
+            return Judgement([SchemaError(e.pointer, e.keyword, e.message,
+                                          text=f"Invalid request: /patchBody{e.pointer}: {e.message}") for e in errors])
         if not isinstance(body, dict | list):
             return Judgement([SchemaError("", "type", "should be object", text="Invalid request: /: should be object")])
         tasks, wrapped = tasks_of(body)
