@@ -26,10 +26,43 @@ from renderer.validate.ajv import Ajv, AjvError, PointerSite
 from renderer.validate.fill import Filler
 from renderer.validate.formatmemo import DoubtfulAddresses, memo_formats
 from renderer.validate.pointers import check_pointers
-from renderer.validate.propnames import PropertyNames
+from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
+from renderer.validate.scan import DUPLICATE_PROPS, scan
 
 SchemaError = AjvError
+_CLEAN = "__as3_gitops_walk"
+
+
+def _walk_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema that walks every value: arrays named as AS3's duplicate check names them must have
+    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`."""
+    defaults = sorted(_protected_defaults(schema))
+    here = {"$ref": f"#/definitions/{_CLEAN}"}
+    secret = {"required": ["ciphertext", "protected"], "properties": {"protected": {"not": {"enum": defaults}}}}
+    return {_CLEAN: {
+        "if": {"type": "object"},
+        "then": {"properties": {p: {"allOf": [{"uniqueItems": True}, here]} for p in DUPLICATE_PROPS},
+                 "additionalProperties": here, "not": secret},
+        "else": {"items": here},
+    }}
+
+
+def _protected_defaults(node: Any) -> set[str]:
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, dict):
+            props = current.get("properties")
+            protected = props.get("protected") if isinstance(props, dict) else None
+            if isinstance(protected, dict) and isinstance(protected.get("default"), str):
+                found.add(protected["default"])
+            todo += list(current.values())
+        elif isinstance(current, list):
+            todo += current
+    return found
+_UNIQUE = jsonschema_rs.Draft7Validator({"type": "array", "items": {"uniqueItems": True}})
 
 # The runtime request schema checks only that `declaration` is an ADC object; the ADC itself is
 # validated afterwards, on its own (so AS3 defaults never leak into the ADC and vice versa).
@@ -97,6 +130,7 @@ class As3Validator:
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
+        self._walk_definitions = {**definitions, **_walk_definitions(schema)}
 
     @classmethod
     def from_path(cls, path: str | Path) -> As3Validator:
@@ -122,31 +156,56 @@ class As3Validator:
         except (ValueError, OverflowError, TypeError):  # values Rust cannot take (e.g. huge ints)
             return self.ajv.is_valid(self.definitions[name], data)
 
+    def _clean_verdict(self, data: Any) -> bool:
+        """One Rust pass: valid against the ADC schema, and no array anywhere that AS3 checks for
+        duplicates has any, and no Secret with a `protected` other than the schema's default. True
+        means AS3's schema, duplicate and secret checks all pass; False: look closer."""
+        validator = self._rs.get(_CLEAN)
+        if validator is None:
+            wrapper = {"allOf": [{"$ref": "#/definitions/ADC"}, {"$ref": f"#/definitions/{_CLEAN}"}],
+                       "definitions": self._walk_definitions}
+            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
+            self._rs[_CLEAN] = validator
+        try:
+            return bool(validator.is_valid(data))
+        except (ValueError, OverflowError, TypeError, RecursionError):
+            return False
+
     # -- ADC ---------------------------------------------------------------------------------------
     def check_adc(self, adc: Any) -> AdcCheck:
         """Validate one ADC declaration (not modified) the way AS3's parser does."""
         schema = self.definitions["ADC"]
         result = AdcCheck()
-        found = self.names.first_invalid(adc)
-        if found is not None:
-            word, pointer = found
-            text = f"Invalid data property: {word}"
-            result.name_errors = [SchemaError(pointer, "as3:property", text, text=text)]
         filled = _copy(adc)
         filler = self.filler
         sites: list[PointerSite] = filler.fill(schema, filled) if filler else self.ajv.fill_defaults(schema, filled)
         result.filled = filled
+        clean = self._clean_verdict(filled)
+        scanned = None if clean else scan(adc, filled, js_numeric, lambda value: truthy(value.get("class")))
+        found = self.names.first_invalid(adc, scanned.words if scanned else None)
+        if found is not None:
+            word, pointer = found
+            text = f"Invalid data property: {word}"
+            result.name_errors = [SchemaError(pointer, "as3:property", text, text=text)]
         result.schema_errors = postchecks.id_errors(adc)
-        if not self._verdict("ADC", filled):
+        if not clean and not self._verdict("ADC", filled):
             # the fully filled copy fails: AS3's own order (fill and check in one walk) decides
             result.schema_errors += self.ajv.ordered_errors(schema, _copy(adc))
         if isinstance(filled, dict):
-            scanned = postchecks.scan(filled)
-            result.structure_errors = postchecks.structure_errors(filled, scanned)
-            result.pointer_errors = check_pointers(self.ajv, filled, sites) + postchecks.secret_errors(filled, scanned)
+            nothing = postchecks.Scan()  # the clean verdict saw no duplicate and no odd secret
+            result.structure_errors = postchecks.structure_errors(filled, scanned or nothing, self._no_duplicates)
+            result.pointer_errors = check_pointers(self.ajv, filled, sites) + postchecks.secret_errors(
+                filled, scanned or nothing)
             result.final_errors = postchecks.final_errors(filled)
         result.warnings = self.doubtful.findings(adc)
         return result
+
+    def _no_duplicates(self, arrays: list[list]) -> bool:
+        """True when none of the arrays has two equal items (JSON equality, as AS3's), in Rust."""
+        try:
+            return bool(_UNIQUE.is_valid(arrays))
+        except (ValueError, OverflowError, TypeError):  # values Rust cannot take: ask item by item
+            return not any(postchecks.has_duplicates(a) for a in arrays)
 
     def validate_adc(self, adc: Any) -> list[SchemaError]:
         """Every problem in an ADC, in AS3's order (the first is AS3's)."""
@@ -184,8 +243,8 @@ class As3Validator:
     def _request_errors(self, wrapped: Any, tasks: list[Task]) -> list[SchemaError]:
         """AS3's request schema over the wrapped body (its `declaration` only needs class ADC)."""
         for task in tasks:
-            if not isinstance(task.request, dict) or task.request.get("class") != "AS3" and not (
-                    task.request.get("class") == "ADC" and task.declaration is not None):
+            if not isinstance(task.request, dict) or (task.request.get("class") != "AS3" and not (
+                    task.request.get("class") == "ADC" and task.declaration is not None)):
                 request = task.request if isinstance(task.request, dict) else {}
                 errors = self.ajv.errors(self._wrapper_schema, _copy(request)) if isinstance(task.request, dict) \
                     else [SchemaError("", "type", "should be object")]
@@ -203,7 +262,8 @@ class As3Validator:
 
     @staticmethod
     def _invalid_request(prefix: str, error: SchemaError) -> SchemaError:
-        text = f"Invalid request: {prefix}{error.pointer or ''}{'' if prefix or error.pointer else '/'}: {error.message}"
+        where = prefix + error.pointer or "/"
+        text = f"Invalid request: {where}: {error.message}"
         return SchemaError(prefix + error.pointer, error.keyword, error.message, text=text)
 
     def _judge_task(self, task: Task, judgement: Judgement, absolute: bool) -> None:

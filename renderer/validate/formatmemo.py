@@ -11,7 +11,6 @@ for exactly those strings (no leading zeros, each part 0-255).
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from renderer.validate.ajv import AjvError

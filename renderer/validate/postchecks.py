@@ -8,8 +8,8 @@ outside /Common. Each is AS3's rule and message; the pointer says where in the d
 
 The duplicate search reproduces how AS3 looks for those arrays: once it has found any of them,
 it looks into only the first object of every array it meets further on (a duplicate in the
-second pool member's `monitors` is not found). `_duplicate_arrays` gets that from one pass in
-the common case and replays AS3's search exactly (`_replay_find`) when the answer could differ.
+second pool member's `monitors` is not found). scan.py gets that from its one pass in the
+common case; `_replay_find` replays AS3's search exactly when the answer could differ.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from renderer.validate.ajv import AjvError
+from renderer.validate.scan import DUPLICATE_PROPS, Scan
 
-# The arrays AS3 checks for duplicates, in the order it checks them.
-DUPLICATE_PROPS = ("rules", "doNotProxyHosts", "members", "certificates", "tcpOptions", "monitors",
-                   "persistenceMethods", "iRules")
-_DUPLICATE_SET = frozenset(DUPLICATE_PROPS)
+__all__ = ["Scan", "final_errors", "id_errors", "secret_errors", "structure_errors"]
+
 MAX_PATH_LENGTH = 195
 MAX_FULL_PATH = 255
 _ID_RX = re.compile(r"[^\x00-\x20\x22'<>\x5c^`|\x7f]{0,255}\Z")
@@ -128,7 +128,7 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def _has_duplicates(values: list) -> bool:
+def has_duplicates(values: list) -> bool:
     seen = set()
     for item in values:
         key = _set_key(item)
@@ -143,32 +143,6 @@ def _first_container(values: list) -> int:
         if isinstance(item, dict | list):
             return i
     return len(values)
-
-
-def _duplicate_arrays(adc: Any) -> tuple[dict[str, list], list[Any]] | None:
-    """Per property, the arrays AS3's search finds; and the Secrets seen. None: replay needed."""
-    found: dict[str, list] = {}
-    every: dict[str, bool] = {}  # property -> every occurrence is on AS3's narrowed path
-    secrets: list[Any] = []
-    todo: list[tuple[Any, bool]] = [(adc, True)]
-    while todo:
-        node, first = todo.pop()
-        if type(node) is dict:
-            if not _DUPLICATE_SET.isdisjoint(node):
-                for prop in _DUPLICATE_SET.intersection(node):
-                    every[prop] = every.get(prop, True) and first
-                    if first:
-                        found.setdefault(prop, []).append(node[prop])
-            if "ciphertext" in node and "protected" in node:
-                secrets.append(node)
-            todo += [(v, first) for v in node.values() if type(v) is dict or type(v) is list]
-        elif type(node) is list:
-            pick = _first_container(node) if first else -1
-            todo += [(v, i == pick) for i, v in enumerate(node) if type(v) is dict or type(v) is list]
-    leading = next((p for p in DUPLICATE_PROPS if p in every), None)
-    if leading is not None and not every[leading]:
-        return None  # AS3's first hit may lie off the narrowed path: replay its search
-    return found, secrets
 
 
 def _replay_find(adc: Any) -> dict[str, list]:
@@ -200,10 +174,13 @@ def _replay_find(adc: Any) -> dict[str, list]:
     return found
 
 
-def _duplicate_errors(adc: Any, found: dict[str, list]) -> list[AjvError]:
+def _duplicate_errors(adc: Any, found: dict[str, list], no_duplicates: Callable[[list], bool]) -> list[AjvError]:
+    arrays = [values for prop in DUPLICATE_PROPS for values in found.get(prop, ()) if type(values) is list]
+    if no_duplicates(arrays):  # one call answers for all of them (the common case)
+        return []
     for prop in DUPLICATE_PROPS:
         for values in found.get(prop, ()):
-            if isinstance(values, list) and _has_duplicates(values):
+            if isinstance(values, list) and has_duplicates(values):
                 text = f"declaration has duplicate values in {prop}"
                 return [AjvError(_pointer_of(adc, values) or "", "as3:duplicate", text, text=text)]
     return []
@@ -301,28 +278,19 @@ def _auto_delete_errors(adc: dict[str, Any]) -> list[AjvError]:
     return []
 
 
-def scan(filled: Any) -> tuple[dict[str, list], list[Any]]:
-    """One pass over the filled declaration: the arrays AS3's duplicate search finds, the Secrets."""
-    if not isinstance(filled, dict):
-        return {}, []
-    fast = _duplicate_arrays(filled)
-    if fast is not None:
-        return fast
-    return _replay_find(filled), [n for n in _all_dicts(filled) if "ciphertext" in n and "protected" in n]
-
-
-def structure_errors(filled: Any, scanned: tuple[dict[str, list], list[Any]]) -> list[AjvError]:
+def structure_errors(filled: Any, scanned: Scan, no_duplicates: Callable[[list], bool]) -> list[AjvError]:
     """After the schema, before AS3's pointer processing: full paths, node names, duplicates."""
     if not isinstance(filled, dict):
         return []
-    return _full_path_errors(filled) + _node_errors(filled) + _duplicate_errors(filled, scanned[0])
+    found = scanned.found if scanned.exact else _replay_find(filled)
+    return _full_path_errors(filled) + _node_errors(filled) + _duplicate_errors(filled, found, no_duplicates)
 
 
-def secret_errors(filled: Any, scanned: tuple[dict[str, list], list[Any]]) -> list[AjvError]:
+def secret_errors(filled: Any, scanned: Scan) -> list[AjvError]:
     """Secrets whose `protected` header AS3 cannot parse (skipped, as in AS3, with `scratch`)."""
     if not isinstance(filled, dict) or "scratch" in filled:
         return []
-    return _secret_errors(filled, scanned[1])
+    return _secret_errors(filled, scanned.secrets)
 
 
 def _all_dicts(root: Any) -> list[dict]:

@@ -136,7 +136,7 @@ class PropertyNames:
                     words[_word_key(item)] = None
             if key == "const":
                 words[_word_key(value)] = None
-            if (isinstance(value, dict) and _truthy(value.get("class"))) or key == "class" or js_numeric(key):
+            if (isinstance(value, dict) and truthy(value.get("class"))) or key == "class" or js_numeric(key):
                 words.pop(key, None)
             if isinstance(value, dict | list):
                 stack.append(iter(_js_items(value)))
@@ -152,14 +152,16 @@ class PropertyNames:
                 self._verdicts[key] = hit
         return hit
 
-    def first_invalid(self, declaration: Any) -> tuple[str, str] | None:
-        """(word, JSON pointer of its first use) of the word AS3 reports, or None when AS3 accepts."""
-        if all(self.allowed(w) for w in _candidates(declaration)):
+    def first_invalid(self, declaration: Any, words: list[Any] | None = None) -> tuple[str, str] | None:
+        """(word, JSON pointer of its first use) of the word AS3 reports, or None when AS3 accepts.
+
+        `words`: the candidates scan.py collected in its pass (else they are collected here)."""
+        if all(self.allowed(w) for w in (_candidates(declaration) if words is None else words)):
             return None
         return _Replay(self).run(declaration)
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     """JavaScript truthiness of a JSON value."""
     if isinstance(value, dict | list):
         return True
@@ -180,7 +182,7 @@ def _candidates(declaration: Any) -> list[Any]:
         if type(node) is dict:
             for key in node.keys() - known:
                 value = node[key]
-                if type(value) is dict and _truthy(value.get("class")):
+                if type(value) is dict and truthy(value.get("class")):
                     continue  # removed here; another occurrence may still keep it
                 known.add(key)
                 if not js_numeric(key):
@@ -258,7 +260,7 @@ class _Replay:
                 self._push(key, here)
             if key in _VALUE_WORDS and not self._has(value):
                 self._push(value, here)
-            if (isinstance(value, dict) and _truthy(value.get("class"))) or key == "class" \
+            if (isinstance(value, dict) and truthy(value.get("class"))) or key == "class" \
                     or js_numeric(key) or key in ("constants", "$value"):
                 self._remove(key)
             if isinstance(value, str) and value in ("ADC", "AS3"):

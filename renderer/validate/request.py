@@ -47,9 +47,8 @@ def wrap(body: Any) -> tuple[Any, bool]:
     """AS3's wrapWithAS3Class: (request, whether `declaration` is the body itself)."""
     if not isinstance(body, dict):
         return body, False
-    if body.get("class") is None and "class" not in body or body.get("class") == "ADC":
-        if not js_truthy(body.get("declaration")):
-            return {"class": "AS3", "action": "deploy", "declaration": body}, True
+    if ("class" not in body or body["class"] == "ADC") and not js_truthy(body.get("declaration")):
+        return {"class": "AS3", "action": "deploy", "declaration": body}, True
     return body, False
 
 
@@ -102,8 +101,8 @@ def action_errors(request: dict[str, Any], pointer: str) -> list[AjvError]:
 
 
 def _gt_zero(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0 or \
-        isinstance(value, str) and _number(value) > 0
+    return (isinstance(value, int | float) and not isinstance(value, bool) and value > 0) or \
+        (isinstance(value, str) and _number(value) > 0)
 
 
 def _number(text: str) -> float:
