@@ -111,6 +111,7 @@ class Ajv:
         self._compiler = Compiler(self, MAX_DEPTH)
         self._dispatch: dict[int, dict[Any, list] | None] = {}
         self._picks: dict[tuple[int, str], int] = {}
+        self._rust: dict[int, tuple[Any, Callable[[Any], bool]]] = {}
         self._keep_picks: list[Any] = []  # branch lists keyed by id stay alive
 
     # -- public ------------------------------------------------------------------------------------
@@ -156,6 +157,13 @@ class Ajv:
     def rust_judge(self, schema: Any) -> Callable[[Any], bool]:
         """`judge`, answered by jsonschema-rs for schemas of some size (compiled on first use with the
         definitions they reach); the same yes/no, several times faster on large objects."""
+        hit = self._rust.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            hit = (schema, self._make_rust_judge(schema))
+            self._rust[id(schema)] = hit
+        return hit[1]
+
+    def _make_rust_judge(self, schema: Any) -> Callable[[Any], bool]:
         quick = compile_simple(schema)
         if quick is not None:
             return quick
@@ -472,7 +480,7 @@ class Ajv:
         """
         pick = self._pick_branch(branches, data)
         order = [pick, *(j for j in range(len(branches)) if j != pick)]
-        passing = next((i for i in order if self.is_valid(branches[i], data)), None)
+        passing = next((i for i in order if self.rust_judge(branches[i])(data)), None)
         if passing is not None:  # the common case: no trial copies needed
             return passing
         for i in order:

@@ -190,7 +190,7 @@ class As3Validator:
         result.schema_errors = postchecks.id_errors(adc)
         if not clean and not self._verdict("ADC", filled):
             # the fully filled copy fails: AS3's own order (fill and check in one walk) decides
-            result.schema_errors += self.ajv.ordered_errors(schema, _copy(adc))
+            result.schema_errors += self.ajv.ordered_errors(schema, self._failing_part(adc, filled))
         if isinstance(filled, dict):
             nothing = postchecks.Scan()  # the clean verdict saw no duplicate and no odd secret
             result.structure_errors = postchecks.structure_errors(filled, scanned or nothing, self._no_duplicates)
@@ -199,6 +199,26 @@ class As3Validator:
             result.final_errors = postchecks.final_errors(filled)
         result.warnings = self.doubtful.findings(adc)
         return result
+
+    def _failing_part(self, adc: Any, filled: Any) -> Any:
+        """A copy of the ADC without the tenants jsonschema-rs finds valid (filled) under valid names:
+        the ordered walk has nothing to say about them, and a large declaration has many."""
+        schema = self.definitions["ADC"]
+        extra = schema.get("additionalProperties")
+        ref = extra.get("$ref") if isinstance(extra, dict) else None
+        props = schema.get("properties") or {}
+        if not isinstance(adc, dict) or not isinstance(filled, dict) or not isinstance(ref, str) \
+                or not ref.startswith("#/definitions/") or schema.get("patternProperties"):
+            return _copy(adc)
+        name = ref[len("#/definitions/"):]
+        names = schema.get("propertyNames")
+        keep = {}
+        for key, value in adc.items():
+            if key not in props and isinstance(filled.get(key), dict) and self._verdict(name, filled[key]) \
+                    and (names is None or self.ajv.is_valid(names, key)):
+                continue
+            keep[key] = value
+        return _copy(keep)
 
     def _no_duplicates(self, arrays: list[list]) -> bool:
         """True when none of the arrays has two equal items (JSON equality, as AS3's), in Rust."""

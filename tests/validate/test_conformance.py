@@ -305,3 +305,9 @@ def test_as3s_first_error_comes_first_then_ours(validator: As3Validator) -> None
         "/T1/app/svc/virtualPort: should be integer",
         "declaration has duplicate values in monitors",
     ]
+
+
+def test_as3s_search_is_replayed_when_its_first_hit_is_off_the_narrowed_path(validator: As3Validator) -> None:
+    """`rules` is the first array AS3 looks for: found only in the second item of a list, it still counts."""
+    body = _with(lambda b: b["T1"].update(constants={"class": "Constants", "x": [{"a": 1}, {"rules": ["r", "r"]}]}))
+    assert validator.first_error(body) == "declaration has duplicate values in rules"
