@@ -246,11 +246,18 @@ class As3Validator:
             errors = self.ajv.errors(patch_schema, _copy(body), all_errors=False)
             return Judgement([SchemaError(e.pointer, e.keyword, e.message,
                                           text=f"Invalid request: /patchBody{e.pointer}: {e.message}") for e in errors])
-        if not isinstance(body, dict | list):
+        if body is None:
             return Judgement([SchemaError("", "type", "should be object", text="Invalid request: /: should be object")])
+        if not isinstance(body, dict | list):  # AS3 wraps any other value as the declaration of a deploy
+            return Judgement([SchemaError("", "type", "should be object",
+                                          text="Invalid request: /declaration: should be object")])
         tasks, wrapped = tasks_of(body)
         request_errors = self._request_errors(wrapped, tasks)
         if request_errors:
+            if isinstance(body, list):  # the request schema's first branch wants one object, not a list
+                first = request_errors[0]
+                request_errors[0] = SchemaError(first.pointer, first.keyword, first.message,
+                                                text="Invalid request: /: should be object")
             return Judgement(request_errors)
         mark_duplicates(tasks)
         judgement = Judgement()

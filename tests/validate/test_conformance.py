@@ -160,7 +160,9 @@ def test_validate_adc_lists_every_problem_in_one_run(validator: As3Validator) ->
 
 
 def test_non_object_bodies_are_rejected_without_crashing(validator: As3Validator) -> None:
-    assert validator.first_error("nope") == "Invalid request: /: should be object"
+    assert validator.first_error("nope") == "Invalid request: /declaration: should be object"
+    assert validator.first_error(None) == "Invalid request: /: should be object"
+    assert validator.first_error([{"class": "AS3", "action": "nope"}]) == "Invalid request: /: should be object"
     assert validator.first_error([]) == "Invalid request: /patchBody: should NOT have fewer than 1 items"
     assert validator.first_error([{"op": 1}]) == "Invalid request: /patchBody/0: should have required property 'path'"
     assert validator.first_error([{"op": 1, "path": "/x"}]) == "Invalid request: /patchBody/0/op: should be string"
