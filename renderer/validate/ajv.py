@@ -31,6 +31,7 @@ from renderer.validate.compiled import Compiler
 from renderer.validate.formats import FormatCheck
 from renderer.validate.jsonvalues import class_dispatch, compile_simple, has_type, json_equal, type_of
 from renderer.validate.jsregex import js_pattern
+from renderer.validate.rust import RustJudges
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Ajv:
         self._compiler = Compiler(self, MAX_DEPTH)
         self._dispatch: dict[int, dict[Any, list] | None] = {}
         self._picks: dict[tuple[int, str], int] = {}
-        self._rust: dict[int, tuple[Any, Callable[[Any], bool]]] = {}
+        self._rust = RustJudges(self)
         self._keep_picks: list[Any] = []  # branch lists keyed by id stay alive
 
     # -- public ------------------------------------------------------------------------------------
@@ -155,59 +156,8 @@ class Ajv:
         return lambda data: next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
 
     def rust_judge(self, schema: Any) -> Callable[[Any], bool]:
-        """`judge`, answered by jsonschema-rs for schemas of some size (compiled on first use with the
-        definitions they reach); the same yes/no, several times faster on large objects."""
-        hit = self._rust.get(id(schema))
-        if hit is None or hit[0] is not schema:
-            hit = (schema, self._make_rust_judge(schema))
-            self._rust[id(schema)] = hit
-        return hit[1]
-
-    def _make_rust_judge(self, schema: Any) -> Callable[[Any], bool]:
-        quick = compile_simple(schema)
-        if quick is not None:
-            return quick
-        python = self.judge(schema)
-        cell: list[Any] = []
-
-        def judge(data: Any) -> bool:
-            if not cell:
-                cell.append(self._rust_validator(schema))
-            validator = cell[0]
-            if validator is None:
-                return python(data)
-            try:
-                return bool(validator.is_valid(data))
-            except (ValueError, OverflowError, TypeError):  # values Rust cannot take
-                return python(data)
-
-        return judge
-
-    def _rust_validator(self, schema: Any) -> Any:
-        import jsonschema_rs
-
-        definitions = self.root.get("definitions") if isinstance(self.root, dict) else None
-        reached: dict[str, Any] = {}
-        todo = [schema]
-        while todo:
-            node = todo.pop()
-            if isinstance(node, dict):
-                ref = node.get("$ref")
-                if isinstance(ref, str):
-                    if not ref.startswith("#/definitions/") or "/" in ref[len("#/definitions/"):]:
-                        return None  # anything but a plain definition: keep the Python walk
-                    name = ref[len("#/definitions/"):]
-                    if name not in reached and isinstance(definitions, dict) and name in definitions:
-                        reached[name] = definitions[name]
-                        todo.append(definitions[name])
-                todo += list(node.values())
-            elif isinstance(node, list):
-                todo += node
-        try:
-            return jsonschema_rs.Draft7Validator({"allOf": [schema], "definitions": reached},
-                                                 formats=self.formats, validate_formats=True)
-        except (ValueError, TypeError):  # a schema jsonschema-rs does not take
-            return None
+        """`judge`, answered by jsonschema-rs for schemas of some size (rust.py): the same yes/no."""
+        return self._rust.judge(schema)
 
     def fill_defaults(self, schema: Any, data: Any) -> list[PointerSite]:
         """Write defaults into `data` (in place) as Ajv's useDefaults would; collect pointer sites.
