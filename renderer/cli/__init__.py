@@ -13,7 +13,6 @@ import sys
 import traceback
 
 import typer
-from typer._click import exceptions as click_exceptions  # typer 0.2x bundles its own click
 
 from renderer.cli.app import app, state
 from renderer.errors import (
@@ -21,6 +20,13 @@ from renderer.errors import (
     DeviceError,
     InvalidInput,
     RestoreFailed,
+)
+
+# typer >= 0.26 bundles its own click (a private module); older ones use the `click` package. Both
+# raise a ClickException subclass for usage errors: find the class through typer's public BadParameter
+# instead of importing a private module (which breaks on the versions that do not have it).
+CLICK_EXCEPTION: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
 )
 
 EXIT_OK = 0
@@ -62,14 +68,14 @@ def _command() -> typer.core.TyperGroup:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
     try:
-        result = _command().main(args=argv, standalone_mode=False)
+        result = _command().main(args=argv, prog_name="as3-gitops", standalone_mode=False)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
     except typer.Exit as err:
         return err.exit_code
-    except click_exceptions.ClickException as err:
-        err.show(file=sys.stderr)
+    except CLICK_EXCEPTION as err:
+        err.show(file=sys.stderr)  # type: ignore[attr-defined]
         return EXIT_INVALID
     except As3GitopsError as err:
         from renderer.cli.output import print_error
