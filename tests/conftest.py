@@ -89,6 +89,9 @@ class GitRepo:
         git(self.path, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.path, "rev-parse", "HEAD")
 
+    def git(self, *args: str) -> str:
+        return git(self.path, *args)
+
     def copy_from(self, folder: Path) -> None:
         import shutil
 
