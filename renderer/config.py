@@ -126,7 +126,11 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     raw_bytes = tree.read(CONFIG_FILE)
     if raw_bytes is None:
-        return Config(), []
+        # Every key has a default, but a folder without the file is almost always the wrong folder:
+        # say so instead of reporting problems "in" a file that does not exist.
+        return Config(), [Finding(
+            "CFG005", f"no {CONFIG_FILE} in {tree.root_label} (is this the configuration repository?)", None,
+            hint=f"pass the folder that holds {CONFIG_FILE}, or create one (an empty file uses every default)")]
     _src, docs, findings = parse_file(CONFIG_FILE, raw_bytes)
     if findings:
         return Config(), findings

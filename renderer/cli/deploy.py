@@ -16,11 +16,13 @@ from typing import Any, TextIO
 
 import typer
 
+from renderer.bigip.connection import normalise_host
 from renderer.cli.app import app
+from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
 
-EXIT_OK, EXIT_CHANGES = 0, 1
+EXIT_OK, EXIT_CHANGES, EXIT_INVALID = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,7 @@ def _connection(
     poll_interval: float,
     err: TextIO,
 ) -> Connection:
-    if not host.startswith(("https://", "http://")):
-        host = "https://" + host
+    host = normalise_host(host)  # no scheme: https://; a bare IPv6 address in brackets
     if ca_bundle is not None and insecure:
         raise UsageError("--ca-bundle and --insecure exclude each other")
     if ca_bundle is not None and not ca_bundle.is_file():
@@ -128,14 +129,21 @@ def _progress(err: TextIO):
     return lambda line: err.write(f"deploy: {line}\n")
 
 
-def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) -> None:
+def _write_reports(report: Any, json_path: Path | None, md_path: Path | None, err: TextIO) -> bool:
+    """Write the reports; a file that cannot be written is said on stderr (False), never a crash."""
     from renderer.bigip.deploy_report import write_json, write_markdown
 
+    ok = True
     for path, writer in ((json_path, write_json), (md_path, write_markdown)):
         if path is not None and report is not None:
             buf = io.StringIO()
             writer(report, buf)
-            write_atomic(path, buf.getvalue())
+            try:
+                write_atomic(path, buf.getvalue())
+            except OSError as problem:
+                err.write(f"error: cannot write the report {path}: {problem.strerror or problem}\n")
+                ok = False
+    return ok
 
 
 def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:
@@ -218,6 +226,8 @@ def deploy_command(
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     if min(timeout, rollback_timeout, busy_backoff, poll_interval) <= 0:
         raise UsageError("--timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive")
+    check_output_file(report, "--report")
+    check_output_file(report_markdown, "--report-markdown")
     conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
     result, rendered = _render(repo, ref)
     options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)
@@ -228,7 +238,7 @@ def deploy_command(
             client.close()
             rep = getattr(failure, "report", None)
             _finish_stats(rep, client)
-            _write_reports(rep, report, report_markdown)
+            _write_reports(rep, report, report_markdown, err)  # a report that fails never hides this failure
             if isinstance(failure, DriftDetected):
                 _print_drift(failure, fmt, out, result.config.environment)
             elif rep is not None:
@@ -236,7 +246,7 @@ def deploy_command(
             raise
         client.close()
     _finish_stats(done, client)
-    _write_reports(done, report, report_markdown)
+    reports_written = _write_reports(done, report, report_markdown, err)
     if done.outcome == "no change":
         out.write(f"no change: the device already runs {rendered.identity}\n")
     elif done.outcome == "dry-run":
@@ -249,7 +259,7 @@ def deploy_command(
             f"deployed {rendered.identity}: tenants {', '.join(done.tenants_changed) or 'none'}, "
             f"network {'changed' if done.network_changed else 'unchanged'}\n"
         )
-    return EXIT_OK
+    return EXIT_OK if reports_written else EXIT_INVALID
 
 
 def _finish_stats(report: Any, client: Any) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from renderer.cli.app import app
-from renderer.cli.output import findings_format
+from renderer.cli.output import findings_format, render_targets
 from renderer.errors import Finding, InvalidInput
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
@@ -37,6 +37,7 @@ def render_command(
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
+    targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
     result = render(repo, ref)
     findings = list(result.findings)
     if result.ok and validate:
@@ -45,10 +46,10 @@ def render_command(
     if has_errors:
         raise InvalidInput(findings)
     files: dict[Path, bytes] = {}
-    out_dir = Path(output)
-    if output != "-":
-        files[out_dir / "as3.json"] = dump_json(result.as3)
-        files[out_dir / "net.json"] = dump_json(result.net)
+    out_dir = targets[0].parent if targets else Path(output)
+    if targets:
+        files[targets[0]] = dump_json(result.as3)
+        files[targets[1]] = dump_json(result.net)
     if emit_bigip_node:
         from renderer.bigip_node import bigip_node_yaml
 
@@ -63,7 +64,9 @@ def render_command(
     if files:
         write_all_atomic(files)
         for path in files:
-            sys.stderr.write(f"wrote {path}\n")
+            what = " (the net declaration: -o FILE.json names the AS3 file)" if (
+                targets and targets[0].name != "as3.json" and path == targets[1]) else ""
+            sys.stderr.write(f"wrote {path}{what}\n")
     if findings:
         sys.stderr.write(summary_line(findings) + "\n")
     return 0
