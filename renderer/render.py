@@ -20,6 +20,7 @@ from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model
 from renderer.net import net_sources, render_net
 from renderer.source import ParseCache, Tree, load_documents, open_tree
+from renderer.templates_check import template_findings
 
 
 @dataclass
@@ -65,6 +66,9 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
 def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> RenderResult:
     config, findings = load_config(tree)
     identity = Identity(tree.identity)
+    if any(f.is_error for f in findings):
+        return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
+    findings += template_findings(tree, config)
     if any(f.is_error for f in findings):
         return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
     manifests, problems = load_documents(tree, config.manifests, cache)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from renderer.errors import Finding, SourceError, SourceLocation
+from renderer.errors import Finding, Severity, SourceError, SourceLocation
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 WORKING_TREE = "working tree"
@@ -290,6 +290,11 @@ def parse_file(path: str, data: bytes) -> tuple[SourceFile, list[Document], list
     if "\x00" in text:
         src = SourceFile(path, "")
         return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
+    if path.endswith(".json") and text.startswith("\ufeff"):  # JSON forbids a BOM; Windows editors write one
+        src, docs, problems = parse_file(path, data[3:])
+        bom = Finding("SRC010", "file starts with a UTF-8 byte-order mark; read without it",
+                      SourceLocation(path, 1, 1), Severity.WARNING, hint="save the file as UTF-8 without BOM")
+        return src, docs, [bom, *problems]
     src = SourceFile(path, text)
     if path.endswith(".json"):
         return src, *_parse_json(src)
