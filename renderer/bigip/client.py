@@ -148,6 +148,8 @@ class BigipClient:
         self._session.auth = _no_netrc
         self._token: str | None = None
         self.pending_task: str | None = None  # an AS3 task polled until a failure cut it short
+        # Called (task id, seconds since the first poll) before each wait while an AS3 task runs.
+        self.on_poll: Callable[[str, float], None] | None = None
 
     # -- session ---------------------------------------------------------------------------
 
@@ -257,7 +259,8 @@ class BigipClient:
                 if method == "GET" or not auth:
                     raise DeviceError(f"{method} {_safe(path)}: {cause}") from None
                 raise OutcomeUnknown(
-                    f"{method} {_safe(path)}: {cause}: no answer; the device may have applied it"
+                    f"{method} {_safe(path)}: connection lost before an answer ({cause}); "
+                    "the device may have applied it"
                 ) from None
             self._count(method, data, raw)
             reply = Reply(resp.status_code, _parse(raw), raw.decode("utf-8", "replace"))
@@ -347,6 +350,7 @@ class BigipClient:
     def _wait_task(self, task_id: str, deadline: float) -> list[TenantResult]:
         path = f"{AS3}/task/{quote(task_id, safe='')}"
         attempt = 0
+        started = self.timing.clock()
         while True:
             if self.timing.clock() > deadline:
                 raise DeadlineExceeded(f"AS3 task {task_id} still running at the deadline")
@@ -361,6 +365,9 @@ class BigipClient:
                 self.timing.backoff(attempt, self.timing.poll_first, self.timing.poll_max),
                 max(0.0, deadline - self.timing.clock()),
             )
+            log.debug("AS3 task %s in progress; next poll in %.1f s", task_id, wait)
+            if self.on_poll is not None:
+                self.on_poll(task_id, self.timing.clock() - started)
             self.timing.sleep(wait)
             attempt += 1
 

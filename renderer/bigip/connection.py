@@ -74,8 +74,7 @@ def connection_problem(err: BaseException, url: str) -> str:
     if isinstance(err, requests.exceptions.ReadTimeout):
         return f"{where} did not answer in time (read timeout)"
     if "remotedisconnected" in text or "badstatusline" in text or "connection aborted" in text:
-        hint = " (does it expect https://?)" if url.startswith("http://") else ""
-        return f"{where} closed the connection without an HTTP answer{hint}"
+        return f"{where} closed the connection without an HTTP answer"
     return f"connection to {where} failed ({type(err).__name__})"
 
 

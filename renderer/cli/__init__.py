@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 import traceback
+from typing import Any
 
 import typer
 
@@ -62,13 +64,59 @@ def exit_code_for(err: BaseException) -> int:
 def _command() -> typer.core.TyperGroup:
     """The click command tree, built once per process (typer rebuilds it on every `app()` call,
     which costs more than a small render when main() runs in-process many times, as in tests)."""
-    return typer.main.get_command(app)  # type: ignore[return-value]
+    command = typer.main.get_command(app)
+    _no_flag_metavar(command)
+    return command  # type: ignore[return-value]
+
+
+def _no_flag_metavar(command: Any) -> None:
+    """Closed pipes are success (see _pipe_safe), and help shows no type after an on/off flag
+    (newer typer prints `<bool>` there, as if it took a value)."""
+    ctx = command.context_class(command, info_name="as3-gitops", help_option_names=["-h", "--help"])
+    help_option = command.get_help_option(ctx)  # typer >= 0.26 keeps this object for the help page
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if (getattr(param, "is_flag", False) or getattr(param, "count", False)) and param.metavar is None:
+            param.metavar = ""
+    if command.callback is not None:
+        command.callback = _pipe_safe(command.callback)
+    for sub in getattr(command, "commands", {}).values():
+        _no_flag_metavar(sub)
+
+
+def _pipe_safe(callback: Any) -> Any:
+    """A closed stdout pipe ends the command successfully. Caught here because click turns EPIPE
+    into exit 1, which means "changes present" for diff and plan."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = callback(*args, **kwargs)
+            sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            return _reader_went_away()
+
+    return run
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed the pipe (`plan ... | head -1`): it has what it wanted, which is success
+    for the pipeline, not "changes present" nor a bug. Later writes and the exit flush go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
     try:
         result = _command().main(args=argv, prog_name="as3-gitops", standalone_mode=False)
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is seen below
+    except BrokenPipeError:
+        return _reader_went_away()
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130

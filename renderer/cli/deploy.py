@@ -120,13 +120,12 @@ def _lease_renderer(repo: Path):
     return render_commit
 
 
-def _progress(err: TextIO):
-    if err.isatty():
-        from rich.console import Console
+def _progress(err: TextIO, client: Any = None):
+    """Step lines on stderr (none with -q); on a terminal, a live line while an AS3 task is polled."""
+    from renderer.cli.app import state
+    from renderer.cli.progress import StepProgress
 
-        console = Console(file=err, highlight=False)
-        return lambda line: console.print(f"[bold cyan]deploy[/] {line}")
-    return lambda line: err.write(f"deploy: {line}\n")
+    return StepProgress(err, quiet=state.verbosity < 0, client=client)
 
 
 def _write_reports(report: Any, json_path: Path | None, md_path: Path | None, err: TextIO) -> bool:
@@ -184,7 +183,8 @@ def _print_failure(report: Any, err: TextIO) -> None:
 
 
 _REPO = typer.Argument(Path("."), help="Repository folder (a git repository).")
-_HOST = typer.Option(..., "--host", metavar="URL", help="BIG-IP management URL, e.g. https://10.0.0.1")
+_HOST = typer.Option(..., "--host", metavar="URL", envvar="BIGIP_HOST",
+                     help="BIG-IP management URL, e.g. https://10.0.0.1 (env BIGIP_HOST)")
 _REF = typer.Option(None, "--ref", metavar="REF", help="Git ref to deploy (default: the working tree).")
 _PWFILE = typer.Option(None, "--password-file", metavar="FILE", help="Read the password from FILE.")
 _PROVIDER = typer.Option("tmos", "--login-provider", metavar="NAME", help="loginProviderName for tokens.")
@@ -233,7 +233,11 @@ def deploy_command(
     options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)
     with _client(conn, timeout + rollback_timeout) as client:
         try:
-            done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
+            progress = _progress(err, client)
+            try:
+                done = deploy(client, rendered, _lease_renderer(repo), options, progress)
+            finally:
+                progress.stop()
         except (DeviceError, RestoreFailed) as failure:
             client.close()
             rep = getattr(failure, "report", None)
