@@ -15,9 +15,12 @@ def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "t
     out = stream or sys.stderr
     if isinstance(err, InvalidInput):
         findings = err.findings
-        if err.side:
+        if err.side and fmt == "text":
             out.write(f"{err.side}: invalid input\n")
         write_findings(findings, out, fmt)
+        return
+    if fmt != "text":  # machine-readable output stays machine-readable when the command fails
+        write_findings([err.as_finding("SRC000")], out, fmt)
         return
     where = f"{err.location}: " if err.location else ""
     out.write(f"{where}error: {err.message}\n")
@@ -30,6 +33,9 @@ def findings_format(name: str) -> str:
     fmt = resolve_format(name)
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {name!r}", hint=f"one of auto, {', '.join(FORMATS)}")
+    from renderer.cli.app import state
+
+    state.findings_format = fmt  # errors that end the command are printed in this format too
     return fmt
 
 
