@@ -51,6 +51,16 @@ def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None
     return render_tree(open_tree(repo, ref), cache=cache, now=now)
 
 
+def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
+    """Render with the manifests read from a stream (`kustomize build . | as3-gitops render -`);
+    as3-gitops.yaml and the snapshot come from the working tree of `repo`."""
+    from renderer.source import StdinTree, WorkTree
+
+    base = WorkTree(repo)
+    config, _ = load_config(base)
+    return render_tree(StdinTree(base, data, config.manifests))
+
+
 def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None) -> RenderResult:
     """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""

@@ -350,8 +350,40 @@ def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
     return docs, []
 
 
+STDIN_PATH = "<stdin>"  # the manifest stream of `render -` / `validate -` (e.g. `kustomize build . |`)
+
+
 def is_manifest(path: str) -> bool:
-    return path.endswith(MANIFEST_SUFFIXES)
+    return path.endswith(MANIFEST_SUFFIXES) or path == STDIN_PATH
+
+
+class StdinTree:
+    """The repository's files, except that the manifests are one YAML stream read from stdin.
+
+    as3-gitops.yaml, the snapshot and templates still come from `base` (the working tree): only
+    `paths.manifests` is replaced. There is no commit: the identity is "working tree"."""
+
+    def __init__(self, base: WorkTree, data: bytes, manifest_roots: Sequence[str]):
+        self.base = base
+        self.data = data
+        self.roots = {_norm(r) for r in manifest_roots}
+        self.identity = WORKING_TREE
+        self.root_label = f"{base.root_label} (manifests from stdin)"
+
+    def read(self, path: str) -> bytes | None:
+        return self.data if path == STDIN_PATH else self.base.read(path)
+
+    def exists(self, path: str) -> bool:
+        return path == STDIN_PATH or self.base.exists(path)
+
+    def walk(self, root: str) -> Iterator[tuple[str, str]]:
+        if _norm(root) in self.roots:
+            yield STDIN_PATH, STDIN_PATH
+            return
+        yield from self.base.walk(root)
+
+    def read_keyed(self, path: str, key: str) -> bytes:
+        return self.data if path == STDIN_PATH else self.base.read_keyed(path, key)
 
 
 class ParseCache:

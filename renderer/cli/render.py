@@ -9,7 +9,7 @@ import typer
 
 from renderer.cli.app import app
 from renderer.cli.output import findings_format, render_targets
-from renderer.errors import Finding, InvalidInput
+from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
 from renderer.report import FORMATS, summary_line, write_findings
@@ -21,6 +21,18 @@ def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None
     from renderer.validate import validate_rendered
 
     return validate_rendered(result, repo=repo, as3_schema=as3_schema)
+
+
+def render_from_args(repo: Path, ref: str | None) -> RenderResult:
+    """REPO `-`: the manifests are a stream on stdin, the rest (config, snapshot) from the current folder."""
+    if str(repo) != "-":
+        return render(repo, ref)
+    if ref is not None:
+        raise UsageError("--ref and REPO '-' cannot be combined: stdin has no history",
+                         hint="for both refs of a diff, use generate: in as3-gitops.yaml")
+    from renderer.render import render_stdin
+
+    return render_stdin(Path("."), sys.stdin.buffer.read())
 
 
 @app.command("render")
@@ -38,7 +50,7 @@ def render_command(
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
     targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
-    result = render(repo, ref)
+    result = render_from_args(repo, ref)
     findings = list(result.findings)
     if result.ok and validate:
         findings += validation_findings(result, repo, as3_schema)

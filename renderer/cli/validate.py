@@ -41,14 +41,32 @@ def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> 
     if opts.declaration is not None:
         location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
                                schema_version=Config().bigip.schema_version)
+        if str(opts.declaration) == "-":
+            return _validate_stdin_declaration(cache.get(location.path))
         return validate_declaration_file(str(opts.declaration), cache.get(location.path))
-    from renderer.render import render
+    from renderer.cli.render import render_from_args
 
-    result = render(opts.repo, opts.ref)
+    result = render_from_args(opts.repo, opts.ref)
     findings = list(result.findings)
     if result.ok:
         findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
     return findings
+
+
+def _validate_stdin_declaration(validator) -> list[Finding]:
+    """`--declaration -`: the body from stdin (e.g. `curl .../declare | as3-gitops validate --declaration -`);
+    findings name it `<stdin>`."""
+    import dataclasses
+    import tempfile
+
+    from renderer.source import STDIN_PATH
+
+    with tempfile.TemporaryDirectory(prefix="as3-gitops-stdin-") as folder:
+        path = Path(folder) / "declaration.json"
+        path.write_bytes(sys.stdin.buffer.read())
+        findings = validate_declaration_file(str(path), validator)
+    return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=STDIN_PATH))
+            if f.location is not None and f.location.path == str(path) else f for f in findings]
 
 
 @app.command("validate")
