@@ -73,3 +73,11 @@ def test_ci_installs_and_tests_the_lowest_declared_versions() -> None:
     lowest = (ROOT / ".ci" / "lowest").read_text()
     assert "--resolution lowest-direct" in lowest and "pytest" in lowest
     assert "bash .ci/lowest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_ci_walks_the_readme_in_a_fresh_clone() -> None:
+    """Issue 16, done-when: the README's set-up line and emulator walkthrough run as written (.ci/readme-walk)."""
+    walk = (ROOT / ".ci" / "readme-walk").read_text()
+    assert "git clone" in walk and 'blocks[0].splitlines()[0]' in walk and "Trying it without a BIG-IP" in walk
+    assert "bash .ci/readme-walk" in (ROOT / ".ci" / "run").read_text()
+    assert "## Trying it without a BIG-IP" in (ROOT / "README.md").read_text()
