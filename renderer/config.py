@@ -6,6 +6,7 @@ Unknown keys and wrong types are findings with the file and line of the offendin
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.resources
 import json
@@ -122,10 +123,12 @@ def _schema_findings(doc: Document, data: Any) -> list[Finding]:
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             for key in extra:
-                known = ", ".join(sorted(err.schema.get("properties", {})))
+                names = sorted(err.schema.get("properties", {}))
+                near = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+                hint = (f"did you mean {near[0]!r}? " if near else "") + f"known keys here: {', '.join(names)}"
                 findings.append(Finding(
                     "CFG002", f"unknown key {'.'.join(map(str, [*path, key]))!r} in {CONFIG_FILE}",
-                    doc.locate(*path, key, value=False), hint=f"known keys here: {known}"))
+                    doc.locate(*path, key, value=False), hint=hint))
             continue
         where = ".".join(map(str, path)) or "(top level)"
         message = err.message

@@ -58,3 +58,23 @@ def test_a_json_manifest_with_a_utf8_bom_is_read_with_a_warning(tmp_path: Path) 
     [bom] = [f for f in result.findings if f.code == "SRC010"]
     assert (bom.severity.value, str(bom.location)) == ("warning", "manifests/a.json:1:1")
     assert plain is not None
+
+
+def _hints(result, code: str) -> list[str]:
+    return [f.hint or "" for f in result.findings if f.code == code]
+
+
+def test_least_connections_suggests_the_member_variant_cis_users_mean(tmp_path: Path) -> None:
+    result = build(tmp_path, {"manifests/a.yaml": ingress("a", extra="    virtual-server.f5.com/balance: least-connections\n")})
+    assert _hints(result, "ANN002") == ["did you mean 'least-connections-member'?"]
+
+
+def test_ssl_redirect_under_the_f5_prefix_suggests_the_ingress_kubernetes_io_key(tmp_path: Path) -> None:
+    result = build(tmp_path, {"manifests/a.yaml": ingress("a", extra='    virtual-server.f5.com/ssl-redirect: "true"\n')})
+    assert _hints(result, "ANN001") == ["did you mean 'ingress.kubernetes.io/ssl-redirect'?"]
+
+
+def test_an_unknown_config_key_gets_did_you_mean(tmp_path: Path) -> None:
+    result = build(tmp_path, {"manifests/a.yaml": ingress("a")}, config=CONFIG + "enviroment: prod\n")
+    [hint] = _hints(result, "CFG002")
+    assert hint.startswith("did you mean 'environment'? known keys here: ")
