@@ -61,3 +61,18 @@ def test_validate_declaration_dash_reads_stdin(env, tmp_path: Path) -> None:
     assert piped.returncode == 2
     assert piped.stdout.decode().startswith("<stdin>:")
     assert "servicePort: should be <= 65535" in piped.stdout.decode()
+
+
+def test_validate_declaration_of_a_net_json_uses_the_net_schema(env, tmp_path: Path) -> None:
+    """Item 15: `validate --declaration out/net.json` judges render's net declaration by schemas/net.schema.json."""
+    out = run(["render", ".", "-o", str(tmp_path / "out")], b"", env, HELLO)
+    assert out.returncode == 0, out.stderr.decode()
+    no_schema = {k: v for k, v in env.items() if k != "AS3_SCHEMA"}  # the AS3 schema is not needed for it
+    good = run(["validate", "--declaration", str(tmp_path / "out" / "net.json")], b"", no_schema, tmp_path)
+    assert good.returncode == 0, good.stdout.decode() + good.stderr.decode()
+    net = json.loads((tmp_path / "out" / "net.json").read_text())
+    net["tunnel"]["key"] = "one"
+    (tmp_path / "bad.json").write_text(json.dumps(net, indent=2))
+    bad = run(["validate", "--declaration", str(tmp_path / "bad.json")], b"", no_schema, tmp_path)
+    assert bad.returncode == 2
+    assert "net declaration invalid at /tunnel/key: should be integer [NET100]" in bad.stdout.decode()
