@@ -29,6 +29,12 @@ def build_override(cluster: Cluster, config: Config, tenants: set[str], raw: dic
     wanted = config.bigip.override_as3
     chosen = None
     for cm in sorted(cluster.configmaps, key=lambda c: (c.meta.namespace, c.meta.name)):
+        if as3_kind(cm) == "override-off":
+            findings.append(Finding("ACM010", f"ConfigMap {cm.meta.ident} has overrideAS3: \"false\"; it is not used",
+                                    cm.meta.locate("metadata", "labels"), Severity.WARNING,
+                                    hint="CIS removes the override when it sees this label; here, drop the "
+                                         "ConfigMap or set bigip.overrideAS3 to another one"))
+            continue
         if as3_kind(cm) != "override":
             continue
         if wanted == f"{cm.meta.namespace}/{cm.meta.name}":

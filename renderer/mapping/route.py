@@ -326,9 +326,11 @@ def _finish_tls(state: _Routes, config: Config, findings: list[Finding]) -> None
         tenant.tls_servers[tls_name] = TLSServer(tls_name, sorted(set(state.certificates)), config.bigip.ciphers,
                                                  origins=list(vs.origins))
         vs.server_tls = tls_name
-    elif state.client_profiles or state.defaulted:
-        # the TLS_Server's first certificate is the SNI default; without certificates CIS's default profile
-        vs.server_tls = sorted(state.client_profiles | ({DEFAULT_CLIENT_SSL} if state.defaulted else set()))
+    else:
+        # the TLS_Server's first certificate is the SNI default; without certificates CIS's default profile.
+        # Passthrough-only needs it too: the iRule's SSL::disable needs a client-SSL profile to turn off.
+        defaulted = state.defaulted or not state.client_profiles
+        vs.server_tls = sorted(state.client_profiles | ({DEFAULT_CLIENT_SSL} if defaulted else set()))
     if state.server_profiles:
         vs.client_tls = sorted(state.server_profiles)[0]  # the iRule picks the right one per host and path
     if PASSTHROUGH_IRULE in vs.irules:

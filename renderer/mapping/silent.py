@@ -96,8 +96,8 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
             continue
         what = f"{meta.api_version} {meta.kind} {meta.ident}"
         out.append(Finding(
-            "SKP001", f"{what} carries an F5 marker ({marker}) but produced no BIG-IP object: as3-gitops does "
-            f"not render this object (not supported yet, or nothing refers to it)", meta.location, Severity.WARNING,
+            "SKP001", f"{what} carries an F5 marker ({marker}) but produced no BIG-IP object: {_why(meta, marker)}",
+            meta.location, Severity.WARNING,
             hint="see README \"Nothing silent\"; remove the F5 marker if the object is not meant for the BIG-IP"))
     quiet = any(f.code == "SRC003" or f.is_error for f in findings)  # already explained
     if rendered == 0 and not quiet and not model_has_objects(model):
@@ -105,6 +105,16 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
                            "has no application", None, Severity.WARNING,
                            hint="deploying it would empty every tenant; check paths.manifests and the warnings"))
     return out, ObjectCounts(rendered, skipped)
+
+
+def _why(meta: ObjectMeta, marker: str) -> str:
+    """The reason, from the marker alone (no list of what renders: a kind that renders is never asked)."""
+    if marker == "type LoadBalancer":
+        return "as3-gitops does not render Services of type LoadBalancer yet"
+    if marker.startswith("API group"):
+        return f"as3-gitops does not render {marker.replace('API group ', '')} {meta.kind} objects yet"
+    return f"nothing in as3-gitops renders a {meta.kind} from that {marker.split(' ', 1)[0]}, and no rendered object " \
+           "refers to it"
 
 
 def model_has_objects(model: Model) -> bool:

@@ -219,3 +219,25 @@ def test_an_as3_error_in_a_template_points_at_its_line_in_the_configmap(tmp_path
     assert error.location.path == "manifests/cm.yaml"
     line = (repo / "manifests" / "cm.yaml").read_text().splitlines()[error.location.line - 1]
     assert '"loadBalancingMode": "fastest"' in line, (error, line)
+
+
+def test_priority_groups_select_one_service_each_and_match_template_members(tmp_path: Path) -> None:
+    members = [{"servicePort": 80, "serverAddresses": [], "priorityGroup": 0},
+               {"servicePort": 80, "serverAddresses": [], "priorityGroup": 5}]
+    backup = SERVICE.format(name="backup", extra=", cis.f5.com/as3-pool-member-priorityGroup: '5'").replace(
+        "10.244.1.6", "10.244.1.9").replace("10.244.1.5", "10.244.1.8")
+    repo = _repo(tmp_path, {"cm.yaml": _configmap("cm", _template(members)),
+                            "a.yaml": SERVICE.format(name="main", extra=""), "b.yaml": backup})
+    result = render(repo)
+    assert [(m["serverAddresses"][0], m["priorityGroup"]) for m in _pool(result)["members"]] == [
+        ("10.244.1.5", 0), ("10.244.1.6", 0), ("10.244.1.8", 5), ("10.244.1.9", 5)]
+
+
+def test_tenant_named_namespace_label_looks_for_services_in_the_tenant_namespace(tmp_path: Path) -> None:
+    members = [{"servicePort": 80, "serverAddresses": []}]
+    cm = _configmap("cm", _template(members, tenant="shop")).replace(
+        '    as3: "true"', '    as3: "true"\n    isTenantNameServiceNamespace: "true"', 1)
+    service = SERVICE.format(name="web", extra="").replace("cis.f5.com/as3-tenant: apps", "cis.f5.com/as3-tenant: shop")
+    repo = _repo(tmp_path, {"cm.yaml": cm.replace("namespace: shop", "namespace: other", 1), "svc.yaml": service})
+    result = render(repo)
+    assert [m["serverAddresses"][0] for m in _pool(result, tenant="shop")["members"]] == ["10.244.1.5", "10.244.1.6"]

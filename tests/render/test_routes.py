@@ -91,3 +91,16 @@ def test_ingress_only_annotations_on_a_route_are_warned_about(tmp_path: Path) ->
     [warning] = [f for f in result.findings if f.code == "ANN001"]
     assert "Ingresses only" in warning.message
     assert result.ok
+
+
+def test_passthrough_only_keeps_a_client_ssl_profile_for_the_irule_to_turn_off(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, _route("a", host="vault.example.com", service="vault",
+                                  tls="  tls:\n    termination: passthrough\n"))
+    result = render(repo)
+    assert result.ok
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    assert shared["https_ose_vserver"]["serverTLS"] == [{"bigip": "/Common/clientssl"}]
+    assert shared["https_ose_vserver"]["iRules"] == ["openshift_passthrough_irule"]
+    assert "SSL::disable serverside" not in shared["openshift_passthrough_irule"]["iRule"]
+    assert shared["ssl_passthrough_servername_dg"]["records"] == [
+        {"key": "vault.example.com", "value": "/openshift/Shared/openshift_shop_vault"}]
