@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from renderer.errors import Finding, SourceLocation
+from renderer.errors import Finding, Severity, SourceLocation
 from renderer.source import Document, Tree, parse_file
 
 CONFIG_FILE = "as3-gitops.yaml"
@@ -142,10 +142,14 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     raw_bytes = tree.read(CONFIG_FILE)
     if raw_bytes is None:
-        # Every key has a default, but a folder without the file is almost always the wrong folder:
-        # say so instead of reporting problems "in" a file that does not exist.
+        # Every key has a default, but a folder with neither the file nor a manifests/ folder is
+        # almost always the wrong folder: say so (an error) instead of reporting problems "in" a file
+        # that does not exist. With manifests/ the defaults apply, with a warning that says so.
+        wrong_folder = not tree.exists(Config().manifests[0])
         return Config(), [Finding(
-            "CFG005", f"no {CONFIG_FILE} in {tree.root_label} (is this the configuration repository?)", None,
+            "CFG005", f"no {CONFIG_FILE} in {tree.root_label} (is this the configuration repository?)"
+            + ("" if wrong_folder else "; using the defaults"), None,
+            Severity.ERROR if wrong_folder else Severity.WARNING,
             hint=f"pass the folder that holds {CONFIG_FILE}, or create one (an empty file uses every default)")]
     _src, docs, findings = parse_file(CONFIG_FILE, raw_bytes)
     if findings:

@@ -83,9 +83,17 @@ def test_deploy_report_path_mistake_is_found_before_the_device_is_touched(bigip_
 
 
 def test_a_folder_without_as3_gitops_yaml_says_so(tmp_path: Path) -> None:
-    shutil.copytree(HELLO, tmp_path / "repo")
-    (tmp_path / "repo" / "as3-gitops.yaml").unlink()
+    (tmp_path / "repo" / "docs").mkdir(parents=True)  # neither as3-gitops.yaml nor manifests/: the wrong folder
     code, _, err = cli(["render", str(tmp_path / "repo"), "-o", "-"])
     assert code == 2
     assert f"error: no as3-gitops.yaml in {tmp_path / 'repo'} (is this the configuration repository?) [CFG005]" in err
     assert "as3-gitops.yaml:" not in err  # no finding located in a file that does not exist
+
+
+def test_manifests_without_as3_gitops_yaml_use_the_defaults_with_a_warning(tmp_path: Path) -> None:
+    shutil.copytree(HELLO, tmp_path / "repo")
+    (tmp_path / "repo" / "as3-gitops.yaml").unlink()
+    code, _, err = cli(["render", str(tmp_path / "repo"), "-o", "-"])
+    assert code == 2  # hello-world needs its vxlan: settings; the defaults are cluster mode without them
+    assert (f"warning: no as3-gitops.yaml in {tmp_path / 'repo'} (is this the configuration repository?); "
+            "using the defaults [CFG005]") in err
