@@ -12,6 +12,7 @@ exception, a log line or the request log.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import re
@@ -150,6 +151,7 @@ class BigipClient:
         self.pending_task: str | None = None  # an AS3 task polled until a failure cut it short
         # Called (task id, seconds since the first poll) before each wait while an AS3 task runs.
         self.on_poll: Callable[[str, float], None] | None = None
+        self._shared_token: str | None = None  # set on a fork(): the parent's token
 
     # -- session ---------------------------------------------------------------------------
 
@@ -194,6 +196,30 @@ class BigipClient:
                 self.stats.requests += 1
             except requests.RequestException:
                 log.warning("could not revoke the auth token; it expires on its own")
+        self._session.close()
+
+    def fork(self) -> BigipClient:
+        """A twin for another thread (the lock renewer): same device, credentials, TLS settings and
+        current token, its own HTTP session (a requests.Session is not thread-safe) and counters.
+        Close it with `close_session()`: the token belongs to this client, which revokes it."""
+        twin = copy.copy(self)
+        twin._session = requests.Session()
+        twin._session.verify = self._session.verify
+        twin._session.trust_env = self._session.trust_env
+        twin._session.auth = self._session.auth
+        twin._session.proxies = dict(self._session.proxies)
+        twin.stats = Stats()
+        twin.pending_task = None
+        twin.on_poll = None  # progress belongs to the deploy, not to the lock renewer
+        twin._shared_token = self._token
+        return twin
+
+    def close_session(self) -> None:
+        """Close a forked twin: its HTTP session, and its token only if it had to log in on its own
+        (after a 401); the shared token belongs to the parent, which revokes it."""
+        if self._token is not None and self._shared_token is not None and self._token != self._shared_token:
+            self.close()
+            return
         self._session.close()
 
     # -- raw requests ----------------------------------------------------------------------

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity
+from renderer.kube.crd import VIEW, CustomResources
+from renderer.kube.crd_schema import CRD_API_VERSION, CRD_GROUP, validate_spec
 from renderer.kube.markers import f5_marker
 from renderer.kube.objects import (
     BackendRef,
@@ -54,6 +56,7 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    crds: CustomResources = field(default_factory=CustomResources)
     routes: list[Route] = field(default_factory=list)
     # manifest objects with an F5 marker (renderer.kube.markers), for the "nothing silent" check
     marked: list[tuple[ObjectMeta, str]] = field(default_factory=list)
@@ -289,7 +292,8 @@ def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
             name=r.get(p, ["name"], str, ""), port=port, target_port=target,
             node_port=r.get(p, ["nodePort"], int), protocol=r.get(p, ["protocol"], str, "TCP")))
     cluster_ip = r.get(spec, ["clusterIP"], str, "")
-    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports))
+    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports),
+                   r.get(spec, ["loadBalancerClass"], str))
 
 
 def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPort, ...]:
@@ -445,10 +449,31 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
         _unique(cluster.secrets, key, _secret(meta, data, findings), findings)
     elif kind == "ConfigMap":
         cluster.configmaps.append(_configmap(meta, data, findings))
+    elif kind in VIEW and meta.api_version.split("/")[0] == CRD_GROUP:
+        _custom_resource(cluster, meta, data, findings)
     elif kind == "Route" and meta.api_version.startswith("route.openshift.io/"):
         route = _route(meta, data, findings)
         if route:
             cluster.routes.append(route)
+
+
+def _custom_resource(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
+    """A CIS custom resource: checked against its CRD's schema, then indexed by kind."""
+    if meta.api_version != CRD_API_VERSION:
+        findings.append(Finding("CRD004", f"{meta.kind} {meta.ident}: apiVersion {meta.api_version} is not "
+                                f"served by CIS 2.20", meta.locate("apiVersion"), hint=f"use {CRD_API_VERSION}"))
+        cluster.crds.rejected.append(meta)
+        return
+    spec = data.get("spec", {})
+    if not validate_spec(meta, spec, findings):
+        cluster.crds.rejected.append(meta)
+        return
+    view = VIEW[meta.kind](meta, spec)
+    previous = cluster.crds.add(view)
+    if previous is not None:
+        findings.append(Finding(
+            "K8S006", f"duplicate {meta.kind} {meta.ident} (also at {previous.meta.location})",
+            meta.location, hint="each object may be defined once across manifests and snapshot"))
 
 
 def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:
