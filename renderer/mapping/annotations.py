@@ -127,8 +127,10 @@ def _partition(value: str, key: str, ctx: Context, out: Annotations) -> None:
 
 def _port(attr: str) -> Callable[[str, str, Context, Annotations], None]:
     def parse(value: str, key: str, ctx: Context, out: Annotations) -> None:
-        if not value.strip().isdigit() or not 1 <= int(value) <= 65535:
-            ctx.error(key, f"{value!r} is not a port number", hint="a number from 1 to 65535")
+        digits = value.strip()
+        # the length first: int() refuses strings past 4300 digits (ValueError), which is bad input, not a bug
+        if not digits.isdigit() or len(digits) > 5 or not 1 <= int(digits) <= 65535:
+            ctx.error(key, f"{value[:40]!r} is not a port number", hint="a number from 1 to 65535")
             return
         setattr(out, attr, int(value))
 
