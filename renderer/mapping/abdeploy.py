@@ -39,8 +39,9 @@ def ab_pools(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str,
             return None
         name = names.crd_pool_name(service, spec.service_port if spec.service_port is not None else "", namespace,
                                    m.res.host, spec.node_member_label, spec.path)
-        add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
-                 policy=m.policy)
+        if add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
+                    policy=m.policy) is None:
+            return None
         out.append((name, weight))
     return out
 

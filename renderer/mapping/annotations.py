@@ -127,12 +127,13 @@ def _partition(value: str, key: str, ctx: Context, out: Annotations) -> None:
 
 def _port(attr: str) -> Callable[[str, str, Context, Annotations], None]:
     def parse(value: str, key: str, ctx: Context, out: Annotations) -> None:
-        digits = value.strip()
-        # the length first: int() refuses strings past 4300 digits (ValueError), which is bad input, not a bug
-        if not digits.isdigit() or len(digits) > 5 or not 1 <= int(digits) <= 65535:
-            ctx.error(key, f"{value[:40]!r} is not a port number", hint="a number from 1 to 65535")
+        text = value.strip()
+        # ASCII digits, at most 5 of them, before int(): '²' is a digit to str.isdigit, and a 5,000-digit
+        # string makes int() raise (Python's integer-string limit) instead of giving a finding
+        if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
+            ctx.error(key, f"{value!r} is not a port number", hint="a number from 1 to 65535")
             return
-        setattr(out, attr, int(value))
+        setattr(out, attr, int(text))
 
     return parse
 

@@ -5,7 +5,7 @@ properties a resource or its Policy sets (CIS 2.20: Policy first, then the resou
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +36,39 @@ class CrdContext:
     # (host, tenant, virtual, serves the host) of every rendered virtual: what ExternalDNS points at
     hosts: list[tuple[str, str, str, bool]] = field(default_factory=list)
     ipam_lookup: Callable[[str, str, ObjectMeta], str | None] | None = None  # (label, key, meta) -> address
+    # (tenant, BIG-IP name) -> (what the object stands for, who made it first): names stay injective
+    claims: dict[tuple[str, str], tuple[Hashable, ObjectMeta]] = field(default_factory=dict)
 
     def error(self, code: str, meta: ObjectMeta, message: str, *keys: str | int, hint: str | None = None,
               severity: Severity = Severity.ERROR) -> None:
         where = meta.locate(*keys) if keys else meta.location
         self.findings.append(Finding(code, f"{meta.kind} {meta.ident}: {message}", where, severity, hint=hint))
+
+
+    def claim(self, tenant: Tenant, name: str, identity: Hashable, meta: ObjectMeta) -> bool:
+        """Reserve `name` in `tenant` for `identity` (the same identity may ask again: a shared pool);
+        False with CRD120 when another object, of a custom resource or of an Ingress / ConfigMap / Route
+        mapped before them, already has that name (AS3 gives the application's objects one namespace)."""
+        key = (tenant.name, name)
+        held = self.claims.get(key)
+        if held is not None and held[0] == identity:
+            return True
+        if held is None and not any(name in group for group in _groups(tenant)):
+            self.claims[key] = (identity, meta)
+            return True
+        other = f"{held[1].kind} {held[1].ident} ({held[1].location})" if held else \
+            "an object made from another manifest"
+        self.findings.append(Finding(
+            "CRD120", f"{meta.kind} {meta.ident} makes the BIG-IP name {name} in tenant {tenant.name}, which "
+            f"{other} already uses for something else", meta.location,
+            hint="names follow CIS's rules, so these two meet; rename one of the objects or give it another "
+                 "partition"))
+        return False
+
+
+def _groups(tenant: Tenant) -> tuple[dict, ...]:
+    return (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
+            tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
 
 
 def partition_of(ctx: CrdContext, res: CustomResource, value: str = "") -> str | None:
@@ -105,14 +133,19 @@ def resolve_service(ctx: CrdContext, meta: ObjectMeta, namespace: str, service: 
 
 def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, name: str, backend: ResolvedBackend,
              *, monitor_ip: str, host: str, remark_vs: str, policy: PolicyCR | None,
-             monitor_port: int | str | None = None, check_send: bool = True) -> Pool:
-    """The pool for one pool entry (shared when another resource already declared the same name, as in CIS)."""
+             monitor_port: int | str | None = None, check_send: bool = True) -> Pool | None:
+    """The pool for one pool entry (shared when another resource already declared the same name, as in CIS);
+    None (with CRD120) when the name belongs to something else."""
     members, origins = members_for(ctx.cluster, ctx.config, backend, ctx.findings)
     if not members:
         ctx.findings.append(Finding(
             "CRD022", f"{meta.kind} {meta.ident}: Service {backend.service.meta.ident} port {backend.port.port} has no "
             "ready endpoint in the snapshot; its pool has no members", meta.locate(*spec.keys), Severity.WARNING,
             hint="capture the snapshot again (as3-gitops snapshot capture) or check the Service"))
+    identity = ("pool", backend.service.meta.namespace, backend.service.meta.name, spec.service_port, host,
+                spec.node_member_label, spec.path)
+    if not ctx.claim(tenant, name, identity, meta):
+        return None
     pool = tenant.pools.get(name)
     if pool is None:
         pool = tenant.pools[name] = Pool(name, spec.balance or "round-robin", members,
@@ -133,6 +166,8 @@ def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, n
             continue
         mname = names.crd_monitor_name(meta.namespace, monitor_ip, mon.type, mon.target_port or port_for_monitor or 0,
                                        host, spec.path)
+        if not ctx.claim(tenant, mname, ("monitor", name, mname), meta):
+            continue
         tenant.monitors[mname] = Monitor(
             mname, mon.type, mon.send if mon.send is not None else "",
             mon.recv if mon.recv else ("none" if mon.type == "http" else ""), mon.interval, mon.timeout,
@@ -168,6 +203,8 @@ def service_address(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: Cus
                   "(AS3 refuses the Service_Address)", "spec", "serviceAddress", 0, "spanningEnabled")
         return
     name = names.crd_service_address_name(vs.address)
+    if not ctx.claim(tenant, name, ("service address", vs.address), res.meta):
+        return
     # CIS always sends arpEnabled (false when unset, where AS3's default is true); spanningEnabled only when set
     props: dict[str, Any] = {"class": "Service_Address", "virtualAddress": vs.address,
                              "arpEnabled": bool(entry.get("arpEnabled", False))}

@@ -59,6 +59,8 @@ def _build_one(ctx: CrdContext, res: ExternalDNSCR, domain: str, tenant_name: st
             if mon["type"] in ("http", "https"):
                 body["send"] = mon.get("send", "")
                 body["receive"] = mon.get("recv", "")
+            if not ctx.claim(tenant, mname, ("gslb monitor", pool_name, j), meta):
+                continue
             tenant.declared[mname] = Declared(mname, body, origins=[meta.origin])
             monitor_names.append(mname)
         body = {
@@ -70,6 +72,8 @@ def _build_one(ctx: CrdContext, res: ExternalDNSCR, domain: str, tenant_name: st
         }
         if monitor_names:
             body["monitors"] = [{"use": m} for m in monitor_names]
+        if not ctx.claim(tenant, pool_name, ("gslb pool", domain, server, index), meta):
+            continue
         tenant.declared[pool_name] = Declared(pool_name, body, origins=[meta.origin])
         ref: dict[str, Any] = {"use": pool_name}
         if raw.get("ratio"):
@@ -88,4 +92,5 @@ def _build_one(ctx: CrdContext, res: ExternalDNSCR, domain: str, tenant_name: st
     }
     if res.flag("clientSubnetPreferred") is not None:
         domain_body["clientSubnetPreferred"] = res.flag("clientSubnetPreferred")
-    tenant.declared[key] = Declared(key, domain_body, origins=[meta.origin])
+    if ctx.claim(tenant, key, ("gslb domain", domain), meta):
+        tenant.declared[key] = Declared(key, domain_body, origins=[meta.origin])

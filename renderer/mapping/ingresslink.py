@@ -61,8 +61,10 @@ def _build_one(ctx: CrdContext, res: IngressLinkCR) -> None:
     for port in svc.ports:
         if port.port == NGINX_READY_PORT:
             continue
-        vs = ctx.reg.virtual_server(partition, ip, port.port, "Service_TCP", meta, ctx.findings,
-                                    name=names.ingress_link_vs_name(ip, port.port, custom))
+        vs_name = names.ingress_link_vs_name(ip, port.port, custom)
+        if not ctx.claim(tenant, vs_name, ("virtual", ip, port.port), meta):
+            continue
+        vs = ctx.reg.virtual_server(partition, ip, port.port, "Service_TCP", meta, ctx.findings, name=vs_name)
         if vs is None:
             continue
         vs.origins.append(meta.origin)
@@ -74,8 +76,12 @@ def _build_one(ctx: CrdContext, res: IngressLinkCR) -> None:
                                       for n in bigip_monitors))
         pool = add_pool(ctx, tenant, meta, spec, pool_name, ResolvedBackend(svc, port), monitor_ip=ip, host="",
                         remark_vs=vs.name, policy=None, check_send=False)
+        if pool is None:
+            continue
         if not bigip_monitors:
             mname = names.crd_name(f"{svc.meta.name}_{port.port}_{svc.meta.namespace}_monitor")
+            if not ctx.claim(tenant, mname, ("nginx monitor", pool_name), meta):
+                continue
             tenant.monitors[mname] = Monitor(mname, "http", "GET /nginx-ready HTTP/1.1\r\n", "none", 10, 31,
                                              origins=[meta.origin], crd=True, target_port=NGINX_READY_PORT)
             if mname not in pool.monitors:

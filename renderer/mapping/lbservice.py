@@ -74,8 +74,10 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
     for i, port in enumerate(svc.ports):
         protocol = port.protocol.lower()
         cls = l4_class("standard", protocol)
-        vs = ctx.reg.virtual_server(partition, ip, port.port, cls, meta, ctx.findings,
-                                    name=names.lb_service_vs_name(meta.namespace, meta.name, ip, port.port))
+        vs_name = names.lb_service_vs_name(meta.namespace, meta.name, ip, port.port)
+        if not ctx.claim(tenant, vs_name, ("virtual", ip, port.port), meta):
+            continue
+        vs = ctx.reg.virtual_server(partition, ip, port.port, cls, meta, ctx.findings, name=vs_name)
         if vs is None:
             continue
         vs.origins.append(meta.origin)
@@ -88,8 +90,9 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
         typed = tuple(CrdMonitor(m.keys, m.type or protocol, None, None, m.interval, m.timeout, m.target_port,
                                  m.name, m.reference, "") for m in monitors)
         spec = CrdPool(("spec", "ports", i), meta.name, port.port, meta.namespace, False, monitors=typed)
-        add_pool(ctx, tenant, meta, spec, pool_name, ResolvedBackend(svc, port), monitor_ip=ip, host="",
-                 remark_vs=vs.name, policy=policy, monitor_port=target, check_send=False)
+        if add_pool(ctx, tenant, meta, spec, pool_name, ResolvedBackend(svc, port), monitor_ip=ip, host="",
+                    remark_vs=vs.name, policy=policy, monitor_port=target, check_send=False) is None:
+            continue
         vs.pool = pool_name
         ctx.hosts.append((ann.get(PREFIX + "host", ""), tenant.name, vs.name, True))
 

@@ -116,6 +116,8 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
                     continue  # one Certificate per Secret, however many VirtualServers share it
                 name = f"{client[0]}-clientside-{vs.name}_{len(certs)}"
                 name = name if _AS3_NAME.match(name) else names.crd_name(name)
+                if not ctx.claim(tenant, name, ("certificate", vs.name, m.res.meta.namespace, secret), prof.meta):
+                    continue
                 got = certificate_from_secret(
                     ctx.cluster, tenant, m.res.meta.namespace, secret, name,
                     lambda p=prof: p.meta.locate("spec", "tls"), f"TLSProfile {prof.meta.ident}", ctx.findings,
@@ -153,6 +155,8 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
                   "TLS Secrets", "spec", "tlsProfileName")
     elif certs:
         tls_name = names.crd_object_name(vs.name, "tls_server")
+        if not ctx.claim(tenant, tls_name, ("tls server", vs.name), members[0].res.meta):
+            return
         tenant.tls_servers[tls_name] = TLSServer(tls_name, certs, "", origins=[m.res.meta.origin for m in members],
                                                  properties=server_props or {})
         vs.server_tls = tls_name
@@ -161,8 +165,12 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
     if server_side and edge_keys and not suppressed:
         dg = DataGroup(names.crd_object_name(vs.name, "ssl_edge_serverssl_dg"), edge_keys,
                        origins=[m.res.meta.origin for m in members])
-        tenant.data_groups[dg.name] = dg
         rule = names.crd_object_name(vs.name, "tls_irule")
+        meta = members[0].res.meta
+        if not (ctx.claim(tenant, dg.name, ("data group", vs.name, dg.name), meta)
+                and ctx.claim(tenant, rule, ("irule", vs.name, rule), meta)):
+            return
+        tenant.data_groups[dg.name] = dg
         tenant.irules[rule] = IRule(rule, edge_serverssl_irule(tenant.name, dg.name), origins=list(dg.origins))
         vs.irules.append(rule)
 
@@ -178,11 +186,15 @@ def _tls_client(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member, p
                       "manifests or lacks tls.crt", "spec", "tls")
             return None
         pems.append(((m.res.meta.namespace, secret), text))
+    if not ctx.claim(tenant, CA_BUNDLE, ("ca bundle", tenant.name), prof.meta):
+        return None
     parts, origins = ctx.ca_bundles.setdefault(tenant.name, ({}, []))
     for (ns, secret), text in pems:
         parts[f"{ns}/{secret}"] = text.strip()
     origins.append(prof.meta.origin)
     name = names.crd_object_name(vs.name, "tls_client")
+    if not ctx.claim(tenant, name, ("tls client", vs.name), m.res.meta):
+        return None
     props = {"class": "TLS_Client", "trustCA": {"use": CA_BUNDLE}, **_cipher_props(prof, "serverSSLParams")}
     tenant.declared[name] = Declared(name, props, origins=[m.res.meta.origin, prof.meta.origin])
     return name

@@ -90,10 +90,12 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     protocol = res.text("type") or "tcp"
     cls = l4_class(res.text("mode"), protocol)
     name = names.crd_vs_name(ip, port, res.text("virtualServerName"))
+    tenant = ctx.reg.tenant(partition)
+    if not ctx.claim(tenant, name, ("virtual", ip, port), meta):
+        return
     vs = ctx.reg.virtual_server(partition, ip, port, cls, meta, ctx.findings, name=name)
     if vs is None:
         return
-    tenant = ctx.reg.tenant(partition)
     vs.origins.append(meta.origin)
     if policy is not None:
         vs.origins.append(policy.meta.origin)
@@ -110,8 +112,9 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     pool = names.crd_name(spec.name) if spec.name else names.crd_pool_name(
         spec.service, spec.service_port if spec.service_port is not None else "", spec.namespace, "",
         spec.node_member_label)
-    add_pool(ctx, tenant, meta, spec, pool, backend, monitor_ip=ip, host="", remark_vs=vs.name, policy=policy,
-             check_send=False)
+    if add_pool(ctx, tenant, meta, spec, pool, backend, monitor_ip=ip, host="", remark_vs=vs.name, policy=policy,
+                check_send=False) is None:
+        return
     vs.pool = pool
     _tls(ctx, tenant, vs, res)
     ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
@@ -134,6 +137,8 @@ def _tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServe
                 certs.append(got)
         if certs:
             server = names.crd_object_name(vs.name, "tls_server")
+            if not ctx.claim(tenant, server, ("tls server", vs.name), res.meta):
+                return
             tenant.tls_servers[server] = TLSServer(server, certs, "", origins=[res.meta.origin], properties={})
             vs.server_tls = server
         if servers:

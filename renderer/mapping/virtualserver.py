@@ -183,6 +183,8 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
         return
     cls = "Service_TCP" if passthrough else ("Service_HTTPS" if https else "Service_HTTP")
     vs_name = names.crd_vs_name(ip, port, _custom(first))
+    if not ctx.claim(tenant, vs_name, ("virtual", ip, port), first.res.meta):
+        return
     vs = ctx.reg.virtual_server(first.partition, ip, port, cls, first.res.meta, ctx.findings, name=vs_name)
     if vs is None:
         return
@@ -242,20 +244,21 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
                     redirect_dg.records[f"{host.lstrip('*') or '*'}{path}"] = path
         if routed and not passthrough:
             _default_pool(ctx, tenant, vs, m, ip, remark)
-    if policy.rules:
+    if policy.rules and ctx.claim(tenant, policy.name, ("policy", vs.name), first.res.meta):
         policy.origins = [m.res.meta.origin for m in members]
         for rank, rule in enumerate(sorted(policy.rules, key=_rule_order)):
             rule.rank = (rank,)
         tenant.policies[policy.name] = policy
         vs.policy = policy.name
     if redirect_dg.records and not suppressed:
-        _attach_irule(tenant, vs, redirect_dg, redirect_irule(tenant.name, members[0].res.https_port, redirect_dg.name),
+        https_port = members[0].res.https_port
+        _attach_irule(ctx, tenant, vs, redirect_dg, redirect_irule(tenant.name, https_port, redirect_dg.name),
                       names.crd_object_name(vs.name, f"http_redirect_irule_{members[0].res.https_port}"), members)
     if ab_dg.records:  # the A/B iRule is what forwards: `none` in iRules cannot turn it off
-        _attach_irule(tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
+        _attach_irule(ctx, tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
                       names.crd_object_name(vs.name, "ab_deployment_path_irule"), members)
     if passthrough_dg.records and not suppressed:
-        _attach_irule(tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
+        _attach_irule(ctx, tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
                       names.crd_object_name(vs.name, "tls_irule"), members)
     if https and not passthrough:
         attach_tls(ctx, tenant, vs, members, suppressed)
@@ -265,8 +268,12 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
             ctx.hosts.append((host, tenant.name, vs.name, serves))
 
 
-def _attach_irule(tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, name: str,
+def _attach_irule(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, name: str,
                   members: list[Member]) -> None:
+    meta = members[0].res.meta
+    if not (ctx.claim(tenant, dg.name, ("data group", vs.name, dg.name), meta)
+            and ctx.claim(tenant, name, ("irule", vs.name, name), meta)):
+        return
     origins = [m.res.meta.origin for m in members]
     dg.origins = origins
     tenant.data_groups[dg.name] = dg
@@ -284,8 +291,9 @@ def _pool(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str, re
     name = names.crd_name(spec.name) if spec.name else names.crd_pool_name(
         spec.service, spec.service_port if spec.service_port is not None else "", spec.namespace, m.res.host,
         spec.node_member_label, spec.path)
-    add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
-             policy=m.policy)
+    if add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
+                policy=m.policy) is None:
+        return None
     return name
 
 
@@ -373,8 +381,9 @@ def _default_pool(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member,
         # CIS names it with the VirtualServer's namespace even when serviceNamespace differs
         target = names.crd_pool_name(spec.service, spec.service_port, m.res.meta.namespace, m.res.host,
                                      spec.node_member_label)
-        add_pool(ctx, tenant, m.res.meta, spec, target, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
-                 policy=m.policy)
+        if add_pool(ctx, tenant, m.res.meta, spec, target, backend, monitor_ip=ip, host=m.res.host,
+                    remark_vs=remark, policy=m.policy) is None:
+            return
     current = vs.pool or vs.properties.get("pool")
     if current is not None and current != target:
         ctx.error("CRD016", m.res.meta, f"defaultPool differs from another VirtualServer on {vs.address}:{vs.port}",

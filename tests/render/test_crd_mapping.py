@@ -323,3 +323,18 @@ def test_host_persistence_and_app_root(tmp_path: Path, as3_schema_path: Path) ->
                 _vs("a", "  virtualServerAddress: 10.1.1.12\n  host: a.com\n  hostPersistence: {method: hash}\n"
                          "  pools: [{path: /, service: web, servicePort: 80}]\n"))
     assert [c for c, *_ in _errors(bad)] == ["CRD054"]
+
+
+def test_two_things_never_share_one_name(tmp_path: Path) -> None:
+    """A pools[].name equal to another VirtualServer's generated pool name, for another Service, is
+    CRD120 naming the first file; the same Service reached twice shares its pool, as in CIS."""
+    repo = _repo(tmp_path, _svc("a-b"), _svc("other", node_port=30081),
+                 _vs("one", "  virtualServerAddress: 10.1.1.13\n  host: x.com\n"
+                            "  pools: [{service: a-b, servicePort: 80}]\n"),
+                 _vs("two", "  virtualServerAddress: 10.1.1.14\n  host: y.com\n"
+                            "  pools: [{name: a_b_80_default_x_com, service: other, servicePort: 80}]\n"),
+                 _vs("three", "  virtualServerAddress: 10.1.1.15\n  host: x.com\n"
+                              "  pools: [{service: a-b, servicePort: 80}]\n"))
+    findings = [f for f in render(repo).findings if f.is_error]
+    assert [(f.code, f.location.path) for f in findings] == [("CRD120", "manifests/m3.yaml")]
+    assert "VirtualServer default/one (manifests/m2.yaml" in findings[0].message
