@@ -9,12 +9,12 @@ import typer
 
 from renderer.cli.app import app
 from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
-from renderer.cli.output import findings_format
-from renderer.errors import Finding, InvalidInput
+from renderer.cli.output import findings_format, render_targets
+from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
 from renderer.report import FORMATS, objects_line, strict, summary_line, write_findings
-from renderer.source import dump_json
+from renderer.source import ParseCache, dump_json
 
 
 def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None) -> list[Finding]:
@@ -22,6 +22,19 @@ def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None
     from renderer.validate import validate_rendered
 
     return validate_rendered(result, repo=repo, as3_schema=as3_schema)
+
+
+def render_from_args(repo: Path, ref: str | None, cache: ParseCache | None = None) -> RenderResult:
+    """REPO `-`: the manifests are a stream on stdin, the rest (config, snapshot) from the current folder.
+    `cache` (the parse cache) applies to repositories; a stream on stdin is always parsed."""
+    if str(repo) != "-":
+        return render(repo, ref, cache=cache)
+    if ref is not None:
+        raise UsageError("--ref and REPO '-' cannot be combined: stdin has no history",
+                         hint="for both refs of a diff, use generate: in as3-gitops.yaml")
+    from renderer.render import render_stdin
+
+    return render_stdin(Path("."), sys.stdin.buffer.read())
 
 
 @app.command("render")
@@ -41,7 +54,8 @@ def render_command(
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
-    result = render(repo, ref, cache=parse_cache(no_cache, cache_dir))
+    targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
+    result = render_from_args(repo, ref, parse_cache(no_cache, cache_dir))
     findings = list(result.findings)
     if result.ok and validate:
         findings += validation_findings(result, repo, as3_schema)
@@ -51,10 +65,10 @@ def render_command(
     if has_errors:
         raise InvalidInput(findings)
     files: dict[Path, bytes] = {}
-    out_dir = Path(output)
-    if output != "-":
-        files[out_dir / "as3.json"] = dump_json(result.as3)
-        files[out_dir / "net.json"] = dump_json(result.net)
+    out_dir = targets[0].parent if targets else Path(output)
+    if targets:
+        files[targets[0]] = dump_json(result.as3)
+        files[targets[1]] = dump_json(result.net)
     if emit_bigip_node:
         from renderer.bigip_node import bigip_node_yaml
 
@@ -69,7 +83,9 @@ def render_command(
     if files:
         write_all_atomic(files)
         for path in files:
-            sys.stderr.write(f"wrote {path}\n")
+            what = " (the net declaration: -o FILE.json names the AS3 file)" if (
+                targets and targets[0].name != "as3.json" and path == targets[1]) else ""
+            sys.stderr.write(f"wrote {path}{what}\n")
     if findings:
         sys.stderr.write(summary_line(findings) + "\n")
     if result.counts is not None:
