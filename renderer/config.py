@@ -14,8 +14,9 @@ from typing import Any
 
 import jsonschema
 
-from renderer.errors import Finding, SourceLocation
-from renderer.source import Document, Tree, parse_file
+from renderer.errors import Finding, SourceError, SourceLocation
+from renderer.limits import DEFAULT_LIMITS, Limits, limits_from_config
+from renderer.source import Document, Tree, confined_path, parse_file
 
 CONFIG_FILE = "as3-gitops.yaml"
 
@@ -59,6 +60,7 @@ class Config:
     snapshot_layout: str = "per-kind"
     environment: str = "default"
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
+    limits: Limits = DEFAULT_LIMITS
 
 
 @functools.cache
@@ -122,9 +124,31 @@ def _schema_findings(doc: Document, data: Any) -> list[Finding]:
     return findings
 
 
+def _path_findings(doc: Document, data: dict[str, Any]) -> list[Finding]:
+    """CFG004: every configured path stays inside the repository (absolute paths and `..` are refused)."""
+    paths = data.get("paths") or {}
+    keyed: list[tuple[tuple[str | int, ...], Any]] = [
+        (("paths", name, i), value)
+        for name in ("manifests", "snapshot") for i, value in enumerate(paths.get(name) or [])]
+    keyed.append((("templates",), data.get("templates")))
+    findings = []
+    for keys, value in keyed:
+        if not isinstance(value, str):
+            continue
+        try:
+            confined_path(value)
+        except SourceError as err:
+            findings.append(Finding("CFG004", f"{'.'.join(map(str, keys))}: {err.message}", doc.locate(*keys),
+                                    hint=err.hint))
+    return findings
+
+
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
-    raw_bytes = tree.read(CONFIG_FILE)
+    try:
+        raw_bytes = tree.read(CONFIG_FILE)
+    except SourceError as err:  # e.g. a symlink that leaves the repository
+        return Config(), [err.as_finding("SRC005")]
     if raw_bytes is None:
         return Config(), []
     _src, docs, findings = parse_file(CONFIG_FILE, raw_bytes)
@@ -136,7 +160,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     data = doc.data
     if not isinstance(data, dict):
         return Config(), [Finding("CFG001", f"{CONFIG_FILE} must be a mapping", doc.location)]
-    findings = _schema_findings(doc, data)
+    findings = _schema_findings(doc, data) or _path_findings(doc, data)
     if findings:
         return Config(), findings
     bigip = BigipConfig(**_pick(data.get("bigip"), _BIGIP_KEYS))
@@ -155,5 +179,6 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         snapshot_layout=snap.get("layout", "per-kind"),
         environment=data.get("environment", "default"),
         location=doc.location,
+        limits=limits_from_config(data.get("limits")),
     )
     return config, []

@@ -19,7 +19,7 @@ from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model
 from renderer.net import net_sources, render_net
-from renderer.source import ParseCache, Tree, load_documents, open_tree
+from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
 
 
 @dataclass
@@ -67,9 +67,10 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     identity = Identity(tree.identity)
     if any(f.is_error for f in findings):
         return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
-    manifests, problems = load_documents(tree, config.manifests, cache)
+    budget = InputBudget(config.limits)
+    manifests, problems = load_documents(tree, config.manifests, cache, budget)
     findings += problems
-    snapshot, problems = load_documents(tree, config.snapshot, cache)
+    snapshot, problems = load_documents(tree, config.snapshot, cache, budget)
     findings += problems
     if not manifests and not any(f.is_error for f in findings):
         findings.append(Finding("SRC003", f"no manifests found under {', '.join(config.manifests)}",
