@@ -99,6 +99,8 @@ def _raise(code: str, message: str, hint: str | None, where: SourceLocation | No
            frame: tuple[str, int] | None = None) -> None:
     text = f"{message} [{code}]" if code else message
     location = SourceLocation(frame[0], frame[1], 1) if frame else where
+    if frame and not hint:
+        hint = f"in {frame[0]} line {frame[1]}"
     raise TemplateError(text, location=location, hint=hint)
 
 

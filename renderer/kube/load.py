@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity
+from renderer.kube.naming import name_problem, namespace_problem, shown
 from renderer.kube.objects import (
     BackendRef,
     ConfigMap,
@@ -50,6 +51,7 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    seen: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (kind, namespace, name) of list kinds
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
         """Slices win over Endpoints when both exist for a Service."""
@@ -132,12 +134,26 @@ def _meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: list
         return None
     cluster_scoped = kind in ("Node", "IngressClass")
     namespace = "" if cluster_scoped else reader.get(meta, ["namespace"], str, "default") or "default"
+    problem = name_problem(kind, name)
+    if problem:
+        findings.append(Finding("NAME010", f"{kind} name {shown(name)} {problem}",
+                                doc.locate(*base, "metadata", "name"), hint="Kubernetes refuses this name"))
+        return None
+    problem = None if cluster_scoped else namespace_problem(namespace)
+    if problem and kind in _CHECKED_KINDS:
+        findings.append(Finding("NAME011", f"{kind} {shown(name)}: namespace {shown(namespace)} {problem}",
+                                doc.locate(*base, "metadata", "namespace"),
+                                hint="Kubernetes refuses this namespace name"))
+        return None
     return ObjectMeta(
         kind=kind, api_version=api, namespace=namespace, name=name,
         labels=_string_map(reader, data, ["metadata", "labels"]),
         annotations=_string_map(reader, data, ["metadata", "annotations"]),
         doc=doc, base=base,
     )
+
+
+_CHECKED_KINDS = frozenset({"Ingress", "ConfigMap", "Secret", "Service", "Endpoints", "EndpointSlice"})
 
 
 def _backend(reader: _Reader, raw: Any, keys: tuple[str | int, ...]) -> BackendRef | None:
@@ -356,7 +372,7 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
     key = (meta.namespace, meta.name)
     if kind == "Ingress":
         ing = _ingress(meta, data, findings)
-        if ing:
+        if ing and _first(cluster, ing, findings):
             cluster.ingresses.append(ing)
     elif kind == "IngressClass":
         r = _Reader(meta.doc, meta.base, findings, f"IngressClass {meta.name}")
@@ -379,7 +395,20 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
     elif kind == "Secret":
         _unique(cluster.secrets, key, _secret(meta, data, findings), findings)
     elif kind == "ConfigMap":
-        cluster.configmaps.append(_configmap(meta, data, findings))
+        cm = _configmap(meta, data, findings)
+        if _first(cluster, cm, findings):
+            cluster.configmaps.append(cm)
+
+
+def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
+    """Ingresses and ConfigMaps are kept in lists: the second object of one kind/namespace/name is refused."""
+    key = (obj.meta.kind, obj.meta.namespace, obj.meta.name)
+    previous = cluster.seen.get(key)
+    if previous is None:
+        cluster.seen[key] = obj
+        return True
+    _unique({key: previous}, key, obj, findings)
+    return False
 
 
 def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:
