@@ -29,7 +29,7 @@ def test_configmaps_whose_virtual_server_names_meet_are_an_error(tmp_path):
     result = build(tmp_path, files)
     assert codes(result) == ["NAME001"]
     [message] = errors(result, "NAME001")
-    assert "ConfigMap a/b-c and ConfigMap a-b/c" in message and "virtual server name a_b_c in tenant k8s" in message
+    assert "ConfigMap a-b/c and ConfigMap a/b-c (manifests/cm.yaml:8:1)" in message and "virtual server name a_b_c in tenant k8s" in message
     # the same two ConfigMaps on one Service: their pools meet first
     files["manifests/cm.yaml"] = cm("a-b", "c", "10.2.0.1", "web") + cm("a", "b-c", "10.2.0.2", "web")
     files["manifests/svc.yaml"] = service("web", "a-b") + service("web", "a")
