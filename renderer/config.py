@@ -143,6 +143,19 @@ def _path_findings(doc: Document, data: dict[str, Any]) -> list[Finding]:
     return findings
 
 
+def _control_findings(doc: Document, data: Any, path: tuple[str | int, ...] = ()) -> list[Finding]:
+    """CFG003 for a string with a control character (a newline in `environment` would end up in markdown;
+    JSON-schema `$` lets a trailing newline through)."""
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _control_findings(doc, v, (*path, str(k)))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in _control_findings(doc, v, (*path, i))]
+    if isinstance(data, str) and any(ord(c) < 32 or ord(c) == 127 for c in data):
+        where = ".".join(map(str, path)) or "(top level)"
+        return [Finding("CFG003", f"{where}: contains a control character (newline, tab, ...)", doc.locate(*path))]
+    return []
+
+
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     try:
@@ -160,7 +173,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     data = doc.data
     if not isinstance(data, dict):
         return Config(), [Finding("CFG001", f"{CONFIG_FILE} must be a mapping", doc.location)]
-    findings = _schema_findings(doc, data) or _path_findings(doc, data)
+    findings = _schema_findings(doc, data) or _control_findings(doc, data) or _path_findings(doc, data)
     if findings:
         return Config(), findings
     bigip = BigipConfig(**_pick(data.get("bigip"), _BIGIP_KEYS))

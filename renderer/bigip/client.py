@@ -27,6 +27,7 @@ import requests
 import urllib3
 
 from renderer.errors import DeviceError
+from renderer.redact import without_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class BigipClient:
         timing: Timing | None = None,
         session_seconds: float = 900.0,
     ):
-        self.url = url.rstrip("/")
+        self.url = without_userinfo(url).rstrip("/")  # shown in messages; credentials come from `credentials`
         self._credentials = credentials
         self.timing = timing or Timing()
         self.session_seconds = session_seconds

@@ -19,6 +19,7 @@ import typer
 from renderer.cli.app import app
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
+from renderer.redact import has_userinfo
 
 EXIT_OK, EXIT_CHANGES = 0, 1
 
@@ -62,6 +63,9 @@ def _connection(
 ) -> Connection:
     if not host.startswith(("https://", "http://")):
         host = "https://" + host
+    if has_userinfo(host):  # never echoed: the part before '@' may be a password
+        raise UsageError("--host must not contain credentials (user:password@)",
+                         hint="set BIGIP_USERNAME and BIGIP_PASSWORD, or use --password-file")
     if ca_bundle is not None and insecure:
         raise UsageError("--ca-bundle and --insecure exclude each other")
     if ca_bundle is not None and not ca_bundle.is_file():

@@ -9,7 +9,7 @@ import typer
 
 from renderer.cli.app import app
 from renderer.cli.output import findings_format
-from renderer.errors import Finding, InvalidInput
+from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
 from renderer.report import FORMATS, summary_line, write_findings
@@ -37,6 +37,9 @@ def render_command(
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
+    if output == "-" and emit_bigip_node:
+        raise UsageError("--emit-bigip-node needs an output folder: -o - prints only the AS3 declaration",
+                         hint="pass -o DIR to write as3.json, net.json and bigip-node.yaml there")
     result = render(repo, ref)
     findings = list(result.findings)
     if result.ok and validate:
@@ -55,13 +58,18 @@ def render_command(
         node_yaml, problems = bigip_node_yaml(result.config)
         if problems:
             raise InvalidInput(findings + problems)
-        files[(out_dir if output != "-" else Path(".")) / "bigip-node.yaml"] = node_yaml.encode()
+        files[out_dir / "bigip-node.yaml"] = node_yaml.encode()
     write_findings(findings, sys.stderr, fmt)
     if output == "-":
         sys.stdout.buffer.write(dump_json(result.as3))
         sys.stdout.flush()
     if files:
-        write_all_atomic(files)
+        try:
+            write_all_atomic(files)
+        except OSError as err:
+            target = err.filename or out_dir
+            raise UsageError(f"cannot write {target}: {err.strerror or err}; nothing was written",
+                             hint="check the -o folder") from err
         for path in files:
             sys.stderr.write(f"wrote {path}\n")
     if findings:
