@@ -129,10 +129,8 @@ def case(rng: random.Random) -> tuple[dict[str, str], list[str], dict[str, str]]
         paths = [p for p in _paths(ing) if p]
         for _ in range(rng.randint(1, 2)):
             path = rng.choice(paths)
-            try:
+            with contextlib.suppress(KeyError, IndexError, TypeError):
                 _set(ing, path, rng.choice(VALUES))
-            except (KeyError, IndexError, TypeError):
-                pass
     text = json.dumps(ing, indent=1) if rng.random() < 0.2 else _yaml(ing)
     name = "manifests/ing.json" if text.startswith("{") else "manifests/ing.yaml"
     if kind == "text":

@@ -144,6 +144,7 @@ def test_no_diff_comment_fences_findings_that_contain_fences(make_repo, tmp_path
 
     run = run_pr_job(repo.path, base, head, tmp_path, as3_schema_path)
 
+    assert run.failed
     body = (tmp_path / "runner-temp" / "as3-gitops-diff" / "diff.md").read_text()
     lines = body.splitlines()
     opening = next(i for i, line in enumerate(lines) if line.startswith("```"))
