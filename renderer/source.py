@@ -111,9 +111,19 @@ class WorkTree:
             return
         if not is_dir:
             return
-        found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() or p.is_symlink())
+        found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if self._wanted(p))
         for rel in found:
             yield rel, rel
+
+    def _wanted(self, p: Path) -> bool:
+        """Files, and symlinks that leave the repository (so reading them reports SRC005, not silence)."""
+        if not p.is_symlink():
+            return p.is_file()
+        try:
+            real = p.resolve()
+        except (OSError, RuntimeError):
+            return True  # a loop: reported when read
+        return p.is_file() or not real.is_relative_to(self._real_root)
 
     def read_keyed(self, path: str, key: str) -> bytes:
         return self._abs(path).read_bytes()

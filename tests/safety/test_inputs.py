@@ -285,3 +285,12 @@ def test_stdout_render_with_bigip_node_writes_nothing_into_the_current_folder(tm
     rc, out, err = cli("render", str(repo), "--no-validate", "-o", "-", "--emit-bigip-node")
     assert rc == 2 and "--emit-bigip-node needs an output folder" in err and out == ""
     assert list(cwd.iterdir()) == []
+
+
+def test_symlinked_folders_and_loops_inside_the_repository_are_not_errors_of_ours(tmp_path):
+    repo = repo_with(tmp_path, {"manifests/ing.yaml": ingress("web"), "other/x.txt": "x"})
+    (repo / "manifests" / "folder-link").symlink_to(repo / "other")
+    (repo / "manifests" / "loop.yaml").symlink_to(repo / "manifests" / "loop.yaml")
+    rc, _out, err = cli("render", str(repo), "--no-validate", "-o", str(tmp_path / "out"))
+    assert rc == 2 and "manifests/loop.yaml: error: manifests/loop.yaml: cannot be resolved" in err
+    assert "folder-link" not in err and "internal error" not in err
