@@ -42,14 +42,10 @@ class TreeLoader(jinja2.BaseLoader):
 
     def __init__(self, tree: Tree, folder: str):
         self.folder = folder.strip("/")
-        self.sources: dict[str, str] = {}
+        self.sources: dict[str, bytes] = {}
         for path, key in tree.walk(self.folder):
             name = path[len(self.folder) + 1:] if self.folder not in ("", ".") else path
-            data = tree.read_keyed(path, key)
-            try:
-                self.sources[name] = data.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise TemplateError(f"template {path} is not UTF-8 text", location=SourceLocation(path)) from err
+            self.sources[name] = tree.read_keyed(path, key)
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, None]:
         try:
@@ -58,10 +54,14 @@ class TreeLoader(jinja2.BaseLoader):
             raise TemplateError(f"template name {template[:200]!r} leaves the templates folder",
                                 location=SourceLocation(f"{self.folder}/{template}"[:300]),
                                 hint="include templates by their name inside the templates folder") from err
-        text = self.sources.get(template)
-        if text is None:
+        data = self.sources.get(template)
+        if data is None:
             raise jinja2.TemplateNotFound(template)
-        return text, f"{self.folder}/{template}", lambda: True
+        path = f"{self.folder}/{template}"
+        try:
+            return data.decode("utf-8"), path, lambda: True
+        except UnicodeDecodeError as err:
+            raise TemplateError(f"template {path} is not UTF-8 text", location=SourceLocation(path, 1, 1)) from err
 
 
 class _Sandbox(SandboxedEnvironment):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import gc
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -26,6 +25,7 @@ from renderer.yaml_guard import (
     duplicate_findings,
     json_duplicate_findings,
     loads_json_checked,
+    yaml_hint,
 )
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -187,7 +187,7 @@ class GitTree:
 def confined_path(path: str) -> None:
     """Refuse a repository path that is absolute or climbs out with `..` (the same for every tree)."""
     pure = PurePosixPath(path.replace("\\", "/"))
-    if pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":"):
+    if pure.is_absolute() or ".." in pure.parts or (path[1:3] in (":/", ":\\") and path[:1].isalpha()):
         raise SourceError(f"{path}: paths must stay inside the repository (no absolute paths, no '..')",
                           location=SourceLocation(path), hint="write the path relative to the repository root")
 
@@ -266,30 +266,6 @@ class Document:
         return found or self.location
 
 
-_ASSIGN_RX = re.compile(r"^(\s*)([A-Za-z0-9_.\-/]+)\s*=\s*(.+)$")
-# Hints never quote a value from a Secret, nor a value whose key sounds like one (issue 15).
-_SECRET_DOC_RX = re.compile(r"^\s*kind\s*[:=]\s*[\"']?Secret\b", re.MULTILINE)
-_SECRET_KEY_RX = re.compile(r"pass|secret|token|key|cred|auth|private|pwd|cert|\.crt|salt|cookie|session", re.I)
-
-
-def _yaml_hint(text: str, line: int) -> str | None:
-    lines = text.splitlines()
-    candidates = [line - 1, line - 2, line]
-    secret_file = _SECRET_DOC_RX.search(text) is not None
-    for idx in candidates:
-        if 0 <= idx < len(lines):
-            m = _ASSIGN_RX.match(lines[idx])
-            if m:
-                key = m.group(2)
-                value = m.group(3).strip()
-                if secret_file or _SECRET_KEY_RX.search(key) or len(value) > 80:
-                    value = "<value>"
-                return f'write "{key}: {value}" (YAML mappings use ": ", not "=")'
-    if "\t" in text:
-        return "YAML does not allow tabs for indentation"
-    return "check the indentation and quoting around this line"
-
-
 def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS
                ) -> tuple[SourceFile, list[Document], list[Finding]]:
     """Parse one manifest file into documents (YAML multi-document or JSON)."""
@@ -355,7 +331,7 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
         context = f" ({err.context})" if err.context else ""
         return docs, [
             Finding("SRC001", f"invalid YAML: {problem}{context}", SourceLocation(src.path, line, col),
-                    hint=_yaml_hint(src.text, line))
+                    hint=yaml_hint(src.text, line))
         ]
     except yaml.YAMLError as err:
         return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]

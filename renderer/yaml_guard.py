@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections.abc
 import json
+import re
 from typing import Any
 
 import yaml
@@ -159,3 +160,28 @@ def json_duplicate_findings(path: str, text: str, keys: list[str], loader: type)
 def loads_json_checked(text: str) -> tuple[Any, list[str]]:
     hook = JsonDuplicates()
     return json.loads(text, object_pairs_hook=hook), hook.keys
+
+
+_ASSIGN_RX = re.compile(r"^(\s*)([A-Za-z0-9_.\-/]+)\s*=\s*(.+)$")
+# Hints never quote a value from a Secret, nor a value whose key sounds like one (issue 15).
+_SECRET_DOC_RX = re.compile(r"^\s*kind\s*[:=]\s*[\"']?Secret\b", re.MULTILINE)
+_SECRET_KEY_RX = re.compile(r"pass|secret|token|key|cred|auth|private|pwd|cert|\.crt|salt|cookie|session", re.I)
+
+
+def yaml_hint(text: str, line: int) -> str | None:
+    """The hint for a YAML syntax error at `line`: `key=value` -> `key: value` (never a secret's value)."""
+    lines = text.splitlines()
+    candidates = [line - 1, line - 2, line]
+    secret_file = _SECRET_DOC_RX.search(text) is not None
+    for idx in candidates:
+        if 0 <= idx < len(lines):
+            m = _ASSIGN_RX.match(lines[idx])
+            if m:
+                key = m.group(2)
+                value = m.group(3).strip()
+                if secret_file or _SECRET_KEY_RX.search(key) or len(value) > 80:
+                    value = "<value>"
+                return f'write "{key}: {value}" (YAML mappings use ": ", not "=")'
+    if "\t" in text:
+        return "YAML does not allow tabs for indentation"
+    return "check the indentation and quoting around this line"

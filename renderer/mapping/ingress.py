@@ -146,7 +146,7 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
         if https:
             _attach_tls(vs, plan, cluster, config, reg, findings)
         elif redirect:
-            _attach_redirect(vs, plan, ann.https_port, reg)
+            _attach_redirect(vs, plan, ann.https_port, reg, findings)
     _attach_monitors(plan, reg, findings)
 
 
@@ -276,9 +276,11 @@ def _add_rule(policy: Policy, rule: Rule, ing: Ingress, findings: list[Finding])
             hint="CIS maps '.', '/' and '-' to '_' in rule names; change one host or path"))
 
 
-def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg: Registry) -> None:
+def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg: Registry,
+                     findings: list[Finding]) -> None:
     tenant = reg.tenant(plan.partition)
-    reg.claim(plan.partition, "https_redirect_dg", ("data group", "https redirect"), plan.ing.meta, [], "data group")
+    reg.claim(plan.partition, "https_redirect_dg", ("data group", "https redirect"), plan.ing.meta, findings,
+              "data group")
     dg = tenant.data_groups.setdefault("https_redirect_dg", DataGroup("https_redirect_dg"))
     dg.origins.append(plan.ing.meta.origin)
     ing = plan.ing
@@ -290,7 +292,7 @@ def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg
         if plan.ann.http_port != 80 and host != "*":
             dg.records[f"{host}:{plan.ann.http_port}{path}"] = path
     irule_name = f"http_redirect_irule_{https_port}"
-    reg.claim(plan.partition, irule_name, ("irule", "https redirect", https_port), ing.meta, [], "iRule")
+    reg.claim(plan.partition, irule_name, ("irule", "https redirect", https_port), ing.meta, findings, "iRule")
     if irule_name not in tenant.irules:
         tenant.irules[irule_name] = IRule(irule_name, _redirect_irule(plan.partition, https_port))
     tenant.irules[irule_name].origins.append(ing.meta.origin)
