@@ -294,3 +294,14 @@ def test_symlinked_folders_and_loops_inside_the_repository_are_not_errors_of_our
     rc, _out, err = cli("render", str(repo), "--no-validate", "-o", str(tmp_path / "out"))
     assert rc == 2 and "manifests/loop.yaml: error: manifests/loop.yaml: cannot be resolved" in err
     assert "folder-link" not in err and "internal error" not in err
+
+
+def test_the_same_path_rules_hold_for_a_git_ref(git_repo, tmp_path):
+    from renderer.render import render
+
+    git_repo.write({"as3-gitops.yaml": CONFIG + "paths:\n  manifests: [manifests, ../outside]\n",
+                    "manifests/svc.yaml": service("web")})
+    sha = git_repo.commit(message="climb out")
+    result = render(git_repo.path, sha)
+    assert [f.code for f in result.findings if f.is_error] == ["CFG004"]
+    assert str(result.findings[0].location) == "as3-gitops.yaml:5:26"
