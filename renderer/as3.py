@@ -8,6 +8,7 @@ line instead of surfacing as a broken declaration later.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,10 @@ def _tojson(value: Any) -> Markup:
         str(value)  # StrictUndefined raises UndefinedError here, naming the missing attribute
     if isinstance(value, tuple):
         value = list(value)
-    return Markup(orjson.dumps(value).decode())
+    try:
+        return Markup(orjson.dumps(value).decode())
+    except TypeError:  # an integer beyond 64 bits: let validation report it instead of crashing
+        return Markup(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 class TreeLoader(jinja2.BaseLoader):

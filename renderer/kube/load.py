@@ -233,18 +233,31 @@ def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
         if not isinstance(p, dict):
             r.bad(["spec", "ports", i], "each port must be a mapping")
             continue
-        port = r.get(p, ["port"], int, required=True)
+        port = _port_number(r, p, ["port"], ("spec", "ports", i), required=True)
         if port is None:
             continue
         target = p.get("targetPort")
         if isinstance(target, bool) or not isinstance(target, (int, str, type(None))):
             r.bad(["spec", "ports", i, "targetPort"], "targetPort must be a number or a name")
             target = None
+        elif isinstance(target, int):
+            target = _port_number(r, p, ["targetPort"], ("spec", "ports", i))
         ports.append(ServicePort(
             name=r.get(p, ["name"], str, ""), port=port, target_port=target,
-            node_port=r.get(p, ["nodePort"], int), protocol=r.get(p, ["protocol"], str, "TCP")))
+            node_port=_port_number(r, p, ["nodePort"], ("spec", "ports", i)),
+            protocol=r.get(p, ["protocol"], str, "TCP")))
     cluster_ip = r.get(spec, ["clusterIP"], str, "")
     return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports))
+
+
+def _port_number(r: _Reader, obj: Any, keys: list[str], where: tuple[str | int, ...],
+                 required: bool = False) -> int | None:
+    """A port as Kubernetes accepts it: an integer from 1 to 65535 (a finding, not a crash, for 10**30)."""
+    port = r.get(obj, keys, int, required=required)
+    if port is not None and not 1 <= port <= 65535:
+        r.bad([*where, *keys], f"{'.'.join(keys)} must be from 1 to 65535")
+        return None
+    return port
 
 
 def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPort, ...]:
@@ -253,7 +266,7 @@ def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointP
         if not isinstance(p, dict):
             r.bad([*keys, i], "each port must be a mapping")
             continue
-        port = r.get(p, ["port"], int)
+        port = _port_number(r, p, ["port"], (*keys, i))
         if port is not None:
             ports.append(EndpointPort(r.get(p, ["name"], str, ""), port, r.get(p, ["protocol"], str, "TCP")))
     return tuple(ports)

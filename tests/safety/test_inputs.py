@@ -305,3 +305,15 @@ def test_the_same_path_rules_hold_for_a_git_ref(git_repo, tmp_path):
     result = render(git_repo.path, sha)
     assert [f.code for f in result.findings if f.is_error] == ["CFG004"]
     assert str(result.findings[0].location) == "as3-gitops.yaml:5:26"
+
+
+def test_ports_beyond_65535_are_findings_not_crashes(tmp_path):
+    """Found by the validate fuzz: an Endpoints port of 10**30 reached orjson (exit 5)."""
+    endpoints = ("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web, namespace: default}\nsubsets:\n"
+                 "- addresses: [{ip: 10.0.0.5}]\n  ports: [{name: http, port: 1000000000000000000000000000000}]\n")
+    svc = service("web").replace("nodePort: 30080", "nodePort: " + str(2**64))
+    result = build(tmp_path, {"manifests/svc.yaml": svc, "snapshot/ep.yaml": endpoints,
+                              "manifests/i.yaml": ingress("web")})
+    messages = errors(result, "K8S002")
+    assert any("ports.0.port" in m or "port must be from 1 to 65535" in m for m in messages), messages
+    assert any("nodePort must be from 1 to 65535" in m for m in messages), messages
