@@ -7,6 +7,7 @@ line instead of surfacing as a broken declaration later.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from dataclasses import dataclass
@@ -170,16 +171,31 @@ def render_as3(model: Model, config: Config, identity: Identity, tree: Tree | No
     except jinja2.TemplateError as err:
         raise TemplateError(f"template failed: {err}", hint=_template_frame(err)) from err
     try:
-        result = orjson.loads(text)
+        as3 = orjson.loads(text)
     except orjson.JSONDecodeError as err:
         line = text.count("\n", 0, err.pos) + 1
         raise TemplateError(f"templates produced invalid JSON: {err.msg} (output line {line})",
                             hint="check the overridden templates for a missing comma or quote") from err
-    if not isinstance(result, dict) or not isinstance(result.get("declaration", {}), dict):
+    if not isinstance(as3, dict) or not isinstance(as3.get("declaration"), dict):
         raise TemplateError("templates must produce a JSON object (the AS3 request with its declaration), "
-                            f"not {type(result).__name__ if not isinstance(result, dict) else 'this'}",
+                            f"not {type(as3).__name__ if not isinstance(as3, dict) else 'this'}",
                             hint=f"check {TOP_TEMPLATE} in the templates folder")
-    return result
+    _merge_user_as3(as3["declaration"], model)
+    return as3
+
+
+def _merge_user_as3(declaration: dict[str, Any], model: Model) -> None:
+    """AS3 ConfigMap tenants (whole, as CIS merges them), then the override ConfigMap (deep merge).
+    Every tenant keeps our label: it is the ownership marker deploy relies on."""
+    from renderer.mapping.as3_override import deep_merge
+
+    for name in sorted(model.raw_tenants):
+        declaration[name] = copy.deepcopy(model.raw_tenants[name].body)
+    if model.override is not None:
+        deep_merge(declaration, model.override.declaration)
+    for name in [*model.tenants, *model.raw_tenants]:
+        if isinstance(declaration.get(name), dict) and name != "Common":  # /Common takes no label
+            declaration[name]["label"] = MARKER_LABEL
 
 
 def _template_frame(err: BaseException) -> str | None:
@@ -204,4 +220,13 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
         for group in groups:
             for name, obj in group.items():
                 sources[base + name] = tuple(dict.fromkeys(obj.origins))
+    for tname, raw in model.raw_tenants.items():
+        for pointer, origins in raw.sources.items():
+            sources[f"/{tname}{pointer}"] = tuple(dict.fromkeys(origins))
+    if model.override is not None:
+        for tname, tenant in model.override.declaration.items():
+            for app, objects in (tenant.items() if isinstance(tenant, dict) else ()):
+                for name in (objects if isinstance(objects, dict) else ()):
+                    key = f"/{tname}/{app}/{name}"
+                    sources[key] = (*sources.get(key, ()), model.override.origin)
     return sources

@@ -31,6 +31,14 @@ class BigipConfig:
     share_nodes: bool = False
     default_route_domain: int = 0
     ciphers: str = "DEFAULT"
+    # CIS --manage-ingress-class-only: v1beta1 Ingresses without a class are skipped when true
+    manage_ingress_class_only: bool = False
+    # CIS --override-as3-declaration: "<namespace>/<name>" of the override ConfigMap
+    override_as3: str | None = None
+    # CIS --route-vserver-addr / --route-http-vserver / --route-https-vserver (OpenShift Routes)
+    route_virtual_address: str | None = None
+    route_http_vserver: str = "ose-vserver"
+    route_https_vserver: str = "https-ose-vserver"
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ _BIGIP_KEYS = {
     "shareNodes": "share_nodes",
     "defaultRouteDomain": "default_route_domain",
     "ciphers": "ciphers",
+    "manageIngressClassOnly": "manage_ingress_class_only",
+    "overrideAS3": "override_as3",
+    "routeVirtualAddress": "route_virtual_address",
+    "routeHttpVserver": "route_http_vserver",
+    "routeHttpsVserver": "route_https_vserver",
 }
 _VXLAN_KEYS = {
     "tunnel": "tunnel",

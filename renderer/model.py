@@ -7,6 +7,7 @@ net declaration by `renderer.net`. Every object keeps the Kubernetes objects it 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from renderer.errors import Origin
 
@@ -60,6 +61,7 @@ class Action:
     location: str | None = None
     replace: str | None = None  # for httpHeader (host) / httpUri (path) rewrites
     header: str | None = None
+    policy: str | None = None  # for waf: the BIG-IP WAF policy path
 
 
 @dataclass(slots=True)
@@ -158,6 +160,30 @@ class Network:
 
 
 @dataclass(slots=True)
+class RawTenant:
+    """A tenant a user wrote in AS3 (an AS3 ConfigMap's template), merged into the declaration verbatim
+    except for the pools service discovery fills. `sources`: pointer below the tenant (`/App/obj`) -> the
+    objects that fed it (the ConfigMap, the labelled Services, their Endpoints)."""
+
+    name: str
+    body: dict[str, Any]
+    origins: list[Origin] = field(default_factory=list)
+    sources: dict[str, list[Origin]] = field(default_factory=dict)
+    # pod members service discovery added (cluster mode): they need ARPs like any pool member
+    pod_members: list[tuple[Member, tuple[str, str]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Override:
+    """The override ConfigMap's partial declaration, deep-merged over the rendered one (CIS's rules)."""
+
+    declaration: dict[str, Any]
+    origin: Origin
+
+
+@dataclass(slots=True)
 class Model:
     tenants: dict[str, Tenant]
     network: Network
+    raw_tenants: dict[str, RawTenant] = field(default_factory=dict)
+    override: Override | None = None

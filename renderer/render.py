@@ -17,7 +17,8 @@ from renderer.as3 import Identity, as3_sources, render_as3
 from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
-from renderer.mapping import build_model
+from renderer.mapping import build_model, silent_findings
+from renderer.mapping.silent import ObjectCounts
 from renderer.net import net_sources, render_net
 from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
 
@@ -30,6 +31,7 @@ class RenderResult:
     net: dict[str, Any]
     findings: list[Finding]
     sources: dict[str, tuple[Origin, ...]] = field(default_factory=dict)
+    counts: ObjectCounts | None = None  # F5 objects rendered / skipped (None: rendering did not get that far)
 
     @property
     def ok(self) -> bool:
@@ -78,10 +80,12 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     cluster = Cluster()
     add_cluster_objects(cluster, manifests, findings)
     manifest_services = set(cluster.services)
-    add_cluster_objects(cluster, snapshot, findings)
+    add_cluster_objects(cluster, snapshot, findings, mark=False)
     findings += _snapshot_lint(cluster, manifest_services, config)
     findings += _staleness(tree, config, now)
     model, problems = build_model(cluster, config)
+    findings += problems
+    problems, counts = silent_findings(cluster, config, model, findings)
     findings += problems
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
@@ -89,7 +93,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     as3 = render_as3(model, config, identity, tree)
     net = render_net(model.network, config, identity)
     sources = {**as3_sources(model), **net_sources(model.network)}
-    return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources)
+    return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts)
 
 
 def _snapshot_lint(cluster: Cluster, manifest_services: set[tuple[str, str]], config: Config) -> list[Finding]:

@@ -81,3 +81,18 @@ def summary_line(findings: Iterable[Finding]) -> str:
     errors = sum(1 for f in items if f.severity.value == "error")
     warnings = sum(1 for f in items if f.severity.value == "warning")
     return f"{errors} error(s), {warnings} warning(s)"
+
+
+def objects_line(rendered: int, skipped: int) -> str:
+    """The last line of render/validate: an empty render must never read like success."""
+    line = f"{rendered} objects rendered, {skipped} skipped" + (" (see warnings)" if skipped else "")
+    return line + ("; nothing to deploy" if rendered == 0 else "")
+
+
+def strict(findings: Iterable[Finding]) -> list[Finding]:
+    """--strict: every warning becomes an error (exit 2), for CI that wants no warning to pass."""
+    from dataclasses import replace
+
+    from renderer.errors import Severity
+
+    return [replace(f, severity=Severity.ERROR) if f.severity is Severity.WARNING else f for f in findings]

@@ -12,7 +12,7 @@ from renderer.cli.output import findings_format
 from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
-from renderer.report import FORMATS, summary_line, write_findings
+from renderer.report import FORMATS, objects_line, strict, summary_line, write_findings
 from renderer.source import dump_json
 
 
@@ -34,6 +34,7 @@ def render_command(
     emit_bigip_node: bool = typer.Option(False, "--emit-bigip-node",
                                          help="Also write bigip-node.yaml (the flannel Node for the BIG-IP VTEP)."),
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
+    strict_mode: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 2)."),
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
@@ -44,6 +45,8 @@ def render_command(
     findings = list(result.findings)
     if result.ok and validate:
         findings += validation_findings(result, repo, as3_schema)
+    if strict_mode:
+        findings = strict(findings)
     has_errors = any(f.is_error for f in findings)
     if has_errors:
         raise InvalidInput(findings)
@@ -74,4 +77,6 @@ def render_command(
             sys.stderr.write(f"wrote {path}\n")
     if findings:
         sys.stderr.write(summary_line(findings) + "\n")
+    if result.counts is not None:
+        sys.stderr.write(objects_line(result.counts.rendered, result.counts.skipped) + "\n")
     return 0

@@ -14,7 +14,8 @@ from renderer.cli.app import app
 from renderer.cli.output import findings_format
 from renderer.config import Config
 from renderer.errors import Finding, UsageError
-from renderer.report import FORMATS, summary_line, write_findings
+from renderer.mapping.silent import ObjectCounts
+from renderer.report import FORMATS, objects_line, strict, summary_line, write_findings
 from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
 
 EXIT_VALID = 0
@@ -34,21 +35,29 @@ class ValidateOptions:
     as3_schema: str | None
     declaration: Path | None
     fmt: str
+    strict: bool = False
 
 
 def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> list[Finding]:
     """All findings: render + validation of the repository, or validation of one declaration file."""
+    return run_validate_counted(opts, cache)[0]
+
+
+def run_validate_counted(opts: ValidateOptions,
+                         cache: ValidatorCache = _VALIDATORS) -> tuple[list[Finding], ObjectCounts | None]:
+    """run_validate, plus the rendered/skipped object counts of a repository (None for --declaration)."""
     if opts.declaration is not None:
         location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
                                schema_version=Config().bigip.schema_version)
-        return validate_declaration_file(str(opts.declaration), cache.get(location.path))
+        findings = validate_declaration_file(str(opts.declaration), cache.get(location.path))
+        return (strict(findings) if opts.strict else findings), None
     from renderer.render import render
 
     result = render(opts.repo, opts.ref)
     findings = list(result.findings)
     if result.ok:
         findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
-    return findings
+    return (strict(findings) if opts.strict else findings), result.counts
 
 
 @app.command("validate")
@@ -59,15 +68,18 @@ def validate_command(
     declaration: Path | None = typer.Option(None, "--declaration",
                                             help="Validate this AS3 declaration file instead of rendering."),
     fmt: str = typer.Option("auto", "--format", help=f"Findings format: auto, {', '.join(FORMATS)}."),
+    strict_mode: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 2)."),
 ) -> int:
     """Check the repository (or one AS3 file) against the official AS3 schema and our own rules."""
     fmt = findings_format(fmt)
     if declaration is not None and ref is not None:
         raise UsageError("--declaration and --ref cannot be combined", hint="--ref selects what to render")
-    findings = run_validate(ValidateOptions(repo, ref, as3_schema, declaration, fmt))
+    findings, counts = run_validate_counted(ValidateOptions(repo, ref, as3_schema, declaration, fmt, strict_mode))
     write_findings(findings, sys.stdout, fmt)
     sys.stdout.flush()
     sys.stderr.write(summary_line(findings) + "\n")
+    if counts is not None:
+        sys.stderr.write(objects_line(counts.rendered, counts.skipped) + "\n")
     if any(f.is_error for f in findings):
         raise typer.Exit(EXIT_INVALID)
     return EXIT_VALID

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity
+from renderer.kube.markers import f5_marker
 from renderer.kube.naming import name_problem, namespace_problem, shown
 from renderer.kube.objects import (
     BackendRef,
@@ -29,6 +30,9 @@ from renderer.kube.objects import (
     IngressTLS,
     Node,
     ObjectMeta,
+    Route,
+    RouteBackend,
+    RouteTLS,
     Secret,
     Service,
     ServicePort,
@@ -51,6 +55,9 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    # manifest objects with an F5 marker (renderer.kube.markers), for the "nothing silent" check
+    marked: list[tuple[ObjectMeta, str]] = field(default_factory=list)
     seen: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (kind, namespace, name) of list kinds
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
@@ -153,7 +160,7 @@ def _meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: list
     )
 
 
-_CHECKED_KINDS = frozenset({"Ingress", "ConfigMap", "Secret", "Service", "Endpoints", "EndpointSlice"})
+_CHECKED_KINDS = frozenset({"Ingress", "ConfigMap", "Secret", "Service", "Endpoints", "EndpointSlice", "Route"})
 
 
 def _backend(reader: _Reader, raw: Any, keys: tuple[str | int, ...]) -> BackendRef | None:
@@ -223,6 +230,60 @@ def _ingress(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Ingress |
         rules=tuple(rules),
         tls=tuple(tls),
     )
+
+
+ROUTE_API_VERSIONS = ("route.openshift.io/v1",)
+TERMINATIONS = ("edge", "reencrypt", "passthrough")
+INSECURE_POLICIES = ("", "Allow", "Redirect", "None")
+
+
+def _route(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Route | None:
+    if meta.api_version not in ROUTE_API_VERSIONS:
+        findings.append(Finding("K8S004", f"Route apiVersion {meta.api_version} is not supported",
+                                meta.locate("apiVersion"), hint="use route.openshift.io/v1"))
+        return None
+    r = _Reader(meta.doc, meta.base, findings, f"Route {meta.ident}")
+    spec = r.get(data, ["spec"], dict, {})
+    backends = []
+    to = r.get(spec, ["to"], dict, {})
+    name = r.get(to, ["name"], str)
+    if not name:
+        r.bad(["spec", "to"], "spec.to.name (the Service) is required")
+        return None
+    def weight(raw: dict, keys: tuple[str | int, ...]) -> int:
+        value = r.get(raw, ["weight"], int, 100)
+        if not 0 <= value <= 256:
+            r.bad([*keys, "weight"], "weight must be from 0 to 256")
+            return 100
+        return value
+
+    backends.append(RouteBackend(name, weight(to, ("spec", "to")), ("spec", "to")))
+    for i, alt in enumerate(r.get(spec, ["alternateBackends"], list, [])):
+        alt_name = r.get(alt, ["name"], str) if isinstance(alt, dict) else None
+        if not alt_name:
+            r.bad(["spec", "alternateBackends", i], "each alternate backend needs a name")
+            continue
+        keys = ("spec", "alternateBackends", i)
+        backends.append(RouteBackend(alt_name, weight(alt, keys), keys))
+    target = r.get(spec, ["port", "targetPort"], (int, str))
+    if isinstance(target, str) and target.isdigit():
+        target = int(target)
+    tls = None
+    raw_tls = r.get(spec, ["tls"], dict)
+    if raw_tls is not None:
+        termination = r.get(raw_tls, ["termination"], str, "")
+        policy = r.get(raw_tls, ["insecureEdgeTerminationPolicy"], str, "")
+        if termination not in TERMINATIONS:
+            r.bad(["spec", "tls", "termination"], f"tls.termination must be one of {', '.join(TERMINATIONS)}")
+            return None
+        if policy not in INSECURE_POLICIES:
+            r.bad(["spec", "tls", "insecureEdgeTerminationPolicy"],
+                  "insecureEdgeTerminationPolicy must be Allow, Redirect or None")
+            return None
+        tls = RouteTLS(termination, r.get(raw_tls, ["certificate"], str), r.get(raw_tls, ["key"], str),
+                       r.get(raw_tls, ["caCertificate"], str), r.get(raw_tls, ["destinationCACertificate"], str),
+                       policy)
+    return Route(meta, r.get(spec, ["host"], str, ""), r.get(spec, ["path"], str, ""), tuple(backends), target, tls)
 
 
 def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
@@ -367,7 +428,9 @@ def load_cluster(documents: Iterable[Document], *, snapshot: bool = False) -> tu
     return cluster, findings
 
 
-def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], findings: list[Finding]) -> None:
+def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], findings: list[Finding], *,
+                        mark: bool = True) -> None:
+    """Add the objects of `documents`; with `mark`, remember those with an F5 marker (manifests, not snapshot)."""
     for doc in documents:
         for base, data in _objects(doc):
             if not isinstance(data, dict):
@@ -378,6 +441,8 @@ def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], finding
             if meta is None:
                 continue
             _add(cluster, meta, data, findings)
+            if mark and (marker := f5_marker(meta, data)) is not None:
+                cluster.marked.append((meta, marker))
 
 
 def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
@@ -411,10 +476,14 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
         cm = _configmap(meta, data, findings)
         if _first(cluster, cm, findings):
             cluster.configmaps.append(cm)
+    elif kind == "Route" and meta.api_version.startswith("route.openshift.io/"):
+        route = _route(meta, data, findings)
+        if route and _first(cluster, route, findings):
+            cluster.routes.append(route)
 
 
 def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
-    """Ingresses and ConfigMaps are kept in lists: the second object of one kind/namespace/name is refused."""
+    """Ingresses, ConfigMaps and Routes are kept in lists: a second object of one kind/namespace/name is refused."""
     key = (obj.meta.kind, obj.meta.namespace, obj.meta.name)
     previous = cluster.seen.get(key)
     if previous is None:

@@ -82,6 +82,35 @@ class Ingress:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteBackend:
+    service: str
+    weight: int
+    keys: tuple[str | int, ...]  # where in the Route the backend is
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTLS:
+    termination: str  # edge | reencrypt | passthrough
+    certificate: str | None
+    key: str | None
+    ca_certificate: str | None
+    destination_ca: str | None
+    insecure_policy: str  # "" | Allow | Redirect | None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """route.openshift.io/v1 Route."""
+
+    meta: ObjectMeta
+    host: str
+    path: str
+    backends: tuple[RouteBackend, ...]  # spec.to first, then spec.alternateBackends
+    target_port: int | str | None
+    tls: RouteTLS | None
+
+
+@dataclass(frozen=True, slots=True)
 class IngressClass:
     meta: ObjectMeta
     controller: str

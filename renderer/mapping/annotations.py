@@ -68,14 +68,17 @@ class Annotations:
     translate_address: bool | None = None
     ssl_redirect: bool = True
     allow_http: bool = False
+    waf: str | None = None  # Routes only: a BIG-IP WAF policy
+    secure_serverssl: bool = False  # Routes only: server-side peer validation
 
 
 class Context:
     """What a parser needs: the object (for locations) and a findings sink."""
 
-    def __init__(self, meta: ObjectMeta, findings: list[Finding]):
+    def __init__(self, meta: ObjectMeta, findings: list[Finding], route: bool = False):
         self.meta = meta
         self.findings = findings
+        self.route = route  # an OpenShift Route: health entries may omit the path (the Route's own)
 
     def where(self, key: str) -> SourceLocation:
         return self.meta.locate("metadata", "annotations", key)
@@ -205,7 +208,9 @@ def _health(value: str, key: str, ctx: Context, out: Annotations) -> None:
         if isinstance(mtype, str) and mtype not in MONITOR_TYPES:
             problems.append(f"type {mtype!r} is not one of {', '.join(MONITOR_TYPES)}")
         path = item.get("path")
-        if not isinstance(path, str) or "/" not in path:
+        if ctx.route and path is None:
+            path = ""  # CIS's Route modes apply such an entry to the Route's own host and path
+        elif not isinstance(path, str) or "/" not in path:
             problems.append("path must be 'host/uri' (use 'anything/' for a single-service Ingress)")
         if problems:
             ctx.error(key, f"monitor {i}: {'; '.join(problems)}", code="ANN005")
@@ -259,6 +264,9 @@ def _app_root(value: str, key: str, ctx: Context, out: Annotations) -> None:
 
 
 def _rewrite_target(value: str, key: str, ctx: Context, out: Annotations) -> None:
+    if ctx.route and "=" not in value:  # Routes: the single form, the Route's host/path -> this target
+        out.rewrite_target = [("", value.strip())]
+        return
     pairs = _pairs(value, key, ctx)
     if pairs is not None:
         out.rewrite_target = pairs
@@ -307,21 +315,51 @@ PARSERS: dict[str, Callable[[str, str, Context, Annotations], None]] = {
     "ingress.kubernetes.io/allow-http": _bool("allow_http"),
 }
 ROUTE_ONLY = (PREFIX + "secure-serverssl", PREFIX + "waf")
+# what CIS reads on Routes (cis-crd-behaviour.md §9.1); the rest is Ingress-only
+ROUTE_KEYS = (PREFIX + "balance", PREFIX + "health", PREFIX + "clientssl", PREFIX + "serverssl",
+              PREFIX + "rewrite-app-root", PREFIX + "rewrite-target-url", PREFIX + "allow-source-range",
+              PREFIX + "whitelist-source-range")
 
 
-def parse_annotations(meta: ObjectMeta, findings: list[Finding]) -> Annotations:
-    """Parse every F5 annotation of an Ingress; unknown `virtual-server.f5.com/` keys are warned about."""
-    ctx = Context(meta, findings)
+def _route_profile(value: str) -> str:
+    value = value.strip()
+    return value if value.startswith("/") else "/" + value if "/" in value else f"/Common/{value}"
+
+
+def _waf(value: str, key: str, ctx: Context, out: Annotations) -> None:
+    out.waf = _profile_path(value.strip())
+
+
+def parse_annotations(meta: ObjectMeta, findings: list[Finding], *, route: bool = False) -> Annotations:
+    """Parse every F5 annotation of an Ingress (or, with `route`, of an OpenShift Route); unknown
+    `virtual-server.f5.com/` keys and keys for the other kind are warned about."""
+    ctx = Context(meta, findings, route)
     out = Annotations()
+    route_ssl = (PREFIX + "clientssl", PREFIX + "serverssl")
     for key, parser in PARSERS.items():
-        if key in meta.annotations:
+        if key in meta.annotations and (not route or (key in ROUTE_KEYS and key not in route_ssl)):
             parser(meta.annotations[key], key, ctx, out)
+    if route:  # on Routes clientssl/serverssl are one BIG-IP profile path each ("name" -> /Common/name)
+        if route_ssl[0] in meta.annotations:
+            out.clientssl = [_route_profile(meta.annotations[route_ssl[0]])]
+        if route_ssl[1] in meta.annotations:
+            out.serverssl = _route_profile(meta.annotations[route_ssl[1]])
+        if PREFIX + "waf" in meta.annotations:
+            _waf(meta.annotations[PREFIX + "waf"], PREFIX + "waf", ctx, out)
+        if PREFIX + "secure-serverssl" in meta.annotations:
+            _bool("secure_serverssl")(meta.annotations[PREFIX + "secure-serverssl"], PREFIX + "secure-serverssl",
+                                      ctx, out)
     known = [k for k in PARSERS if k.startswith(PREFIX)]
     for key in sorted(meta.annotations):
+        if route and key in PARSERS and key not in ROUTE_KEYS:
+            ctx.warn(key, "applies to Ingresses only; ignored for Routes (CIS puts every Route on "
+                     "bigip.routeVirtualAddress)", code="ANN001")
+            continue
         if not key.startswith(PREFIX) or key in PARSERS:
             continue
         if key in ROUTE_ONLY:
-            ctx.warn(key, "applies to OpenShift Routes only; ignored for Ingress", code="ANN001")
+            if not route:
+                ctx.warn(key, "applies to OpenShift Routes only; ignored for Ingress", code="ANN001")
             continue
         near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         ctx.warn(key, "unknown annotation; ignored", hint=f"did you mean {near[0]!r}?" if near else

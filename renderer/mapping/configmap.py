@@ -20,11 +20,14 @@ from renderer.kube.load import Cluster
 from renderer.kube.objects import ConfigMap
 from renderer.mapping import names
 from renderer.mapping.annotations import BALANCE_MODES, parse_vs_address
+from renderer.mapping.as3_configmap import as3_kind
 from renderer.mapping.members import members_for, resolve_backend
 from renderer.mapping.registry import Registry
 from renderer.model import Monitor, Pool
 
-SCHEMA_RX = re.compile(r"^f5schemadb://bigip-virtual-server_v0\.1\.([3-7])\.json$")
+# v0.1.0-v0.1.2 are read with the v0.1.7 rules: CIS validates them against its own older copies, which
+# accept a subset of what v0.1.7 accepts for the fields that matter here (a violation is CM004 with a hint)
+SCHEMA_RX = re.compile(r"^f5schemadb://bigip-virtual-server_v0\.1\.([0-7])\.json$")
 MODE_CLASS = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP"}
 
 _format_checker = jsonschema.FormatChecker()
@@ -59,10 +62,12 @@ def build_configmaps(cluster: Cluster, config: Config, reg: Registry, findings: 
 def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
     meta = cm.meta
     what = f"ConfigMap {meta.ident}"
-    if meta.labels.get("as3") == "true" or "template" in cm.data:
-        findings.append(Finding("CM001", f"{what} is an AS3 ConfigMap (as3: \"true\"); those are not rendered",
-                                meta.location, Severity.WARNING,
-                                hint="describe the application with an Ingress or a schema ConfigMap"))
+    if as3_kind(cm) is not None:
+        return  # AS3, staging and override ConfigMaps: renderer/mapping/as3_configmap.py, as3_override.py
+    if "template" in cm.data:
+        findings.append(Finding("CM001", f"{what} has data.template but neither as3: \"true\" nor overrideAS3: "
+                                "\"true\"; not rendered", meta.locate("metadata", "labels"), Severity.WARNING,
+                                hint='label it as3: "true" (AS3 ConfigMap) or overrideAS3: "true" (override)'))
         return
     schema = cm.data.get("schema", "")
     if not SCHEMA_RX.match(schema):
@@ -79,8 +84,10 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     if errors:
         for err in errors:
             path = "/".join(map(str, err.absolute_path)) or "(root)"
+            old = SCHEMA_RX.match(schema).group(1) in "012"  # type: ignore[union-attr]
             findings.append(Finding("CM004", f"{what}: data.data {path}: {err.message}", meta.locate("data", "data"),
-                                    hint="see the bigip-virtual-server v0.1.7 schema"))
+                                    hint="see the bigip-virtual-server v0.1.7 schema" + (
+                                        f"; {schema} is read with the v0.1.7 rules" if old else "")))
         return
     vs_data = data["virtualServer"]
     frontend, backend = vs_data["frontend"], vs_data["backend"]
@@ -126,8 +133,16 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     if not address:
         return  # pool-only ConfigMap, as in CIS
     ip = address.get("bindAddr") or meta.annotations.get("virtual-server.f5.com/ip")
-    if not ip or parse_vs_address(ip) is None:
-        findings.append(Finding("CM007", f"{what}: no valid virtualAddress.bindAddr or virtual-server.f5.com/ip",
+    if not ip:
+        # CIS (CCCL) manages the pool only while no address is known (it waits for IPAM to annotate one)
+        findings.append(Finding("CM009", f"{what}: virtualAddress has no bindAddr and there is no "
+                                "virtual-server.f5.com/ip annotation: only the pool is rendered (as CIS)",
+                                meta.locate("data", "data"), Severity.WARNING,
+                                hint="set virtualAddress.bindAddr to get the virtual server"))
+        return
+    if parse_vs_address(ip) is None:
+        findings.append(Finding("CM007", f"{what}: {ip!r} (virtualAddress.bindAddr or virtual-server.f5.com/ip) is "
+                                "not an IP address",
                                 meta.locate("data", "data")))
         return
     mode = frontend.get("mode", "tcp")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from renderer.config import Config
 from renderer.errors import Finding, Severity
 from renderer.kube.load import F5_CONTROLLER, Cluster
+from renderer.kube.markers import F5_PREFIXES
 from renderer.kube.objects import BackendRef, Ingress
 from renderer.mapping import names
 from renderer.mapping.annotations import Annotations, parse_annotations
@@ -31,9 +32,12 @@ from renderer.model import (
     VirtualServer,
 )
 
+V1BETA1 = ("extensions/v1beta1", "networking.k8s.io/v1beta1")
+
 
 def ingress_is_ours(ing: Ingress, cluster: Cluster, config: Config) -> tuple[bool, str]:
-    """CIS's class rules: annotation, else spec.ingressClassName + IngressClass, else default class."""
+    """CIS's class rules: annotation, else spec.ingressClassName + IngressClass, else (networking.k8s.io/v1)
+    the default class, or (v1beta1, as CIS <= 2.11 did) ours unless bigip.manageIngressClassOnly."""
     wanted = config.bigip.ingress_class
     if ing.class_annotation is not None:
         return ing.class_annotation == wanted, f"kubernetes.io/ingress.class is {ing.class_annotation!r}"
@@ -44,9 +48,13 @@ def ingress_is_ours(ing: Ingress, cluster: Cluster, config: Config) -> tuple[boo
         if ic is not None and ic.controller != F5_CONTROLLER:
             return False, f"IngressClass {wanted} has controller {ic.controller!r}, not {F5_CONTROLLER}"
         return True, ""
+    if ing.meta.api_version in V1BETA1 and not config.bigip.manage_ingress_class_only:
+        return True, ""  # CIS <= 2.11 on the v1beta1 path: no class means ours (--manage-ingress-class-only off)
     ic = cluster.ingress_classes.get(wanted)
     if ic is not None and ic.is_default:
         return True, ""
+    if ing.meta.api_version in V1BETA1:
+        return False, "it has no ingress class and bigip.manageIngressClassOnly is true"
     return False, f"it has no ingress class and IngressClass {wanted!r} is not the default class"
 
 
@@ -71,9 +79,13 @@ def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: l
     for ing in ingresses:
         ours, why = ingress_is_ours(ing, cluster, config)
         if not ours:
+            # skipping an Ingress written for F5 is worth a warning; another controller's is only a note
+            f5 = any(k.startswith(F5_PREFIXES) for k in (*ing.meta.annotations, *ing.meta.labels))
             findings.append(Finding(
                 "ING001", f"Ingress {ing.meta.ident} is not for class {config.bigip.ingress_class!r} ({why}); skipped",
-                ing.meta.location, Severity.INFO))
+                ing.meta.location, Severity.WARNING if f5 else Severity.INFO,
+                hint=("it carries virtual-server.f5.com annotations: set its class to "
+                      f"{config.bigip.ingress_class!r} if the BIG-IP should serve it") if f5 else None))
             continue
         ours_list.append(ing)
     reg.certificate_names.update(names.certificate_names(
@@ -125,7 +137,15 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
     has_tls = bool(ing.tls) or ann.clientssl is not None
     ports: list[tuple[int, bool]] = []
     redirect = False
-    if not has_tls:
+    if has_tls and ann.http_port == ann.https_port:
+        # CIS builds the HTTPS virtual only (its HTTP one has the same name and is overwritten)
+        findings.append(Finding(
+            "ING014", f"Ingress {meta.ident}: http-port equals https-port ({ann.https_port}) with TLS: one HTTPS "
+            "virtual server, no plain HTTP and no redirect (as CIS)",
+            meta.locate("metadata", "annotations", "virtual-server.f5.com/http-port"), Severity.WARNING,
+            hint="give http-port another value to serve or redirect plain HTTP"))
+        ports = [(ann.https_port, True)]
+    elif not has_tls:
         ports = [(ann.http_port, False)]
     elif ann.ssl_redirect:
         ports, redirect = [(ann.http_port, False), (ann.https_port, True)], True
@@ -330,6 +350,9 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
                 continue
             if tls.secret_name.startswith("/"):
                 profiles.append(tls.secret_name)
+                continue
+            if "/" in tls.secret_name:  # no Secret name has a "/": CIS <= 2.11 reads "Common/x" as a profile path
+                profiles.append("/" + tls.secret_name)
                 continue
             secret = cluster.secrets.get((ing.meta.namespace, tls.secret_name))
             where = ing.meta.locate("spec", "tls", i, "secretName")

@@ -15,7 +15,7 @@ from renderer.errors import Finding, Origin, Severity
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Node
 from renderer.mapping.members import ip_sort_key, ipv4_int
-from renderer.model import Arp, FdbRecord, Network, Tenant
+from renderer.model import Arp, FdbRecord, Network, RawTenant, Tenant
 
 BACKEND_DATA = "flannel.alpha.coreos.com/backend-data"
 PUBLIC_IP = "flannel.alpha.coreos.com/public-ip"
@@ -57,7 +57,8 @@ def _networks(node: Node, findings: list[Finding]) -> list[ipaddress.IPv4Network
     return nets
 
 
-def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding]) -> Network:
+def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding],
+                  raw: dict[str, RawTenant] | None = None) -> Network:
     if config.bigip.pool_member_type == "nodeport":
         return Network("nodeport")
     if config.vxlan is None:
@@ -107,7 +108,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
         endpoints_seen[endpoint] = name
         records[mac] = FdbRecord(mac, endpoint, [node.meta.origin])
     _check_cidrs(cidrs, config, findings)
-    arps = _arps(cluster, tenants, mac_of, cidrs, findings)
+    arps = _arps(cluster, tenants, mac_of, cidrs, findings, raw or {})
     fdb = sorted(records.values(), key=lambda r: r.mac)
     return Network("cluster", fdb, arps)
 
@@ -153,15 +154,15 @@ def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
                                 config.location, Severity.WARNING))
 
 
-def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings) -> list[Arp]:
+def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings,
+          raw: dict[str, RawTenant]) -> list[Arp]:
     wanted: dict[str, tuple[str | None, str, list[Origin]]] = {}
-    for tenant in tenants.values():
-        for pool in tenant.pools.values():
-            svc = cluster.services.get(pool.service)
-            for m in pool.members:
-                if m.address not in wanted:
-                    wanted[m.address] = (m.node_name, f"{pool.service[0]}/{pool.service[1]}",
-                                         [svc.meta.origin] if svc else [])
+    members = [(m, pool.service) for tenant in tenants.values() for pool in tenant.pools.values() for m in pool.members]
+    members += [pm for name in sorted(raw) for pm in raw[name].pod_members]
+    for m, service in members:
+        if m.address not in wanted:
+            svc = cluster.services.get(service)
+            wanted[m.address] = (m.node_name, f"{service[0]}/{service[1]}", [svc.meta.origin] if svc else [])
     arps: list[Arp] = []
     for ip in sorted(wanted, key=ip_sort_key):
         node_name, service, origins = wanted[ip]

@@ -33,6 +33,14 @@ KEYS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "pool": ("spec",),
     },
     "ConfigMap": {"*": ("data", "data")},
+    "Route": {
+        "loadBalancingMode": ("metadata", "annotations", _ANN + "balance"),
+        "monitors": ("metadata", "annotations", _ANN + "health"),
+        "rules": ("spec", "host"),
+        "certificate": ("spec", "tls"),
+        "privateKey": ("spec", "tls"),
+        "*": ("spec",),
+    },
     "Service": {"servicePort": ("spec", "ports"), "members": ("spec", "ports")},
     "Endpoints": {"serverAddresses": ("subsets",)},
     "EndpointSlice": {"serverAddresses": ("endpoints",)},
@@ -71,6 +79,12 @@ def tree_locator(tree: Tree) -> Locator:
             parsed[path] = parse_file(path, data)[1] if data is not None else []
         for doc in parsed[path]:
             if doc.line == origin.location.line:
+                if origin.kind == "ConfigMap":  # an AS3 or override ConfigMap: the line inside its template
+                    from renderer.mapping.as3_configmap import locate_declaration_pointer
+
+                    found = locate_declaration_pointer(doc, pointer)
+                    if found is not None:
+                        return found
                 return doc.locate(*keys)
         return None
 

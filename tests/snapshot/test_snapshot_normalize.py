@@ -180,3 +180,32 @@ def test_unknown_layout_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="unknown snapshot layout 'flat'"):
         layout_files([], "flat")
+
+
+def test_routes_and_as3_discovery_services_are_referenced(tmp_path: Path) -> None:
+    """Capture keeps the endpoints of Route backends and of Services labelled for AS3 service discovery."""
+    repo = tmp_path / "repo"
+    (repo / "manifests").mkdir(parents=True)
+    (repo / "manifests" / "objects.yaml").write_text("""\
+apiVersion: route.openshift.io/v1
+kind: Route
+metadata: {name: web, namespace: shop}
+spec:
+  host: www.example.com
+  to: {kind: Service, name: web}
+  alternateBackends: [{kind: Service, name: web-canary, weight: 10}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+  labels: {cis.f5.com/as3-tenant: apps, cis.f5.com/as3-app: shop, cis.f5.com/as3-pool: api_pool}
+spec: {ports: [{port: 443}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: unrelated, namespace: shop}
+spec: {ports: [{port: 80}]}
+""")
+    assert referenced_services(repo, repo_config(repo)) == {("shop", "web"), ("shop", "web-canary"), ("shop", "api")}

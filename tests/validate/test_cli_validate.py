@@ -68,14 +68,14 @@ def check_golden(update_golden: bool):
 
 def test_valid_repository_exits_0_and_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["validate", str(hello_world(tmp_path)), "--format", "text"], capsys)
-    assert (code, out, err) == (0, "", "0 error(s), 0 warning(s)\n")
+    assert (code, out, err) == (0, "", "0 error(s), 0 warning(s)\n2 objects rendered, 0 skipped\n")
 
 
 def test_schema_error_exits_2_with_golden_github_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        check_golden) -> None:
     code, out, err = run(["validate", str(lb_mode_typo(tmp_path)), "--format", "github"], capsys)
     assert code == 2
-    assert err == "2 error(s), 1 warning(s)\n"
+    assert err == "2 error(s), 1 warning(s)\n2 objects rendered, 0 skipped\n"
     check_golden("lb-mode-typo.github.txt", out)
 
 

@@ -1,0 +1,97 @@
+"""The iRules of the Route virtuals (our own TCL, doing what CIS's iRules of the same names do).
+
+`openshift_passthrough_irule` reads the SNI of the TLS ClientHello before the client-SSL profile runs:
+a host in `ssl_passthrough_servername_dg` is sent to its pool still encrypted (SSL and HTTP disabled);
+every other connection is terminated here and routed by the secure policy. With reencrypt Routes it
+also picks the server-SSL profile per host and path (`ssl_reencrypt_serverssl_dg`), and turns the
+server side off for edge Routes. `ab_deployment_path_irule` spreads requests over a Route's backends
+by weight (`ab_deployment_dg`: `host+path` -> `pool,weight;pool,weight`).
+"""
+
+from __future__ import annotations
+
+
+def passthrough(partition: str, *, reencrypt: bool) -> str:
+    dg = f"/{partition}/Shared"
+    lines = [
+        "# Passthrough Routes by SNI; edge and reencrypt Routes are terminated here.",
+        "when CLIENT_ACCEPTED {",
+        "    set passthrough 0",
+        "    set serverssl \"\"",
+        "    TCP::collect",
+        "}",
+        "when CLIENT_DATA {",
+        "    set sni \"\"",
+        "    set data [TCP::payload]",
+        "    # TLS record 22 (handshake) holding a ClientHello (1): skip headers, random, session id,",
+        "    # cipher suites and compression methods, then walk the extensions to server_name (0)",
+        "    if { [binary scan $data cx4c rtype htype] == 2 && $rtype == 22 && $htype == 1 } {",
+        "        set at 43",
+        "        if { [binary scan $data @${at}c len] == 1 } { set at [expr {$at + 1 + ($len & 0xff)}] }",
+        "        if { [binary scan $data @${at}S len] == 1 } { set at [expr {$at + 2 + ($len & 0xffff)}] }",
+        "        if { [binary scan $data @${at}c len] == 1 } { set at [expr {$at + 1 + ($len & 0xff)}] }",
+        "        if { [binary scan $data @${at}S len] == 1 } {",
+        "            set end [expr {$at + 2 + ($len & 0xffff)}]",
+        "            set at [expr {$at + 2}]",
+        "            while { $at + 4 <= $end && [binary scan $data @${at}SS etype elen] == 2 } {",
+        "                set elen [expr {$elen & 0xffff}]",
+        "                if { ($etype & 0xffff) == 0 } {",
+        "                    if { [binary scan $data @[expr {$at + 7}]S nlen] == 1 } {",
+        "                        binary scan $data @[expr {$at + 9}]a[expr {$nlen & 0xffff}] sni",
+        "                    }",
+        "                    break",
+        "                }",
+        "                set at [expr {$at + 4 + $elen}]",
+        "            }",
+        "        }",
+        "    }",
+        f"    set pool [class match -value -- [string tolower $sni] equals {dg}/ssl_passthrough_servername_dg]",
+        "    if { $pool ne \"\" } {",
+        "        set passthrough 1",
+        "        SSL::disable clientside",
+        "        HTTP::disable",
+        "        pool $pool",
+        "    }",
+        "    TCP::release",
+        "}",
+    ]
+    if reencrypt:
+        lines += [
+            "when HTTP_REQUEST {",
+            "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
+            f"    set serverssl [class match -value -- $key starts_with {dg}/ssl_reencrypt_serverssl_dg]",
+            "}",
+            "when SERVER_CONNECTED {",
+            "    if { $serverssl eq \"\" } {",
+            "        SSL::disable serverside",
+            "    } else {",
+            "        SSL::profile $serverssl",
+            "    }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def ab_deployment(partition: str) -> str:
+    return "\n".join([
+        "# A/B Routes: pick one of the Route's pools at random, in proportion to the weights.",
+        "when HTTP_REQUEST {",
+        "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
+        f"    set ab [class match -value -- $key starts_with /{partition}/Shared/ab_deployment_dg]",
+        "    if { $ab ne \"\" } {",
+        "        set total 0",
+        "        foreach entry [split $ab \";\"] { incr total [lindex [split $entry \",\"] 1] }",
+        "        if { $total > 0 } {",
+        "            set pick [expr {int(rand() * $total)}]",
+        "            foreach entry [split $ab \";\"] {",
+        "                set weight [lindex [split $entry \",\"] 1]",
+        "                if { $pick < $weight } {",
+        "                    pool [lindex [split $entry \",\"] 0]",
+        "                    break",
+        "                }",
+        "                incr pick -$weight",
+        "            }",
+        "        }",
+        "    }",
+        "}",
+    ]) + "\n"

@@ -1,0 +1,122 @@
+"""Nothing silent: every manifest object with an F5 marker either renders or has a finding saying why.
+
+The check runs after mapping and knows nothing about which kinds render: it compares the marked
+objects (renderer.kube.markers) with the `origins` every model object records. A marked object
+that is nobody's origin and has no warning or error of its own gets SKP001, so a new mapper
+(custom resources, LoadBalancer Services, ...) silences it just by recording origins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from renderer.errors import Finding, Origin, Severity
+from renderer.kube.objects import ObjectMeta
+from renderer.model import Model
+
+
+@dataclass(frozen=True)
+class ObjectCounts:
+    """F5 objects of the manifests that produced BIG-IP objects, and those that produced none."""
+
+    rendered: int = 0
+    skipped: int = 0
+
+
+def model_origins(model: Model) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of every Kubernetes object some model object came from."""
+    found: set[tuple[str, str, str]] = set()
+
+    def add(origins: Iterable[Origin]) -> None:
+        for o in origins:
+            found.add((o.kind, o.namespace, o.name))
+
+    for tenant in model.tenants.values():
+        for group in (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
+                      tenant.tls_servers, tenant.irules, tenant.data_groups):
+            for obj in group.values():
+                add(obj.origins)
+    for raw in model.raw_tenants.values():
+        add(raw.origins)
+    for record in (*model.network.fdb, *model.network.arps):
+        add(record.origins)
+    if model.override is not None:
+        add([model.override.origin])
+    return found
+
+
+def _own_finding(meta: ObjectMeta, findings: list[Finding]) -> bool:
+    """A warning or error located inside the object's document (a `kind: List` item: naming it)."""
+    path, start = meta.doc.path, meta.doc.line
+    text = meta.doc.source.text
+    end = _next_document_line(text, start)
+    for f in findings:
+        if f.severity is Severity.INFO or f.location is None or f.location.path != path:
+            continue
+        if not start <= f.location.line < end:
+            continue
+        if meta.base and meta.ident not in f.message:
+            continue
+        return True
+    return False
+
+
+def _next_document_line(text: str, start: int) -> int:
+    """The 1-based line where the YAML document after the one starting at `start` begins (or past the end)."""
+    lines = text.split("\n")
+    for number in range(start + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if line.startswith("---") or line.startswith("..."):
+            return number
+    return len(lines) + 2
+
+
+def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMeta], model: Model,
+                 findings: list[Finding]) -> tuple[list[Finding], ObjectCounts]:
+    """SKP001 for every marked object that produced nothing and has no finding of its own; the counts.
+
+    `also_ours` are objects without a marker that are still for us (Ingresses of our class): they
+    count in the summary, and cannot be silent (their mapper always reports a skip)."""
+    origins = model_origins(model)
+    rendered = skipped = 0
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    candidates = [(m, marker) for m, marker in marked] + [(m, None) for m in also_ours]
+    for meta, marker in candidates:
+        key = (meta.kind, meta.namespace, meta.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in origins:
+            rendered += 1
+            continue
+        skipped += 1
+        if marker is None or _own_finding(meta, findings):
+            continue
+        what = f"{meta.api_version} {meta.kind} {meta.ident}"
+        out.append(Finding(
+            "SKP001", f"{what} carries an F5 marker ({marker}) but produced no BIG-IP object: {_why(meta, marker)}",
+            meta.location, Severity.WARNING,
+            hint="see README \"Nothing silent\"; remove the F5 marker if the object is not meant for the BIG-IP"))
+    quiet = any(f.code == "SRC003" or f.is_error for f in findings)  # already explained
+    if rendered == 0 and not quiet and not model_has_objects(model):
+        out.append(Finding("SKP003", "nothing rendered: no manifest produced a BIG-IP object, the declaration "
+                           "has no application", None, Severity.WARNING,
+                           hint="deploying it would empty every tenant; check paths.manifests and the warnings"))
+    return out, ObjectCounts(rendered, skipped)
+
+
+def _why(meta: ObjectMeta, marker: str) -> str:
+    """The reason, from the marker alone (no list of what renders: a kind that renders is never asked)."""
+    if marker == "type LoadBalancer":
+        return "as3-gitops does not render Services of type LoadBalancer yet"
+    if marker.startswith("API group"):
+        return f"as3-gitops does not render {marker.replace('API group ', '')} {meta.kind} objects yet"
+    return f"nothing in as3-gitops renders a {meta.kind} from that {marker.split(' ', 1)[0]}, and no rendered object " \
+           "refers to it"
+
+
+def model_has_objects(model: Model) -> bool:
+    return bool(model.raw_tenants) or any(
+        t.virtual_servers or t.pools for t in model.tenants.values())

@@ -1,0 +1,106 @@
+"""OpenShift Routes: the refusals and CIS rules that the golden case (cases/routes-tls) does not show."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from renderer.render import render
+
+CASE = Path(__file__).parent / "cases" / "routes-tls"
+
+
+def _repo(tmp_path: Path, routes: str, config_edit: tuple[str, str] | None = None) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(CASE, repo, ignore=shutil.ignore_patterns("expected"))
+    (repo / "manifests" / "routes.yaml").write_text(routes)
+    if config_edit:
+        config = repo / "as3-gitops.yaml"
+        config.write_text(config.read_text().replace(*config_edit))
+    return repo
+
+
+ROUTE = """apiVersion: route.openshift.io/v1
+kind: Route
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  host: {host}
+  to: {{kind: Service, name: {service}}}
+{tls}"""
+
+
+def _route(name: str, host: str = "www.example.com", service: str = "web", tls: str = "") -> str:
+    return ROUTE.format(name=name, host=host, service=service, tls=tls)
+
+
+def _codes(repo: Path) -> list[tuple[str, str]]:
+    return [(f.code, f.severity.value) for f in render(repo).findings]
+
+
+def test_routes_need_the_route_virtual_address(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, _route("a"), ("  routeVirtualAddress: 10.1.10.50\n", ""))
+    result = render(repo)
+    [error] = [f for f in result.findings if f.is_error]
+    assert error.code == "RTE001" and error.location.path == "manifests/routes.yaml"
+
+
+def test_the_older_route_keeps_a_host_and_path(tmp_path: Path) -> None:
+    older = _route("b").replace("  namespace: shop\n", "  namespace: shop\n  creationTimestamp: '2025-01-01T00:00:00Z'\n")
+    newer = _route("a").replace("  namespace: shop\n", "  namespace: shop\n  creationTimestamp: '2026-01-01T00:00:00Z'\n")
+    repo = _repo(tmp_path, newer + "---\n" + older)
+    [error] = [f for f in render(repo).findings if f.is_error]
+    assert error.code == "RTE003" and "Route shop/a" in error.message and "claimed by Route shop/b" in error.message
+
+
+def test_missing_service_is_an_error_at_the_backend(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, _route("a", service="nope"))
+    [error] = [f for f in render(repo).findings if f.is_error]
+    assert (error.code, error.location.line) == ("RTE002", 8)
+
+
+def test_destination_ca_without_a_serverssl_profile_is_refused(tmp_path: Path) -> None:
+    tls = "  tls:\n    termination: reencrypt\n    destinationCACertificate: |\n      -----BEGIN CERTIFICATE-----\n"
+    repo = _repo(tmp_path, _route("a", tls=tls + "      x\n      -----END CERTIFICATE-----\n"))
+    assert ("RTE004", "error") in _codes(repo)
+
+
+def test_insecure_policy_on_passthrough_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    tls = "  tls:\n    termination: passthrough\n    insecureEdgeTerminationPolicy: Redirect\n"
+    repo = _repo(tmp_path, _route("a", service="vault", tls=tls))
+    result = render(repo)
+    assert [f.code for f in result.findings if f.severity.value == "warning"] == ["RTE006"]
+    assert "ose_vserver" not in result.as3["declaration"]["openshift"]["Shared"]
+
+
+def test_profile_and_certificate_routes_cannot_share_the_https_virtual(tmp_path: Path) -> None:
+    cert = ("  tls:\n    termination: edge\n    certificate: |\n      -----BEGIN CERTIFICATE-----\n      x\n"
+            "      -----END CERTIFICATE-----\n    key: |\n      -----BEGIN PRIVATE KEY-----\n      x\n"
+            "      -----END PRIVATE KEY-----\n")
+    profile = _route("b", host="b.example.com", tls="  tls:\n    termination: edge\n").replace(
+        "  namespace: shop\n", "  namespace: shop\n  annotations: {virtual-server.f5.com/clientssl: my-clientssl}\n")
+    repo = _repo(tmp_path, _route("a", tls=cert) + "---\n" + profile)
+    assert ("RTE007", "error") in _codes(repo)
+
+
+def test_ingress_only_annotations_on_a_route_are_warned_about(tmp_path: Path) -> None:
+    route = _route("a").replace("  namespace: shop\n", "  namespace: shop\n  annotations: {virtual-server.f5.com/ip: 1.2.3.4}\n")
+    repo = _repo(tmp_path, route)
+    result = render(repo)
+    [warning] = [f for f in result.findings if f.code == "ANN001"]
+    assert "Ingresses only" in warning.message
+    assert result.ok
+
+
+def test_passthrough_only_keeps_a_client_ssl_profile_for_the_irule_to_turn_off(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, _route("a", host="vault.example.com", service="vault",
+                                  tls="  tls:\n    termination: passthrough\n"))
+    result = render(repo)
+    assert result.ok
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    assert shared["https_ose_vserver"]["serverTLS"] == [{"bigip": "/Common/clientssl"}]
+    assert shared["https_ose_vserver"]["iRules"] == ["openshift_passthrough_irule"]
+    assert "SSL::disable serverside" not in shared["openshift_passthrough_irule"]["iRule"]
+    assert shared["ssl_passthrough_servername_dg"]["records"] == [
+        {"key": "vault.example.com", "value": "/openshift/Shared/openshift_shop_vault"}]
