@@ -93,3 +93,24 @@ def test_the_same_ingress_twice_is_a_duplicate(tmp_path):
     result = build(tmp_path, files)
     assert codes(result) == ["K8S006"]
     assert "duplicate Ingress default/a (also at manifests/a.yaml:1:1)" in errors(result, "K8S006")[0]
+
+
+def test_route_pools_whose_names_meet_are_an_error(tmp_path):
+    """Routes name their pool openshift_<namespace>_<service> with '-' as '_': a-b/c and a/b-c meet."""
+    import shutil
+    from pathlib import Path
+
+    from renderer.render import render
+
+    case = Path(__file__).parents[1] / "render" / "cases" / "routes-tls"
+    repo = tmp_path / "repo"
+    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected"))
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {{name: {n}, namespace: {ns}}}\nspec:\n  ports: [{{port: 80}}]\n---\n"
+    route = ("apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {{name: r, namespace: {ns}}}\nspec:\n"
+             "  host: {host}\n  to: {{kind: Service, name: {n}}}\n---\n")
+    (repo / "manifests" / "routes.yaml").write_text(
+        svc.format(n="c", ns="a-b") + svc.format(n="b-c", ns="a")
+        + route.format(ns="a-b", n="c", host="one.example.com") + route.format(ns="a", n="b-c", host="two.example.com"))
+    result = render(repo)
+    assert [f.code for f in result.findings if f.is_error] == ["NAME001"]
+    assert "pool name openshift_a_b_c" in errors(result, "NAME001")[0]
