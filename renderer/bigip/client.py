@@ -12,6 +12,7 @@ exception, a log line or the request log.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import re
@@ -189,6 +190,23 @@ class BigipClient:
                 self.stats.requests += 1
             except requests.RequestException:
                 log.warning("could not revoke the auth token; it expires on its own")
+        self._session.close()
+
+    def fork(self) -> BigipClient:
+        """A twin for another thread (the lock renewer): same device, credentials, TLS settings and
+        current token, its own HTTP session (a requests.Session is not thread-safe) and counters.
+        Close it with `close_session()`: the token belongs to this client, which revokes it."""
+        twin = copy.copy(self)
+        twin._session = requests.Session()
+        twin._session.verify = self._session.verify
+        twin._session.trust_env = self._session.trust_env
+        twin._session.proxies = dict(self._session.proxies)
+        twin.stats = Stats()
+        twin.pending_task = None
+        return twin
+
+    def close_session(self) -> None:
+        """Close the HTTP session only (a forked twin must not revoke the shared token)."""
         self._session.close()
 
     # -- raw requests ----------------------------------------------------------------------

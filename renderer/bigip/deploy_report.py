@@ -25,10 +25,11 @@ class Step:
 class DeployReport:
     commit: str
     device_commit: str | None = None
-    outcome: str = ""  # no change | dry-run | deployed | rolled back | restore failed | failed
+    outcome: str = ""  # no change | dry-run | deployed | rolled back | restore failed | lock lost | failed
     tenants_changed: list[str] = field(default_factory=list)
     network_changed: bool = False
     forced: list[str] = field(default_factory=list)
+    recovered: str | None = None  # what an interrupted earlier deploy had left (from the journal)
     steps: list[Step] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
@@ -68,6 +69,8 @@ def write_markdown(report: DeployReport, stream: TextIO) -> None:
     w(f"- network changed: {'yes' if report.network_changed else 'no'}\n")
     if report.forced:
         w(f"- forced over: {', '.join(report.forced)}\n")
+    if report.recovered:
+        w(f"- recovered: {_cell(report.recovered)}\n")
     w(
         f"- requests: {report.requests} ({report.writes} writes), {report.bytes_sent} bytes sent, "
         f"{report.bytes_received} bytes received\n"

@@ -14,6 +14,7 @@ from typing import Any
 from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
+from renderer.bigip.journal import Intent, out_of_bounds
 from renderer.errors import DeviceError
 
 
@@ -33,6 +34,9 @@ class DeployOptions:
     timeout: float = 900.0
     rollback_timeout: float = 300.0
     persist: bool = True
+    lock_timeout: float = 300.0  # wait this long for another deploy's device lock
+    lock_ttl: float = 120.0  # expiry of our lock, renewed every ttl/4
+    break_lock: bool = False  # take over the device lock even if it has not expired
 
 
 class DriftDetected(DeviceError):
@@ -151,3 +155,36 @@ def check_lease(
             hint="someone changed the device outside git; review the diff, then deploy with --force to overwrite it",
         )
     return commit, drift
+
+
+def check_intent(
+    device: DeviceState, new: Rendered, render_commit: Callable[[str], Rendered | None], intent: Intent, force: bool
+) -> tuple[str, list[str]]:
+    """The lease when a deploy was interrupted: every owned object must be in the version of one of
+    the intent's commits (or of the one we deploy now). Returns (what was found, drift forced over)."""
+    sides: list[tuple[str, Rendered]] = []
+    unknown: list[str] = []
+    for commit in intent.commits():
+        side = new if commit == new.identity else render_commit(commit) if commit != tn.WORKING_TREE else None
+        if side is None:
+            unknown.append(commit)
+        else:
+            sides.append((commit, side))
+    if all(c != new.identity for c, _ in sides):
+        sides.append((new.identity, new))
+    bounds = [(tn.adc_of(r.as3), ns.desired_state(r.net)) for _, r in sides]
+    outside = out_of_bounds(device.owned, device.adc, device.net, bounds)
+    at = [c for c, r in sides if not drift_of(device, r)]
+    where = f"the device equals {at[0]}" if at else "the device is between " + " and ".join(c for c, _ in sides)
+    if device.hash() == intent.pre_hash:
+        where += " (the interrupted deploy had changed nothing)"
+    found = f"found {intent.describe()}: {where}"
+    if outside and not force:
+        cannot = f"; {', '.join(unknown)} cannot be rendered from this repository" if unknown else ""
+        raise DriftDetected(
+            f"{found}, but {', '.join(outside)} match(es) none of those commits{cannot}",
+            lease=None,
+            device=device,
+            hint="someone changed the device outside git; review it, then deploy with --force to overwrite it",
+        )
+    return found, [f"{o} (outside the interrupted deploy)" for o in outside] if force else []

@@ -19,15 +19,20 @@ from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
 from renderer.bigip.deploy_report import DeployReport, Step
+from renderer.bigip.devlock import DeviceLock, LockLost, LockOptions, iso
+from renderer.bigip.journal import Intent, read_intent, wait_for_as3, write_intent
 from renderer.bigip.lease import (
     DeployOptions,
     DeviceState,
     DriftDetected,
     Rendered,
+    check_intent,
     check_lease,
     drift_of,
     read_device,
 )
+from renderer.bigip.rollback import clear_journal as _clear
+from renderer.bigip.rollback import rollback
 from renderer.errors import DeviceError, RestoreFailed
 
 __all__ = ["DeployOptions", "DeviceState", "DriftDetected", "Rendered", "deploy", "drift_of", "read_device"]
@@ -61,11 +66,16 @@ class _Run:
         self.posted: list[str] = []
         self.seen_adc: dict[str, Any] | None = None  # what verify / prune last read back
         self.seen_net = ns.NetState()
+        self.lock: DeviceLock | None = None
+        self.intent: Intent | None = None  # an unfinished deploy found on the device
+        self.journaled = False  # our own intent is on the device
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
         started = time.monotonic()
         self.progress(f"{name}...")
         try:
+            if self.lock is not None:
+                self.lock.check()
             detail = fn()
         except Exception as err:
             self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
@@ -106,7 +116,11 @@ def deploy(
     """Run the whole sequence; returns the report, raising (with `.report` set) on failure."""
     run = _Run(client, new, options, progress, render_commit)
     try:
-        _deploy(run)
+        try:
+            _deploy(run)
+        finally:
+            if run.lock is not None:
+                run.lock.release()
     except (DeviceError, RestoreFailed) as err:
         run.report.outcome = run.report.outcome or "failed"
         run.report.error = err.message
@@ -126,8 +140,23 @@ def _finish(run: _Run) -> None:
 def _deploy(run: _Run) -> None:
     client, new, opts, rep = run.client, run.new, run.options, run.report
 
+    client.login()
+    if not opts.dry_run:  # a dry-run writes nothing; `plan` and dry-runs never lock
+        lock_opts = LockOptions(timeout=opts.lock_timeout, ttl=opts.lock_ttl, break_lock=opts.break_lock)
+        run.lock = DeviceLock(client, f"deploy {new.identity}", lock_opts)
+        run.step("lock", run.lock.acquire)
+
+    def journal() -> str:
+        run.intent = read_intent(client)
+        if run.intent is None:
+            return "no unfinished deploy"
+        running = wait_for_as3(client, client.timing.clock() + opts.timeout)
+        tasks = f"; waited for {running} AS3 task(s) it left running" if running else ""
+        return f"found {run.intent.describe()}{tasks}"
+
+    run.step("journal", journal)
+
     def preflight() -> str:
-        client.login()
         run.before = read_device(client, new)
         rep.device_commit = tn.device_commit(run.before.adc)
         rep.state_hash_before = run.before.hash()
@@ -139,6 +168,11 @@ def _deploy(run: _Run) -> None:
     assert before is not None
 
     def lease() -> str:
+        if run.intent is not None:
+            found, forced = check_intent(before, new, run.render_commit, run.intent, opts.force)
+            rep.recovered = found
+            rep.forced = forced
+            return found + ("; forced over: " + ", ".join(forced) if forced else "") + f"; converging to {new.identity}"
         _, forced = check_lease(before, new, run.render_commit, opts.force)
         rep.forced = forced
         if forced:
@@ -148,7 +182,10 @@ def _deploy(run: _Run) -> None:
     run.step("lease", lease)
     run.changed = tn.changed_tenants(list(before.owned), before.adc, run.new_adc)
     run.touched_net = before.net != run.want_net
-    if not run.changed and not run.touched_net:
+    # After an interrupted deploy the device may equal the render while its remark names another
+    # commit, or while the configuration was never saved: post (and save) once more in any case.
+    recovering = run.intent is not None
+    if not run.changed and not run.touched_net and not recovering:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
         run.progress("no change")
@@ -174,6 +211,7 @@ def _deploy(run: _Run) -> None:
         rep.outcome = "dry-run"
         rep.state_hash_after = rep.state_hash_before
         return
+    run.step("journal", lambda: _record_intent(run, deadline))
     union = ns.union(before.net, run.want_net)
     # Persist on the last write only: the apply itself when the network is unchanged, else a
     # final no-change post (AS3 saves the configuration even then) after the prune.
@@ -209,13 +247,25 @@ def _deploy(run: _Run) -> None:
             run.step("network (prune)", prune)
             if opts.persist and posted:
                 run.step("save", save)
+    except LockLost as err:  # someone else holds the device now: rolling back would fight them
+        if not (run.as3_attempted or run.net_attempted):
+            raise  # nothing written but our journal, which the new holder reads: device unchanged
+        rep.outcome = "lock lost"
+        raise RestoreFailed(
+            f"{err.message} in the middle of the deploy; not rolled back (that would undo the new holder's work)",
+            hint="the journal on the device tells the next deploy where this one stopped: deploy again",
+        ) from None
     except Exception as err:  # any failure after the first write, even a bug, must roll back
         cause = err if isinstance(err, DeviceError) else DeviceError(f"internal error ({type(err).__name__})")
-        _rollback(run, cause)
-        raise
-    rep.outcome = "deployed"
-    owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant
-    rep.state_hash_after = tn.state_hash({t: owned[t] for t in before.owned if t in owned}, run.seen_net.as_dict())
+        if not rollback(run, cause):
+            raise
+    if rep.outcome != "deployed":  # the normal end (not a failed step whose writes had all landed)
+        rep.outcome = "deployed"
+        owned = tn.tenants_of(run.seen_adc)  # read back by verify; the save post changes no tenant
+        rep.state_hash_after = tn.state_hash(
+            {t: owned[t] for t in before.owned if t in owned}, run.seen_net.as_dict()
+        )
+    run.step("journal", lambda: _clear(run))
 
 
 def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
@@ -229,97 +279,20 @@ def _verify(run: _Run, want_adc: dict[str, Any], want_net: ns.NetState) -> str:
     return "device equals the render"
 
 
-def _rollback(run: _Run, cause: DeviceError) -> None:
-    """Restore every posted tenant and the net state; verify; raise RestoreFailed if we cannot.
-
-    Order mirrors make-before-break: AS3 first (pools go back to members the union still
-    reaches), then the network, then one save if any write asked AS3 to persist.
-    """
-    client, before, rep, posted = run.client, run.before, run.report, run.posted
+def _record_intent(run: _Run, deadline: float) -> str:
+    """Write our intent before the first write; after an interrupted deploy, keep its commits in it."""
+    before, found = run.before, run.intent
     assert before is not None
-    rep.failures.append(cause.message)
-    deadline = client.timing.clock() + run.options.rollback_timeout
-    old_bodies = before.tenants
-    header = tn.header_of(before.adc) if before.adc else tn.header_of(run.new_adc)
-
-    def restore() -> str:
-        restored = []
-        if posted and run.as3_attempted:
-            # always re-post, even if the device looks unchanged: a timed-out task may still land
-            client.settle(deadline)
-            _repost(run, posted, old_bodies, header, deadline)
-            restored += [f"tenant {t}" for t in posted]
-        if run.net_attempted:
-            current = ns.read_state(client, run.want_net)
-            if current != before.net:
-                ns.apply_state(client, current, before.net, deadline)
-                restored.append("network")
-        if run.saved and posted:
-            keys = tn.lock_keys_of(client.get_declaration())
-            run.post(posted[:1], old_bodies, header, "deploy", True, deadline, keys)
-        rep.restored = restored
-        after = read_device(client, run.new)
-        if after.hash() != before.hash():
-            raise DeviceError("the device differs from the pre-deploy state after the restore")
-        rep.state_hash_after = after.hash()
-        return "restored " + ", ".join(restored) if restored else "nothing had changed"
-
-    try:
-        run.step("rollback", restore)
-    except DeviceError as err:
-        rep.outcome = "restore failed"
-        rep.differs, rep.not_restored = _differences(run)
-        raise RestoreFailed(
-            f"deploy failed ({cause.message}) and the restore failed too ({err.message}); "
-            f"not restored: {', '.join(rep.not_restored) or 'none'}; "
-            f"in neither the old nor the new state: {', '.join(rep.differs) or 'none'}",
-            hint="the device is in a mixed state: fix the cause, then deploy again (or restore a UCS backup)",
-        ) from None
-    rep.outcome = "rolled back"
-
-
-def _repost(run: _Run, tenants: list[str], bodies: dict[str, Any], header: dict[str, Any], deadline: float) -> None:
-    """Re-post previous bodies with fresh lock keys; a key that moved under us (a task whose
-    outcome we never saw landed meanwhile) is read again, a few times, instead of failing the restore."""
-    for attempt in range(3):
-        keys = tn.lock_keys_of(run.client.get_declaration())
-        try:
-            run.post(tenants, bodies, header, "deploy", False, deadline, keys)
-            return
-        except DeviceError as err:
-            if attempt == 2 or "hash you submitted does not match" not in err.message:
-                raise
-
-
-def _differences(run: _Run) -> tuple[list[str], list[str]]:
-    """(objects in neither the old nor the new state, objects not back in the old state)."""
-    before = run.before
-    assert before is not None
-    try:
-        now = run.client.get_declaration()
-        net = ns.read_state(run.client, run.want_net)
-    except DeviceError as err:
-        return [f"(device unreadable: {err.message})"], []
-    neither, not_old = tn.compare_objects(list(before.owned), now, before.adc, run.new_adc)
-    old_net, new_net = before.net, run.want_net
-    parts: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
-        (f"/net/{label}", {0: cur}, {0: old}, {0: new})
-        for label, cur, old, new in (
-            ("vxlanProfile", net.profile, old_net.profile, new_net.profile),
-            ("tunnel", net.tunnel, old_net.tunnel, new_net.tunnel),
-            ("selfIP", net.self_ip, old_net.self_ip, new_net.self_ip),
-        )
-    ]
-    parts.append(("/net/fdb", dict(net.records), dict(old_net.records), dict(new_net.records)))
-    parts.append(("/net/arps", *({ip: (n, m) for ip, n, m in st.arps} for st in (net, old_net, new_net))))
-    for prefix, cur, old, new in parts:
-        for key in sorted(set(cur) | set(old) | set(new), key=str):
-            path = prefix if key == 0 else f"{prefix}/{key}"
-            if cur.get(key) != old.get(key):
-                not_old.append(path)
-                if cur.get(key) != new.get(key):
-                    neither.append(path)
-    return neither, not_old
+    if found is not None:
+        start = found.from_commit
+        also = tuple(c for c in (*found.also, found.to_commit) if c not in (start, run.new.identity))
+    else:
+        start, also = run.report.device_commit, ()
+    who = run.lock.me.who if run.lock is not None else "?"
+    intent = Intent(start, run.new.identity, before.hash(), also, who, iso(time.time()))
+    write_intent(run.client, intent, deadline)
+    run.journaled = True
+    return f"recorded the intent: from {start or 'nothing'} to {run.new.identity}"
 
 
 def _message(err: BaseException) -> str:

@@ -206,6 +206,13 @@ def deploy_command(
         None, "--report-markdown", metavar="FILE", help="Write the report as markdown (for the job summary)."
     ),
     fmt: str = typer.Option("text", "--format", metavar="text|markdown|json", help="Format of a drift diff."),
+    lock_timeout: float = typer.Option(
+        300.0, "--lock-timeout", metavar="SECONDS", help="Wait this long for a device lock held by another deploy."
+    ),
+    lock_ttl: float = typer.Option(
+        120.0, "--lock-ttl", metavar="SECONDS", help="Expiry of our device lock (renewed every quarter of it)."
+    ),
+    break_lock: bool = typer.Option(False, "--break-lock", help="Take over the device lock of a dead deploy."),
     password_file: Path | None = _PWFILE,
     login_provider: str = _PROVIDER,
     ca_bundle: Path | None = _CA,
@@ -220,11 +227,25 @@ def deploy_command(
     out, err = sys.stdout, sys.stderr
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
-    if min(timeout, rollback_timeout, busy_backoff, poll_interval) <= 0:
-        raise UsageError("--timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive")
+    if min(timeout, rollback_timeout, busy_backoff, poll_interval, lock_ttl) <= 0:
+        raise UsageError(
+            "--timeout, --rollback-timeout, --busy-backoff, --poll-interval and --lock-ttl must be positive"
+        )
+    if lock_timeout < 0:
+        raise UsageError("--lock-timeout must be zero or positive")
+    if break_lock and dry_run:
+        raise UsageError("--break-lock and --dry-run exclude each other (a dry-run takes no lock)")
     conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
     result, rendered = _render(repo, ref)
-    options = DeployOptions(dry_run=dry_run, force=force, timeout=timeout, rollback_timeout=rollback_timeout)
+    options = DeployOptions(
+        dry_run=dry_run,
+        force=force,
+        timeout=timeout,
+        rollback_timeout=rollback_timeout,
+        lock_timeout=lock_timeout,
+        lock_ttl=lock_ttl,
+        break_lock=break_lock,
+    )
     with _client(conn, timeout + rollback_timeout) as client:
         try:
             done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
@@ -241,6 +262,8 @@ def deploy_command(
         client.close()
     _finish_stats(done, client)
     _write_reports(done, report, report_markdown)
+    if done.failures:  # a failed step whose writes had all landed: the device equals the render
+        _print_failure(done, err)
     if done.outcome == "no change":
         out.write(f"no change: the device already runs {rendered.identity}\n")
     elif done.outcome == "dry-run":

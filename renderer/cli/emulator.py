@@ -34,6 +34,9 @@ class EmulatorOptions:
     control_token: str | None
     allow_remote: bool
     async_threshold: float
+    max_body_mb: float = 64.0
+    max_connections: int = 64
+    request_seconds: float = 30.0
 
 
 def _password(opts: EmulatorOptions) -> str:
@@ -72,10 +75,13 @@ def build_server(opts: EmulatorOptions) -> EmulatorServer:
 
     if opts.async_threshold <= 0:
         raise UsageError("--async-threshold must be more than 0 seconds")
+    if opts.max_body_mb <= 0 or opts.max_connections < 1 or opts.request_seconds <= 0:
+        raise UsageError("--max-body-mb, --max-connections and --request-seconds must be positive")
     schema = opts.as3_schema or os.environ.get("AS3_SCHEMA") or None
     config = EmulatorConfig(username=opts.username, password=_password(opts), control_token=opts.control_token,
                             state_file=opts.state, as3_schema=Path(schema) if schema else None,
-                            async_threshold=opts.async_threshold)
+                            async_threshold=opts.async_threshold, max_body_bytes=int(opts.max_body_mb * 1024 * 1024),
+                            max_connections=opts.max_connections, request_seconds=opts.request_seconds)
     context = _context(opts)
     try:
         device = Device(config)
@@ -115,10 +121,15 @@ def emulator_command(
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a non-loopback --host."),
     async_threshold: float = typer.Option(45.0, "--async-threshold",
                                           help="Seconds before a synchronous declare answers 202."),
+    max_body_mb: float = typer.Option(64.0, "--max-body-mb", help="Larger request bodies get 413."),
+    max_connections: int = typer.Option(64, "--max-connections", help="More connections at once get 503."),
+    request_seconds: float = typer.Option(30.0, "--request-seconds",
+                                          help="Time to send one request (and idle keep-alive time)."),
 ) -> int:
     """Run a BIG-IP emulator (AS3 + iControl REST) to try render -> diff -> deploy without a device."""
     opts = EmulatorOptions(host, port, tls, cert, key, username, password, password_file, state, as3_schema,
-                           control_token, allow_remote, async_threshold)
+                           control_token, allow_remote, async_threshold, max_body_mb, max_connections,
+                           request_seconds)
     server = build_server(opts)
     extras = []
     if server.device.validator is not None:

@@ -35,7 +35,9 @@ checks other than the unrecognized-parameter and async ones; `invalid patch - up
 selective`; the 400 for a missing patchBody or a declaration with action remove; the token-cap and
 token-timeout 400 texts; mcpd-style texts for missing required properties, references to missing
 objects, objects still referenced, ARP `ipAddress` changes and FDB records without a MAC; 404 for
-unknown transaction ids and unsupported URIs; the Jetty HTML page of the `http-500` fault.
+unknown transaction ids and unsupported URIs; the Jetty HTML page of the `http-500` fault; the
+422 `Invalid request: /declaration: should be object` for a POSTed `null` or other non-object; the
+400/413/503 texts of the HTTP limits (server.py) and the data-group texts (ltm.py).
 
 Simplified on purpose: `lineCount`, `runTime` and `traces` come from a stand-in tmsh script (one
 line per changed object), not from real tmsh translation; `runTime` is simulated (deterministic).

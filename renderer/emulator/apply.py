@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from renderer.emulator.clock import iso_millis
+from renderer.emulator.tasks import cancelled
 from renderer.emulator.traces import TENANT_PROPERTIES, has_children, tenant_work
 from renderer.emulator.wire import Response, error
 
@@ -106,6 +107,9 @@ class Applier:
                                 **dry), traces
         if not opts.dry_run:
             with dev.state_lock:
+                if cancelled():  # a factory reset happened while this task ran: write nothing
+                    return self._result(tenant, decl_id, 503, "declaration failed", run_time,
+                                        response="the task was cancelled by a factory reset"), traces
                 if target is None:
                     dev.state.as3.tenants.pop(tenant, None)
                 else:
@@ -171,6 +175,8 @@ class Applier:
         """Store the new meta, push the declaration into history, count the config save."""
         dev = self.device
         with dev.state_lock:
+            if cancelled():
+                return
             a = dev.state.as3
             a.meta = {k: copy.deepcopy(v) for k, v in response_decl.items() if k in ADC_KEYS}
             stamp = int(now * 1000)

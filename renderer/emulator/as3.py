@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from renderer.emulator.declare import DeclareJob, Declarer, as_wrapper, assign_id
+from renderer.emulator.tasks import CANCEL
 from renderer.emulator.wire import BodyError, Request, Response, error
 
 if TYPE_CHECKING:
@@ -144,7 +145,10 @@ class As3Api:
         deadline = dev.clock.now() + dev.config.async_threshold  # counted from the request's arrival
         task = dev.tasks.create(job.declaration_id)
 
+        cancel = dev.cancelled
+
         def work() -> None:
+            CANCEL.set(cancel)
             try:
                 response = self.declarer.run(job)
             except Exception as err:  # a bug in the emulator: answer like AS3 does, keep serving

@@ -16,8 +16,8 @@ class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch."""
 
-    def sleep(self, seconds: float) -> None:
-        """Block until `seconds` have passed on this clock."""
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> None:
+        """Block until `seconds` have passed on this clock (or `cancel` is set)."""
 
     def wait_until(self, event: threading.Event, deadline: float) -> bool:
         """Block until `event` is set (True) or this clock reaches `deadline` (False)."""
@@ -29,8 +29,11 @@ class SystemClock:
     def now(self) -> float:
         return time.time()
 
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> None:
+        if cancel is None:
+            time.sleep(max(0.0, seconds))
+        else:
+            cancel.wait(max(0.0, seconds))
 
     def wait_until(self, event: threading.Event, deadline: float) -> bool:
         return event.wait(max(0.0, deadline - time.time()))
@@ -56,13 +59,13 @@ class ManualClock:
             self._cond.notify_all()
             return self._now
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> None:
         with self._cond:
             deadline = self._now + seconds
             self._sleepers += 1
             try:
-                while self._now < deadline:
-                    self._cond.wait()
+                while self._now < deadline and not (cancel is not None and cancel.is_set()):
+                    self._cond.wait(None if cancel is None else self._POLL)
             finally:
                 self._sleepers -= 1
 

@@ -9,6 +9,7 @@ Enabled only when the emulator has a control token; every request must carry it 
   `as3` may be `{"declaration": <ADC>}`. `DELETE /_emulator/state`: factory reset.
 - `GET|POST|DELETE /_emulator/faults`: list, append to, or clear the fault queue.
 - `DELETE /_emulator/log`: clear the request log.
+- `DELETE /_emulator/holds`: let every request held by a `hold` fault answer now.
 - `GET /_emulator/clock`, `POST /_emulator/clock {"advance": seconds}` (manual clock only).
 """
 
@@ -75,6 +76,8 @@ def handle_control(device: Device, req: Request) -> Response:
         if req.method == "DELETE":
             device.faults.clear()
             return Response(200, [])
+    if route == "/_emulator/holds" and req.method == "DELETE":
+        return Response(200, {"released": device.release_holds()})
     if route == "/_emulator/log" and req.method == "DELETE":
         device.clear_log()
         return Response(200, [])

@@ -21,6 +21,7 @@ from renderer.emulator.apply import (
     tenants_of,
 )
 from renderer.emulator.jsonpatch import InvalidPatchOperation, PatchFailed, apply_patch, check_operation
+from renderer.emulator.tasks import CANCEL, cancelled
 from renderer.emulator.wire import Response, error
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ def _wrapper_error(body: dict[str, Any]) -> str | None:
     if "declaration" in body and "patchBody" in body:
         return ": should NOT have property patchBody when property declaration is present"
     decl = body.get("declaration")
+    if "declaration" in body and not isinstance(decl, dict):  # e.g. a POSTed `null`
+        return "/declaration: should be object"
     if decl is not None and not (isinstance(decl, dict) and decl.get("class") == "ADC"):
         return "/declaration/class: should be equal to constant"
     return None
@@ -174,8 +177,10 @@ class Declarer:
             slow = dev.faults.take(("slow",), job.method, job.path)
             if slow is not None:
                 dev.note_fault(slow.kind)
-                dev.clock.sleep(float(slow.spec["seconds"]))
+                dev.clock.sleep(float(slow.spec["seconds"]), CANCEL.get())
                 extra_ms = int(float(slow.spec["seconds"]) * 1000)
+            if cancelled():
+                return error(503, "the task was cancelled by a factory reset of the emulator")
             return self._act(job, action, extra_ms)
         finally:
             dev.config_lock.release()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from renderer.emulator import net
+from renderer.emulator import ltm, net
 from renderer.emulator.as3 import PREFIX as AS3_PREFIX
 from renderer.emulator.as3 import As3Api
 from renderer.emulator.auth import Auth
@@ -32,6 +32,7 @@ JETTY_500 = (
     "<p>Problem accessing {path}. Reason:\n<pre>    AsyncContext timeout</pre></p>"
     "<hr><i><small>Powered by Jetty://</small></i><hr/>\n</body>\n</html>\n"
 )
+LTM_DG = "/mgmt/tm/ltm/data-group/internal"
 _entry: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("emulator_log_entry",
                                                                                default=None)
 
@@ -48,6 +49,11 @@ class EmulatorConfig:
     state_file: Path | None = None
     as3_schema: Path | None = None
     async_threshold: float = 45.0
+    # HTTP limits (server.py): hostile or unlucky clients get 400/413/503, never a hung thread
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_json_depth: int = 64
+    max_connections: int = 64
+    request_seconds: float = 30.0  # to read one request (headers and body), and idle keep-alive time
 
 
 class Device:
@@ -58,6 +64,7 @@ class Device:
         self.state: DeviceState = read_state_file(config.state_file) if config.state_file else DeviceState()
         self.state_lock = threading.RLock()
         self.config_lock = threading.Lock()  # AS3's global "configuration operation" lock
+        self.cancelled = threading.Event()  # set by a factory reset: tasks of the old state stop
         self.faults = FaultQueue()
         self.tasks = TaskStore()
         self.auth = Auth(self.clock, config.username, config.password)
@@ -66,6 +73,7 @@ class Device:
         self.transactions = Transactions(self)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self._holds: list[threading.Event] = []
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def persist(self) -> None:
@@ -92,9 +100,13 @@ class Device:
             self._log.clear()
 
     def reset(self) -> None:
-        """Factory state: no configuration, tokens, tasks, faults or log."""
+        """Factory state: no configuration, tokens, tasks, faults or log; running tasks are cancelled
+        (they write nothing more) and held requests answer."""
         with self.state_lock:
+            old, self.cancelled = self.cancelled, threading.Event()
+            old.set()
             self.state = DeviceState()
+        self.release_holds()
         self.faults.clear()
         self.clear_log()
         self.tasks = TaskStore()
@@ -114,9 +126,12 @@ class Device:
             entry["transaction"] = coordination  # enlisted, not run
         with self._log_lock:
             self._log.append(entry)
+            index = len(self._log)
         token = _entry.set(entry)
         try:
-            response = self._handle(req)
+            response = self._handle(req, index)
+        except Exception as err:  # a bug in the emulator: answer as AS3/restjavad do, keep serving
+            response = error(500, f"An unexpected error occurred. See logs for details. ({type(err).__name__})")
         finally:
             _entry.reset(token)
         with self._log_lock:
@@ -136,7 +151,28 @@ class Device:
         message = fault.spec.get("message", "An unexpected error occurred. See logs for details.")
         return Response(500, {"code": 500, "message": message}, fault=fault.kind)
 
-    def _handle(self, req: Request) -> Response:
+    def _hold(self, req: Request, index: int, after: bool) -> None:
+        """A `hold` fault: keep this request's answer back until released (crash tests kill the client now)."""
+        fault = self.faults.take(("hold",), req.method, req.path, after=after, index=index)
+        if fault is None:
+            return
+        event = threading.Event()
+        with self._log_lock:
+            self._holds.append(event)
+        self.note_fault(fault.kind)
+        event.wait(float(fault.spec.get("seconds", 30)))
+        with self._log_lock:
+            self._holds.remove(event)
+
+    def release_holds(self) -> int:
+        with self._log_lock:
+            held = list(self._holds)
+        for event in held:
+            event.set()
+        return len(held)
+
+    def _handle(self, req: Request, index: int = 0) -> Response:
+        self._hold(req, index, after=False)
         early = self._fault_response(req, after=False)
         if early is not None:
             return early
@@ -147,6 +183,7 @@ class Device:
                 self.note_fault(slow.kind)
                 self.clock.sleep(float(slow.spec["seconds"]))
         response = self._route(req)
+        self._hold(req, index, after=True)
         late = self._fault_response(req, after=True)
         return late if late is not None else response
 
@@ -178,6 +215,16 @@ class Device:
         coordination = req.header("X-F5-REST-Coordination-Id")
         if coordination is not None and req.method != "GET":
             return self.transactions.enlist(coordination, req, body)
+        if path == LTM_DG or path.startswith(LTM_DG + "/"):
+            rest = path[len(LTM_DG):].strip("/")
+            if "/" in rest:
+                return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
+            with self.state_lock:
+                ltm_state = self.state.ltm
+                response = ltm.handle(ltm_state.data_groups, ltm_state.generation, req.method, rest or None, body)
+            if req.method != "GET" and response.status < 300:
+                self.persist()
+            return response
         if path.startswith("/mgmt/tm/net/"):
             with self.state_lock:
                 response = net.handle(self.state.net, req.method, path[len("/mgmt/tm/net/"):], req.query, body)

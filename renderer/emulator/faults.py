@@ -11,8 +11,13 @@ Each kind is consumed at one hook point of the request's life:
 | `slow` | AS3 declare work (any request when `path` names it) | takes `seconds` longer on the emulator clock |
 | `tenant-fail` | per-tenant apply | that tenant fails with `code` (422) and `response` |
 | `transaction-fail` | transaction commit | 400 `transaction failed:<response>`, nothing applied |
+| `hold` | request end (start with `"after": false`) | answer held until `DELETE /_emulator/holds`, reset, `seconds` |
 
-`path` (prefix of the URL path) and `method` narrow a fault; `times` (default 1) says how often it fires.
+`hold` exists for crash tests: a test kills the client while the device holds the answer to
+request number `at` (counted in the request log), so the kill lands exactly there.
+
+`path` (prefix of the URL path), `method` and `at` (the request's 1-based number in the request log)
+narrow a fault; `times` (default 1) says how often it fires.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("busy", "tenant-fail", "http-500", "drop-connection", "transaction-fail", "slow", "token-expire")
+KINDS = ("busy", "tenant-fail", "http-500", "drop-connection", "transaction-fail", "slow", "token-expire", "hold")
 _ALLOWED = {
     "busy": {"path", "method", "times"},
     "tenant-fail": {"tenant", "times", "code", "response"},
@@ -31,6 +36,7 @@ _ALLOWED = {
     "transaction-fail": {"times", "response"},
     "slow": {"path", "method", "times", "seconds"},
     "token-expire": {"times"},
+    "hold": {"path", "method", "times", "at", "after", "seconds"},
 }
 
 
@@ -44,7 +50,9 @@ class Fault:
     spec: dict[str, Any]
     remaining: int
 
-    def matches(self, method: str, path: str, tenant: str | None = None) -> bool:
+    def matches(self, method: str, path: str, tenant: str | None = None, index: int | None = None) -> bool:
+        if "at" in self.spec and self.spec["at"] != index:
+            return False
         want_path = self.spec.get("path")
         if want_path and not path.startswith(want_path):
             return False
@@ -77,6 +85,10 @@ def parse_faults(data: Any) -> list[Fault]:
             raise FaultError(f"faults[{index}]: times must be a positive integer")
         if kind == "slow" and not isinstance(spec.get("seconds"), int | float):
             raise FaultError(f"faults[{index}]: slow needs seconds")
+        if kind == "hold" and not (isinstance(spec.get("at", 1), int) and spec.get("at", 1) >= 1):
+            raise FaultError(f"faults[{index}]: at must be a positive integer")
+        if kind == "hold" and not isinstance(spec.get("seconds", 30), int | float):
+            raise FaultError(f"faults[{index}]: seconds must be a number")
         if kind == "tenant-fail" and not isinstance(spec.get("code", 422), int):
             raise FaultError(f"faults[{index}]: code must be an integer")
         faults.append(Fault(kind, spec, times))
@@ -103,7 +115,8 @@ class FaultQueue:
             return [f.to_json() for f in self._faults]
 
     def take(self, kinds: tuple[str, ...], method: str = "", path: str = "",
-             tenant: str | None = None, after: bool | None = None, explicit_path: bool = False) -> Fault | None:
+             tenant: str | None = None, after: bool | None = None, explicit_path: bool = False,
+             index: int | None = None) -> Fault | None:
         """Consume the first fault of one of `kinds` that matches; None when none does.
 
         `explicit_path`: only faults that name a `path` (a `slow` fault without one is meant for
@@ -111,11 +124,11 @@ class FaultQueue:
         """
         with self._lock:
             for fault in self._faults:
-                if fault.kind not in kinds or not fault.matches(method, path, tenant):
+                if fault.kind not in kinds or not fault.matches(method, path, tenant, index):
                     continue
                 if explicit_path and not fault.spec.get("path"):
                     continue
-                if after is not None and bool(fault.spec.get("after")) != after:
+                if after is not None and bool(fault.spec.get("after", fault.kind == "hold")) != after:
                     continue
                 fault.remaining -= 1
                 if fault.remaining == 0:

@@ -21,6 +21,8 @@ Options, with a marker on the test (all optional):
   auto-async threshold counts from the request's arrival.
 - `as3_schema`: validate AS3 bodies with the official schema (one validator per path per session).
 - `seed`: a state document loaded before the test (see `control.py`).
+- `max_body_bytes`, `max_json_depth`, `max_connections`, `request_seconds`: the HTTP limits
+  (`EmulatorConfig`, server.py).
 
 `bigip_emulator_factory(**same options)` starts more devices in one test. The yielded handle has
 `.url`, `.username`, `.password`, `.ca_bundle`, `.control` (ControlClient), and for in-process
@@ -87,6 +89,9 @@ class ControlClient:
     def clear_log(self) -> None:
         self._call("DELETE", "log")
 
+    def release_holds(self) -> int:
+        return self._call("DELETE", "holds")["released"]
+
     def advance(self, seconds: float) -> float:
         return self._call("POST", "clock", {"advance": seconds})["now"]
 
@@ -148,12 +153,12 @@ def bigip_emulator_factory(_bigip_emulator_session: dict[str, Any]) -> Iterator[
     def start(tls: bool = False, manual_clock: bool = False, async_threshold: float = 45.0,
               as3_schema: str | Path | None = None, seed: dict[str, Any] | None = None,
               username: str = "admin", password: str = DEFAULT_PASSWORD,
-              state_file: str | Path | None = None) -> EmulatorHandle:
+              state_file: str | Path | None = None, **limits: Any) -> EmulatorHandle:
         clock: Clock = ManualClock() if manual_clock else SystemClock()
         token = secrets.token_hex(16)
         config = EmulatorConfig(username=username, password=password, control_token=token,
                                 async_threshold=async_threshold,
-                                state_file=Path(state_file) if state_file else None)
+                                state_file=Path(state_file) if state_file else None, **limits)
         device = Device(config, clock=clock, validator=_validator(_bigip_emulator_session, as3_schema))
         if seed is not None:
             device.state = load_state(seed, base=device.state)

@@ -73,9 +73,18 @@ class NetState:
 
 
 @dataclass
+class LtmState:
+    """LTM objects the emulator keeps: internal data-groups keyed by fullPath (locks, journals)."""
+
+    data_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    generation: list[int] = field(default_factory=lambda: [1])  # a list so handlers can bump it in place
+
+
+@dataclass
 class DeviceState:
     as3: As3State = field(default_factory=As3State)
     net: NetState = field(default_factory=NetState)
+    ltm: LtmState = field(default_factory=LtmState)
     save_count: int = 0
 
 
@@ -87,6 +96,7 @@ def state_to_json(state: DeviceState) -> dict[str, Any]:
                 "history": a.history, "settings": a.settings},
         "net": {"vxlan": n.vxlan, "tunnels": n.tunnels, "selfs": n.selfs, "arps": n.arps,
                 "fdb": n.fdb, "generation": n.generation},
+        "ltm": {"dataGroups": state.ltm.data_groups, "generation": state.ltm.generation[0]},
         "saveCount": state.save_count,
     })
 
@@ -105,7 +115,7 @@ def load_state(data: Any, base: DeviceState | None = None) -> DeviceState:
     """
     if not isinstance(data, dict):
         raise StateError("state must be a JSON object")
-    unknown = set(data) - {"as3", "net", "saveCount", "requestLog", "faults", "tasks", "tokens"}
+    unknown = set(data) - {"as3", "net", "ltm", "saveCount", "requestLog", "faults", "tasks", "tokens"}
     if unknown:
         raise StateError(f"unknown state section(s): {', '.join(sorted(unknown))}")
     state = copy.deepcopy(base) if base is not None else DeviceState()
@@ -113,6 +123,8 @@ def load_state(data: Any, base: DeviceState | None = None) -> DeviceState:
         state.as3 = _load_as3(data["as3"])
     if "net" in data:
         state.net = _load_net(data["net"])
+    if "ltm" in data:
+        state.ltm = _load_ltm(data["ltm"])
     if "saveCount" in data:
         if not isinstance(data["saveCount"], int):
             raise StateError("saveCount must be an integer")
@@ -174,6 +186,21 @@ def _load_net(data: Any) -> NetState:
     if isinstance(data.get("generation"), int):
         n.generation = data["generation"]
     return n
+
+
+def _load_ltm(data: Any) -> LtmState:
+    if not isinstance(data, dict):
+        raise StateError("ltm must be an object")
+    ltm = LtmState()
+    groups = _dict_of_dicts(data.get("dataGroups", {}), "ltm.dataGroups")
+    for path in groups:
+        parts = path.split("/")
+        if len(parts) < 3 or parts[0] != "" or not all(parts[1:]):
+            raise StateError(f"ltm.dataGroups[{path!r}] must be keyed by its fullPath (/Partition/name)")
+    ltm.data_groups = groups
+    if isinstance(data.get("generation"), int):
+        ltm.generation = [data["generation"]]
+    return ltm
 
 
 def read_state_file(path: Path) -> DeviceState:

@@ -7,6 +7,7 @@ At most 25 finished records are kept (oldest dropped first, on non-GET requests)
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import threading
 import uuid
@@ -15,6 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_RECORDS = 25
+# The factory-reset event of the device generation a declare worker belongs to: after a reset the
+# worker must not write into the new (empty) state, and its `slow` wait ends at once.
+CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("emulator_cancel", default=None)
+
+
+def cancelled() -> bool:
+    event = CANCEL.get()
+    return event is not None and event.is_set()
 SELF_LINK = "https://localhost/mgmt/shared/appsvcs/task/{}"
 
 

@@ -21,6 +21,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
     client: str = "127.0.0.1"
+    max_depth: int = 64
 
     @property
     def path(self) -> str:
@@ -41,10 +42,37 @@ class Request:
     def json(self) -> Any:
         if not self.body.strip():
             raise BodyError("Unexpected end of JSON input")
+        depth = nesting(self.body, self.max_depth)
+        if depth > self.max_depth:
+            raise BodyError(f"JSON nesting {depth} deeper than the limit of {self.max_depth}")
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise BodyError(str(err)) from err
+        except (ValueError, RecursionError) as err:  # e.g. an integer of more than 4,300 digits
+            raise BodyError(f"JSON value out of range: {err}") from err
+
+
+_KEEP = bytes(range(256)).translate(None, b"[]{}")  # every byte but the brackets
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+
+
+def nesting(body: bytes, limit: int = 10_000) -> int:
+    """The deepest array/object nesting of a JSON text (strings skipped), at most `limit` + 1.
+
+    Python's parser recurses and ~1,000 levels end in RecursionError, so depth is checked before
+    parsing. Every step is a C-speed bytes operation: strings out, brackets kept, then each pass
+    removes the innermost `[]` pairs, so the number of passes is the depth."""
+    if b"\\" in body:  # escaped backslashes, then escaped quotes, cannot end a string
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    text = b"".join(body.split(b'"')[0::2]).translate(_SQUARE, _KEEP)
+    depth = 0
+    while text and depth <= limit:
+        shorter = text.replace(b"[]", b"")
+        if len(shorter) == len(text):  # unbalanced brackets: the parser will say where
+            break
+        text, depth = shorter, depth + 1
+    return depth
 
 
 @dataclass

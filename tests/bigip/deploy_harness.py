@@ -85,7 +85,9 @@ def config_view(state: dict[str, Any]) -> bytes:
     history (a rollback is itself a deploy and adds entries), `controls.archiveTimestamp` (AS3
     stamps every post) and iControl `generation` counters (every write bumps them).
     """
-    data = copy.deepcopy({"as3": state["as3"], "net": state["net"], "saveCount": state["saveCount"]})
+    data = copy.deepcopy(
+        {"as3": state["as3"], "net": state["net"], "ltm": state["ltm"]["dataGroups"], "saveCount": state["saveCount"]}
+    )
     data["as3"].pop("history", None)
     for decl in (data["as3"].get("meta"), data["as3"].get("declaration")):
         if isinstance(decl, dict) and isinstance(decl.get("controls"), dict):
@@ -102,13 +104,23 @@ def config_view(state: dict[str, Any]) -> bytes:
     return json.dumps(strip(data), sort_keys=True).encode()
 
 
+LOCK_AND_JOURNAL = "/mgmt/tm/ltm/data-group/internal"
+
+
 def writes(log: list[dict[str, Any]]) -> list[str]:
-    """Configuration writes in the request log (auth requests are not configuration)."""
+    """Configuration writes in the request log: not auth requests, and not the deploy lock and intent
+    journal data-groups, which every deploy creates and deletes (`bookkeeping` lists those)."""
     return [
         f"{e['method']} {e['path']}"
         for e in log
-        if e["method"] != "GET" and not e["path"].startswith(("/mgmt/shared/authn", "/mgmt/shared/authz"))
+        if e["method"] != "GET"
+        and not e["path"].startswith(("/mgmt/shared/authn", "/mgmt/shared/authz", LOCK_AND_JOURNAL))
     ]
+
+
+def bookkeeping(log: list[dict[str, Any]]) -> list[str]:
+    """The lock and journal requests of the request log, in order (GETs too)."""
+    return [f"{e['method']} {e['path']}" for e in log if e["path"].startswith(LOCK_AND_JOURNAL)]
 
 
 def basic_post(emulator: Any, path: str, body: Any, method: str = "POST") -> requests.Response:

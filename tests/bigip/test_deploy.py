@@ -14,6 +14,7 @@ import pytest
 from bigip.deploy_harness import (
     HELLO,
     basic_post,
+    bookkeeping,
     change_member_by_hand,
     config_view,
     deploy_args,
@@ -34,10 +35,10 @@ def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
     monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
 
 
-def assert_device_runs(emulator, repo, ref: str | None = None) -> None:
-    """The device's tenants and net objects equal the render of `ref`."""
-    result = render(repo.path, ref)
-    state = emulator.control.state()
+def assert_device_runs(emulator, repo, ref: str | None = None, result=None, state=None) -> None:
+    """The device's tenants and net objects equal the render of `ref` (or the given render result)."""
+    result = result or render(repo.path, ref)
+    state = state or emulator.control.state()
     rendered = tn.tenants_of(result.adc)
     assert {k: tn.normalise(v) for k, v in state["as3"]["tenants"].items()} == {
         k: tn.normalise(v) for k, v in rendered.items()
@@ -79,15 +80,29 @@ def test_first_deploy_over_https_makes_the_device_equal_the_render(bigip_emulato
     assert state["saveCount"] == 1  # persisted once, on the last write
     report = json.loads((tmp_path / "r.json").read_text())
     assert [(s["name"], s["result"]) for s in report["steps"]] == [
+        ("lock", "ok"),
+        ("journal", "ok"),
         ("preflight", "ok"),
         ("lease", "ok"),
         ("dry-run", "ok"),
+        ("journal", "ok"),
         ("network (make)", "ok"),
         ("apply", "ok"),
         ("verify", "ok"),
         ("network (prune)", "ok"),
         ("save", "ok"),
+        ("journal", "ok"),
     ]
+    lock = "/mgmt/tm/ltm/data-group/internal"
+    assert bookkeeping(state["requestLog"]) == [
+        f"POST {lock}",  # the lock, before any other request but the login
+        f"GET {lock}/~Common~as3-gitops-journal",  # no unfinished deploy
+        f"POST {lock}",  # the intent, after the dry-run, before the first write
+        f"DELETE {lock}/~Common~as3-gitops-journal",
+        f"GET {lock}/~Common~as3-gitops-lock",  # still ours?
+        f"DELETE {lock}/~Common~as3-gitops-lock",
+    ]
+    assert state["ltm"]["dataGroups"] == {}
     assert report["requests"] == len(state["requestLog"])
     assert report["outcome"] == "deployed" and report["tenants_changed"] == ["kubernetes"]
     assert report["commit"] == sha and report["device_commit"] is None

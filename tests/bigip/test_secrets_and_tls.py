@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bigip.deploy_harness import deploy_args, move_pod, run_cli, two_tenant_repo
+from bigip.deploy_harness import change_member_by_hand, deploy_args, move_pod, run_cli, two_tenant_repo
 from renderer.bigip.client import BigipClient, Credentials, Timing
 from renderer.bigip.plan import DeployOptions, Rendered, deploy
 from renderer.errors import DeviceError, RestoreFailed
@@ -46,7 +46,9 @@ def test_password_is_in_no_output_report_exception_or_log(
     sha = move_pod(repo, "10.10.2.7", "10.10.2.8")
     fault = [{"kind": "tenant-fail", "tenant": "kubernetes", "times": 2}]
     assert cli("--ref", sha, hooks={"apply": lambda: bigip_emulator.control.faults(fault)}) == 4
-    assert cli("--ref", sha) == 3  # the failed deploy left drift behind
+    assert cli("--ref", sha) == 0  # the journal it left lets the next deploy converge
+    change_member_by_hand(bigip_emulator, repo)
+    assert cli("--ref", sha) == 3  # drift: the refusal prints a diff
     assert cli("--ref", sha, "--force") == 0
     wrong = tmp_path / "wrong"
     wrong.write_text("not-" + PASSWORD)
@@ -136,7 +138,7 @@ def test_missing_credentials_is_a_usage_error(bigip_emulator, make_repo) -> None
         (["--format", "yaml"], "error: --format 'yaml' is not one of text, markdown, json\n"),
         (
             ["--timeout", "0"],
-            "error: --timeout, --rollback-timeout, --busy-backoff and --poll-interval must be positive\n",
+            "error: --timeout, --rollback-timeout, --busy-backoff, --poll-interval and --lock-ttl must be positive\n",
         ),
         (["--insecure", "--ca-bundle", "x.pem"], "error: --ca-bundle and --insecure exclude each other\n"),
     ],
