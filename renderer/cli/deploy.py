@@ -19,7 +19,7 @@ import typer
 from renderer.cli.app import app
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
-from renderer.redact import has_userinfo
+from renderer.redact import has_userinfo, scrub_urls
 
 EXIT_OK, EXIT_CHANGES = 0, 1
 
@@ -139,7 +139,7 @@ def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) ->
         if path is not None and report is not None:
             buf = io.StringIO()
             writer(report, buf)
-            write_atomic(path, buf.getvalue())
+            write_atomic(path, scrub_urls(buf.getvalue()))  # device messages may quote a URL: no userinfo
 
 
 def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from renderer.errors import As3GitopsError, InvalidInput, UsageError
+from renderer.redact import scrub_urls
 from renderer.report import FORMATS, resolve_format, write_findings
 
 
@@ -18,9 +19,9 @@ def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "t
         write_findings(findings, out, fmt)
         return
     where = f"{err.location}: " if err.location else ""
-    out.write(f"{where}error: {err.message}\n")
+    out.write(f"{where}error: {scrub_urls(err.message)}\n")
     if err.hint:
-        out.write(f"  hint: {err.hint}\n")
+        out.write(f"  hint: {scrub_urls(err.hint)}\n")
 
 
 def findings_format(name: str) -> str:
