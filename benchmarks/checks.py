@@ -26,7 +26,7 @@ def rendered_counts(as3: dict[str, Any], net: dict[str, Any]) -> dict[str, int]:
                 continue
             for obj in app.values():
                 kind = obj.get("class") if isinstance(obj, dict) else None
-                if kind in ("Service_HTTP", "Service_HTTPS"):
+                if kind in ("Service_HTTP", "Service_HTTPS", "Service_TCP"):
                     counts["virtual_servers"] += 1
                 elif kind == "Pool":
                     counts["pools"] += 1

@@ -4,7 +4,9 @@ The shape follows issue 9: every Ingress has an ip, a balance mode, a partition 
 tenants) and a JSON health annotation; one in ten fans out by host/path over 3 Services. Each
 Service has Endpoints with 10 ready addresses; one Service in twenty also has two EndpointSlices
 (the mirrored form, which wins over Endpoints). There are N/10 flannel Nodes plus the BIG-IP's own
-Node. Manifests are written as text (not through yaml.dump, which would dominate the run time) in
+Node. With `mix="crd"`, three in ten of the non-fan-out Ingresses are CIS VirtualServers instead
+(host, address, partition, one pool with an HTTP monitor) and one in ten a TransportServer (TCP, one
+pool with a TCP monitor). Manifests are written as text (not through yaml.dump, which would dominate the run time) in
 files of 100 documents, so the same seed gives the same bytes on every machine.
 """
 
@@ -21,6 +23,9 @@ PER_FILE = 100
 ADDRESSES = 10
 FANOUT_EVERY = 10  # Ingress i with i % 10 == 0 routes host/path to Services i, i+1, i+2
 SLICE_EVERY = 20  # Service i with i % 20 == 5 also has EndpointSlices
+MIXES = ("ingress", "crd")
+VS_SLOTS = (5, 6, 7)  # i % 10 in these: VirtualServer in the crd mix (Ingress 1 and Service 3 stay: diff change)
+TS_SLOTS = (8,)
 BALANCES = ("round-robin", "least-connections-member", "ratio-member", "fastest-app-response")
 CHANGED_BALANCE = "least-sessions"
 BIGIP_NODE = "bigip"
@@ -100,16 +105,27 @@ def has_slices(i: int) -> bool:
     return i % SLICE_EVERY == 5
 
 
-def expected(size: int) -> Expected:
+def kind_of(i: int, size: int, mix: str) -> str:
+    """Ingress, VirtualServer or TransportServer for resource i."""
+    if mix == "crd" and not is_fanout(i, size):
+        if i % FANOUT_EVERY in VS_SLOTS:
+            return "VirtualServer"
+        if i % FANOUT_EVERY in TS_SLOTS:
+            return "TransportServer"
+    return "Ingress"
+
+
+def expected(size: int, mix: str = "ingress") -> Expected:
     fanouts = sum(1 for i in range(size) if is_fanout(i, size))
     slices = 2 * sum(1 for i in range(size) if has_slices(i))
     pools = size + 2 * fanouts
     nodes = node_count(size)
+    virtuals = sum(1 for i in range(size) if kind_of(i, size, mix) == "VirtualServer")
     return Expected(
         ingresses=size, services=size, endpoint_slices=slices, nodes=nodes,
         documents=1 + 3 * size + slices + nodes + 1,
         tenants=min(TENANTS, size), virtual_servers=size, pools=pools, members=ADDRESSES * pools,
-        monitors=pools, policies=fanouts, fdb_records=nodes, arps=ADDRESSES * size,
+        monitors=pools, policies=fanouts + virtuals, fdb_records=nodes, arps=ADDRESSES * size,
     )
 
 
@@ -217,6 +233,61 @@ spec:
               number: 80
 """
     return body
+
+
+def virtualserver_yaml(n: Names, i: int) -> str:
+    app, host = n.app(i), f"{n.app(i)}.example.com"
+    return f"""\
+apiVersion: cis.f5.com/v1
+kind: VirtualServer
+metadata:
+  name: {app}
+  namespace: {n.namespace(i)}
+  labels:
+    f5cr: "true"
+    app.kubernetes.io/part-of: benchmark
+spec:
+  host: {host}
+  virtualServerAddress: "{n.vip(i)}"
+  partition: {n.partition(i)}
+  pools:
+  - path: /
+    service: {n.svc(i)}
+    servicePort: 80
+    loadBalancingMethod: {BALANCES[i % len(BALANCES)]}
+    monitor:
+      type: http
+      send: "GET / HTTP/1.1\\r\\nHost: {host}\\r\\nConnection: close\\r\\n\\r\\n"
+      recv: "200 OK"
+      interval: 5
+      timeout: 16
+"""
+
+
+def transportserver_yaml(n: Names, i: int) -> str:
+    return f"""\
+apiVersion: cis.f5.com/v1
+kind: TransportServer
+metadata:
+  name: {n.app(i)}
+  namespace: {n.namespace(i)}
+  labels:
+    f5cr: "true"
+spec:
+  virtualServerAddress: "{n.vip(i)}"
+  virtualServerPort: 443
+  partition: {n.partition(i)}
+  mode: standard
+  type: tcp
+  pool:
+    service: {n.svc(i)}
+    servicePort: 80
+    loadBalancingMethod: {BALANCES[i % len(BALANCES)]}
+    monitor: {{type: tcp, interval: 10, timeout: 31}}
+"""
+
+
+RESOURCE_YAML = {"Ingress": ingress_yaml, "VirtualServer": virtualserver_yaml, "TransportServer": transportserver_yaml}
 
 
 def service_yaml(n: Names, i: int) -> str:
@@ -336,16 +407,19 @@ def _write(path: Path, docs: list[str]) -> None:
     path.write_text("---\n".join(docs), encoding="utf-8")
 
 
-def generate(root: Path, size: int) -> Expected:
-    """Write the repository for `size` Ingresses into `root` (which should be empty)."""
+def generate(root: Path, size: int, mix: str = "ingress") -> Expected:
+    """Write the repository for `size` resources (Ingresses, or the crd mix) into `root` (empty)."""
     if size < 3:
         raise ValueError("size must be at least 3 (a fan-out Ingress needs 3 Services)")
+    if mix not in MIXES:
+        raise ValueError(f"mix must be one of {', '.join(MIXES)}")
     n = Names(size)
     root.mkdir(parents=True, exist_ok=True)
     (root / "as3-gitops.yaml").write_text(CONFIG, encoding="utf-8")
     _write(root / "manifests" / "ingressclass.yaml", [INGRESS_CLASS])
     for f, chunk in enumerate(_chunks(size)):
-        _write(root / "manifests" / "ingresses" / f"ingresses-{f:04d}.yaml", [ingress_yaml(n, i) for i in chunk])
+        _write(root / "manifests" / "ingresses" / f"ingresses-{f:04d}.yaml",
+               [RESOURCE_YAML[kind_of(i, size, mix)](n, i) for i in chunk])
         _write(root / "manifests" / "services" / f"services-{f:04d}.yaml", [service_yaml(n, i) for i in chunk])
         eps = [endpoints_yaml(n, i) for i in chunk]
         _write(root / "snapshot" / "endpoints" / f"endpoints-{f:04d}.yaml", eps)
@@ -358,7 +432,7 @@ def generate(root: Path, size: int) -> Expected:
         if f == 0:
             docs.insert(0, bigip)
         _write(root / "snapshot" / "nodes" / f"nodes-{f:04d}.yaml", docs)
-    return expected(size)
+    return expected(size, mix)
 
 
 def change_balance(root: Path, size: int, i: int = 1) -> tuple[str, str, str]:

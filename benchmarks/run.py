@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks import measure
 from benchmarks.checks import count_mismatches, diff_problems
-from benchmarks.generate import apply_change, commit_all, generate, git, manifest_files
+from benchmarks.generate import MIXES, apply_change, commit_all, generate, git, manifest_files
 from benchmarks.report import Results, machine, print_table, write_results
 
 HERE = Path(__file__).resolve().parent
@@ -54,14 +54,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, default=None,
                         help="also write cProfile statistics of render and diff at the largest size here")
     parser.add_argument("--no-deploy", action="store_true", help="skip the deploy measurement")
+    parser.add_argument("--mix", choices=MIXES, default="ingress",
+                        help="ingress: Ingresses only (default); crd: 30%% CIS VirtualServers, 10%% TransportServers")
     return parser.parse_args(argv)
 
 
-def _prepare(work: Path, size: int) -> dict[str, Any]:
+def _prepare(work: Path, size: int, mix: str = "ingress") -> dict[str, Any]:
     repo = work / f"repo-{size}"
     if repo.exists():
         shutil.rmtree(repo)
-    sample, exp = measure.timed(lambda: generate(repo, size))
+    sample, exp = measure.timed(lambda: generate(repo, size, mix))
     base = commit_all(repo, f"{size} Ingresses")
     change = apply_change(repo, size)
     head = commit_all(repo, "one annotation, one pod")
@@ -70,8 +72,8 @@ def _prepare(work: Path, size: int) -> dict[str, Any]:
             "generate_s": sample.wall, "bytes": sum(f.stat().st_size for f in files)}
 
 
-def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Results) -> None:
-    prep = _prepare(work, size)
+def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Results, mix: str = "ingress") -> None:
+    prep = _prepare(work, size, mix)
     repo, files, exp = prep["repo"], prep["files"], prep["expected"]
     out_dir = work / f"out-{size}"
     stages, result = measure.render_stages(repo, schema)  # also the warm-up (imports, template compile)
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             work.mkdir(parents=True, exist_ok=True)
             for size in sizes:
                 print(f"size {size}: generating and measuring ({args.repeat} repetitions)...", file=sys.stderr)
-                measure_size(size, work, schema, args.repeat, results)
+                measure_size(size, work, schema, args.repeat, results, args.mix)
             if not args.no_deploy:
                 print("deploy: one-endpoint change against the emulator...", file=sys.stderr)
                 from benchmarks.deploy import measure_deploy

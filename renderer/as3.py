@@ -216,7 +216,7 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
     for tname, tenant in model.tenants.items():
         base = f"/{tname}/Shared/"
         groups = (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
-                  tenant.tls_servers, tenant.irules, tenant.data_groups)
+                  tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
         for group in groups:
             for name, obj in group.items():
                 sources[base + name] = tuple(dict.fromkeys(obj.origins))

@@ -67,6 +67,8 @@ class Config:
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
     environment: str = "default"
+    # ipamLabel -> the addresses it may hand out (a CIDR, or a list of addresses and CIDRs)
+    ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
     limits: Limits = DEFAULT_LIMITS
 
@@ -204,6 +206,8 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         snapshot_max_age=snap.get("maxAge"),
         snapshot_layout=snap.get("layout", "per-kind"),
         environment=data.get("environment", "default"),
+        ipam={label: (value,) if isinstance(value, str) else tuple(value)
+              for label, value in (data.get("ipam") or {}).items()},
         location=doc.location,
         limits=limits_from_config(data.get("limits")),
     )

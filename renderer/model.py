@@ -29,6 +29,9 @@ class Monitor:
     timeout: int
     client_tls: str | None = None  # BIG-IP profile path for https monitors
     origins: list[Origin] = field(default_factory=list)
+    # CIS's custom-resource monitor shape (targetAddress/targetPort/adaptive as the CRD controller sets them)
+    crd: bool = False
+    target_port: int = 0
 
 
 @dataclass(slots=True)
@@ -40,6 +43,9 @@ class Pool:
     share_nodes: bool = False
     service: tuple[str, str] = ("", "")  # namespace, name
     origins: list[Origin] = field(default_factory=list)
+    bigip_monitors: list[str] = field(default_factory=list)  # monitors that exist on the device
+    # further AS3 Pool properties a custom resource sets (minimumMonitors, serviceDownAction, ...)
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -61,7 +67,10 @@ class Action:
     location: str | None = None
     replace: str | None = None  # for httpHeader (host) / httpUri (path) rewrites
     header: str | None = None
-    policy: str | None = None  # for waf: the BIG-IP WAF policy path
+    uri_part: str = "path"  # httpUri replace: "path", or "value" (the whole URI, as CIS's CRD rewrites do)
+    policy: str | None = None  # waf: the BIG-IP WAF policy path
+    persist_method: str | None = None  # persist: sourceAddress, cookieInsert, ..., disable
+    persist: dict[str, Any] | None = None  # persist: that method's settings
 
 
 @dataclass(slots=True)
@@ -94,6 +103,9 @@ class TLSServer:
     certificates: list[str]
     ciphers: str
     origins: list[Origin] = field(default_factory=list)
+    # set for a TLSProfile's TLS_Server: these properties replace the Ingress defaults
+    # (renegotiationEnabled false, ciphers from the config)
+    properties: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +119,17 @@ class IRule:
 class DataGroup:
     name: str
     records: dict[str, str] = field(default_factory=dict)
+    origins: list[Origin] = field(default_factory=list)
+    key_type: str = "string"  # string | ip
+
+
+@dataclass(slots=True)
+class Declared:
+    """An AS3 object the model does not interpret further (Service_Address, TLS_Client, CA_Bundle,
+    GSLB_*): the properties are emitted as given, with the objects they came from."""
+
+    name: str
+    properties: dict[str, Any]
     origins: list[Origin] = field(default_factory=list)
 
 
@@ -123,6 +146,12 @@ class VirtualServer:
     server_tls: list[str] | str | None = None  # BIG-IP profiles, or the name of a TLS_Server
     client_tls: str | None = None
     origins: list[Origin] = field(default_factory=list)
+    snat: str = "auto"  # auto | none | self, or the path of a BIG-IP SNAT pool
+    address_ref: str | None = None  # a Service_Address of this tenant used instead of the bare address
+    extra_addresses: list[str] = field(default_factory=list)
+    client_tls_name: str | None = None  # a TLS_Client of this tenant (from Secrets)
+    # further AS3 service properties a custom resource sets (profiles, persistence, WAF, ...)
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -136,6 +165,7 @@ class Tenant:
     tls_servers: dict[str, TLSServer] = field(default_factory=dict)
     irules: dict[str, IRule] = field(default_factory=dict)
     data_groups: dict[str, DataGroup] = field(default_factory=dict)
+    declared: dict[str, Declared] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
+from renderer.mapping.ipam import load_allocations
 from renderer.mapping.silent import ObjectCounts
 from renderer.net import net_sources, render_net
 from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
@@ -83,7 +84,9 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     add_cluster_objects(cluster, snapshot, findings, mark=False)
     findings += _snapshot_lint(cluster, manifest_services, config)
     findings += _staleness(tree, config, now)
-    model, problems = build_model(cluster, config)
+    allocations, problems = load_allocations(tree)
+    findings += problems
+    model, problems = build_model(cluster, config, allocations)
     findings += problems
     problems, counts = silent_findings(cluster, config, model, findings)
     findings += problems

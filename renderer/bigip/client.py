@@ -146,6 +146,7 @@ class BigipClient:
         self._session.trust_env = False
         self._token: str | None = None
         self.pending_task: str | None = None  # an AS3 task polled until a failure cut it short
+        self._shared_token: str | None = None  # set on a fork(): the parent's token
 
     # -- session ---------------------------------------------------------------------------
 
@@ -203,10 +204,15 @@ class BigipClient:
         twin._session.proxies = dict(self._session.proxies)
         twin.stats = Stats()
         twin.pending_task = None
+        twin._shared_token = self._token
         return twin
 
     def close_session(self) -> None:
-        """Close the HTTP session only (a forked twin must not revoke the shared token)."""
+        """Close a forked twin: its HTTP session, and its token only if it had to log in on its own
+        (after a 401); the shared token belongs to the parent, which revokes it."""
+        if self._token is not None and self._shared_token is not None and self._token != self._shared_token:
+            self.close()
+            return
         self._session.close()
 
     # -- raw requests ----------------------------------------------------------------------

@@ -74,6 +74,7 @@ class Device:
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._holds: list[threading.Event] = []
+        self._holding = threading.Event()  # set while a request is held
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def persist(self) -> None:
@@ -157,14 +158,20 @@ class Device:
         if fault is None:
             return
         event = threading.Event()
+        self.note_fault(fault.kind)
         with self._log_lock:
             self._holds.append(event)
-        self.note_fault(fault.kind)
+        self._holding.set()
         event.wait(float(fault.spec.get("seconds", 30)))
         with self._log_lock:
             self._holds.remove(event)
 
+    def wait_held(self, timeout: float) -> bool:
+        """In-process tests: True as soon as a request is being held (within `timeout` seconds)."""
+        return self._holding.wait(timeout)
+
     def release_holds(self) -> int:
+        self._holding.clear()
         with self._log_lock:
             held = list(self._holds)
         for event in held:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity
+from renderer.kube.crd import VIEW, CustomResources
+from renderer.kube.crd_schema import CRD_API_VERSION, CRD_GROUP, validate_spec
 from renderer.kube.markers import f5_marker
 from renderer.kube.naming import name_problem, namespace_problem, shown
 from renderer.kube.objects import (
@@ -55,6 +57,7 @@ class Cluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: list[ConfigMap] = field(default_factory=list)
+    crds: CustomResources = field(default_factory=CustomResources)
     routes: list[Route] = field(default_factory=list)
     # manifest objects with an F5 marker (renderer.kube.markers), for the "nothing silent" check
     marked: list[tuple[ObjectMeta, str]] = field(default_factory=list)
@@ -147,7 +150,7 @@ def _meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: list
                                 doc.locate(*base, "metadata", "name"), hint="Kubernetes refuses this name"))
         return None
     problem = None if cluster_scoped else namespace_problem(namespace)
-    if problem and kind in _CHECKED_KINDS:
+    if problem and (kind in _CHECKED_KINDS or kind in VIEW):
         findings.append(Finding("NAME011", f"{kind} {shown(name)}: namespace {shown(namespace)} {problem}",
                                 doc.locate(*base, "metadata", "namespace"),
                                 hint="Kubernetes refuses this namespace name"))
@@ -308,7 +311,8 @@ def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
             node_port=_port_number(r, p, ["nodePort"], ("spec", "ports", i)),
             protocol=r.get(p, ["protocol"], str, "TCP")))
     cluster_ip = r.get(spec, ["clusterIP"], str, "")
-    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports))
+    return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports),
+                   r.get(spec, ["loadBalancerClass"], str))
 
 
 def _port_number(r: _Reader, obj: Any, keys: list[str], where: tuple[str | int, ...],
@@ -476,6 +480,8 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
         cm = _configmap(meta, data, findings)
         if _first(cluster, cm, findings):
             cluster.configmaps.append(cm)
+    elif kind in VIEW and meta.api_version.split("/")[0] == CRD_GROUP:
+        _custom_resource(cluster, meta, data, findings)
     elif kind == "Route" and meta.api_version.startswith("route.openshift.io/"):
         route = _route(meta, data, findings)
         if route and _first(cluster, route, findings):
@@ -491,6 +497,25 @@ def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
         return True
     _unique({key: previous}, key, obj, findings)
     return False
+
+
+def _custom_resource(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
+    """A CIS custom resource: checked against its CRD's schema, then indexed by kind."""
+    if meta.api_version != CRD_API_VERSION:
+        findings.append(Finding("CRD004", f"{meta.kind} {meta.ident}: apiVersion {meta.api_version} is not "
+                                f"served by CIS 2.20", meta.locate("apiVersion"), hint=f"use {CRD_API_VERSION}"))
+        cluster.crds.rejected.append(meta)
+        return
+    spec = data.get("spec", {})
+    if not validate_spec(meta, spec, findings):
+        cluster.crds.rejected.append(meta)
+        return
+    view = VIEW[meta.kind](meta, spec)
+    previous = cluster.crds.add(view)
+    if previous is not None:
+        findings.append(Finding(
+            "K8S006", f"duplicate {meta.kind} {meta.ident} (also at {previous.meta.location})",
+            meta.location, hint="each object may be defined once across manifests and snapshot"))
 
 
 def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:

@@ -132,6 +132,7 @@ class Service:
     type: str
     headless: bool
     ports: tuple[ServicePort, ...]
+    load_balancer_class: str | None = None
 
     def port_for(self, ref: int | str) -> ServicePort | None:
         for port in self.ports:

@@ -8,6 +8,7 @@ from renderer.kube.load import Cluster
 from renderer.mapping.as3_configmap import DISCOVERY_LABELS, as3_kind, build_as3_configmaps
 from renderer.mapping.as3_override import build_override
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
+from renderer.mapping.crd_common import CrdContext
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
 from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
@@ -16,13 +17,19 @@ from renderer.mapping.silent import ObjectCounts, check_silent
 from renderer.model import Model, RawTenant
 
 
-def build_model(cluster: Cluster, config: Config) -> tuple[Model, list[Finding]]:
+def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, dict[str, str]] | None = None
+                ) -> tuple[Model, list[Finding]]:
+    """`ipam_allocations`: the committed ipam-allocations.yaml (label -> key -> address), if any."""
+    from renderer.mapping.ipam import Ipam
+
     findings: list[Finding] = []
     reg = Registry()
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
     build_ingresses(cluster, config, reg, findings)
     build_configmaps(cluster, config, reg, findings)
     build_routes(cluster, config, reg, findings)
+    ipam = Ipam(config, ipam_allocations or {}, findings)
+    build_custom_resources(CrdContext(cluster, config, reg, findings, ipam=ipam, ipam_lookup=ipam.lookup))
     reg.finish()
     # Last: AS3 ConfigMaps collide with any tenant rendered above; the override sees every tenant.
     raw: dict[str, RawTenant] = {}
@@ -39,8 +46,48 @@ def silent_findings(cluster: Cluster, config: Config, model: Model,
     return check_silent(cluster.marked, ours, model, findings)
 
 
+def build_custom_resources(ctx: CrdContext) -> None:
+    """CIS's custom resources, in CIS's order of kinds (virtual servers claim addresses first)."""
+    from renderer.mapping.externaldns import build_external_dns
+    from renderer.mapping.ingresslink import build_ingress_links
+    from renderer.mapping.lbservice import build_lb_services
+    from renderer.mapping.tlsprofile import finish_ca_bundles
+    from renderer.mapping.transportserver import build_transport_servers
+    from renderer.mapping.virtualserver import build_virtual_servers
+
+    if ctx.cluster.crds:
+        build_virtual_servers(ctx)
+        build_transport_servers(ctx)
+        build_ingress_links(ctx)
+    build_lb_services(ctx)
+    if ctx.cluster.crds.external_dns:
+        build_external_dns(ctx)
+    finish_ca_bundles(ctx)
+    _unreferenced(ctx)
+
+
+def _unreferenced(ctx: CrdContext) -> None:
+    """A TLSProfile or Policy nothing names produces nothing: say so (CIS would ignore it silently)."""
+    from renderer.errors import Finding, Severity
+
+    crds = ctx.cluster.crds
+    used_tls = {(v.meta.namespace, v.text("tlsProfileName")) for v in crds.virtual_servers}
+    used_policy = {(r.meta.namespace, r.text("policyName")) for r in [*crds.virtual_servers, *crds.transport_servers]}
+    used_policy |= {(s.meta.namespace, s.meta.annotations.get("cis.f5.com/policyName", ""))
+                    for s in ctx.cluster.services.values()}
+    for index, used, field in ((crds.tls_profiles, used_tls, "tlsProfileName"), (crds.policies, used_policy,
+                                                                                  "policyName")):
+        for key in sorted(index):
+            if key not in used:
+                meta = index[key].meta
+                ctx.findings.append(Finding("CRD110", f"{meta.kind} {meta.ident} is named by no resource's {field}; "
+                                            "it produces nothing", meta.location, Severity.WARNING,
+                                            hint=f"reference it with {field}, or remove it"))
+
+
 def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]]:
-    """(namespace, name) of every Service an F5 Ingress or virtual-server ConfigMap points at."""
+    """(namespace, name) of every Service an F5 Ingress, virtual-server ConfigMap or CIS custom resource
+    points at."""
     import json
 
     found: set[tuple[str, str]] = set()
@@ -63,4 +110,34 @@ def referenced_services(cluster: Cluster, config: Config) -> set[tuple[str, str]
             continue
         if isinstance(name, str):
             found.add((cm.meta.namespace, name))
+    found |= crd_services(cluster)
+    return found
+
+
+def crd_services(cluster: Cluster) -> set[tuple[str, str]]:
+    """Services the CIS custom resources and CIS-annotated LoadBalancer Services use (serviceNamespace
+    included), so `snapshot capture` keeps their Endpoints."""
+    from renderer.mapping.lbservice import is_ours
+
+    crds = cluster.crds
+    found: set[tuple[str, str]] = set()
+    pools = [p for vs in crds.virtual_servers for p in (*vs.pools, *filter(None, [vs.default_pool]))]
+    pools += [ts.pool for ts in crds.transport_servers]
+    for policy in crds.policies.values():
+        raw = policy.mapping("defaultPool")
+        if raw.get("service"):
+            from renderer.kube.crd import pool_of
+
+            pools.append(pool_of(raw, ("spec", "defaultPool"), policy.meta.namespace))
+    for pool in pools:
+        if pool.service:
+            found.add((pool.namespace, pool.service))
+        found.update((alt.namespace, alt.service) for alt in pool.alternates)
+    for link in crds.ingress_links:
+        labels = link.mapping("selector", "matchLabels")
+        for (ns, name), svc in cluster.services.items():
+            if labels and ns == link.meta.namespace and all(svc.meta.labels.get(k) == str(v)
+                                                             for k, v in labels.items()):
+                found.add((ns, name))
+    found.update(key for key, svc in cluster.services.items() if is_ours(svc))
     return found

@@ -16,11 +16,12 @@ from renderer.kube.markers import F5_PREFIXES
 from renderer.kube.objects import BackendRef, Ingress
 from renderer.mapping import names
 from renderer.mapping.annotations import Annotations, parse_annotations
+from renderer.mapping.certificates import certificate_from_secret
+from renderer.mapping.irules import redirect_irule as _redirect_irule
 from renderer.mapping.members import ResolvedBackend, members_for, resolve_backend
 from renderer.mapping.registry import Registry
 from renderer.model import (
     Action,
-    Certificate,
     Condition,
     DataGroup,
     IRule,
@@ -320,22 +321,6 @@ def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg
         vs.irules.append(irule_name)
 
 
-def _redirect_irule(partition: str, https_port: int) -> str:
-    port = "" if https_port == 443 else f":{https_port}"
-    return "\n".join([
-        "# Redirect HTTP to HTTPS for the host/path prefixes listed in https_redirect_dg.",
-        "when HTTP_REQUEST {",
-        "    set host [string tolower [getfield [HTTP::host] \":\" 1]]",
-        "    set path [HTTP::path]",
-        f"    set dg \"/{partition}/Shared/https_redirect_dg\"",
-        "    if { [class match -- \"${host}${path}\" starts_with $dg]",
-        "         or [class match -- \"*${path}\" starts_with $dg] } {",
-        f"        HTTP::respond 301 Location \"https://${{host}}{port}[HTTP::uri]\"",
-        "    }",
-        "}",
-    ]) + "\n"
-
-
 def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config: Config, reg: Registry,
                 findings: list[Finding]) -> None:
     ing, ann = plan.ing, plan.ann
@@ -354,23 +339,16 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
             if "/" in tls.secret_name:  # no Secret name has a "/": CIS <= 2.11 reads "Common/x" as a profile path
                 profiles.append("/" + tls.secret_name)
                 continue
-            secret = cluster.secrets.get((ing.meta.namespace, tls.secret_name))
-            where = ing.meta.locate("spec", "tls", i, "secretName")
-            if secret is None or "tls.crt" not in secret.data or "tls.key" not in secret.data:
-                problem = "does not exist in the manifests" if secret is None else "lacks valid tls.crt or tls.key"
-                findings.append(Finding(
-                    "ING050",
-                    f"Ingress {ing.meta.ident}: TLS Secret {ing.meta.namespace}/{tls.secret_name} {problem}", where,
-                    hint="add the Secret (type kubernetes.io/tls), or use virtual-server.f5.com/clientssl"))
-                continue
             name = reg.certificate_names.get((ing.meta.namespace, tls.secret_name)) or names.as3_name(tls.secret_name)
             if not reg.claim(plan.partition, name, ("certificate", ing.meta.namespace, tls.secret_name), ing.meta,
                              findings, "certificate"):
                 continue
-            tenant.certificates[name] = Certificate(
-                name, secret.data["tls.crt"], secret.data["tls.key"], secret.data.get("ca.crt"),
-                origins=[secret.meta.origin])
-            cert_names.append(name)
+            name = certificate_from_secret(
+                cluster, tenant, ing.meta.namespace, tls.secret_name, name,
+                lambda i=i: ing.meta.locate("spec", "tls", i, "secretName"), f"Ingress {ing.meta.ident}", findings,
+                hint="add the Secret (type kubernetes.io/tls), or use virtual-server.f5.com/clientssl")
+            if name is not None:
+                cert_names.append(name)
     if cert_names:
         if isinstance(vs.server_tls, list):
             findings.append(Finding("ING051", f"Ingress {ing.meta.ident}: {vs.address}:{vs.port} mixes BIG-IP "

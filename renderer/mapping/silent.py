@@ -34,7 +34,7 @@ def model_origins(model: Model) -> set[tuple[str, str, str]]:
 
     for tenant in model.tenants.values():
         for group in (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
-                      tenant.tls_servers, tenant.irules, tenant.data_groups):
+                      tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared):
             for obj in group.values():
                 add(obj.origins)
     for raw in model.raw_tenants.values():
@@ -110,9 +110,10 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
 def _why(meta: ObjectMeta, marker: str) -> str:
     """The reason, from the marker alone (no list of what renders: a kind that renders is never asked)."""
     if marker == "type LoadBalancer":
-        return "as3-gitops does not render Services of type LoadBalancer yet"
+        return "a LoadBalancer Service is rendered only with a cis.f5.com/ip or cis.f5.com/ipamLabel annotation " \
+               "(CIS ignores it too)"
     if marker.startswith("API group"):
-        return f"as3-gitops does not render {marker.replace('API group ', '')} {meta.kind} objects yet"
+        return f"as3-gitops renders no {marker.replace('API group ', '')} {meta.kind} objects"
     return f"nothing in as3-gitops renders a {meta.kind} from that {marker.split(' ', 1)[0]}, and no rendered object " \
            "refers to it"
 

@@ -46,6 +46,31 @@ KEYS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "EndpointSlice": {"serverAddresses": ("endpoints",)},
     "Secret": {"*": ("data",)},
     "Node": {"*": ("metadata", "annotations")},
+    # CIS custom resources: the spec field that feeds the AS3 property (pool-level ones: spec.pools)
+    "VirtualServer": {
+        "virtualAddresses": ("spec", "virtualServerAddress"), "virtualPort": ("spec",),
+        "loadBalancingMode": ("spec", "pools"), "monitors": ("spec", "pools"), "minimumMonitors": ("spec", "pools"),
+        "serviceDownAction": ("spec", "pools"), "reselectTries": ("spec", "pools"), "rules": ("spec", "pools"),
+        "interval": ("spec", "pools"), "timeout": ("spec", "pools"), "send": ("spec", "pools"),
+        "receive": ("spec", "pools"), "snat": ("spec", "snat"), "iRules": ("spec", "iRules"),
+        "persistenceMethods": ("spec", "persistenceProfile"), "policyWAF": ("spec", "waf"),
+        "profileTCP": ("spec", "profiles", "tcp"), "profileHTTP2": ("spec", "profiles", "http2"),
+        "allowVlans": ("spec", "allowVlans"), "mirroring": ("spec", "connectionMirroring"),
+        "serverTLS": ("spec", "tlsProfileName"), "clientTLS": ("spec", "tlsProfileName"),
+        "pool": ("spec", "defaultPool"), "*": ("spec",),
+    },
+    "TransportServer": {
+        "virtualAddresses": ("spec", "virtualServerAddress"), "virtualPort": ("spec", "virtualServerPort"),
+        "loadBalancingMode": ("spec", "pool"), "monitors": ("spec", "pool"), "minimumMonitors": ("spec", "pool"),
+        "interval": ("spec", "pool", "monitor"), "timeout": ("spec", "pool", "monitor"), "snat": ("spec", "snat"),
+        "iRules": ("spec", "iRules"), "persistenceMethods": ("spec", "persistenceProfile"),
+        "profileTCP": ("spec", "profiles", "tcp"), "profileL4": ("spec", "profileL4"), "*": ("spec",),
+    },
+    "TLSProfile": {"*": ("spec", "tls")},
+    "Policy": {"*": ("spec",)},
+    "IngressLink": {"virtualAddresses": ("spec", "virtualServerAddress"), "iRules": ("spec", "iRules"),
+                    "*": ("spec",)},
+    "ExternalDNS": {"pools": ("spec", "pools"), "members": ("spec", "pools"), "*": ("spec",)},
 }
 
 

@@ -141,3 +141,15 @@ def test_benchmark_command_rejects_bad_sizes_with_exit_2(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert proc.stderr == "benchmark: error: --sizes 'ten': expected numbers separated by commas\n"
     assert not (tmp_path / "r.json").exists()
+
+
+def test_crd_mix_renders_to_exactly_the_objects_it_encodes(tmp_path: Path) -> None:
+    """--mix crd: 3 in 10 resources are VirtualServers, 1 in 10 TransportServers; same counts check."""
+    exp = generate(tmp_path / "repo", 50, "crd")
+    result = render(tmp_path / "repo")
+    assert result.findings == []
+    assert count_mismatches(exp, result.as3, result.net) == []
+    kinds = [c for t in result.adc.values() if isinstance(t, dict) for a in t.values() if isinstance(a, dict)
+             for c in (o.get("class") for o in a.values() if isinstance(o, dict))]
+    assert (kinds.count("Service_HTTP"), kinds.count("Service_TCP"), kinds.count("Endpoint_Policy")) == (45, 5, 20)
+    assert exp.policies == 20

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,20 +26,26 @@ class ForkServer:
             env=env,
         )
 
-    def _ask(self, job: dict) -> dict:
+    def _ask(self, job: dict, timeout: float, pid: int | None = None) -> dict:
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:  # a hung deploy fails the test instead of hanging the suite
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"no answer from the fork server within {timeout:g} s ({job})")
         line = self.proc.stdout.readline()
         assert line, "the fork server died"
         return json.loads(line)
 
     def start(self, argv: list[str], log: Path) -> int:
-        return self._ask({"argv": argv, "log": str(log)})["pid"]
+        return self._ask({"argv": argv, "log": str(log)}, 30)["pid"]
 
-    def wait(self, pid: int) -> int:
-        """The child's waitpid status (its exit code is os.waitstatus_to_exitcode of it)."""
-        return self._ask({"wait": pid})["status"]
+    def wait(self, pid: int, timeout: float = 120) -> int:
+        """The child's waitpid status (os.waitstatus_to_exitcode gives the exit code); a child still
+        running after `timeout` seconds is killed and the test fails."""
+        return self._ask({"wait": pid}, timeout, pid)["status"]
 
     def close(self) -> None:
         self.proc.kill()

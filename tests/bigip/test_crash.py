@@ -36,13 +36,14 @@ def restore(emulator: Any, baseline: dict[str, Any]) -> None:
     emulator.control.seed({k: baseline[k] for k in ("as3", "net", "ltm", "saveCount")})
 
 
-def wait_for_hold(emulator: Any, index: int, deadline: float) -> bool:
-    """True once request `index` is being held; False if the deploy never got that far."""
+def wait_for_hold(emulator: Any, deadline: float) -> bool:
+    """True once the deploy's request is being held; False if the deploy ended before (it revoked its token)."""
     while time.monotonic() < deadline:
-        log = emulator.device.request_log()  # in-process: cheaper than the control API in a tight loop
-        if len(log) >= index and "hold" in (log[index - 1].get("faults") or []):
+        if emulator.device.wait_held(0.05):
             return True
-        time.sleep(0.005)
+        log = emulator.device.request_log()
+        if log and log[-1]["method"] == "DELETE" and log[-1]["path"].startswith("/mgmt/shared/authz/tokens/"):
+            return emulator.device.wait_held(0.05)
     return False
 
 
@@ -64,8 +65,11 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
         bigip_emulator.control.clear_log()
         pid = server.start(argv, tmp_path / "reference.log")
         assert server.wait(pid) == 0, (tmp_path / "reference.log").read_text()
-        total = len(bigip_emulator.control.log())
-        assert total >= 20
+        reference = bigip_emulator.control.log()
+        total = len(reference)
+        # the lock renewer's GET + PATCH pairs come and go with timing: a killed run may make fewer
+        renewals = 2 * sum(1 for e in reference if e["method"] == "PATCH" and "as3-gitops-lock" in e["path"])
+        assert total - renewals >= 20
         outcomes: dict[int, str] = {}
         failures: list[str] = []
         for index in range(1, total + 1):
@@ -73,7 +77,7 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
             bigip_emulator.control.clear_log()
             bigip_emulator.control.faults([{"kind": "hold", "at": index}])
             pid = server.start(argv, tmp_path / f"killed-{index}.log")
-            reached = wait_for_hold(bigip_emulator, index, time.monotonic() + 30)
+            reached = wait_for_hold(bigip_emulator, time.monotonic() + 30)
             os.kill(pid, signal.SIGKILL)
             status = server.wait(pid)
             bigip_emulator.control.release_holds()
@@ -99,6 +103,6 @@ def test_a_deploy_killed_at_any_request_is_finished_by_the_next_deploy_without_f
     finally:
         server.close()
     assert not failures, "\n".join(failures)
-    assert len(outcomes) >= total - 3
+    assert len(outcomes) >= total - renewals - 1, (total, renewals, sorted(outcomes))
     recovered = [i for i, o in outcomes.items() if o == "recovered"]
     assert len(recovered) >= 10, outcomes  # most kill points leave an intent the next deploy must finish

@@ -50,7 +50,12 @@ def test_hello_world_example_renders_to_its_golden_files(update_golden: bool) ->
     _compare(EXAMPLES / "hello-world", Path(__file__).parent / "hello-world-expected", update_golden)
 
 
-@pytest.mark.parametrize("case", [*REPO_CASES, EXAMPLES / "hello-world"], ids=lambda p: p.name)
+def test_custom_resources_example_renders_to_its_golden_files(update_golden: bool) -> None:
+    _compare(EXAMPLES / "custom-resources", Path(__file__).parent / "custom-resources-expected", update_golden)
+
+
+@pytest.mark.parametrize("case", [*REPO_CASES, EXAMPLES / "hello-world", EXAMPLES / "custom-resources"],
+                         ids=lambda p: p.name)
 def test_rendered_declaration_is_valid_for_the_official_as3_schema(case: Path, as3_schema_path: Path) -> None:
     result = render(case)
     assert result.ok, [format_text(f) for f in result.findings if f.is_error]
@@ -59,7 +64,8 @@ def test_rendered_declaration_is_valid_for_the_official_as3_schema(case: Path, a
     assert errors == [], [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5]]
 
 
-@pytest.mark.parametrize("case", [*REPO_CASES, EXAMPLES / "hello-world"], ids=lambda p: p.name)
+@pytest.mark.parametrize("case", [*REPO_CASES, EXAMPLES / "hello-world", EXAMPLES / "custom-resources"],
+                         ids=lambda p: p.name)
 def test_net_declaration_matches_net_schema(case: Path) -> None:
     import importlib.resources
 

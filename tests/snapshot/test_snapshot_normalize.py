@@ -182,6 +182,53 @@ def test_unknown_layout_is_a_usage_error() -> None:
         layout_files([], "flat")
 
 
+def test_custom_resources_reference_their_services_across_namespaces(tmp_path: Path) -> None:
+    """VirtualServer pools (serviceNamespace too), defaultPool, TransportServer, IngressLink selector and
+    CIS-annotated LoadBalancer Services are kept by `snapshot capture`; unrelated Services are not."""
+    repo = tmp_path / "repo"
+    (repo / "manifests").mkdir(parents=True)
+    (repo / "manifests" / "crd.yaml").write_text("""\
+apiVersion: cis.f5.com/v1
+kind: VirtualServer
+metadata: {name: vs, namespace: web}
+spec:
+  virtualServerAddress: 10.1.1.1
+  host: a.example.com
+  pools:
+  - {path: /, service: front, servicePort: 80}
+  - {path: /api, service: api, servicePort: 8080, serviceNamespace: backend}
+  defaultPool: {reference: service, service: fallback, servicePort: 80}
+---
+apiVersion: cis.f5.com/v1
+kind: TransportServer
+metadata: {name: ts, namespace: db}
+spec: {virtualServerAddress: 10.1.1.2, virtualServerPort: 5432, mode: standard, pool: {service: pg, servicePort: 5432}}
+---
+apiVersion: cis.f5.com/v1
+kind: IngressLink
+metadata: {name: il, namespace: nginx}
+spec: {virtualServerAddress: 10.1.1.3, selector: {matchLabels: {app: nginx}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: nginx-svc, namespace: nginx, labels: {app: nginx}}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: db, annotations: {cis.f5.com/ip: 10.1.1.4}}
+spec: {type: LoadBalancer, ports: [{port: 53, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other-lb, namespace: db}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+""")
+    assert referenced_services(repo, repo_config(repo)) == {
+        ("web", "front"), ("backend", "api"), ("web", "fallback"), ("db", "pg"), ("nginx", "nginx-svc"),
+        ("db", "lb")}
+
+
 def test_routes_and_as3_discovery_services_are_referenced(tmp_path: Path) -> None:
     """Capture keeps the endpoints of Route backends and of Services labelled for AS3 service discovery."""
     repo = tmp_path / "repo"
