@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema
@@ -39,6 +39,24 @@ class BigipConfig:
     route_virtual_address: str | None = None
     route_http_vserver: str = "ose-vserver"
     route_https_vserver: str = "https-ose-vserver"
+    network: str = "vxlan"  # how the BIG-IP reaches pod IPs in cluster mode: vxlan | static-routes
+    devices: tuple[DeviceConfig, ...] = ()  # several BIG-IPs (an HA pair); empty: one device, --host
+    ha: HaConfig = field(default_factory=lambda: HaConfig())
+
+
+@dataclass(frozen=True)
+class StaticRoutesConfig:
+    """CIS --static-routing-mode: one `net route` per node pod subnet via the node's address."""
+
+    cni: str = "default"  # CIS --orchestration-cni: default | cilium-k8s | calico-k8s | ovn-k8s
+    # CIS --shared-static-routes. Our default is true (CIS: false): bigip.partition is an AS3 tenant,
+    # which AS3 creates on the first post (after make-before-break wants the routes) and cannot
+    # delete while routes sit in it. false keeps CIS's placement, e.g. to adopt CIS's routes.
+    shared: bool = True
+    node_address: str = "InternalIP"  # CIS --use-node-internal (true: InternalIP, false: ExternalIP)
+
+    def partition(self, bigip: BigipConfig) -> str:
+        return "Common" if self.shared else bigip.partition
 
 
 @dataclass(frozen=True)
@@ -54,15 +72,53 @@ class VxlanConfig:
     bigip_node: str = "bigip"
     vtep_mac: str | None = None
     pod_cidr: str | None = None
+    floating_self_ip: str | None = None  # several devices: a floating self IP on the tunnel (traffic group)
+    traffic_group: str = "/Common/traffic-group-1"
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """One BIG-IP of several (`bigip.devices:`, e.g. an HA pair): its address and what is per device.
+
+    `vxlan` holds the per-device VXLAN keys (localAddress, selfIP, bigipNode, vtepMAC, podCIDR)
+    laid over the shared `vxlan:` section; everything else (the AS3 declaration, FDB records of
+    the cluster nodes, ARPs, static routes) is the same on every device."""
+
+    name: str
+    host: str
+    vxlan: tuple[tuple[str, Any], ...] = ()  # (attribute, value) overrides of VxlanConfig
+
+    def vxlan_config(self, base: VxlanConfig | None) -> VxlanConfig | None:
+        return replace(base, **dict(self.vxlan)) if base is not None else None
+
+
+@dataclass(frozen=True)
+class HaConfig:
+    """How several devices are deployed (`bigip.configSync`)."""
+
+    device_group: str | None = None  # the sync-failover device group; None: the devices do not sync
+    # AS3 goes to the active device once with syncToGroup (sync) or to every device (each)
+    as3: str = "sync"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """One Kubernetes cluster behind the BIG-IP (several: `clusters:`): its snapshot and network."""
+
+    name: str
+    snapshot: tuple[str, ...]
+    network: str  # vxlan | static-routes (default: bigip.network)
 
 
 @dataclass(frozen=True)
 class Config:
     bigip: BigipConfig = field(default_factory=BigipConfig)
     vxlan: VxlanConfig | None = None
+    static_routes: StaticRoutesConfig = field(default_factory=StaticRoutesConfig)
     manifests: tuple[str, ...] = ("manifests",)
     snapshot: tuple[str, ...] = ("snapshot",)
     templates: str | None = None
+    clusters: tuple[ClusterConfig, ...] = ()  # empty: one cluster, snapshot under paths.snapshot
     as3_schema: str | None = None
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
@@ -71,6 +127,12 @@ class Config:
     ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
     limits: Limits = DEFAULT_LIMITS
+
+
+def device_view(config: Config, name: str) -> Config:
+    """The configuration as one device sees it: its own VXLAN address, self IP and BIG-IP Node."""
+    device = next(d for d in config.bigip.devices if d.name == name)
+    return replace(config, vxlan=device.vxlan_config(config.vxlan))
 
 
 @functools.cache
@@ -88,12 +150,14 @@ _BIGIP_KEYS = {
     "shareNodes": "share_nodes",
     "defaultRouteDomain": "default_route_domain",
     "ciphers": "ciphers",
+    "network": "network",
     "manageIngressClassOnly": "manage_ingress_class_only",
     "overrideAS3": "override_as3",
     "routeVirtualAddress": "route_virtual_address",
     "routeHttpVserver": "route_http_vserver",
     "routeHttpsVserver": "route_https_vserver",
 }
+_ROUTES_KEYS = {"cni": "cni", "shared": "shared", "nodeAddress": "node_address"}
 _VXLAN_KEYS = {
     "tunnel": "tunnel",
     "profile": "profile",
@@ -106,7 +170,11 @@ _VXLAN_KEYS = {
     "bigipNode": "bigip_node",
     "vtepMAC": "vtep_mac",
     "podCIDR": "pod_cidr",
+    "floatingSelfIP": "floating_self_ip",
+    "trafficGroup": "traffic_group",
 }
+_DEVICE_VXLAN_KEYS = {k: v for k, v in _VXLAN_KEYS.items()
+                      if k in ("localAddress", "selfIP", "bigipNode", "vtepMAC", "podCIDR")}
 
 
 def _pick(raw: dict[str, Any] | None, mapping: dict[str, str]) -> dict[str, Any]:
@@ -146,6 +214,9 @@ def _path_findings(doc: Document, data: dict[str, Any]) -> list[Finding]:
         (("paths", name, i), value)
         for name in ("manifests", "snapshot") for i, value in enumerate(paths.get(name) or [])]
     keyed.append((("templates",), data.get("templates")))
+    for i, cluster in enumerate(data.get("clusters") or []):
+        if isinstance(cluster, dict):
+            keyed += [(("clusters", i, "snapshot", j), value) for j, value in enumerate(cluster.get("snapshot") or [])]
     findings = []
     for keys, value in keyed:
         if not isinstance(value, str):
@@ -171,6 +242,45 @@ def _control_findings(doc: Document, data: Any, path: tuple[str | int, ...] = ()
     return []
 
 
+def _cluster_findings(doc: Document, data: dict[str, Any], clusters: tuple[ClusterConfig, ...]) -> list[Finding]:
+    """Names unique, one VXLAN cluster at most (one tunnel), no paths.snapshot beside clusters:."""
+    findings = []
+    seen: set[str] = set()
+    for i, c in enumerate(clusters):
+        if c.name in seen:
+            findings.append(Finding("TOPO010", f"cluster name {c.name!r} is used twice",
+                                    doc.locate("clusters", i, "name")))
+        seen.add(c.name)
+    vxlan = [i for i, c in enumerate(clusters) if c.network == "vxlan"]
+    for i in vxlan[1:]:
+        findings.append(Finding("TOPO010", f"cluster {clusters[i].name!r}: only one cluster can use the VXLAN "
+                                "tunnel (network: vxlan)", doc.locate("clusters", i),
+                                hint="give the other clusters network: static-routes (or bigip.poolMemberType: "
+                                "nodeport)"))
+    if clusters and "snapshot" in (data.get("paths") or {}):
+        findings.append(Finding("TOPO010", "paths.snapshot and clusters: both name snapshots",
+                                doc.locate("paths", "snapshot", value=False),
+                                hint="with clusters:, each cluster names its snapshot folders"))
+    return findings
+
+
+def _device_findings(doc: Document, bigip: BigipConfig) -> list[Finding]:
+    findings = []
+    for key in ("name", "host"):
+        seen: set[str] = set()
+        for i, d in enumerate(bigip.devices):
+            value = getattr(d, key)
+            if value in seen:
+                findings.append(Finding("TOPO020", f"device {key} {value!r} is used twice",
+                                        doc.locate("bigip", "devices", i, key)))
+            seen.add(value)
+    if bigip.ha.as3 == "sync" and len(bigip.devices) > 1 and not bigip.ha.device_group:
+        findings.append(Finding("TOPO020", "several devices and configSync.as3 is sync, but no configSync.deviceGroup",
+                                doc.locate("bigip", "devices", value=False),
+                                hint="name the sync-failover device group, or set configSync.as3: each"))
+    return findings
+
+
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
     try:
@@ -191,16 +301,30 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     findings = _schema_findings(doc, data) or _control_findings(doc, data) or _path_findings(doc, data)
     if findings:
         return Config(), findings
-    bigip = BigipConfig(**_pick(data.get("bigip"), _BIGIP_KEYS))
+    raw_bigip = data.get("bigip") or {}
+    sync = raw_bigip.get("configSync") or {}
+    devices = tuple(DeviceConfig(d["name"], d["host"], tuple(sorted(_pick(d.get("vxlan"), _DEVICE_VXLAN_KEYS).items())))
+                    for d in raw_bigip.get("devices") or ())
+    bigip = BigipConfig(**_pick(raw_bigip, _BIGIP_KEYS), devices=devices,
+                        ha=HaConfig(sync.get("deviceGroup"), sync.get("as3", "sync")))
     vxlan_raw = data.get("vxlan")
     vxlan = VxlanConfig(**_pick(vxlan_raw, _VXLAN_KEYS)) if vxlan_raw else None
     paths = data.get("paths") or {}
     snap = data.get("snapshot") or {}
+    clusters = tuple(ClusterConfig(c["name"], tuple(c["snapshot"]), c.get("network") or bigip.network)
+                     for c in data.get("clusters") or ())
+    findings = _cluster_findings(doc, data, clusters) + _device_findings(doc, bigip)
+    if findings:
+        return Config(), findings
     config = Config(
         bigip=bigip,
         vxlan=vxlan,
+        static_routes=StaticRoutesConfig(**_pick(data.get("staticRoutes"), _ROUTES_KEYS)),
         manifests=tuple(paths.get("manifests", ("manifests",))),
-        snapshot=tuple(paths.get("snapshot", ("snapshot",))),
+        # with clusters: every cluster's snapshot folders (what counts as "snapshot" in a diff)
+        snapshot=(tuple(p for c in clusters for p in c.snapshot) if clusters
+                  else tuple(paths.get("snapshot", ("snapshot",)))),
+        clusters=clusters,
         templates=data.get("templates"),
         as3_schema=(data.get("as3") or {}).get("schema"),
         snapshot_max_age=snap.get("maxAge"),

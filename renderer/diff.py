@@ -36,7 +36,7 @@ _MISSING = object()
 # ADC / AS3-wrapper keys that change on every commit or are written by the device.
 IGNORED_TOP_KEYS = frozenset({"id", "remark", "label", "$schema"})
 IGNORED_CONTROLS = frozenset({"archiveTimestamp", "archiveId"})
-NET_FDB, NET_ARPS, NET_OBJECTS = "FDB records", "ARPs", "tunnel objects"
+NET_FDB, NET_ARPS, NET_OBJECTS, NET_ROUTES = "FDB records", "ARPs", "tunnel objects", "routes"
 
 
 @dataclass(frozen=True)
@@ -334,33 +334,59 @@ def _entries(items: Any, key: str, norm=lambda r: r) -> dict[str, Any]:
 
 
 def _net_changes(ctx: _Context, old: dict | None, new: dict | None) -> tuple[list[Change], dict[str, Counts]]:
-    """FDB records keyed by MAC, ARPs by IP (both sets); tunnel, profile and self IP as objects."""
+    """The net declaration; with several devices (`devices`), each device's section on its own,
+    its pointers under `/net/<device>/...` and its counts as `<part> (<device>)`."""
     old, new = old or {}, new or {}
+    if old == new:
+        return [], {}
+    if "devices" not in old and "devices" not in new:
+        return _one_net(ctx, old, new, ())
+    o_dev, n_dev = old.get("devices") or {}, new.get("devices") or {}
+    changes: list[Change] = []
+    parts: dict[str, Counts] = {}
+    for device in sorted(o_dev.keys() | n_dev.keys()):
+        found, counts = _one_net(ctx, o_dev.get(device) or {}, n_dev.get(device) or {}, (device,))
+        changes += found
+        parts.update({f"{part} ({device})": c for part, c in counts.items()})
+    return changes, parts
+
+
+def _one_net(ctx: _Context, old: dict, new: dict, prefix: tuple[str, ...]) -> tuple[list[Change], dict[str, Counts]]:
+    """FDB records keyed by MAC, ARPs by IP, routes by name (all sets); tunnel, profile and self IP as objects."""
     if old == new:
         return [], {}
     o_fdb, n_fdb = old.get("fdb") or {}, new.get("fdb") or {}
     fdb = _compare_named(ctx, NETWORK, _entries(o_fdb.get("records"), "name", _fdb_record),
                          _entries(n_fdb.get("records"), "name", _fdb_record),
-                         lambda mac: _pointer("net", "fdb", mac), "FDB record")
+                         lambda mac: _pointer("net", *prefix, "fdb", mac), "FDB record")
     arps = _compare_named(ctx, NETWORK, _entries(old.get("arps"), "ipAddress"),
                           _entries(new.get("arps"), "ipAddress"),
-                          lambda ip: _pointer("net", "arps", ip), "ARP")
+                          lambda ip: _pointer("net", *prefix, "arps", ip), "ARP")
+    o_rt, n_rt = old.get("routes") or {}, new.get("routes") or {}
+    routes = _compare_named(ctx, NETWORK, _entries(o_rt.get("records"), "name"), _entries(n_rt.get("records"), "name"),
+                            lambda name: _pointer("net", *prefix, "routes", name), "Route")
     fdb = [Change(**{**c.__dict__, "cls": "FDB record"}) for c in fdb]
     arps = [Change(**{**c.__dict__, "cls": "ARP", "snapshot_only": True}) for c in arps]
+    routes = [Change(**{**c.__dict__, "cls": "Route"}) for c in routes]
 
-    def objects(net: dict, fdb_body: dict) -> dict[str, Any]:
-        skip = {"class", "fdb", "arps", *IGNORED_TOP_KEYS}
+    def objects(net: dict, fdb_body: dict, route_body: dict) -> dict[str, Any]:
+        skip = {"class", "fdb", "arps", "routes", *IGNORED_TOP_KEYS}
         found = {k: v for k, v in net.items() if k not in skip}
         rest = {k: v for k, v in fdb_body.items() if k != "records"}
         if rest:
             found["fdb"] = rest
+        if route_body.get("partition") is not None:
+            found["routes"] = {"partition": route_body["partition"]}
         return found
 
-    others = _compare_named(ctx, NETWORK, objects(old, o_fdb), objects(new, n_fdb),
-                            lambda k: _pointer("net", k), "net")
+    others = _compare_named(ctx, NETWORK, objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt),
+                            lambda k: _pointer("net", *prefix, k), "net")
     others = [Change(**{**c.__dict__, "cls": c.name}) for c in others]
-    parts = {NET_OBJECTS: _count(others), NET_FDB: _count(fdb), NET_ARPS: _count(arps)}
-    return [*others, *fdb, *arps], {k: v for k, v in parts.items() if v.total}
+    if prefix:  # several devices: every heading says which device the object is on
+        fdb, arps, routes, others = ([Change(**{**c.__dict__, "name": f"{c.name} on {prefix[0]}"}) for c in group]
+                                     for group in (fdb, arps, routes, others))
+    parts = {NET_OBJECTS: _count(others), NET_FDB: _count(fdb), NET_ARPS: _count(arps), NET_ROUTES: _count(routes)}
+    return [*others, *fdb, *arps, *routes], {k: v for k, v in parts.items() if v.total}
 
 
 def diff_declarations(old: Side, new: Side) -> DiffResult:

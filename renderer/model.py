@@ -17,6 +17,7 @@ class Member:
     address: str
     port: int
     node_name: str | None = None
+    cluster: str | None = None  # with several clusters: the one whose Endpoints it came from
 
 
 @dataclass(slots=True)
@@ -183,10 +184,24 @@ class Arp:
 
 
 @dataclass(slots=True)
+class StaticRoute:
+    """One `net route`: a node's pod subnet via the node's address (static-route mode)."""
+
+    name: str
+    network: str
+    gw: str
+    description: str
+    origins: list[Origin] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Network:
     mode: str  # cluster | nodeport
     fdb: list[FdbRecord] = field(default_factory=list)
     arps: list[Arp] = field(default_factory=list)
+    vxlan: bool = True  # a tunnel, FDB and ARPs (flannel); False: static routes only
+    routes: list[StaticRoute] | None = None  # None: no static-route mode; else the routes (maybe none)
+    route_partition: str = "Common"
 
 
 @dataclass(slots=True)
@@ -217,3 +232,5 @@ class Model:
     network: Network
     raw_tenants: dict[str, RawTenant] = field(default_factory=dict)
     override: Override | None = None
+    # several devices (bigip.devices): each device's network (its VTEP and self IP differ)
+    device_networks: dict[str, Network] = field(default_factory=dict)

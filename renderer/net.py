@@ -1,4 +1,5 @@
-"""Model -> the net declaration (net.json): VXLAN profile, tunnel, self IP, FDB records and ARPs.
+"""Model -> the net declaration (net.json): VXLAN profile, tunnel, self IP, FDB records and ARPs,
+or (static-route mode) the `net route` objects to each node's pod subnet.
 
 Our own format (schemas/net.schema.json) using iControl REST field names, so every part maps 1:1
 onto a BIG-IP resource. Records are sorted by MAC, ARPs by IP (numerically).
@@ -9,12 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from renderer.as3 import Identity
-from renderer.config import Config
+from renderer.config import Config, device_view
 from renderer.errors import Origin
 from renderer.mapping.names import arp_name
-from renderer.model import Network
+from renderer.model import Model, Network
 
 NET_SCHEMA_VERSION = "1.0"
+
+
+def render_net_model(model: Model, config: Config, identity: Identity) -> dict[str, Any]:
+    """net.json: one Net declaration, or with several devices one complete Net section per device."""
+    if not config.bigip.devices:
+        return render_net(model.network, config, identity)
+    return {"class": "Net", "schemaVersion": NET_SCHEMA_VERSION, "id": identity.id, "remark": identity.remark,
+            "devices": {name: render_net(net, device_view(config, name), identity)
+                        for name, net in sorted(model.device_networks.items())}}
 
 
 def render_net(network: Network, config: Config, identity: Identity) -> dict[str, Any]:
@@ -29,18 +39,34 @@ def render_net(network: Network, config: Config, identity: Identity) -> dict[str
         "arps": [],
     }
     vx = config.vxlan
-    if network.mode == "cluster" and vx is not None:
+    if network.mode == "cluster" and network.vxlan and vx is not None:
         decl["vxlanProfile"] = {"name": vx.profile, "port": vx.port, "floodingType": vx.flooding_type}
         decl["tunnel"] = {"name": vx.tunnel, "key": vx.key, "profile": f"/Common/{vx.profile}",
                           "localAddress": vx.local_address}
         decl["selfIP"] = {"name": f"{vx.tunnel}_self", "address": vx.self_ip, "vlan": f"/Common/{vx.tunnel}",
                           "allowService": list(vx.allow_service) if isinstance(vx.allow_service, tuple)
                           else vx.allow_service}
+        if vx.floating_self_ip:
+            decl["floatingSelfIP"] = {"name": f"{vx.tunnel}_floating", "address": vx.floating_self_ip,
+                                      "vlan": f"/Common/{vx.tunnel}", "trafficGroup": vx.traffic_group,
+                                      "allowService": decl["selfIP"]["allowService"]}
         decl["fdb"]["records"] = [{"name": r.mac, "endpoint": r.endpoint} for r in network.fdb]
         decl["arps"] = [{"name": arp_name(a.ip), "ipAddress": a.ip, "macAddress": a.mac} for a in network.arps]
-    if decl["fdb"]["tunnel"] is None:
-        del decl["fdb"]["tunnel"]
+    if network.routes is not None:
+        decl["routes"] = {"partition": network.route_partition,
+                          "records": [{"name": r.name, "network": r.network, "gw": r.gw,
+                                       "description": r.description} for r in network.routes]}
+    if decl["fdb"]["tunnel"] is None or not network.vxlan:
+        decl["fdb"].pop("tunnel", None)
     return decl
+
+
+def net_model_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
+    """Pointers -> origins; with several devices under `/net/<device>/...` as the diff spells them."""
+    if not model.device_networks:
+        return net_sources(model.network)
+    return {f"/net/{name}{key.removeprefix('/net')}": origins for name, net in model.device_networks.items()
+            for key, origins in net_sources(net).items()}
 
 
 def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
@@ -49,4 +75,6 @@ def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
         sources[f"/net/fdb/{r.mac}"] = tuple(dict.fromkeys(r.origins))
     for a in network.arps:
         sources[f"/net/arps/{a.ip}"] = tuple(dict.fromkeys(a.origins))
+    for route in network.routes or ():
+        sources[f"/net/routes/{route.name}"] = tuple(dict.fromkeys(route.origins))
     return sources

@@ -20,7 +20,7 @@ from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
 from renderer.mapping.ipam import load_allocations
 from renderer.mapping.silent import ObjectCounts
-from renderer.net import net_sources, render_net
+from renderer.net import net_model_sources, render_net_model
 from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
 
 
@@ -73,16 +73,26 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     budget = InputBudget(config.limits)
     manifests, problems = load_documents(tree, config.manifests, cache, budget)
     findings += problems
-    snapshot, problems = load_documents(tree, config.snapshot, cache, budget)
-    findings += problems
+    snapshots = []
+    for paths in [c.snapshot for c in config.clusters] or [config.snapshot]:
+        snapshot, problems = load_documents(tree, paths, cache, budget)
+        findings += problems
+        snapshots.append(snapshot)
     if not manifests and not any(f.is_error for f in findings):
         findings.append(Finding("SRC003", f"no manifests found under {', '.join(config.manifests)}",
                                 config.location, Severity.WARNING, hint="set paths.manifests in as3-gitops.yaml"))
     cluster = Cluster()
     add_cluster_objects(cluster, manifests, findings)
     manifest_services = set(cluster.services)
-    add_cluster_objects(cluster, snapshot, findings, mark=False)
-    findings += _snapshot_lint(cluster, manifest_services, config)
+    if config.clusters:
+        for spec, snapshot in zip(config.clusters, snapshots, strict=True):
+            member = Cluster(services=cluster.services, ingress_classes=cluster.ingress_classes)
+            add_cluster_objects(member, snapshot, findings, mark=False)
+            findings += _snapshot_lint(member, manifest_services, config)
+            cluster.members_from.append((spec.name, member))
+    else:
+        add_cluster_objects(cluster, snapshots[0], findings, mark=False)
+        findings += _snapshot_lint(cluster, manifest_services, config)
     findings += _staleness(tree, config, now)
     allocations, problems = load_allocations(tree)
     findings += problems
@@ -92,10 +102,10 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     findings += problems
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
-    del manifests, snapshot, cluster
+    del manifests, snapshots, snapshot, cluster
     as3 = render_as3(model, config, identity, tree)
-    net = render_net(model.network, config, identity)
-    sources = {**as3_sources(model), **net_sources(model.network)}
+    net = render_net_model(model, config, identity)
+    sources = {**as3_sources(model), **net_model_sources(model)}
     return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts)
 
 

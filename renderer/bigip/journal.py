@@ -133,7 +133,8 @@ def out_of_bounds(owned: tuple[str, ...], adc: dict[str, Any] | None, net: ns.Ne
         have = tn.normalise(device.get(tenant))
         if not any(tn.same(have, tn.normalise(tn.tenants_of(side).get(tenant))) for side, _ in sides):
             out.append(f"tenant {tenant}")
-    for label, attr in (("VXLAN profile", "profile"), ("tunnel", "tunnel"), ("self IP", "self_ip")):
+    for label, attr in (("VXLAN profile", "profile"), ("tunnel", "tunnel"), ("self IP", "self_ip"),
+                        ("floating self IP", "floating_ip")):
         if all(getattr(net, attr) != getattr(state, attr) for _, state in sides):
             out.append(label)
     records = {r for _, state in sides for r in state.records}
@@ -142,4 +143,7 @@ def out_of_bounds(owned: tuple[str, ...], adc: dict[str, Any] | None, net: ns.Ne
     arps = {a for _, state in sides for a in state.arps}
     if any(a not in arps for a in net.arps):
         out.append("ARPs")
+    routes = {r for _, state in sides for r in state.routes}
+    if any(r not in routes for r in net.routes):
+        out.append("routes")
     return out

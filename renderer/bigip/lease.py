@@ -102,8 +102,10 @@ def drift_of(device: DeviceState, lease: Rendered) -> list[str]:
         ("VXLAN profile", have.profile, want.profile),
         ("tunnel", have.tunnel, want.tunnel),
         ("self IP", have.self_ip, want.self_ip),
+        ("floating self IP", have.floating_ip, want.floating_ip),
         ("FDB records", have.records, want.records),
         ("ARPs", have.arps, want.arps),
+        ("routes", have.routes, want.routes),
     ):
         if a != b:
             out.append(label)

@@ -18,6 +18,7 @@ from renderer.bigip.client import BigipClient, OutcomeUnknown, Reply
 from renderer.errors import DeviceError
 
 ARP_PREFIX = "k8s-"
+ROUTE_MARK = "as3-gitops"
 _TM = "/mgmt/tm/net"
 _PROFILE_FIELDS = ("port", "floodingType", "defaultsFrom", "encapsulationType")
 _TUNNEL_FIELDS = ("key", "profile", "localAddress", "remoteAddress", "secondaryAddress", "mtu")
@@ -41,6 +42,9 @@ class NetState:
     records: tuple[tuple[str, str], ...] = ()  # (mac, endpoint) sorted, endpoints without %0
     arps: tuple[tuple[str, str, str], ...] = ()  # (ip, name, mac) sorted
     manages_fdb: bool = field(default=False, compare=False)
+    floating_ip: tuple | None = None  # several devices: the floating self IP on the tunnel (a traffic group)
+    route_partition: str | None = None  # static-route mode: where our routes live; None: no routes managed
+    routes: tuple[tuple[str, str, str, str], ...] = ()  # (name, network, gw, description) sorted by name
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON data (for reports, hashes and the diff engine's `net` side)."""
@@ -59,6 +63,11 @@ class NetState:
                 "records": [{"name": m, "endpoint": e} for m, e in self.records],
             },
             "arps": [{"name": n, "ipAddress": ip, "macAddress": m} for ip, n, m in self.arps],
+            **({"floatingSelfIP": obj(self.floating_ip)} if self.floating_ip is not None else {}),
+            **({"routes": {"partition": self.route_partition,
+                           "records": [{"name": n, "network": net, "gw": gw, "description": d}
+                                       for n, net, gw, d in self.routes]}}
+               if self.route_partition is not None else {}),
         }
 
 
@@ -89,19 +98,41 @@ def _arps(items: Any) -> tuple[tuple[str, str, str], ...]:
     return tuple(rows[ip] for ip in sorted(rows, key=_ip_key))
 
 
+def _routes(items: Any) -> tuple[tuple[str, str, str, str], ...]:
+    rows = {
+        str(r["name"]): (str(r["name"]), norm_endpoint(str(r["network"])), norm_endpoint(str(r.get("gw", ""))),
+                         str(r.get("description", "")))
+        for r in _entries(items, "name", "network")
+    }
+    return tuple(rows[n] for n in sorted(rows))
+
+
+def owns_route(route: dict[str, Any], partition: str) -> bool:
+    """CIS's rule: in its own partition every `k8s*` route is the controller's; in /Common only those
+    whose description carries the controller's identifier (ours: `as3-gitops...`)."""
+    name = str(route.get("name", ""))
+    if not name.startswith(ARP_PREFIX):
+        return False
+    return partition != "Common" or str(route.get("description", "")).startswith(ROUTE_MARK)
+
+
 def desired_state(net: dict[str, Any] | None) -> NetState:
     """The NetState a rendered net declaration asks for."""
     if not net:
         return NetState()
     fdb = net.get("fdb") or {}
+    routes = net.get("routes") if isinstance(net.get("routes"), dict) else None
     return NetState(
         partition=net.get("partition", "Common"),
         profile=_freeze(net.get("vxlanProfile")),
         tunnel=_freeze(net.get("tunnel")),
         self_ip=_freeze(net.get("selfIP")),
+        floating_ip=_freeze(net.get("floatingSelfIP")),
         records=_records(fdb.get("records")),
         arps=_arps(net.get("arps")),
         manages_fdb=bool(net.get("tunnel") or fdb.get("tunnel")),
+        route_partition=str(routes.get("partition", "Common")) if routes is not None else None,
+        routes=_routes(routes.get("records")) if routes is not None else (),
     )
 
 
@@ -109,8 +140,13 @@ def union(old: NetState, new: NetState) -> NetState:
     """Make-before-break: new objects, and old and new FDB records/ARPs together (new wins a clash)."""
     records = dict(old.records) | dict(new.records)
     arps = {ip: (ip, n, m) for ip, n, m in old.arps} | {ip: (ip, n, m) for ip, n, m in new.arps}
+    # routes: old ones stay until the prune, except where a new route takes over the same subnet
+    # (a node replaced under the same pod subnet): one destination cannot have two gateways.
+    new_nets = {net for _n, net, _gw, _d in new.routes}
+    routes = {r[0]: r for r in old.routes if r[1] not in new_nets} | {r[0]: r for r in new.routes}
     return replace(
-        new, records=tuple(sorted(records.items())), arps=tuple(arps[ip] for ip in sorted(arps, key=_ip_key))
+        new, records=tuple(sorted(records.items())), arps=tuple(arps[ip] for ip in sorted(arps, key=_ip_key)),
+        routes=tuple(routes[n] for n in sorted(routes)),
     )
 
 
@@ -139,6 +175,7 @@ def read_state(client: BigipClient, like: NetState) -> NetState:
     profile = pick("tunnels/vxlan", like.profile, _PROFILE_FIELDS)
     tunnel = pick("tunnels/tunnel", like.tunnel, _TUNNEL_FIELDS)
     self_ip = pick("self", like.self_ip, _SELF_FIELDS)
+    floating = pick("self", like.floating_ip, _SELF_FIELDS)
     records: tuple[tuple[str, str], ...] = ()
     name = _tunnel_name(like)
     if name and like.manages_fdb:
@@ -150,7 +187,14 @@ def read_state(client: BigipClient, like: NetState) -> NetState:
         for a in _entries(arp_data.get("items"), "name")
         if str(a["name"]).startswith(ARP_PREFIX) and a.get("partition", part) == part
     )
-    return NetState(part, profile, tunnel, self_ip, records, arps, like.manages_fdb)
+    routes: tuple[tuple[str, str, str, str], ...] = ()
+    if like.route_partition is not None:
+        where = like.route_partition
+        route_data = client.tm_get(f"{_TM}/route?$filter=partition+eq+{where}") or {}
+        routes = _routes(r for r in _entries(route_data.get("items"), "name", "network")
+                         if r.get("partition", where) == where and owns_route(r, where))
+    return NetState(part, profile, tunnel, self_ip, records, arps, like.manages_fdb, floating, like.route_partition,
+                    routes)
 
 
 @dataclass(frozen=True)
@@ -186,6 +230,7 @@ def net_commands(current: NetState, desired: NetState) -> tuple[list[Command], l
     objects += _object_cmds("tunnels/vxlan", part, current.profile, desired.profile)
     objects += _object_cmds("tunnels/tunnel", part, current.tunnel, desired.tunnel)
     objects += _object_cmds("self", part, current.self_ip, desired.self_ip)
+    objects += _object_cmds("self", part, current.floating_ip, desired.floating_ip)
     entries: list[Command] = []
     tunnel = _tunnel_name(desired) or _tunnel_name(current)
     want_records = desired.records if desired.tunnel else ()
@@ -216,8 +261,10 @@ def net_commands(current: NetState, desired: NetState) -> tuple[list[Command], l
                     {"name": name, "partition": part, "ipAddress": ip, "macAddress": mac},
                 )
             )
+    entries += _route_cmds(current, desired)
     deletes = []
     for kind, cur, want in (
+        ("self", current.floating_ip, desired.floating_ip),
         ("self", current.self_ip, desired.self_ip),
         ("tunnels/tunnel", current.tunnel, desired.tunnel),
         ("tunnels/vxlan", current.profile, desired.profile),
@@ -225,6 +272,25 @@ def net_commands(current: NetState, desired: NetState) -> tuple[list[Command], l
         if cur is not None and want is None:
             deletes.append(Command("DELETE", tm_path(kind, current.partition, dict(cur)["name"])))
     return objects, entries + deletes
+
+
+def _route_cmds(current: NetState, desired: NetState) -> list[Command]:
+    """Deletes first (a subnet may move to a new route name in the same transaction), then creates,
+    then gateway/description changes. A changed `network` is a delete plus a create."""
+    part = desired.route_partition or current.route_partition
+    if part is None:
+        return []
+    cur = {r[0]: r for r in current.routes}
+    new = {r[0]: r for r in desired.routes}
+    cmds = [Command("DELETE", tm_path("route", part, n)) for n in sorted(cur) if n not in new or new[n][1] != cur[n][1]]
+    for n in sorted(new):
+        _name, network, gw, desc = new[n]
+        if n not in cur or cur[n][1] != network:
+            body = {"name": n, "partition": part, "network": network, "gw": gw, "description": desc}
+            cmds.append(Command("POST", f"{_TM}/route", body))
+        elif cur[n] != new[n]:
+            cmds.append(Command("PATCH", tm_path("route", part, n), {"gw": gw, "description": desc}))
+    return cmds
 
 
 def plan_transactions(current: NetState, desired: NetState) -> list[list[Command]]:

@@ -124,6 +124,7 @@ def _differences(run: _Run) -> tuple[list[str], list[str], list[str]]:
     ]
     parts.append(("/net/fdb", dict(net.records), dict(old_net.records), dict(new_net.records)))
     parts.append(("/net/arps", *({ip: (n, m) for ip, n, m in st.arps} for st in (net, old_net, new_net))))
+    parts.append(("/net/routes", *({r[0]: r[1:] for r in st.routes} for st in (net, old_net, new_net))))
     for prefix, cur, old, new in parts:
         for key in sorted(set(cur) | set(old) | set(new), key=str):
             path = prefix if key == 0 else f"{prefix}/{key}"

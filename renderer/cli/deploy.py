@@ -145,10 +145,26 @@ def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) ->
 def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:
     """The device's net state in the net declaration's shape (meta keys taken from `like`)."""
     data = device.net.as_dict()
-    out = {k: v for k, v in (like or {}).items() if k not in ("vxlanProfile", "tunnel", "selfIP", "fdb", "arps")}
+    out = {k: v for k, v in (like or {}).items()
+           if k not in ("vxlanProfile", "tunnel", "selfIP", "floatingSelfIP", "fdb", "arps", "routes")}
     out.update({k: v for k, v in data.items() if v is not None and k != "partition"})
     out["fdb"] = {**((like or {}).get("fdb") or {}), "records": data["fdb"]["records"]}
     return out
+
+
+def _devices_of(repo: Path, ref: str | None, host: str | None) -> tuple[Any, ...]:
+    """bigip.devices of the configuration at `ref`; --host is required exactly when there are none."""
+    from renderer.config import load_config
+    from renderer.source import open_tree
+
+    config, _findings = load_config(open_tree(repo, ref))  # findings: reported by the render that follows
+    devices = config.bigip.devices
+    if devices and host:
+        raise UsageError("--host and bigip.devices in as3-gitops.yaml exclude each other",
+                         hint="the devices' hosts come from as3-gitops.yaml")
+    if not devices and not host:
+        raise UsageError("--host is required", hint="or list the devices under bigip.devices in as3-gitops.yaml")
+    return devices
 
 
 def _print_drift(err: Any, fmt: str, out: TextIO, environment: str) -> None:
@@ -180,7 +196,8 @@ def _print_failure(report: Any, err: TextIO) -> None:
 
 
 _REPO = typer.Argument(Path("."), help="Repository folder (a git repository).")
-_HOST = typer.Option(..., "--host", metavar="URL", help="BIG-IP management URL, e.g. https://10.0.0.1")
+_HOST = typer.Option(None, "--host", metavar="URL",
+                     help="BIG-IP management URL, e.g. https://10.0.0.1 (not with bigip.devices in as3-gitops.yaml)")
 _REF = typer.Option(None, "--ref", metavar="REF", help="Git ref to deploy (default: the working tree).")
 _PWFILE = typer.Option(None, "--password-file", metavar="FILE", help="Read the password from FILE.")
 _PROVIDER = typer.Option("tmos", "--login-provider", metavar="NAME", help="loginProviderName for tokens.")
@@ -193,7 +210,7 @@ _POLL = typer.Option(1.0, "--poll-interval", metavar="SECONDS", help="First wait
 @app.command("deploy")
 def deploy_command(
     repo: Path = _REPO,
-    host: str = _HOST,
+    host: str | None = _HOST,
     ref: str | None = _REF,
     dry_run: bool = typer.Option(False, "--dry-run", help="Stop after AS3's dry-run: no configuration write."),
     force: bool = typer.Option(False, "--force", help="Overwrite drift / adopt a device not deployed by us."),
@@ -235,7 +252,9 @@ def deploy_command(
         raise UsageError("--lock-timeout must be zero or positive")
     if break_lock and dry_run:
         raise UsageError("--break-lock and --dry-run exclude each other (a dry-run takes no lock)")
-    conn = _connection(host, password_file, login_provider, ca_bundle, insecure, busy_backoff, poll_interval, err)
+    devices = _devices_of(repo, ref, host)
+    conn = _connection(host or "https://devices", password_file, login_provider, ca_bundle, insecure, busy_backoff,
+                       poll_interval, err)
     result, rendered = _render(repo, ref)
     options = DeployOptions(
         dry_run=dry_run,
@@ -246,6 +265,16 @@ def deploy_command(
         lock_ttl=lock_ttl,
         break_lock=break_lock,
     )
+    if devices:
+        from renderer.cli.deploy_devices import deploy_devices
+
+        try:
+            done = deploy_devices(conn, result, rendered, _lease_renderer(repo), options, _progress(err), out, err)
+        except (DeviceError, RestoreFailed) as failure:
+            _write_reports(getattr(failure, "report", None), report, report_markdown)
+            raise
+        _write_reports(done, report, report_markdown)
+        return EXIT_OK
     with _client(conn, timeout + rollback_timeout) as client:
         try:
             done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
@@ -290,7 +319,7 @@ def _finish_stats(report: Any, client: Any) -> None:
 @app.command("plan")
 def plan_command(
     repo: Path = _REPO,
-    host: str = _HOST,
+    host: str | None = _HOST,
     ref: str | None = _REF,
     fmt: str = typer.Option("text", "--format", metavar="text|markdown|json", help="Output format."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the device differs from the render."),
@@ -307,8 +336,18 @@ def plan_command(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     out, err = sys.stdout, sys.stderr
-    conn = _connection(host, password_file, login_provider, ca_bundle, insecure, 3.0, 1.0, err)
+    devices = _devices_of(repo, ref, host)
+    conn = _connection(host or "https://devices", password_file, login_provider, ca_bundle, insecure, 3.0, 1.0, err)
     result, rendered = _render(repo, ref)
+    if devices:
+        from renderer.cli.deploy_devices import plan_devices
+
+        side, others = plan_devices(conn, result, rendered)
+        for name in others:
+            err.write(f"warning: device {name} runs a different AS3 declaration than the one compared\n")
+        diff = diff_declarations(side, Side.from_render(result, rendered.identity[:12]))
+        write_diff(diff, out, fmt, environment=result.config.environment)
+        return EXIT_CHANGES if exit_code and (diff.has_changes or others) else EXIT_OK
     with _client(conn, 600) as client:
         client.login()
         device = read_device(client, rendered)

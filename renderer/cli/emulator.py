@@ -125,11 +125,18 @@ def emulator_command(
     max_connections: int = typer.Option(64, "--max-connections", help="More connections at once get 503."),
     request_seconds: float = typer.Option(30.0, "--request-seconds",
                                           help="Time to send one request (and idle keep-alive time)."),
+    devices: str | None = typer.Option(None, "--devices", metavar="NAME,NAME",
+                                       help="Run several devices (an HA pair), one port each from --port up."),
+    device_group: str | None = typer.Option(None, "--device-group", metavar="NAME",
+                                            help="With --devices: put them in this sync-failover device group "
+                                                 "(the first is active)."),
 ) -> int:
     """Run a BIG-IP emulator (AS3 + iControl REST) to try render -> diff -> deploy without a device."""
     opts = EmulatorOptions(host, port, tls, cert, key, username, password, password_file, state, as3_schema,
                            control_token, allow_remote, async_threshold, max_body_mb, max_connections,
                            request_seconds)
+    if devices is not None or device_group is not None:
+        return _run_several(opts, devices, device_group)
     server = build_server(opts)
     extras = []
     if server.device.validator is not None:
@@ -150,6 +157,45 @@ def emulator_command(
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.stop()
+    return 0
+
+
+def _run_several(opts: EmulatorOptions, devices: str | None, device_group: str | None) -> int:
+    """Several devices in one process, each on its own port, optionally in one device group."""
+    from dataclasses import replace
+
+    from renderer.emulator.ha import DeviceGroup
+
+    names = [n.strip() for n in (devices or "").split(",") if n.strip()]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise UsageError("--devices needs two or more different names, e.g. --devices bigip-a,bigip-b")
+    if opts.state is not None:
+        raise UsageError("--state keeps one device; it cannot be combined with --devices")
+    servers = []
+    try:
+        for i, name in enumerate(names):
+            servers.append((name, build_server(replace(opts, port=opts.port + i if opts.port else 0))))
+        if device_group:
+            DeviceGroup(device_group, {name: server.device for name, server in servers})
+        for name, server in servers:
+            role = "" if not device_group else (" active" if name == names[0] else " standby")
+            sys.stdout.write(f"BIG-IP emulator {name}{role} listening on {server.url} as user {opts.username}\n")
+        if device_group:
+            sys.stdout.write(f"device group {device_group}: {', '.join(names)}\n")
+        sys.stdout.write("press Ctrl-C to stop\n")
+        sys.stdout.flush()
+        for _name, server in servers[1:]:
+            server.start()
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        try:
+            servers[0][1].serve_forever()
+        except KeyboardInterrupt:
+            sys.stderr.write("emulator stopped\n")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        for _name, server in servers:
+            server.stop()
     return 0
 
 

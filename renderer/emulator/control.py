@@ -11,6 +11,8 @@ Enabled only when the emulator has a control token; every request must carry it 
 - `DELETE /_emulator/log`: clear the request log.
 - `DELETE /_emulator/holds`: let every request held by a `hold` fault answer now.
 - `GET /_emulator/clock`, `POST /_emulator/clock {"advance": seconds}` (manual clock only).
+- `GET /_emulator/ha`, `POST /_emulator/ha {"failover": "<device>"}` / `{"pending": true}`: the device
+  group of an HA pair (renderer/emulator/ha.py): active device, devices with unsynced changes.
 """
 
 from __future__ import annotations
@@ -76,6 +78,17 @@ def handle_control(device: Device, req: Request) -> Response:
         if req.method == "DELETE":
             device.faults.clear()
             return Response(200, [])
+    if route == "/_emulator/ha" and device.group is not None:
+        if req.method == "POST":  # {"failover": "<device>"} and/or {"pending": true} (a change by hand)
+            try:
+                if isinstance(body, dict) and "failover" in body:
+                    device.group.failover(str(body["failover"]))
+            except KeyError:
+                return error(400, f"no device {body['failover']!r} in the group")
+            if isinstance(body, dict) and body.get("pending") is True:
+                device.group.changed(device)
+        if req.method in ("GET", "POST"):
+            return Response(200, device.group.view())
     if route == "/_emulator/holds" and req.method == "DELETE":
         return Response(200, {"released": device.release_holds()})
     if route == "/_emulator/log" and req.method == "DELETE":

@@ -219,7 +219,10 @@ class Declarer:
         if patch_tenants is not None:
             opts.path_tenants, opts.update_mode = patch_tenants, "selective"
         opts.add_update_mode = body_action(job) in ("deploy", "dry-run")
-        return self.applier.deploy(adc, decl_id, opts, extra_ms)
+        response = self.applier.deploy(adc, decl_id, opts, extra_ms)
+        if self.device.group is not None:  # an HA pair: sync state, syncToGroup (renderer.emulator.ha)
+            self.device.group.after_declare(self.device, job.body, opts.dry_run, response)
+        return response
 
     def _validate(self, adc: dict[str, Any]) -> str | None:
         validator = self.device.validator

@@ -73,6 +73,8 @@ class Device:
         self.transactions = Transactions(self)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self.group: Any = None  # renderer.emulator.ha.DeviceGroup when part of an HA pair
+        self.device_name = "bigip"
         self._holds: list[threading.Event] = []
         self._holding = threading.Event()  # set while a request is held
 
@@ -231,6 +233,8 @@ class Device:
                 response = ltm.handle(ltm_state.data_groups, ltm_state.generation, req.method, rest or None, body)
             if req.method != "GET" and response.status < 300:
                 self.persist()
+                if self.group is not None:  # /Common objects are synced configuration
+                    self.group.changed(self)
             return response
         if path.startswith("/mgmt/tm/net/"):
             with self.state_lock:
@@ -238,6 +242,10 @@ class Device:
             if req.method != "GET" and response.status < 300:
                 self.persist()
             return response
+        if path == "/mgmt/tm/cm" or path.startswith("/mgmt/tm/cm/"):
+            from renderer.emulator.ha import handle_cm
+
+            return handle_cm(self, req.method, path, body)
         return tm_error(404, f"URI path {req.path} is not supported by the emulator", 1)
 
 

@@ -1,4 +1,4 @@
-"""iControl REST L2/L3 resources under /mgmt/tm/net: vxlan profiles, tunnels, self IPs, FDB, ARP.
+"""iControl REST L2/L3 resources under /mgmt/tm/net: vxlan profiles, tunnels, self IPs, FDB, ARP, routes.
 
 Pure functions over a `NetState`, so a transaction can run its commands on a copy and keep or
 drop the copy as a whole. POST creates (409 if present), PUT replaces, PATCH merges (arrays and
@@ -50,6 +50,9 @@ KINDS = {
                            "inheritedTrafficGroup": "false", "trafficGroup": "/Common/traffic-group-local-only"},
                  refs=(("vlan", "tunnels", "VLAN or tunnel"),)),
     "arp": Kind("arps", "arp", "tm:net:arp:arpstate", "ARP entry", required=("ipAddress", "macAddress")),
+    # net route: fields as f5-cccl and CIS's python driver send them (name, partition, network, gw,
+    # description); the emulator requires a network and a gw (a real route may use a pool or vlan instead)
+    "route": Kind("routes", "route", "tm:net:route:routestate", "Route", required=("network", "gw")),
 }
 FDB_KIND = "tm:net:fdb:tunnel:tunnelstate"
 RECORD_KIND = "tm:net:fdb:tunnel:records:recordsstate"
@@ -90,6 +93,8 @@ def render(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(prop), str):
             target = next(k for k in KINDS.values() if k.attr == attr)
             out[f"{prop}Reference"] = {"link": _link(f"{target.url}/{url_name(out[prop])}")}
+    if kind.attr == "selfs" and out.get("trafficGroup") != "/Common/traffic-group-local-only":
+        out["floating"] = "enabled"  # a self IP in a traffic group floats with it
     if kind.attr == "vxlan" and isinstance(out.get("defaultsFrom"), str):
         out["defaultsFromReference"] = {"link": _link(f"tunnels/vxlan/{url_name(out['defaultsFrom'])}")}
     return out

@@ -95,6 +95,17 @@ class ControlClient:
     def advance(self, seconds: float) -> float:
         return self._call("POST", "clock", {"advance": seconds})["now"]
 
+    def ha(self) -> dict[str, Any]:
+        """The device group of an HA pair: active device, devices with unsynced changes, syncs."""
+        return self._call("GET", "ha")
+
+    def failover(self, to: str) -> dict[str, Any]:
+        return self._call("POST", "ha", {"failover": to})
+
+    def mark_pending(self) -> dict[str, Any]:
+        """A change made by hand on this device: the group shows "Changes Pending"."""
+        return self._call("POST", "ha", {"pending": True})
+
     def close(self) -> None:
         self.session.close()
 
@@ -173,6 +184,22 @@ def bigip_emulator_factory(_bigip_emulator_session: dict[str, Any]) -> Iterator[
     for handle in started:
         handle.control.close()
         handle.server.stop()
+
+
+@pytest.fixture
+def bigip_pair(bigip_emulator_factory: Callable[..., EmulatorHandle]) -> Callable[..., dict[str, EmulatorHandle]]:
+    """`bigip_pair(names=("bigip-a", "bigip-b"), group="failover-group", **options)`: devices on their own
+    ports; with a `group` they form a sync-failover device group (the first is active)."""
+    from renderer.emulator.ha import DeviceGroup
+
+    def start(names: tuple[str, ...] = ("bigip-a", "bigip-b"), group: str | None = "failover-group",
+              **options: Any) -> dict[str, EmulatorHandle]:
+        handles = {name: bigip_emulator_factory(**options) for name in names}
+        if group is not None:
+            DeviceGroup(group, {name: h.device for name, h in handles.items()})
+        return handles
+
+    return start
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 
 from renderer.fileio import write_atomic
 
-NET_KINDS = ("vxlan", "tunnels", "selfs", "arps")
+NET_KINDS = ("vxlan", "tunnels", "selfs", "arps", "routes")
 BUILTIN_VXLAN = {
     "/Common/vxlan": {"name": "vxlan", "partition": "Common", "encapsulationType": "vxlan",
                       "floodingType": "multicast", "port": 4789, "generation": 1},
@@ -63,6 +63,7 @@ class NetState:
     tunnels: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(BUILTIN_TUNNELS))
     selfs: dict[str, dict[str, Any]] = field(default_factory=dict)
     arps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    routes: dict[str, dict[str, Any]] = field(default_factory=dict)
     fdb: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {path: [] for path in BUILTIN_TUNNELS})
     generation: int = 1
@@ -95,7 +96,7 @@ def state_to_json(state: DeviceState) -> dict[str, Any]:
         "as3": {"declaration": a.declaration(), "meta": a.meta, "tenants": a.tenants,
                 "history": a.history, "settings": a.settings},
         "net": {"vxlan": n.vxlan, "tunnels": n.tunnels, "selfs": n.selfs, "arps": n.arps,
-                "fdb": n.fdb, "generation": n.generation},
+                "routes": n.routes, "fdb": n.fdb, "generation": n.generation},
         "ltm": {"dataGroups": state.ltm.data_groups, "generation": state.ltm.generation[0]},
         "saveCount": state.save_count,
     })

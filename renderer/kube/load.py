@@ -19,6 +19,7 @@ from renderer.kube.markers import f5_marker
 from renderer.kube.naming import name_problem, namespace_problem, shown
 from renderer.kube.objects import (
     BackendRef,
+    BlockAffinity,
     ConfigMap,
     EndpointAddress,
     EndpointPort,
@@ -61,6 +62,10 @@ class Cluster:
     routes: list[Route] = field(default_factory=list)
     # manifest objects with an F5 marker (renderer.kube.markers), for the "nothing silent" check
     marked: list[tuple[ObjectMeta, str]] = field(default_factory=list)
+    block_affinities: list[BlockAffinity] = field(default_factory=list)
+    # several clusters (clusters: in as3-gitops.yaml): (name, that cluster's snapshot objects);
+    # the Services are the manifests' (shared), the endpoints and nodes each cluster's own
+    members_from: list[tuple[str, Cluster]] = field(default_factory=list)
     seen: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (kind, namespace, name) of list kinds
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
@@ -486,6 +491,10 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
         route = _route(meta, data, findings)
         if route and _first(cluster, route, findings):
             cluster.routes.append(route)
+    elif kind == "BlockAffinity":
+        r = _Reader(meta.doc, meta.base, findings, f"BlockAffinity {meta.name}")
+        cluster.block_affinities.append(BlockAffinity(meta, r.get(data, ["spec", "node"], str, ""),
+                                                      r.get(data, ["spec", "cidr"], str, "")))
 
 
 def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:

@@ -197,6 +197,16 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockAffinity:
+    """Calico's `crd.projectcalico.org/v1` BlockAffinity: a pod address block assigned to a node
+    (CIS reads these for static routes with --orchestration-cni calico-k8s)."""
+
+    meta: ObjectMeta
+    node: str
+    cidr: str
+
+
+@dataclass(frozen=True, slots=True)
 class Secret:
     meta: ObjectMeta
     type: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from renderer.config import Config
-from renderer.errors import Finding
+from renderer.config import Config, device_view
+from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
 from renderer.mapping.as3_configmap import DISCOVERY_LABELS, as3_kind, build_as3_configmaps
 from renderer.mapping.as3_override import build_override
+from renderer.mapping.clusters import build_clusters_network
 from renderer.mapping.configmap import build_configmaps, is_virtual_server_configmap
 from renderer.mapping.crd_common import CrdContext
 from renderer.mapping.ingress import build_ingresses, ingress_is_ours
@@ -14,7 +15,8 @@ from renderer.mapping.network import build_network
 from renderer.mapping.registry import Registry
 from renderer.mapping.route import build_routes
 from renderer.mapping.silent import ObjectCounts, check_silent
-from renderer.model import Model, RawTenant
+from renderer.mapping.static_routes import build_static_network
+from renderer.model import Model, Network, RawTenant
 
 
 def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, dict[str, str]] | None = None
@@ -35,8 +37,32 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
     raw: dict[str, RawTenant] = {}
     build_as3_configmaps(cluster, config, reg, raw, findings)
     override = build_override(cluster, config, set(reg.tenants), raw, findings)
-    network = build_network(cluster, config, reg.tenants, findings, raw)
-    return Model(reg.tenants, network, raw, override), findings
+    if not config.bigip.devices:
+        network = _network(cluster, config, reg.tenants, findings, raw)
+        return Model(reg.tenants, network, raw, override), findings
+    devices: dict[str, Network] = {}
+    for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
+        seen = list(findings)
+        view = device_view(config, device.name)
+        devices[device.name] = _network(cluster, view, reg.tenants, findings, raw)
+        node = view.vxlan.bigip_node if view.vxlan else None
+        if devices[device.name].vxlan and node and node not in cluster.nodes and not cluster.members_from:
+            findings.append(Finding("TOPO021", f"device {device.name}: its flannel Node {node!r} is not in the "
+                                    "snapshot: flannel does not send this device's pod traffic back to it",
+                                    config.location, Severity.WARNING,
+                                    hint="render --emit-bigip-node, kubectl apply the Nodes, and capture the snapshot"))
+        findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
+    first = devices[config.bigip.devices[0].name]
+    return Model(reg.tenants, first, raw, override, device_networks=devices), findings
+
+
+def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding],
+             raw: dict[str, RawTenant]) -> Network:
+    if config.clusters:
+        return build_clusters_network(cluster, config, tenants, findings)
+    if config.bigip.pool_member_type == "cluster" and config.bigip.network == "static-routes":
+        return build_static_network(cluster, config, tenants, findings)
+    return build_network(cluster, config, tenants, findings, raw)
 
 
 def silent_findings(cluster: Cluster, config: Config, model: Model,

@@ -75,12 +75,37 @@ def _at(where: SourceLocation | Callable[[], SourceLocation]) -> SourceLocation:
 def members_for(cluster: Cluster, config: Config, backend: ResolvedBackend,
                 findings: list[Finding]) -> tuple[list[Member], list[Origin]]:
     """Members for one Service port, sorted by address; plus the snapshot objects they came from."""
-    if config.bigip.pool_member_type == "nodeport":
-        return _nodeport_members(cluster, config, backend, findings)
-    return _cluster_members(cluster, backend)
+    fn = _nodeport_members if config.bigip.pool_member_type == "nodeport" else _cluster_members
+    if not cluster.members_from:
+        return fn(cluster, config, backend, findings)
+    return _from_clusters(cluster, config, backend, findings, fn)
 
 
-def _cluster_members(cluster: Cluster, backend: ResolvedBackend) -> tuple[list[Member], list[Origin]]:
+def _from_clusters(cluster: Cluster, config: Config, backend: ResolvedBackend, findings: list[Finding],
+                   fn) -> tuple[list[Member], list[Origin]]:
+    """Several clusters: the Service's members in each, marked with the cluster. One address:port
+    in two clusters is an error: the BIG-IP could reach only one of them."""
+    members: dict[tuple[str, int], Member] = {}
+    origins: list[Origin] = []
+    for name, member_cluster in cluster.members_from:
+        found, where = fn(member_cluster, config, backend, findings)
+        origins += where
+        for m in found:
+            key = (m.address, m.port)
+            if key in members:
+                svc = backend.service.meta
+                findings.append(Finding(
+                    "TOPO011", f"Service {svc.ident}: endpoint {m.address}:{m.port} is in cluster "
+                    f"{members[key].cluster} and in cluster {name}", where[0].location if where else svc.location,
+                    hint="the clusters' pod (or node) networks overlap; give each cluster its own ranges"))
+                continue
+            m.cluster = name
+            members[key] = m
+    return sorted(members.values(), key=lambda m: (ip_sort_key(m.address), m.port)), origins
+
+
+def _cluster_members(cluster: Cluster, config: Config, backend: ResolvedBackend,
+                     findings: list[Finding]) -> tuple[list[Member], list[Origin]]:
     svc, sp = backend.service, backend.port
     eps = cluster.endpoints_for(svc.meta.namespace, svc.meta.name)
     if eps is None:

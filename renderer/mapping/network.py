@@ -58,7 +58,8 @@ def _networks(node: Node, findings: list[Finding]) -> list[ipaddress.IPv4Network
 
 
 def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], findings: list[Finding],
-                  raw: dict[str, RawTenant] | None = None) -> Network:
+                  raw: dict[str, RawTenant] | None = None, cluster_name: str | None = None) -> Network:
+    """FDB and ARPs for one cluster; with several clusters only its own members (`cluster_name`) get ARPs."""
     if config.bigip.pool_member_type == "nodeport":
         return Network("nodeport")
     if config.vxlan is None:
@@ -108,7 +109,7 @@ def build_network(cluster: Cluster, config: Config, tenants: dict[str, Tenant], 
         endpoints_seen[endpoint] = name
         records[mac] = FdbRecord(mac, endpoint, [node.meta.origin])
     _check_cidrs(cidrs, config, findings)
-    arps = _arps(cluster, tenants, mac_of, cidrs, findings, raw or {})
+    arps = _arps(cluster, tenants, mac_of, cidrs, findings, raw or {}, cluster_name)
     fdb = sorted(records.values(), key=lambda r: r.mac)
     return Network("cluster", fdb, arps)
 
@@ -155,12 +156,12 @@ def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
 
 
 def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings,
-          raw: dict[str, RawTenant]) -> list[Arp]:
+          raw: dict[str, RawTenant], cluster_name: str | None) -> list[Arp]:
     wanted: dict[str, tuple[str | None, str, list[Origin]]] = {}
     members = [(m, pool.service) for tenant in tenants.values() for pool in tenant.pools.values() for m in pool.members]
     members += [pm for name in sorted(raw) for pm in raw[name].pod_members]
     for m, service in members:
-        if m.address not in wanted:
+        if getattr(m, "cluster", None) == cluster_name and m.address not in wanted:
             svc = cluster.services.get(service)
             wanted[m.address] = (m.node_name, f"{service[0]}/{service[1]}", [svc.meta.origin] if svc else [])
     arps: list[Arp] = []

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from renderer.errors import UsageError
-from renderer.snapshot.normalize import ENDPOINTS, NODE, SLICE, normalize, object_key, raw_objects
+from renderer.snapshot.normalize import BLOCK_AFFINITY, ENDPOINTS, NODE, SLICE, normalize, object_key, raw_objects
 
 _NOUNS = {NODE: ("node", "nodes"), ENDPOINTS: ("endpoints", "endpoints"),
-          SLICE: ("endpointslice", "endpointslices")}
+          SLICE: ("endpointslice", "endpointslices"), BLOCK_AFFINITY: ("blockaffinity", "blockaffinities")}
 MAX_LISTED = 50  # objects named in the message body; the diff has the rest
 
 
@@ -58,7 +58,7 @@ def _count(n: int, kind: str) -> str:
 def subject(changes: Changes) -> str:
     """`snapshot: +2 endpoints, -1 node, ~3 endpointslices` (kinds in a fixed order)."""
     parts = []
-    for kind in (NODE, ENDPOINTS, SLICE):
+    for kind in (NODE, ENDPOINTS, SLICE, BLOCK_AFFINITY):
         for sign, keys in (("+", changes.added), ("-", changes.removed), ("~", changes.changed)):
             n = sum(1 for k in keys if k[0] == kind)
             if n:

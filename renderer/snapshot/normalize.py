@@ -21,9 +21,14 @@ from renderer.source import Document
 NODE = "Node"
 ENDPOINTS = "Endpoints"
 SLICE = "EndpointSlice"
-KINDS = (ENDPOINTS, SLICE, NODE)  # sort order of objects: by kind name
+BLOCK_AFFINITY = "BlockAffinity"  # Calico's pod address blocks (static-route mode, cni calico-k8s)
+KINDS = (BLOCK_AFFINITY, ENDPOINTS, SLICE, NODE)  # sort order of objects: by kind name
+CLUSTER_SCOPED = (NODE, BLOCK_AFFINITY)
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 FLANNEL_PREFIX = "flannel.alpha.coreos.com/"
+# node annotations static-route mode reads (renderer/mapping/routes.py): Cilium, OVN-Kubernetes, Calico
+ROUTE_ANNOTATIONS = ("network.cilium.io/ipv4-pod-cidr", "io.cilium.network.ipv4-pod-cidr", "k8s.ovn.org/node-subnets",
+                     "k8s.ovn.org/node-primary-ifaddr", "projectcalico.org/IPv4Address")
 NODE_ADDRESS_TYPES = ("InternalIP", "ExternalIP")
 
 
@@ -105,10 +110,11 @@ def _meta(data: dict[str, Any], namespaced: bool) -> dict[str, str]:
 
 def normalize_node(data: dict[str, Any]) -> dict[str, Any]:
     """Name, InternalIP/ExternalIP (API order kept: the first of a type is the one used), pod CIDRs,
-    the Ready condition's status and the flannel annotations."""
+    the Ready condition's status, the flannel annotations and those static-route mode reads."""
     meta = _meta(data, namespaced=False)
     annotations = {k: v for k, v in _dict(_dict(data.get("metadata")).get("annotations")).items()
-                   if isinstance(k, str) and k.startswith(FLANNEL_PREFIX) and isinstance(v, str)}
+                   if isinstance(k, str) and (k.startswith(FLANNEL_PREFIX) or k in ROUTE_ANNOTATIONS)
+                   and isinstance(v, str)}
     if annotations:
         meta["annotations"] = annotations  # type: ignore[assignment]
     out: dict[str, Any] = {"apiVersion": _str(data.get("apiVersion")) or "v1", "kind": NODE, "metadata": meta}
@@ -218,7 +224,16 @@ def normalize_slice(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_NORMALIZERS = {NODE: normalize_node, ENDPOINTS: normalize_endpoints, SLICE: normalize_slice}
+def normalize_block_affinity(data: dict[str, Any]) -> dict[str, Any]:
+    """Name, node and cidr (and the state Calico keeps, e.g. confirmed) of a Calico BlockAffinity."""
+    spec_in = _dict(data.get("spec"))
+    spec = {k: spec_in[k] for k in ("cidr", "node", "state") if _str(spec_in.get(k))}
+    return {"apiVersion": _str(data.get("apiVersion")) or "crd.projectcalico.org/v1", "kind": BLOCK_AFFINITY,
+            "metadata": _meta(data, namespaced=False), "spec": spec}
+
+
+_NORMALIZERS = {NODE: normalize_node, ENDPOINTS: normalize_endpoints, SLICE: normalize_slice,
+                BLOCK_AFFINITY: normalize_block_affinity}
 
 
 def normalize(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -244,7 +259,7 @@ def select(objects: Iterable[dict[str, Any]], *, services: set[tuple[str, str]] 
     Slices without a service-name label are dropped: rendering cannot use them."""
     kept = []
     for obj in objects:
-        if obj["kind"] == NODE:
+        if obj["kind"] in CLUSTER_SCOPED:
             kept.append(obj)
             continue
         owner = service_of(obj)

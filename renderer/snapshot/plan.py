@@ -44,6 +44,11 @@ def repo_config(repo: Path) -> Config:
     config, findings = load_config(WorkTree(repo))
     if any(f.is_error for f in findings):
         raise InvalidInput(findings)
+    if config.clusters:
+        raise UsageError("as3-gitops.yaml lists several clusters (clusters:): snapshot capture/normalize cannot tell "
+                         "which cluster's folder to write", location=config.location,
+                         hint="capture each cluster with kubectl get nodes,endpoints,endpointslices -A -o yaml "
+                         "into its own folder and commit it (a --cluster option is not there yet)")
     if not config.snapshot:
         raise UsageError("paths.snapshot is empty: there is no folder to write the snapshot to",
                          location=config.location, hint="set paths.snapshot: [snapshot] in as3-gitops.yaml")

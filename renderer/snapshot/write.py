@@ -17,12 +17,13 @@ import yaml
 
 from renderer.errors import UsageError
 from renderer.fileio import write_all_atomic
-from renderer.snapshot.normalize import ENDPOINTS, NODE, SLICE, object_key
+from renderer.snapshot.normalize import BLOCK_AFFINITY, CLUSTER_SCOPED, ENDPOINTS, NODE, SLICE, object_key
 
 PER_KIND = "per-kind"
 PER_NAMESPACE = "per-namespace"
 LAYOUTS = (PER_KIND, PER_NAMESPACE)
-KIND_FILES = {NODE: "nodes.yaml", ENDPOINTS: "endpoints.yaml", SLICE: "endpointslices.yaml"}
+KIND_FILES = {NODE: "nodes.yaml", ENDPOINTS: "endpoints.yaml", SLICE: "endpointslices.yaml",
+              BLOCK_AFFINITY: "blockaffinities.yaml"}
 NAMESPACE_DIR = "namespaces"  # per-namespace files live here; nodes.yaml stays at the top
 HEADER = b"# Cluster endpoint snapshot written by `as3-gitops snapshot`; refresh it instead of editing.\n"
 
@@ -58,7 +59,7 @@ def layout_files(objects: Iterable[dict[str, Any]], layout: str) -> dict[str, by
         raise UsageError(f"unknown snapshot layout {layout!r}", hint=f"use one of {', '.join(LAYOUTS)}")
     groups: dict[str, list[dict[str, Any]]] = {}
     for obj in sorted(objects, key=object_key):
-        if layout == PER_KIND or obj["kind"] == NODE:
+        if layout == PER_KIND or obj["kind"] in CLUSTER_SCOPED:
             path = KIND_FILES[obj["kind"]]
         else:
             path = f"{NAMESPACE_DIR}/{obj['metadata']['namespace']}.yaml"

@@ -30,6 +30,8 @@ from typing import Any
 from renderer.validate.compiled import Compiler
 from renderer.validate.formats import FormatCheck
 from renderer.validate.jsonvalues import class_dispatch, compile_simple, has_type, json_equal, type_of
+from renderer.validate.jsregex import js_pattern
+from renderer.validate.rust import RustJudges
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,11 @@ class AjvError:
     pointer: str
     keyword: str
     message: str
+    text: str = ""  # AS3's whole message when it is not "<pointer>: <message>" (checks outside the schema)
+    warning: bool = False  # ours, not AS3's: AS3 accepts the value
 
     def __str__(self) -> str:
-        return f"{self.pointer}: {self.message}"
+        return self.text or f"{self.pointer or '/'}: {self.message}"
 
 
 @dataclass
@@ -60,6 +64,11 @@ class _Ctx:
     pointers: list[PointerSite] | None = None
     depth: int = 0
     budget: list[int] = field(default_factory=lambda: [BUDGET])
+    checking: bool | None = None  # None: check exactly when not filling; True with fill: both, in order
+
+    def __post_init__(self) -> None:
+        if self.checking is None:
+            self.checking = not self.fill
 
 
 MAX_DEPTH = 200
@@ -77,6 +86,20 @@ def _num(value: Any) -> str:
     return json.dumps(value)
 
 
+def _js_json(value: Any) -> str:
+    """JSON.stringify(value), as AS3 appends it to enum, const and pattern messages."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_SECRET_WORDS = ("key", "secret", "passphrase", "cipher", "certificate", "password", "token", "protected")
+
+
+def _secret_path(path: str) -> bool:
+    """A value that may be a secret: AS3 would print it in a pattern error, we do not."""
+    lower = path.lower()
+    return any(word in lower for word in _SECRET_WORDS)
+
+
 class Ajv:
     """Evaluate data against subschemas of one root schema, Ajv-6 style."""
 
@@ -88,6 +111,9 @@ class Ajv:
         self._quick: dict[int, tuple[Any, Callable[[Any], bool]]] = {}
         self._compiler = Compiler(self, MAX_DEPTH)
         self._dispatch: dict[int, dict[Any, list] | None] = {}
+        self._picks: dict[tuple[int, str], int] = {}
+        self._rust = RustJudges(self)
+        self._keep_picks: list[Any] = []  # branch lists keyed by id stay alive
 
     # -- public ------------------------------------------------------------------------------------
     def resolve(self, ref: str) -> Any:
@@ -129,6 +155,10 @@ class Ajv:
             return lambda data: compiled(data, 0, [BUDGET])
         return lambda data: next(iter(self._validate(schema, data, "", True, _Ctx(False, False))), None) is None
 
+    def rust_judge(self, schema: Any) -> Callable[[Any], bool]:
+        """`judge`, answered by jsonschema-rs for schemas of some size (rust.py): the same yes/no."""
+        return self._rust.judge(schema)
+
     def fill_defaults(self, schema: Any, data: Any) -> list[PointerSite]:
         """Write defaults into `data` (in place) as Ajv's useDefaults would; collect pointer sites.
 
@@ -140,13 +170,21 @@ class Ajv:
             pass
         return ctx.pointers or []
 
+    def ordered_errors(self, schema: Any, data: Any, *, all_errors: bool = True) -> list[AjvError]:
+        """Fill defaults and check in one walk, in Ajv's order (AS3's useDefaults), changing `data`.
+
+        A check sees the data as it is at that point of the walk: a default that a later `allOf`
+        entry adds is not there yet for an earlier entry (F5's example-modifying-tls-options.json
+        passes AS3 only so). The first error is the one AS3 reports.
+        """
+        ctx = _Ctx(fill=True, all_errors=all_errors, pointers=None, budget=[FILL_BUDGET], checking=True)
+        return list(dict.fromkeys(self._validate(schema, data, "", False, ctx)))  # one problem, said once
+
     # -- the walk ----------------------------------------------------------------------------------
     def _regex_for(self, pattern: str) -> re.Pattern[str] | None:
+        """The pattern as JavaScript reads it (`$` only at the very end, ASCII `\\d`), compiled once."""
         if pattern not in self._regex:
-            try:
-                self._regex[pattern] = re.compile(pattern)
-            except re.error:
-                self._regex[pattern] = None
+            self._regex[pattern] = js_pattern(pattern)
         return self._regex[pattern]
 
     def _validate(self, schema: Any, data: Any, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
@@ -181,12 +219,12 @@ class Ajv:
         if wanted is not None:
             types = wanted if isinstance(wanted, list) else [wanted]
             if not any(has_type(data, t) for t in types):
-                if ctx.fill:
+                if not ctx.checking:
                     return
                 yield AjvError(path, "type", f"should be {','.join(map(str, types))}")
                 return
         kind = type_of(data)
-        if ctx.fill and kind in ("integer", "number", "string"):
+        if not ctx.checking and kind in ("integer", "number", "string"):
             pass
         elif kind in ("integer", "number"):
             yield from self._number(schema, data, path)
@@ -224,14 +262,15 @@ class Ajv:
         if isinstance(pattern, str):
             rx = self._regex_for(pattern)
             if rx is not None and not rx.search(data):
-                yield AjvError(path, "pattern", f'should match pattern "{pattern}"')
+                shown = '"<redacted>"' if _secret_path(path) else _js_json(data)
+                yield AjvError(path, "pattern", f'data {shown} should match pattern "{pattern}"')
         fmt = schema.get("format")
         check = self.formats.get(fmt) if isinstance(fmt, str) else None
         if check is not None and not check(data):
             yield AjvError(path, "format", f'should match format "{fmt}"')
 
     def _array(self, schema: dict, data: list, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
-        check = not ctx.fill
+        check = ctx.checking
         if check and isinstance(schema.get("maxItems"), int) and len(data) > schema["maxItems"]:
             yield AjvError(path, "maxItems", f"should NOT have more than {schema['maxItems']} items")
         if check and isinstance(schema.get("minItems"), int) and len(data) < schema["minItems"]:
@@ -268,7 +307,7 @@ class Ajv:
     def _object(self, schema: dict, data: dict, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
         props = schema.get("properties")
         props = props if isinstance(props, dict) else {}
-        check = not ctx.fill
+        check = ctx.checking
         if ctx.fill and not composite:
             for key, sub in props.items():
                 if key not in data and isinstance(sub, dict) and "default" in sub:
@@ -323,10 +362,16 @@ class Ajv:
         if names is not None:
             for key in data:
                 if not self.is_valid(names, key):
-                    yield AjvError(path, "propertyNames", f"property name '{key}' is invalid")
+                    inner = self.errors(names, key, all_errors=False)
+                    if inner and inner[0].keyword == "pattern":  # 'data "k" should match...': AS3's propertyName
+                        yield AjvError(path, "propertyNames", "propertyName" + inner[0].message[len("data"):])
+                    elif inner:
+                        yield AjvError(path, "propertyNames", inner[0].message)
+                    else:
+                        yield AjvError(path, "propertyNames", f"property name '{key}' is invalid")
 
     def _generic(self, schema: dict, data: Any, path: str, composite: bool, ctx: _Ctx) -> Iterator[AjvError]:
-        if not ctx.fill:
+        if ctx.checking:
             yield from self._value_checks(schema, data, path)
         for key in ("anyOf", "oneOf"):
             branches = schema.get(key)
@@ -343,19 +388,27 @@ class Ajv:
 
     def _value_checks(self, schema: dict, data: Any, path: str) -> Iterator[AjvError]:
         if "const" in schema and not json_equal(data, schema["const"]):
-            yield AjvError(path, "const", "should be equal to constant")
+            yield AjvError(path, "const", f"should be equal to constant {_js_json(schema['const'])}")
         enum = schema.get("enum")
         if isinstance(enum, list) and not any(json_equal(data, v) for v in enum):
-            allowed = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in enum)
-            yield AjvError(path, "enum", f"should be equal to one of the allowed values: {allowed}")
+            yield AjvError(path, "enum", f"should be equal to one of the allowed values {_js_json(enum)}")
         if "not" in schema and self.is_valid(schema["not"], data):
             yield AjvError(path, "not", "should NOT be valid")
 
     def _branches(self, key: str, branches: list, data: Any, path: str, ctx: _Ctx) -> Iterator[AjvError]:
         """anyOf/oneOf; on failure explain the branch picked by `class` (else the first, as Ajv)."""
         if ctx.fill:
-            self._fill_branch(branches, data, path, ctx)
-            return
+            pick = self._branch_to_fill(branches, data)
+            if pick is not None:
+                for err in self._validate(branches[pick], data, path, False, ctx):
+                    if ctx.checking:
+                        yield err
+                if ctx.checking and key == "oneOf" and any(
+                        self.is_valid(sub, data) for i, sub in enumerate(branches) if i != pick):
+                    yield AjvError(path, key, "should match exactly one schema in oneOf")
+                return
+            if not ctx.checking:
+                return
         passing = [i for i, sub in enumerate(branches) if self.is_valid(sub, data)]
         if key == "oneOf" and len(passing) > 1:
             yield AjvError(path, key, "should match exactly one schema in oneOf")
@@ -369,19 +422,17 @@ class Ajv:
         else:
             yield AjvError(path, key, "should match exactly one schema in oneOf")
 
-    def _fill_branch(self, branches: list, data: Any, path: str, ctx: _Ctx) -> None:
-        """Fill defaults from the first branch that the data matches once that branch's defaults are in.
+    def _branch_to_fill(self, branches: list, data: Any) -> int | None:
+        """The first branch the data matches once that branch's defaults are in (its defaults fill it).
 
         AS3 accepts e.g. a secret `{ciphertext}` whose `protected` comes from a default inside a
         oneOf branch; filling every branch would leak one branch's defaults into another.
         """
         pick = self._pick_branch(branches, data)
         order = [pick, *(j for j in range(len(branches)) if j != pick)]
-        passing = next((i for i in order if self.is_valid(branches[i], data)), None)
+        passing = next((i for i in order if self.rust_judge(branches[i])(data)), None)
         if passing is not None:  # the common case: no trial copies needed
-            for _ in self._validate(branches[passing], data, path, False, ctx):
-                pass
-            return
+            return passing
         for i in order:
             if isinstance(data, dict | list):
                 trial = copy.deepcopy(data)
@@ -390,9 +441,8 @@ class Ajv:
                     continue
             elif not self.is_valid(branches[i], data):
                 continue
-            for _ in self._validate(branches[i], data, path, False, ctx):
-                pass
-            return
+            return i
+        return None
 
     def _all_of_for(self, all_of: list, data: Any) -> list:
         """The allOf entries that apply; AS3's long `if class == X then $ref X` lists are looked up by class."""
@@ -411,6 +461,19 @@ class Ajv:
         cls = data.get("class") if isinstance(data, dict) else None
         if cls is None:
             return 0
+        if type(cls) is str:  # a pure function of the branches and the class name: remembered
+            key = (id(branches), cls)
+            hit = self._picks.get(key)
+            if hit is None:
+                if len(self._picks) >= 100_000:  # class names come from the data: stay bounded
+                    self._picks.clear()
+                    self._keep_picks.clear()
+                hit = self._picks[key] = self._pick_class(branches, cls)
+                self._keep_picks.append(branches)
+            return hit
+        return self._pick_class(branches, cls)
+
+    def _pick_class(self, branches: list, cls: Any) -> int:
         for i, sub in enumerate(branches):
             target = self.resolve(sub["$ref"]) if isinstance(sub, dict) and "$ref" in sub else sub
             props = target.get("properties") if isinstance(target, dict) else None

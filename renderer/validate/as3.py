@@ -2,9 +2,12 @@
 
 Verdict: fill defaults the way Ajv's useDefaults does (on a copy; fill.py replays the walk for
 objects of a shape already seen), then ask jsonschema-rs (fast) whether the copy is valid
-against `#/definitions/ADC`. Only when it is not do we walk
-the schema in Python (renderer.validate.ajv) to find the error Ajv would report first. Pointer
-targets (`"pool": "web_pool"`) are then checked as AS3's post-processing does.
+against `#/definitions/ADC`. Only when it is not do we walk the schema in Python
+(renderer.validate.ajv), filling and checking in Ajv's order as AS3 does: that walk decides (a
+default added later in the walk is not seen by an earlier check) and finds AS3's first error.
+Around the schema come AS3's own checks, in AS3's order: the request (request.py), property
+names (propnames.py), the id, then after the schema full paths, node names and duplicates,
+pointer targets (pointers.py) and secrets, and last path lengths and autoDelete (postchecks.py).
 """
 
 from __future__ import annotations
@@ -18,12 +21,48 @@ from typing import Any
 import jsonschema_rs
 
 from renderer.errors import ValidateError
+from renderer.validate import postchecks
 from renderer.validate.ajv import Ajv, AjvError, PointerSite
 from renderer.validate.fill import Filler
-from renderer.validate.formatmemo import memo_formats
+from renderer.validate.formatmemo import DoubtfulAddresses, memo_formats
 from renderer.validate.pointers import check_pointers
+from renderer.validate.propnames import PropertyNames, js_numeric, truthy
+from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
+from renderer.validate.scan import DUPLICATE_PROPS, scan
 
 SchemaError = AjvError
+_CLEAN = "__as3_gitops_walk"
+
+
+def _walk_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema that walks every value: arrays named as AS3's duplicate check names them must have
+    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`."""
+    defaults = sorted(_protected_defaults(schema))
+    here = {"$ref": f"#/definitions/{_CLEAN}"}
+    secret = {"required": ["ciphertext", "protected"], "properties": {"protected": {"not": {"enum": defaults}}}}
+    return {_CLEAN: {
+        "if": {"type": "object"},
+        "then": {"properties": {p: {"allOf": [{"uniqueItems": True}, here]} for p in DUPLICATE_PROPS},
+                 "additionalProperties": here, "not": secret},
+        "else": {"items": here},
+    }}
+
+
+def _protected_defaults(node: Any) -> set[str]:
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, dict):
+            props = current.get("properties")
+            protected = props.get("protected") if isinstance(props, dict) else None
+            if isinstance(protected, dict) and isinstance(protected.get("default"), str):
+                found.add(protected["default"])
+            todo += list(current.values())
+        elif isinstance(current, list):
+            todo += current
+    return found
+_UNIQUE = jsonschema_rs.Draft7Validator({"type": "array", "items": {"uniqueItems": True}})
 
 # The runtime request schema checks only that `declaration` is an ADC object; the ADC itself is
 # validated afterwards, on its own (so AS3 defaults never leak into the ADC and vice versa).
@@ -42,15 +81,32 @@ def _copy(data: Any) -> Any:
 
 @dataclass
 class AdcCheck:
-    """What one ADC validation found: schema errors in Ajv order, then pointer errors."""
+    """What one ADC validation found, each list in AS3's order; `errors` is all of them in AS3's order."""
 
-    schema_errors: list[SchemaError] = field(default_factory=list)
-    pointer_errors: list[SchemaError] = field(default_factory=list)
+    name_errors: list[SchemaError] = field(default_factory=list)  # before the parser ("Invalid data property")
+    schema_errors: list[SchemaError] = field(default_factory=list)  # the id, then the schema (Ajv order)
+    structure_errors: list[SchemaError] = field(default_factory=list)  # paths, node names, duplicates
+    pointer_errors: list[SchemaError] = field(default_factory=list)  # pointers, then secrets
+    final_errors: list[SchemaError] = field(default_factory=list)  # path lengths, autoDelete
+    warnings: list[SchemaError] = field(default_factory=list)  # ours: AS3 accepts these
     filled: Any = None
 
     @property
+    def parser_errors(self) -> list[SchemaError]:
+        """What AS3's parser finds (everything after the property-name check)."""
+        return self.schema_errors + self.structure_errors + self.pointer_errors + self.final_errors
+
+    @property
     def errors(self) -> list[SchemaError]:
-        return self.schema_errors + self.pointer_errors
+        return self.name_errors + self.parser_errors
+
+
+@dataclass
+class Judgement:
+    """All errors of one /declare body in AS3's order (the first is AS3's), and our warnings."""
+
+    errors: list[SchemaError] = field(default_factory=list)
+    warnings: list[SchemaError] = field(default_factory=list)
 
 
 class As3Validator:
@@ -65,13 +121,16 @@ class As3Validator:
         self.schema = schema
         self.source = source
         self.definitions: dict[str, Any] = definitions
-        self.formats = memo_formats()
+        self.doubtful = DoubtfulAddresses()
+        self.formats = memo_formats(self.doubtful)
         self.ajv = Ajv(schema, self.formats)
+        self.names = PropertyNames(schema)
         self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
+        self._walk_definitions = {**definitions, **_walk_definitions(schema)}
 
     @classmethod
     def from_path(cls, path: str | Path) -> As3Validator:
@@ -97,69 +156,169 @@ class As3Validator:
         except (ValueError, OverflowError, TypeError):  # values Rust cannot take (e.g. huge ints)
             return self.ajv.is_valid(self.definitions[name], data)
 
+    def _clean_verdict(self, data: Any) -> bool:
+        """One Rust pass: valid against the ADC schema, and no array anywhere that AS3 checks for
+        duplicates has any, and no Secret with a `protected` other than the schema's default. True
+        means AS3's schema, duplicate and secret checks all pass; False: look closer."""
+        validator = self._rs.get(_CLEAN)
+        if validator is None:
+            wrapper = {"allOf": [{"$ref": "#/definitions/ADC"}, {"$ref": f"#/definitions/{_CLEAN}"}],
+                       "definitions": self._walk_definitions}
+            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
+            self._rs[_CLEAN] = validator
+        try:
+            return bool(validator.is_valid(data))
+        except (ValueError, OverflowError, TypeError, RecursionError):
+            return False
+
     # -- ADC ---------------------------------------------------------------------------------------
     def check_adc(self, adc: Any) -> AdcCheck:
         """Validate one ADC declaration (not modified) the way AS3's parser does."""
         schema = self.definitions["ADC"]
+        result = AdcCheck()
         filled = _copy(adc)
         filler = self.filler
         sites: list[PointerSite] = filler.fill(schema, filled) if filler else self.ajv.fill_defaults(schema, filled)
-        result = AdcCheck(filled=filled)
-        if not self._verdict("ADC", filled):
-            result.schema_errors = self.ajv.errors(schema, filled) or [self._fallback_error(filled)]
+        result.filled = filled
+        clean = self._clean_verdict(filled)
+        scanned = None if clean else scan(adc, filled, js_numeric, lambda value: truthy(value.get("class")))
+        found = self.names.first_invalid(adc, scanned.words if scanned else None)
+        if found is not None:
+            word, pointer = found
+            text = f"Invalid data property: {word}"
+            result.name_errors = [SchemaError(pointer, "as3:property", text, text=text)]
+        result.schema_errors = postchecks.id_errors(adc)
+        if not clean and not self._verdict("ADC", filled):
+            # the fully filled copy fails: AS3's own order (fill and check in one walk) decides
+            result.schema_errors += self.ajv.ordered_errors(schema, self._failing_part(adc, filled))
         if isinstance(filled, dict):
-            result.pointer_errors = check_pointers(self.ajv, filled, sites)
+            nothing = postchecks.Scan()  # the clean verdict saw no duplicate and no odd secret
+            result.structure_errors = postchecks.structure_errors(filled, scanned or nothing, self._no_duplicates)
+            result.pointer_errors = check_pointers(self.ajv, filled, sites) + postchecks.secret_errors(
+                filled, scanned or nothing)
+            result.final_errors = postchecks.final_errors(filled)
+        result.warnings = self.doubtful.findings(adc)
         return result
 
+    def _failing_part(self, adc: Any, filled: Any) -> Any:
+        """A copy of the ADC without the tenants jsonschema-rs finds valid (filled) under valid names:
+        the ordered walk has nothing to say about them, and a large declaration has many."""
+        schema = self.definitions["ADC"]
+        extra = schema.get("additionalProperties")
+        ref = extra.get("$ref") if isinstance(extra, dict) else None
+        props = schema.get("properties") or {}
+        if not isinstance(adc, dict) or not isinstance(filled, dict) or not isinstance(ref, str) \
+                or not ref.startswith("#/definitions/") or schema.get("patternProperties"):
+            return _copy(adc)
+        name = ref[len("#/definitions/"):]
+        names = schema.get("propertyNames")
+        keep = {}
+        for key, value in adc.items():
+            if key not in props and isinstance(filled.get(key), dict) and self._verdict(name, filled[key]) \
+                    and (names is None or self.ajv.is_valid(names, key)):
+                continue
+            keep[key] = value
+        return _copy(keep)
+
+    def _no_duplicates(self, arrays: list[list]) -> bool:
+        """True when none of the arrays has two equal items (JSON equality, as AS3's), in Rust."""
+        try:
+            return bool(_UNIQUE.is_valid(arrays))
+        except (ValueError, OverflowError, TypeError):  # values Rust cannot take: ask item by item
+            return not any(postchecks.has_duplicates(a) for a in arrays)
+
     def validate_adc(self, adc: Any) -> list[SchemaError]:
-        """Every problem in an ADC: schema errors in Ajv order (the first is AS3's), then pointers."""
+        """Every problem in an ADC, in AS3's order (the first is AS3's)."""
         return self.check_adc(adc).errors
 
-    def _fallback_error(self, filled: Any) -> SchemaError:
-        """jsonschema-rs and the walk disagree (should not happen): explain with python-jsonschema."""
-        import jsonschema
-
-        validator = jsonschema.Draft7Validator({"$ref": "#/definitions/ADC", "definitions": self.definitions})
-        best = jsonschema.exceptions.best_match(validator.iter_errors(filled))
-        if best is None:
-            return SchemaError("", "schema", "is not valid against the AS3 schema")
-        pointer = "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in best.absolute_path)
-        return SchemaError(pointer, str(best.validator), best.message)
-
     # -- any body ----------------------------------------------------------------------------------
-    def body_errors(self, body: Any, *, absolute: bool = False) -> list[SchemaError]:
+    def judge(self, body: Any, *, absolute: bool = False) -> Judgement:
         """Errors for any /declare body: AS3 wrapper, bare ADC, arrays of either, or a PATCH body.
 
         Pointers are relative to the ADC, as in AS3's 422 response; with `absolute` they are
-        relative to `body` instead (`/declaration/...`, `/0/...`), to find them in a file.
+        relative to `body` instead (`/declaration/...`, `/0/...`), to find them in a file. An
+        array reports the errors of its first failing request (AS3 answers each on its own).
         """
-        if isinstance(body, list):
-            return self._array_errors(body, absolute=absolute)
-        if not isinstance(body, dict):
-            return [SchemaError("", "type", "should be object")]
-        if body.get("class") != "AS3":
-            return self.validate_adc(body)
-        wrapper = _copy(body)
-        self.ajv.fill_defaults(self._wrapper_schema, wrapper)
-        errors = self.ajv.errors(self._wrapper_schema, wrapper)
-        declaration = body.get("declaration")
-        if errors or not isinstance(declaration, dict):
-            return errors
-        prefix = "/declaration" if absolute else ""
-        return [SchemaError(prefix + e.pointer, e.keyword, e.message) for e in self.validate_adc(declaration)]
-
-    def _array_errors(self, body: list, *, absolute: bool) -> list[SchemaError]:
-        first = body[0] if body and isinstance(body[0], dict) else {}
-        kind = first.get("class")
-        if kind not in ("AS3", "ADC"):
+        if isinstance(body, list) and not (body and isinstance(body[0], dict)
+                                           and body[0].get("class") in ("AS3", "ADC")):
+            # a PATCH body: AS3 makes it {"class": "AS3", "action": "patch", "patchBody": body}
             patch_schema = self.definitions.get("AS3_Patch_Body", {})
-            return self.ajv.errors(patch_schema, _copy(body), all_errors=False)
-        for i, item in enumerate(body):
-            errors = self.body_errors(item, absolute=absolute)
-            if errors:
-                prefix = f"/{i}" if absolute else ""  # AS3 reports each array item on its own
-                return [SchemaError(prefix + e.pointer, e.keyword, e.message) for e in errors]
+            errors = self.ajv.errors(patch_schema, _copy(body), all_errors=False)
+            return Judgement([SchemaError(e.pointer, e.keyword, e.message,
+                                          text=f"Invalid request: /patchBody{e.pointer}: {e.message}") for e in errors])
+        if body is None:
+            return Judgement([SchemaError("", "type", "should be object", text="Invalid request: /: should be object")])
+        if not isinstance(body, dict | list):  # AS3 wraps any other value as the declaration of a deploy
+            return Judgement([SchemaError("", "type", "should be object",
+                                          text="Invalid request: /declaration: should be object")])
+        tasks, wrapped = tasks_of(body)
+        request_errors = self._request_errors(wrapped, tasks)
+        if request_errors:
+            if isinstance(body, list):  # the request schema's first branch wants one object, not a list
+                first = request_errors[0]
+                request_errors[0] = SchemaError(first.pointer, first.keyword, first.message,
+                                                text="Invalid request: /: should be object")
+            return Judgement(request_errors)
+        mark_duplicates(tasks)
+        judgement = Judgement()
+        for task in tasks:
+            self._judge_task(task, judgement, absolute)
+            if judgement.errors:
+                break
+        return judgement
+
+    def _request_errors(self, wrapped: Any, tasks: list[Task]) -> list[SchemaError]:
+        """AS3's request schema over the wrapped body (its `declaration` only needs class ADC)."""
+        for task in tasks:
+            if not isinstance(task.request, dict) or (task.request.get("class") != "AS3" and not (
+                    task.request.get("class") == "ADC" and task.declaration is not None)):
+                request = task.request if isinstance(task.request, dict) else {}
+                errors = self.ajv.errors(self._wrapper_schema, _copy(request)) if isinstance(task.request, dict) \
+                    else [SchemaError("", "type", "should be object")]
+                return [self._invalid_request(task.prefix, e) for e in errors]
+            if task.request.get("class") == "AS3":
+                self.ajv.fill_defaults(self._wrapper_schema, task.request)
+                errors = self.ajv.errors(self._wrapper_schema, task.request)
+                if errors:
+                    return [self._invalid_request(task.prefix, e) for e in errors]
+            else:  # an ADC that carries its own `declaration`: AS3's wrapper defaults leak into it
+                for key, value in (("action", "deploy"),):
+                    task.request.setdefault(key, value)
+                task.declaration_key = "/declaration"
         return []
+
+    @staticmethod
+    def _invalid_request(prefix: str, error: SchemaError) -> SchemaError:
+        where = prefix + error.pointer or "/"
+        text = f"Invalid request: {where}: {error.message}"
+        return SchemaError(prefix + error.pointer, error.keyword, error.message, text=text)
+
+    def _judge_task(self, task: Task, judgement: Judgement, absolute: bool) -> None:
+        declaration, action = controls_action(task.declaration)
+        if action is not None:
+            task.request["action"] = action
+        prefix = (task.prefix + task.declaration_key) if absolute else ""
+        check = self.check_adc(declaration) if isinstance(declaration, dict) else None
+        errors: list[SchemaError] = []
+        if task.duplicate:
+            word = check.name_errors[0].message if check and check.name_errors else ""
+            text = DUPLICATE_TEXT + word
+            errors.append(SchemaError(task.prefix if absolute else "", "as3:tenant", text, text=text))
+        moved = [SchemaError(prefix + e.pointer, e.keyword, e.message, e.text, e.warning)
+                 for e in (check.name_errors if check else [])]
+        errors += moved
+        errors += [SchemaError((task.prefix if absolute else "") + e.pointer, e.keyword, e.message, e.text)
+                   for e in action_errors(task.request, "")]
+        if check is not None:
+            errors += [SchemaError(prefix + e.pointer, e.keyword, e.message, e.text, e.warning)
+                       for e in check.parser_errors]
+            judgement.warnings += [SchemaError(prefix + e.pointer, e.keyword, e.message, e.text, True)
+                                   for e in check.warnings]
+        judgement.errors += errors
+
+    def body_errors(self, body: Any, *, absolute: bool = False) -> list[SchemaError]:
+        """Every error of a /declare body in AS3's order (see `judge`)."""
+        return self.judge(body, absolute=absolute).errors
 
     def first_error(self, body: Any) -> str | None:
         """AS3's 422 message for this body (`"/T/A/svc: should have required property 'x'"`), or None."""

@@ -12,9 +12,9 @@ from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
-from renderer.errors import Finding, SourceLocation
+from renderer.errors import Finding, Severity, SourceLocation
 from renderer.validate.as3 import As3Validator
-from renderer.validate.result import AS3_CODES, OTHER_AS3_CODE, shown_value
+from renderer.validate.result import code_of, message_of
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|NaN|-?Infinity")
@@ -95,9 +95,13 @@ def read_declaration(path: str) -> tuple[str, Any, list[Finding]]:
     except OSError as err:
         return "", None, [Finding("SRC004", f"cannot read the declaration ({err.strerror})", SourceLocation(path))]
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "", None, [Finding("SRC002", "file is not valid UTF-8", SourceLocation(path, 1, 1))]
+    if text.startswith("\ufeff"):  # JSON.parse refuses it, so AS3 answers 400 "cannot parse JSON POST payload"
+        return text, None, [Finding("SRC001", "invalid JSON: the file starts with a UTF-8 byte order mark (BOM), "
+                                    "which AS3's JSON parser refuses; save it without the BOM",
+                                    SourceLocation(path, 1, 1))]
     try:
         return text, json.loads(text), []
     except json.JSONDecodeError as err:
@@ -116,7 +120,8 @@ def validate_declaration_file(path: str, validator: As3Validator) -> list[Findin
     text, body, findings = read_declaration(path)
     if findings:
         return findings
-    errors = validator.body_errors(body, absolute=True)
+    judgement = validator.judge(body, absolute=True)
+    errors = judgement.errors + judgement.warnings
     if not errors:
         return []
     try:
@@ -125,7 +130,6 @@ def validate_declaration_file(path: str, validator: As3Validator) -> list[Findin
         offsets = {}
     result = []
     for error in errors:
-        code = AS3_CODES.get(error.keyword, OTHER_AS3_CODE)
-        message = f"AS3 rejects {error.pointer or '/'}: {error.message}{shown_value(body, error)}"
-        result.append(Finding(code, message, _locate(path, text, offsets, error.pointer)))
+        result.append(Finding(code_of(error), message_of(body, error), _locate(path, text, offsets, error.pointer),
+                              severity=Severity.WARNING if error.warning else Severity.ERROR))
     return result

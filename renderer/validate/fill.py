@@ -382,7 +382,7 @@ def _selected(ajv: Ajv, all_of: list, data: Any) -> tuple[int, ...]:
 
 def _chooser(ajv: Ajv, branches: list) -> Any:
     """The anyOf/oneOf branch whose defaults fill the data (Ajv._fill_branch's choice), or None."""
-    judges = [ajv.judge(sub) for sub in branches]
+    judges = [ajv.rust_judge(sub) for sub in branches]  # a member, a monitor...: the big objects
     orders = [[pick, *(j for j in range(len(branches)) if j != pick)] for pick in range(len(branches))]
 
     def choose(data: Any) -> int | None:

@@ -11,8 +11,10 @@ for exactly those strings (no leading zeros, each part 0-255).
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from renderer.validate.formats import FORMATS, FormatCheck, is_f5ip
+from renderer.validate.ajv import AjvError
+from renderer.validate.formats import FORMATS, IPV6_DOUBT, FormatCheck, ipv6_doubt, is_f5ip
 
 MAX_REMEMBERED = 1_000_000
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
@@ -38,7 +40,36 @@ def remembered(check: FormatCheck) -> FormatCheck:
     return cached
 
 
-def memo_formats() -> dict[str, FormatCheck]:
+class DoubtfulAddresses:
+    """f5ip values AS3 accepts that are no IPv6 address (seen by the format check), and where they are."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+    def check(self, value: str) -> bool:
+        answer = fast_f5ip(value)
+        if answer and ":" in value and ipv6_doubt(value) and len(self.values) < MAX_REMEMBERED:
+            self.values.add(value)
+        return answer
+
+    def findings(self, data: Any) -> list[AjvError]:
+        """A warning at each string of `data` that is one of those values (nothing to do when none)."""
+        if not self.values:
+            return []
+        found: list[AjvError] = []
+        todo: list[tuple[Any, str]] = [(data, "")]
+        while todo:
+            node, pointer = todo.pop()
+            if isinstance(node, dict):
+                todo += [(v, f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}") for k, v in node.items()]
+            elif isinstance(node, list):
+                todo += [(v, f"{pointer}/{i}") for i, v in enumerate(node)]
+            elif isinstance(node, str) and node in self.values:
+                found.append(AjvError(pointer, "f5ip(IPv6)", IPV6_DOUBT, warning=True))
+        return sorted(found, key=lambda e: e.pointer)
+
+
+def memo_formats(doubtful: DoubtfulAddresses | None = None) -> dict[str, FormatCheck]:
     """FORMATS with remembered answers (one set of memories per caller)."""
-    checks = {**FORMATS, "f5ip": fast_f5ip}
+    checks = {**FORMATS, "f5ip": doubtful.check if doubtful else fast_f5ip}
     return {name: remembered(check) for name, check in checks.items()}

@@ -16,10 +16,14 @@ from renderer.validate.ajv import Ajv, AjvError, PointerSite
 
 _NAME = r"[A-Za-z_][0-9A-Za-z_.]{0,188}"
 _APP_NAME = r"[A-Za-z_][0-9A-Za-z_.-]{0,188}[0-9A-Za-z_.]*"
+# At application level the last name of a pointer needs two characters at least (AS3's pattern).
+_APP_LAST = r"[A-Za-z_][0-9A-Za-z_.-]{0,188}[0-9A-Za-z_.]"
 _TOKEN_RX = {
-    False: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_NAME})/)*([0-9]+|{_NAME})))?#?$"),
-    True: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_APP_NAME})/)*([0-9]+|{_APP_NAME})))?#?$"),
+    False: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_NAME})/)*([0-9]+|{_NAME})))?#?\Z"),
+    True: re.compile(rf"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|{_APP_NAME})/)*([0-9]+|{_APP_LAST})))?#?\Z"),
 }
+# Plain names joined by "/", each of 2-189 characters: both patterns accept all of these, fast.
+_PLAIN_RX = re.compile(r"/?[A-Za-z_][0-9A-Za-z_.]{1,188}(?:/[A-Za-z_][0-9A-Za-z_.]{1,188})*")
 _POLYMORPHIC = ("use", "copyFrom", "reuseFrom")
 
 
@@ -29,6 +33,18 @@ class PointerProblem(Exception):
 
 def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
+
+
+def _own(node: Any, key: str) -> tuple[bool, Any]:
+    """JavaScript's hasOwnProperty and lookup: arrays own their indices and `length`."""
+    if isinstance(node, dict):
+        return (key in node, node.get(key))
+    if isinstance(node, list):
+        if key == "length":
+            return True, len(node)
+        if key.isdigit() and str(int(key)) == key and int(key) < len(node):
+            return True, node[int(key)]
+    return False, None
 
 
 def _parent(root: Any, tokens: list[str]) -> Any:
@@ -88,7 +104,7 @@ def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
     src = pointer.split("/")
     origin = _parent(root, src[:-1])
     is_app_level = len(src) > 4 and not (isinstance(origin, dict) and origin.get("class") == "Constants")
-    if value == "#" or not _TOKEN_RX[is_app_level].match(value):
+    if value == "#" or (_PLAIN_RX.fullmatch(value) is None and not _TOKEN_RX[is_app_level].match(value)):
         raise PointerProblem("contains an invalid path (invalid character)")
     elems = _absolute_elems(value.removesuffix("#"), src, root)
     leaf = elems.pop()
@@ -109,8 +125,8 @@ def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
             if i >= len(src):
                 raise PointerProblem("contains path with too many @ tokens")
             token = src[i]
-        child = node.get(_unescape(token)) if isinstance(node, dict) else None
-        if not isinstance(child, dict | list):
+        owned, child = _own(node, _unescape(token))
+        if not owned or not isinstance(child, dict | list):  # objects and arrays may be walked through
             raise PointerProblem(f"contains path to non-existent object {token}")
         node = child
         same = i < len(src) and token == src[i]
@@ -118,10 +134,10 @@ def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
             raise PointerProblem(
                 "must contain path pointing into same Application (or /same-Tenant/Shared or /Common/Shared)"
             )
-    key = _unescape(leaf)
-    if not isinstance(node, dict) or key not in node:
+    owned, target = _own(node, _unescape(leaf))
+    if not owned:
         raise PointerProblem(f"contains path to non-existent object {leaf}")
-    return node[key]
+    return target  # any value: a string or an array is checked against the target schema as is
 
 
 def check_pointers(ajv: Ajv, adc: dict[str, Any], sites: list[PointerSite]) -> list[AjvError]:

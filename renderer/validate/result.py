@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from renderer.as3_schema import find_schema
-from renderer.errors import Finding, Origin, SourceLocation
+from renderer.errors import Finding, Origin, Severity, SourceLocation
 from renderer.validate.ajv import Ajv, AjvError
 from renderer.validate.as3 import As3Validator, ValidatorCache
 from renderer.validate.formats import FORMATS
@@ -36,6 +36,17 @@ AS3_CODES: dict[str, str] = {
     "additionalItems": "AS3006",
     "additionalProperties": "AS3007", "propertyNames": "AS3007",
     "f5PostProcess(pointer)": "AS3008",
+    # AS3's checks outside its schema (issue 14)
+    "as3:property": "AS3010",
+    "as3:duplicate": "AS3011",
+    "as3:node": "AS3012",
+    "as3:path": "AS3013",
+    "as3:request": "AS3014",
+    "as3:tenant": "AS3015",
+    "f5PostProcess(secret)": "AS3016",
+    "as3:autoDelete": "AS3017",
+    "as3:id": "AS3018",
+    "f5ip(IPv6)": "AS3019",  # a warning of ours: AS3 accepts the value
 }
 OTHER_AS3_CODE = "AS3009"
 NET_CODE = "NET100"
@@ -72,7 +83,8 @@ def value_at(data: Any, pointer: str) -> tuple[bool, Any]:
 
 def shown_value(data: Any, error: AjvError) -> str:
     """` (got 70000)` for short scalar values; nothing for anything that could be a secret."""
-    if error.keyword in ("required", "additionalProperties", "dependencies", "f5PostProcess(pointer)"):
+    if error.keyword in ("required", "additionalProperties", "dependencies", "f5PostProcess(pointer)", "pattern") \
+            or error.text or error.warning:
         return ""
     if any(word in error.pointer.lower() for word in _SECRET_WORDS):
         return ""
@@ -80,6 +92,17 @@ def shown_value(data: Any, error: AjvError) -> str:
     if not found or isinstance(value, dict | list) or (isinstance(value, str) and len(value) > 64):
         return ""
     return f" (got {json.dumps(value)})"
+
+
+def code_of(error: AjvError) -> str:
+    return AS3_CODES.get(error.keyword, OTHER_AS3_CODE)
+
+
+def message_of(data: Any, error: AjvError) -> str:
+    """The finding text: AS3's verdict with its wording (`AS3 rejects /T/A/x: ...`), or our warning."""
+    if error.warning:
+        return f"AS3 accepts {error.pointer or '/'} but it {error.message}{shown_value(data, error)}"
+    return f"AS3 rejects {error.pointer or '/'}: {error.message}{shown_value(data, error)}"
 
 
 def nearest_origins(pointer: str, sources: Mapping[str, tuple[Origin, ...]]) -> tuple[Origin, ...]:
@@ -108,10 +131,11 @@ def as3_findings(adc: Any, errors: list[AjvError], sources: Mapping[str, tuple[O
                  fallback: SourceLocation | None, locator: Locator | None = None) -> list[Finding]:
     findings = []
     for error in errors:
-        code = AS3_CODES.get(error.keyword, OTHER_AS3_CODE)
-        message = f"AS3 rejects {error.pointer or '/'}: {error.message}{shown_value(adc, error)}"
-        findings.append(_finding(code, message, nearest_origins(error.pointer, sources), fallback,
-                                 error.pointer, locator))
+        finding = _finding(code_of(error), message_of(adc, error), nearest_origins(error.pointer, sources),
+                           fallback, error.pointer, locator)
+        if error.warning:
+            finding = Finding(finding.code, finding.message, finding.location, Severity.WARNING, finding.hint)
+        findings.append(finding)
     return findings
 
 
@@ -157,8 +181,8 @@ def validate_result(result: Any, validator: As3Validator, *, locator: Locator | 
     body = result.as3
     if body:
         adc = body.get("declaration") if body.get("class") == "AS3" else body
-        errors = validator.body_errors(body)
-        findings += as3_findings(adc, errors, result.sources, fallback, locator)
+        judgement = validator.judge(body)
+        findings += as3_findings(adc, judgement.errors + judgement.warnings, result.sources, fallback, locator)
     if result.net:
         findings += net_findings(result.net, result.sources, fallback, locator)
     return findings

@@ -137,3 +137,43 @@ def test_entries_without_their_keys_are_skipped_not_a_crash() -> None:
     )
     assert state.records == ()
     assert state.arps == (("10.10.1.5", "k8s-10.10.1.5", "aa:00:00:00:00:01"),)
+
+
+def _routes(*rows: tuple[str, str, str]) -> ns.NetState:
+    return ns.desired_state({"class": "Net", "partition": "Common", "fdb": {"records": []}, "arps": [],
+                             "routes": {"partition": "Common", "records": [
+                                 {"name": n, "network": net, "gw": gw, "description": "as3-gitops"}
+                                 for n, net, gw in rows]}})
+
+
+def test_route_union_keeps_old_routes_except_where_a_new_route_takes_the_subnet() -> None:
+    old = _routes(("k8s-a-1.1.1.1", "10.1.0.0/24", "1.1.1.1"), ("k8s-b-1.1.1.2", "10.2.0.0/24", "1.1.1.2"))
+    new = _routes(("k8s-a-1.1.1.1", "10.1.0.0/24", "1.1.1.1"), ("k8s-c-1.1.1.3", "10.2.0.0/24", "1.1.1.3"),
+                  ("k8s-d-1.1.1.4", "10.4.0.0/24", "1.1.1.4"))
+    assert [r[0] for r in ns.union(old, new).routes] == ["k8s-a-1.1.1.1", "k8s-c-1.1.1.3", "k8s-d-1.1.1.4"]
+    assert [r[0] for r in ns.union(new, old).routes] == ["k8s-a-1.1.1.1", "k8s-b-1.1.1.2", "k8s-d-1.1.1.4"]
+
+
+def test_route_commands_delete_first_then_create_then_patch_the_gateway() -> None:
+    old = _routes(("k8s-a", "10.1.0.0/24", "1.1.1.1"), ("k8s-b", "10.2.0.0/24", "1.1.1.2"),
+                  ("k8s-c", "10.3.0.0/24", "1.1.1.3"))
+    new = _routes(("k8s-a", "10.1.0.0/24", "1.1.1.9"), ("k8s-b", "10.2.9.0/24", "1.1.1.2"),
+                  ("k8s-d", "10.4.0.0/24", "1.1.1.4"))
+    _objects, entries = ns.net_commands(old, new)
+    assert [c.describe() for c in entries] == [
+        "DELETE /mgmt/tm/net/route/~Common~k8s-b",
+        "DELETE /mgmt/tm/net/route/~Common~k8s-c",
+        "PATCH /mgmt/tm/net/route/~Common~k8s-a",
+        "POST /mgmt/tm/net/route",
+        "POST /mgmt/tm/net/route",
+    ]
+    assert entries[2].body == {"gw": "1.1.1.9", "description": "as3-gitops"}
+    assert [c.body["name"] for c in entries[3:]] == ["k8s-b", "k8s-d"]
+    assert ns.net_commands(new, new) == ([], [])
+
+
+def test_only_our_routes_count_in_common_but_every_k8s_route_in_a_partition() -> None:
+    assert ns.owns_route({"name": "k8s-a", "description": "as3-gitops"}, "Common")
+    assert not ns.owns_route({"name": "k8s-a", "description": "bigip.example.com_cluster1"}, "Common")
+    assert ns.owns_route({"name": "k8s-a", "description": "bigip.example.com"}, "kubernetes")
+    assert not ns.owns_route({"name": "default", "description": "as3-gitops"}, "Common")

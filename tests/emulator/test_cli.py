@@ -115,3 +115,30 @@ def test_command_serves_https_with_given_certificate(env, tmp_path: Path) -> Non
             requests.get(f"{run.url}/mgmt/shared/appsvcs/info", verify=True, timeout=10)
     finally:
         assert run.stop()[0] == 0
+
+
+def test_command_runs_an_ha_pair_in_one_process(env) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "renderer", "emulator", "--port", "0", "--devices",
+                             "bigip-a,bigip-b", "--device-group", "failover-group"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("BIG-IP emulator bigip-a active listening on http://127.0.0.1:"), lines
+        assert lines[1].startswith("BIG-IP emulator bigip-b standby listening on http://127.0.0.1:"), lines
+        assert lines[2] == "device group failover-group: bigip-a, bigip-b\n"
+        urls = [line.split()[6] for line in lines[:2]]
+        assert urls[0] != urls[1]
+        status = [requests.get(f"{u}/mgmt/tm/cm/failover-status", auth=("admin", PASSWORD), timeout=10).json()
+                  for u in urls]
+        assert [next(iter(s["entries"].values()))["nestedStats"]["entries"]["status"]["description"]
+                for s in status] == ["ACTIVE", "STANDBY"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert (proc.returncode, err) == (0, "emulator stopped\n")
+
+
+def test_devices_need_two_names(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("BIGIP_PASSWORD", PASSWORD)
+    assert main(["emulator", "--port", "0", "--devices", "only-one"]) == 2
+    assert "--devices needs two or more different names" in capsys.readouterr().err

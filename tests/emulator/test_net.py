@@ -155,7 +155,29 @@ def test_arp_create_filter_patch_mac_and_ip_is_immutable(api: Api) -> None:
     assert api.call("GET", url)[0] == 404
 
 
-@pytest.mark.parametrize("path", [f"{NET}/route", "/mgmt/tm/ltm/pool"])
+@pytest.mark.parametrize("path", [f"{NET}/vlan", "/mgmt/tm/ltm/pool"])
 def test_unsupported_uris_are_404(api: Api, path: str) -> None:
     status, body = api.call("GET", path)
     assert status == 404 and body["code"] == 404
+
+
+ROUTE = {"name": "k8s-worker-1-192.168.1.10", "partition": "Common", "network": "10.10.1.0/24",
+         "gw": "192.168.1.10", "description": "as3-gitops"}
+
+
+def test_route_create_filter_patch_delete(api: Api) -> None:
+    status, created = api.call("POST", f"{NET}/route", ROUTE)
+    assert status == 200
+    assert created["kind"] == "tm:net:route:routestate" and created["fullPath"] == "/Common/k8s-worker-1-192.168.1.10"
+    assert (created["network"], created["gw"], created["description"]) == ("10.10.1.0/24", "192.168.1.10", "as3-gitops")
+    assert api.call("POST", f"{NET}/route", ROUTE)[0] == 409
+    assert api.call("POST", f"{NET}/route", {"name": "k8s-x", "network": "10.9.0.0/24"})[0] == 400  # no gw
+    other = {**ROUTE, "partition": "kubernetes", "name": "k8s-other"}
+    assert api.call("POST", f"{NET}/route", other)[0] == 200
+    status, listed = api.call("GET", f"{NET}/route?$filter=partition+eq+kubernetes")
+    assert status == 200 and [i["name"] for i in listed["items"]] == ["k8s-other"]
+    path = f"{NET}/route/~Common~k8s-worker-1-192.168.1.10"
+    status, patched = api.call("PATCH", path, {"gw": "192.168.1.99"})
+    assert status == 200 and patched["gw"] == "192.168.1.99" and patched["network"] == "10.10.1.0/24"
+    assert api.call("DELETE", path)[0] == 200
+    assert api.call("GET", path)[0] == 404

@@ -91,3 +91,36 @@ def test_round_trip_holds_for_dual_stack_slices_including_the_findings(tmp_path:
         ("NET020", "pod IP fd00:10:244:1::c of Service shop/web is IPv6; cluster mode supports IPv4 pod networks only"),
         ("NET020", "pod IP fd00:10:244:2::7 of Service shop/web is IPv6; cluster mode supports IPv4 pod networks only"),
     ]
+
+
+@pytest.mark.parametrize("case", ["static-routes-calico", "static-routes-cilium-shared", "static-routes-ovn"])
+def test_static_route_annotations_and_block_affinities_survive_normalizing(tmp_path: Path, case: str) -> None:
+    source = Path(__file__).resolve().parents[1] / "render" / "cases" / case
+    items = [doc for f in sorted((source / "snapshot").glob("*.yaml")) for doc in yaml.safe_load_all(f.read_text())]
+    for item in items:  # what kubectl adds and the snapshot drops
+        meta = item["metadata"]
+        meta["annotations"] = {**meta.get("annotations", {}), "node.alpha.kubernetes.io/ttl": "0"}
+        meta["resourceVersion"] = "123"
+    raw = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}).encode()
+    raw_repo, normalized_repo = tmp_path / "raw", tmp_path / "normalized"
+    for repo in (raw_repo, normalized_repo):
+        shutil.copytree(source, repo, ignore=shutil.ignore_patterns("snapshot", "expected"))
+        (repo / "snapshot").mkdir()
+    (raw_repo / "snapshot" / "kubectl.yaml").write_bytes(raw)
+    take_snapshot(normalized_repo, lambda _o: (parse_kubectl("kubectl.yaml", raw), "kubectl"), SnapshotOptions())
+    written = {p.name for p in (normalized_repo / "snapshot").iterdir()}
+    assert ("blockaffinities.yaml" in written) == (case == "static-routes-calico")
+    from_raw, from_normalized = render(raw_repo), render(normalized_repo)
+    assert from_raw.ok and from_normalized.ok
+    assert from_normalized.net == from_raw.net and from_raw.net["routes"]["records"]
+    assert "node.alpha.kubernetes.io/ttl" not in (normalized_repo / "snapshot" / "nodes.yaml").read_text()
+
+
+def test_capture_refuses_a_repository_with_several_clusters(tmp_path: Path) -> None:
+    from renderer.errors import UsageError
+
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "render" / "cases" / "two-clusters", repo)
+    with pytest.raises(UsageError, match="several clusters"):
+        take_snapshot(repo, lambda _o: (parse_kubectl("kubectl.yaml", b"{}"), "kubectl"), SnapshotOptions())
+    assert not (repo / "snapshot" / "nodes.yaml").exists()

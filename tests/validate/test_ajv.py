@@ -21,7 +21,7 @@ def test_defaults_are_filled_before_required_is_checked() -> None:
               "required": ["class"]}
     judge = ajv({})
     data: dict[str, Any] = {"logLevel": "debug"}
-    assert [str(e) for e in judge.errors(schema, data)] == [": should have required property 'class'"]
+    assert [str(e) for e in judge.errors(schema, data)] == ["/: should have required property 'class'"]
     judge.fill_defaults(schema, data)
     assert data == {"logLevel": "debug", "class": "Controls"}
     assert judge.errors(schema, data) == []
@@ -64,16 +64,17 @@ def test_if_then_uses_the_branch_the_condition_selects() -> None:
 def test_first_error_follows_ajv_keyword_order_required_before_properties() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]}
     errors = ajv({}).errors({**schema}, {"a": 1})
-    assert [str(e) for e in errors] == [": should have required property 'b'", "/a: should be string"]
+    assert [str(e) for e in errors] == ["/: should have required property 'b'", "/a: should be string"]
 
 
 @pytest.mark.parametrize(("schema", "data", "message"), [
     ({"maximum": 10}, 11, "should be <= 10"),
     ({"exclusiveMinimum": 0}, 0, "should be > 0"),
     ({"maxLength": 2}, "abc", "should NOT be longer than 2 characters"),
-    ({"pattern": "^a"}, "b", 'should match pattern "^a"'),
-    ({"enum": ["x", 1]}, "y", "should be equal to one of the allowed values: x, 1"),
-    ({"const": True}, 1, "should be equal to constant"),
+    ({"pattern": "^a"}, "b", 'data "b" should match pattern "^a"'),
+    ({"pattern": "^a$"}, "a\n", 'data "a\\n" should match pattern "^a$"'),  # JavaScript's $: not before "\n"
+    ({"enum": ["x", 1]}, "y", 'should be equal to one of the allowed values ["x",1]'),
+    ({"const": True}, 1, "should be equal to constant true"),
     ({"type": ["string", "null"]}, 3, "should be string,null"),
     ({"type": "integer"}, 1.5, "should be integer"),
     ({"minItems": 1}, [], "should NOT have fewer than 1 items"),
@@ -97,30 +98,36 @@ def test_integer_accepts_whole_floats_and_booleans_are_not_numbers() -> None:
 @pytest.mark.parametrize(("value", "ok"), [
     ("", True), ("10.0.0.1", True), ("10.0.0.1%2", True), ("10.0.0.0/8", True), ("10.0.0.1%2/32", True),
     ("2001:db8::1", True), ("2001:db8::/64", True), ("0.0.0.0/0", True),
-    ("10.0.0.999", False), ("10.0.0.1/33", False), ("2001:db8::1/129", False), ("host.example", False),
-    ("10.0.0.1%rd", False), (" 10.0.0.1", False),
+    ("10.0.0.999", False), ("10.0.0.1/33", False), ("host.example", False),
+    ("10.0.0.1%rd", False), (" 10.0.0.1", False), ("10.0.0.1\n", False), ("10.0.0.1%65535", True),
+    ("10.0.0.1%65536", False), ("10.0.0.1%01", False), ("10.0.0.0/08", False), ("010.0.0.1", False),
+    ("FE80::1%3/64", True), ("1:2:3:4:5:6:7:8", True), ("1:2:3:4:5:6:7:8/129", False),
+    # AS3's IPv6 pattern is anchored only at its ends: these pass there (and get our warning)
+    ("2001:db8::1/129", True), ("2001:db8::1::2", True), ("::ffff:999.1.1.1", True),
 ])
 def test_f5ip_format(value: str, ok: bool) -> None:
     assert is_f5ip(value) is ok
 
 
 @pytest.mark.parametrize(("value", "ok"), [("/Common/http", True), ("Common/http", False),
-                                           ("/Common/a b", True), ("/Common/a*b", False), ("/", False)])
+                                           ("/Common/a b", True), ("/Common/a*b", False), ("/", False),
+                                           ("/Common/clientssl\n", False)])
 def test_f5bigip_format(value: str, ok: bool) -> None:
     assert FORMATS["f5bigip"](value) is ok
 
 
-DECL = {"class": "ADC", "T": {"class": "Tenant", "A": {"class": "Application", "svc": {"pool": "p"},
-                                                         "p": {"class": "Pool"}},
+DECL = {"class": "ADC", "T": {"class": "Tenant", "A": {"class": "Application", "svc": {"pool": "pp"},
+                                                         "pp": {"class": "Pool"}},
                               "Shared": {"class": "Application", "sp": {"class": "Pool"}}}}
 
 
 @pytest.mark.parametrize(("value", "pointer", "target"), [
-    ("p", "/T/A/svc/pool", "/T/A/p"),
-    ("/T/A/p", "/T/A/svc/pool", "/T/A/p"),
+    ("pp", "/T/A/svc/pool", "/T/A/pp"),
+    ("/T/A/pp", "/T/A/svc/pool", "/T/A/pp"),
     ("/T/Shared/sp", "/T/A/svc/pool", "/T/Shared/sp"),
-    ("/@/@/p", "/T/A/svc/pool", "/T/A/p"),
-    ("p", "/T/A/svc/pool/use", "/T/A/p"),
+    ("/@/@/pp", "/T/A/svc/pool", "/T/A/pp"),
+    ("pp", "/T/A/svc/pool/use", "/T/A/pp"),
+    ("/T/A/svc/pool", "/T/A/svc/x", "/T/A/svc/pool"),  # a string value: AS3 takes it as it is
 ])
 def test_pointers_resolve_like_as3(value: str, pointer: str, target: str) -> None:
     node: Any = DECL
@@ -131,9 +138,11 @@ def test_pointers_resolve_like_as3(value: str, pointer: str, target: str) -> Non
 
 @pytest.mark.parametrize(("value", "message"), [
     ("nope", "contains path to non-existent object nope"),
-    ("/T/B/p", "contains path to non-existent object B"),
-    ("/Other/A/p", "contains path to non-existent object Other"),
+    ("/T/B/pp", "contains path to non-existent object B"),
+    ("/Other/A/pp", "contains path to non-existent object Other"),
     ("bad name!", "contains an invalid path (invalid character)"),
+    ("p", "contains an invalid path (invalid character)"),  # at application level: two characters at least
+    ("/T/A/p", "contains an invalid path (invalid character)"),
 ])
 def test_bad_pointers_fail_with_as3_wording(value: str, message: str) -> None:
     with pytest.raises(PointerProblem) as info:

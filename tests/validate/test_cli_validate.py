@@ -189,6 +189,29 @@ def test_declaration_file_with_broken_json_is_an_error_at_its_position(
                                 "message": "invalid JSON: Expecting value", "severity": "error"}]
 
 
+def test_declaration_file_with_a_byte_order_mark_is_refused_as_as3_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "as3.json"
+    path.write_bytes(b"\xef\xbb\xbf" + DECLARATION.replace("10.0.0.999", "10.0.0.9").replace("70000", "80").encode())
+    code, out, _ = run(["validate", "--declaration", str(path), "--format", "text"], capsys)
+    assert code == 2
+    assert out.startswith(f"{path}:1:1: error: invalid JSON: the file starts with a UTF-8 byte order mark (BOM)")
+    assert out.rstrip().endswith("[SRC001]")
+
+
+def test_declaration_file_warns_about_a_loose_ipv6_address_and_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "as3.json"
+    path.write_text(DECLARATION.replace("10.0.0.999", "2001:db8::1::2").replace("70000", "80"))
+    code, out, err = run(["validate", "--declaration", str(path), "--format", "text"], capsys)
+    assert code == 0
+    assert out == (f"{path}:11:63: warning: AS3 accepts /declaration/T1/app/svc/virtualAddresses/0 but it is not a "
+                   "valid IPv6 address (AS3's f5ip pattern lets it through; BIG-IP will not take it) [AS3019]\n")
+    assert err == "0 error(s), 1 warning(s)\n"
+
+
 def test_installed_entry_point_validates_in_a_subprocess(tmp_path: Path) -> None:
     repo = lb_mode_typo(tmp_path)
     env = {**os.environ, "AS3_SCHEMA": str(schema_path())}
