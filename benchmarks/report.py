@@ -85,6 +85,7 @@ class Results:
     repeat: int
     sizes: dict[int, dict[str, Any]] = field(default_factory=dict)
     deploy: dict[str, Any] | None = None
+    watch: dict[str, Any] | None = None
     profiles: dict[str, str] | None = None
     total_s: float = 0.0
     targets: list[dict[str, Any]] = field(default_factory=list)
@@ -162,11 +163,18 @@ class Results:
             self._target("deploy: largest AS3 post / tenant JSON", d["largest_as3_post_bytes"] / d["tenant_json_bytes"],
                          1.2, True, note=f"all AS3 posts together: {d['as3_bytes_posted']} bytes; all requests: "
                          f"{d['bytes_posted']} bytes in {d['requests']} requests")
+        if self.watch:
+            w = self.watch
+            self.targets.append({"target": "watch: lag p95, API event -> verified device state (s)",
+                                 "value": w["p95_s"], "limit": w["target_p95_s"], "rule": "<",
+                                 "met": w["p95_s"] < w["target_p95_s"], "wall_value": None,
+                                 "note": f"p50 {w['p50_s']} s, max {w['max_s']} s over {w['steps']} steps"})
 
     def as_dict(self) -> dict[str, Any]:
         return {"machine": self.machine, "command": self.command, "repeat": self.repeat,
                 "sizes": {str(k): v for k, v in sorted(self.sizes.items())}, "deploy": self.deploy,
-                "profiles": self.profiles, "total_s": round(self.total_s, 1), "targets": self.targets}
+                "watch": self.watch, "profiles": self.profiles, "total_s": round(self.total_s, 1),
+                "targets": self.targets}
 
 
 def print_table(results: Results, out: TextIO) -> None:
@@ -190,6 +198,10 @@ def print_table(results: Results, out: TextIO) -> None:
         out.write(f"\ndeploy ({d['repository']}): {d['requests']} requests, {d['bytes_posted']} bytes sent; "
                   f"AS3 posts {[p['bytes'] for p in d['as3_posts']]} bytes for tenant(s) "
                   f"{', '.join(d['as3_tenants_posted'])} ({d['tenant_json_bytes']} bytes of JSON)\n")
+    if results.watch:
+        w = results.watch
+        out.write(f"\nwatch ({w['scenario']}): lag p50 {w['p50_s']} s, p95 {w['p95_s']} s, max {w['max_s']} s; "
+                  f"{w['deploys']} deploys, {w['commits']} commits\n")
     out.write("\ntargets (cpu-time ratios; wall-time ratio in brackets):\n")
     for t in results.targets:
         wall = f" [{t['wall_value']}]" if t["wall_value"] is not None else ""

@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-deploy", action="store_true", help="skip the deploy measurement")
     parser.add_argument("--mix", choices=MIXES, default="ingress",
                         help="ingress: Ingresses only (default); crd: 30%% CIS VirtualServers, 10%% TransportServers")
+    parser.add_argument("--no-watch", action="store_true", help="skip the snapshot-watch lag measurement")
     return parser.parse_args(argv)
 
 
@@ -158,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks.deploy import measure_deploy
 
                 results.deploy = measure_deploy(work, schema)
+            if not args.no_watch:
+                print("watch: rollout lag, API event to verified device state...", file=sys.stderr)
+                from benchmarks.watch import measure_watch
+
+                results.watch = measure_watch(work)
             if args.profile is not None:
                 print(f"profiling render and diff at size {sizes[-1]}...", file=sys.stderr)
                 results.profiles = profile(work, sizes[-1], schema, args.profile)

@@ -111,6 +111,14 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class AutoDeploy:
+    """snapshot.autoDeploy: may `snapshot watch` deploy snapshot-only changes without review, within limits."""
+
+    enabled: bool = False
+    max_removed_percent: int = 50
+
+
+@dataclass(frozen=True)
 class Config:
     bigip: BigipConfig = field(default_factory=BigipConfig)
     vxlan: VxlanConfig | None = None
@@ -122,6 +130,7 @@ class Config:
     as3_schema: str | None = None
     snapshot_max_age: str | None = None
     snapshot_layout: str = "per-kind"
+    snapshot_auto_deploy: AutoDeploy = field(default_factory=AutoDeploy)
     environment: str = "default"
     # ipamLabel -> the addresses it may hand out (a CIDR, or a list of addresses and CIDRs)
     ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -175,6 +184,8 @@ _VXLAN_KEYS = {
 }
 _DEVICE_VXLAN_KEYS = {k: v for k, v in _VXLAN_KEYS.items()
                       if k in ("localAddress", "selfIP", "bigipNode", "vtepMAC", "podCIDR")}
+
+_AUTO_DEPLOY_KEYS = {"enabled": "enabled", "maxRemovedPercent": "max_removed_percent"}
 
 
 def _pick(raw: dict[str, Any] | None, mapping: dict[str, str]) -> dict[str, Any]:
@@ -329,6 +340,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         as3_schema=(data.get("as3") or {}).get("schema"),
         snapshot_max_age=snap.get("maxAge"),
         snapshot_layout=snap.get("layout", "per-kind"),
+        snapshot_auto_deploy=AutoDeploy(**_pick(snap.get("autoDeploy"), _AUTO_DEPLOY_KEYS)),
         environment=data.get("environment", "default"),
         ipam={label: (value,) if isinstance(value, str) else tuple(value)
               for label, value in (data.get("ipam") or {}).items()},

@@ -39,7 +39,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 )
 
 # Each name is a module of renderer.cli that registers its command(s) on `app`.
-COMMANDS = ("render", "snapshot", "diff", "deploy", "validate", "emulator", "ipam")
+COMMANDS = ("render", "snapshot", "snapshot_watch", "diff", "deploy", "validate", "emulator", "ipam")
 
 for _name in COMMANDS:
     importlib.import_module(f"renderer.cli.{_name}")

@@ -130,7 +130,9 @@ def _partition(value: str, key: str, ctx: Context, out: Annotations) -> None:
 def _port(attr: str) -> Callable[[str, str, Context, Annotations], None]:
     def parse(value: str, key: str, ctx: Context, out: Annotations) -> None:
         text = value.strip()
-        if not (text.isascii() and text.isdigit()) or len(text) > 5 or not 1 <= int(text) <= 65535:
+        # ASCII digits, at most 5 of them, before int(): '²' is a digit to str.isdigit, and a 5,000-digit
+        # string makes int() raise (Python's integer-string limit) instead of giving a finding
+        if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
             ctx.error(key, f"{shown(value)} is not a port number", hint="a number from 1 to 65535")
             return
         setattr(out, attr, int(text))

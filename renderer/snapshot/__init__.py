@@ -1,7 +1,8 @@
 """The cluster endpoint snapshot: capture, normalize, write, commit, and a staleness check.
 
 Rendering reads pod IPs and node VTEP data from files committed under `paths.snapshot`. This
-package writes those files (see `plan`, `capture`, `write`, `commit`). Only the staleness check
+package writes those files (see `plan`, `capture`, `write`, `commit`), and `snapshot watch` keeps
+them current (`stream`, `watch`, `gitsync`, `policy`, `moves`, `metrics`, `health`). Only the staleness check
 lives here, because `render` calls it on every run and must not pay for the rest.
 """
 

@@ -120,12 +120,12 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
     env = {**os.environ, "AS3_SCHEMA": str(as3_schema_path)}
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--sizes", "30,50", "--repeat", "1", "--no-deploy",
-         "--output", str(output)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+         "--no-watch", "--output", str(output)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(output.read_text())
     assert sorted(data["sizes"]) == ["30", "50"]
     assert data["sizes"]["50"]["expected_counts"]["pools"] == 60
-    assert data["command"] == f"python -m benchmarks --sizes 30,50 --repeat 1 --no-deploy --output {output}"
+    assert data["command"] == f"python -m benchmarks --sizes 30,50 --repeat 1 --no-deploy --no-watch --output {output}"
     assert [t["target"] for t in data["targets"]] == [
         "render(50) / floor(50)", "render() library, no validation (50) / floor(50)",
         "python jsonschema / our validate (50)",
@@ -153,3 +153,12 @@ def test_crd_mix_renders_to_exactly_the_objects_it_encodes(tmp_path: Path) -> No
              for c in (o.get("class") for o in a.values() if isinstance(o, dict))]
     assert (kinds.count("Service_HTTP"), kinds.count("Service_TCP"), kinds.count("Endpoint_Policy")) == (45, 5, 20)
     assert exp.policies == 20
+
+
+def test_watch_lag_measurement_deploys_every_rollout_step(tmp_path: Path) -> None:
+    from benchmarks.watch import measure_watch
+
+    result = measure_watch(tmp_path, steps=3, debounce=0.1)
+    assert result["deploys"] == result["commits"] == 3
+    assert len(result["lags_s"]) == 3 and all(lag > 0 for lag in result["lags_s"])
+    assert result["p95_s"] == max(result["lags_s"])
