@@ -4,6 +4,8 @@ repository (where reviewers find them) and are installed as renderer.templates /
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["renderer", "renderer.*"]), "renderer.templates", "renderer.schemas"],
-    package_dir={"renderer.templates": "templates", "renderer.schemas": "schemas"},
+    packages=[*find_packages(include=["renderer", "renderer.*"]), "renderer.templates", "renderer.templates.as3",
+              "renderer.schemas"],
+    package_dir={"renderer.templates": "templates", "renderer.templates.as3": "templates/as3",
+                 "renderer.schemas": "schemas"},
 )

@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="Ingress counts, comma separated (default 1000,10000)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per timing; the median is reported")
-    parser.add_argument("--output", type=Path, default=HERE / "results.json", help="where to write the results")
+    # Not the tracked benchmarks/results.json: a trial run must not overwrite the recorded figures.
+    parser.add_argument("--output", type=Path, default=Path("out") / "benchmark-results.json",
+                        help="where to write the results (default out/benchmark-results.json)")
     parser.add_argument("--as3-schema", type=Path, default=Path(os.environ.get("AS3_SCHEMA") or DEFAULT_SCHEMA),
                         help="the official AS3 schema (default: $AS3_SCHEMA, else shared/reference)")
     parser.add_argument("--work", type=Path, default=None, help="keep the generated repositories in this folder")

@@ -73,6 +73,7 @@ def _split_documents(text: str) -> list[str]:
 
 
 CANDIDATES = {"yaml-rs": _yaml_rs}
+MODULES = {"yaml-rs": "yaml_rs"}  # what each candidate imports; a missing one is skipped, with a note
 
 
 def same(a: Any, b: Any) -> bool:
@@ -104,7 +105,12 @@ def compare(files: list[Path]) -> None:
             continue  # files PyYAML rejects are error-path cases, not parse-speed cases
         texts.append((path, text, want))
     print(f"{len(texts)} files PyYAML parses; scalar cases: {len(SCALAR_CASES.splitlines())} lines")
+    import importlib.util
+
     for name, parse in CANDIDATES.items():
+        if importlib.util.find_spec(MODULES[name]) is None:
+            print(f"{name}: not installed (pip install {name}); skipped")
+            continue
         differing, failing = [], []
         for path, text, want in texts:
             try:

@@ -6,6 +6,7 @@ Unknown keys and wrong types are findings with the file and line of the offendin
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.resources
 import json
@@ -14,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from renderer.errors import Finding, SourceError, SourceLocation
+from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.limits import DEFAULT_LIMITS, Limits, limits_from_config
 from renderer.source import Document, Tree, confined_path, parse_file
 
@@ -205,10 +206,12 @@ def _schema_findings(doc: Document, data: Any) -> list[Finding]:
         if err.validator == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             for key in extra:
-                known = ", ".join(sorted(err.schema.get("properties", {})))
+                names = sorted(err.schema.get("properties", {}))
+                near = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+                hint = (f"did you mean {near[0]!r}? " if near else "") + f"known keys here: {', '.join(names)}"
                 findings.append(Finding(
                     "CFG002", f"unknown key {'.'.join(map(str, [*path, key]))!r} in {CONFIG_FILE}",
-                    doc.locate(*path, key, value=False), hint=f"known keys here: {known}"))
+                    doc.locate(*path, key, value=False), hint=hint))
             continue
         where = ".".join(map(str, path)) or "(top level)"
         message = err.message
@@ -299,7 +302,15 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     except SourceError as err:  # e.g. a symlink that leaves the repository
         return Config(), [err.as_finding("SRC005")]
     if raw_bytes is None:
-        return Config(), []
+        # Every key has a default, but a folder with neither the file nor a manifests/ folder is
+        # almost always the wrong folder: say so (an error) instead of reporting problems "in" a file
+        # that does not exist. With manifests/ the defaults apply, with a warning that says so.
+        wrong_folder = not tree.exists(Config().manifests[0])
+        return Config(), [Finding(
+            "CFG005", f"no {CONFIG_FILE} in {tree.root_label} (is this the configuration repository?)"
+            + ("" if wrong_folder else "; using the defaults"), None,
+            Severity.ERROR if wrong_folder else Severity.WARNING,
+            hint=f"pass the folder that holds {CONFIG_FILE}, or create one (an empty file uses every default)")]
     _src, docs, findings = parse_file(CONFIG_FILE, raw_bytes)
     if findings:
         return Config(), findings

@@ -236,9 +236,14 @@ def _counts(counts: Counts) -> dict[str, int]:
     return {"add": counts.add, "change": counts.change, "destroy": counts.destroy}
 
 
+# Bumped when a key changes meaning or goes away (new keys do not bump it): tools check it.
+FORMAT_VERSION = 1
+
+
 def as_dict(result: DiffResult, environment: str = "default") -> dict[str, Any]:
     """The json report as data (stable keys; values redacted)."""
     return {
+        "format_version": FORMAT_VERSION,
         "environment": environment,
         "base": result.base_label,
         "head": result.head_label,

@@ -13,7 +13,9 @@ from typing import TextIO
 
 from renderer.errors import Finding, sorted_findings
 
-FORMATS = ("text", "github", "json")
+FORMATS = ("text", "github", "json", "sarif")
+# GitHub shows at most 10 error and 10 warning annotations per step; the rest would vanish.
+GITHUB_ANNOTATION_LIMIT = 10
 
 
 def resolve_format(name: str, environ: Mapping[str, str] | None = None) -> str:
@@ -71,9 +73,33 @@ def write_findings(findings: Iterable[Finding], stream: TextIO, fmt: str = "text
     if fmt == "json":
         stream.write(json.dumps([finding_as_dict(f) for f in ordered], indent=2, sort_keys=True) + "\n")
         return
-    formatter = format_github if fmt == "github" else format_text
+    if fmt == "sarif":
+        from renderer import __version__
+        from renderer.report_sarif import sarif_log
+
+        stream.write(json.dumps(sarif_log(ordered, __version__), indent=2, sort_keys=True) + "\n")
+        return
+    if fmt == "github":
+        _write_github(ordered, stream)
+        return
     for finding in ordered:
-        stream.write(formatter(finding) + "\n")
+        stream.write(format_text(finding) + "\n")
+
+
+def _write_github(ordered: list[Finding], stream: TextIO) -> None:
+    """The first GITHUB_ANNOTATION_LIMIT findings of each severity as annotations, the others as log
+    lines, and then a notice with the totals, so none is lost to GitHub's per-step limit."""
+    shown: dict[str, int] = {}
+    for finding in ordered:
+        level = finding.severity.value
+        shown[level] = shown.get(level, 0) + 1
+        line = format_github(finding) if shown[level] <= GITHUB_ANNOTATION_LIMIT else format_text(finding)
+        stream.write(line + "\n")
+    if any(count > GITHUB_ANNOTATION_LIMIT for count in shown.values()):
+        totals = ", ".join(f"{shown[k]} {k}(s)" for k in ("error", "warning", "info") if k in shown)
+        stream.write(f"::notice title=as3-gitops::{totals} in total; GitHub shows {GITHUB_ANNOTATION_LIMIT} "
+                     "annotations of each kind per step, so the others are in this log (or use --format sarif "
+                     "for code scanning)\n")
 
 
 def summary_line(findings: Iterable[Finding]) -> str:

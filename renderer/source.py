@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from renderer.errors import Finding, SourceError, SourceLocation
+from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.limits import DEFAULT_LIMITS, Limits
 from renderer.yaml_guard import (
     DuplicateKeyMixin,
@@ -135,17 +135,25 @@ class GitTree:
     def __init__(self, repo_path: str | Path, ref: str):
         import git  # gitpython; imported here so working-tree renders do not pay for it
 
-        try:
-            self.repo = git.Repo(repo_path, search_parent_directories=False)
+        try:  # the configuration folder may be any folder of a repository (a monorepo, envs/prod)
+            self.repo = git.Repo(repo_path, search_parent_directories=True)
         except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as err:
-            raise SourceError(f"{repo_path}: not a git repository", hint="--ref needs a git repository") from err
+            raise SourceError(f"{repo_path}: not inside a git repository",
+                              hint="--ref needs the folder to be in a git repository") from err
         try:
             self.commit = self.repo.commit(ref)
         except (git.exc.BadName, ValueError) as err:
             raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref") from err
         self.identity = self.commit.hexsha
         self.root_label = f"{repo_path}@{ref}"
+        self.prefix = _folder_in_repo(self.repo, repo_path)
         self._tree = self.commit.tree
+        if self.prefix:
+            try:
+                self._tree = self._tree / self.prefix
+            except KeyError:
+                raise SourceError(f"{repo_path}: folder {self.prefix!r} does not exist at {ref}",
+                                  hint="check the ref, or the folder name at that commit") from None
 
     def _entry(self, path: str):
         try:
@@ -167,9 +175,10 @@ class GitTree:
         if entry is None:
             return
         if entry.type == "blob":
-            yield entry.path, entry.hexsha
+            yield _norm(root), entry.hexsha
             return
-        blobs = [(item.path, item.hexsha) for item in entry.traverse() if item.type == "blob"]
+        cut = len(self.prefix) + 1 if self.prefix else 0  # paths stay relative to the configuration folder
+        blobs = [(item.path[cut:], item.hexsha) for item in entry.traverse() if item.type == "blob"]
         yield from sorted(blobs)
 
     def read_keyed(self, path: str, key: str) -> bytes:
@@ -180,7 +189,8 @@ class GitTree:
 
     def last_change(self, paths: Sequence[str]) -> int | None:
         """Commit time (epoch s) of the newest commit touching `paths`, or None."""
-        commits = list(self.repo.iter_commits(self.commit, paths=list(paths), max_count=1))
+        full = [f"{self.prefix}/{p}" if self.prefix else p for p in paths]
+        commits = list(self.repo.iter_commits(self.commit, paths=full, max_count=1))
         return commits[0].committed_date if commits else None
 
 
@@ -196,8 +206,41 @@ def _norm(path: str) -> str:
     return PurePosixPath(path).as_posix().strip("/") if path not in ("", ".") else path
 
 
+def _folder_in_repo(repo: Any, folder: str | Path) -> str:
+    """The configuration folder's path inside the repository ('' for its root or a bare repository)."""
+    if repo.working_tree_dir is None:
+        return ""
+    rel = Path(folder).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    return "" if rel == "." else rel
+
+
+def clean_head(folder: str | Path) -> str | None:
+    """HEAD's sha when `folder` is inside a git repository and nothing under it differs from HEAD
+    (no modified, staged, deleted or untracked file; ignored files do not count), else None.
+    Like `git describe --dirty`: a clean checkout is its commit, only a dirty one is "working tree"."""
+    import subprocess
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    head = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if not head or not Path(folder).is_dir():
+        return None
+    status = git("status", "--porcelain", "--untracked-files=all", "--", ".")
+    return head.strip() if status == "" else None
+
+
 def open_tree(repo: str | Path, ref: str | None) -> Tree:
-    return GitTree(repo, ref) if ref else WorkTree(repo)
+    """`ref` read from git objects; without it the working tree, or HEAD when that is clean."""
+    if ref:
+        return GitTree(repo, ref)
+    tree = WorkTree(repo)  # checks that the folder exists
+    head = clean_head(repo)
+    return GitTree(repo, head) if head else tree
 
 
 @dataclass
@@ -280,6 +323,11 @@ def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS
     if "\x00" in text:
         src = SourceFile(path, "")
         return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
+    if path.endswith(".json") and text.startswith("\ufeff"):  # JSON forbids a BOM; Windows editors write one
+        src, docs, problems = parse_file(path, data[3:], limits)
+        bom = Finding("SRC010", "file starts with a UTF-8 byte-order mark; read without it",
+                      SourceLocation(path, 1, 1), Severity.WARNING, hint="save the file as UTF-8 without BOM")
+        return src, docs, [bom, *problems]
     src = SourceFile(path, text, size=len(data))
     if path.endswith(".json"):
         return src, *_parse_json(src)
@@ -348,8 +396,40 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
     return docs, []
 
 
+STDIN_PATH = "<stdin>"  # the manifest stream of `render -` / `validate -` (e.g. `kustomize build . |`)
+
+
 def is_manifest(path: str) -> bool:
-    return path.endswith(MANIFEST_SUFFIXES)
+    return path.endswith(MANIFEST_SUFFIXES) or path == STDIN_PATH
+
+
+class StdinTree:
+    """The repository's files, except that the manifests are one YAML stream read from stdin.
+
+    as3-gitops.yaml, the snapshot and templates still come from `base` (the working tree): only
+    `paths.manifests` is replaced. There is no commit: the identity is "working tree"."""
+
+    def __init__(self, base: WorkTree, data: bytes, manifest_roots: Sequence[str]):
+        self.base = base
+        self.data = data
+        self.roots = {_norm(r) for r in manifest_roots}
+        self.identity = WORKING_TREE
+        self.root_label = f"{base.root_label} (manifests from stdin)"
+
+    def read(self, path: str) -> bytes | None:
+        return self.data if path == STDIN_PATH else self.base.read(path)
+
+    def exists(self, path: str) -> bool:
+        return path == STDIN_PATH or self.base.exists(path)
+
+    def walk(self, root: str) -> Iterator[tuple[str, str]]:
+        if _norm(root) in self.roots:
+            yield STDIN_PATH, STDIN_PATH
+            return
+        yield from self.base.walk(root)
+
+    def read_keyed(self, path: str, key: str) -> bytes:
+        return self.data if path == STDIN_PATH else self.base.read_keyed(path, key)
 
 
 class ParseCache:

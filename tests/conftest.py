@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from reference_data import REFERENCE_SKIP_PHRASES, reference_required
 
 pytest_plugins = ["renderer.emulator.pytest_plugin"]
 
@@ -24,6 +25,23 @@ GIT_ENV = {
     "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and reference_required():
+        reason = _skip_reason(report)
+        if any(phrase in reason for phrase in REFERENCE_SKIP_PHRASES):
+            report.outcome = "failed"
+            report.longrepr = f"CI=true and the reference data is missing, so this test did not run: {reason}"
+    return None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,6 +106,9 @@ class GitRepo:
         git(self.path, "add", "-A")
         git(self.path, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.path, "rev-parse", "HEAD")
+
+    def git(self, *args: str) -> str:
+        return git(self.path, *args)
 
     def copy_from(self, folder: Path) -> None:
         import shutil

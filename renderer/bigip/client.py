@@ -27,6 +27,7 @@ import orjson
 import requests
 import urllib3
 
+from renderer.bigip.connection import connection_problem, tls_problem
 from renderer.errors import DeviceError
 from renderer.redact import without_userinfo
 
@@ -142,10 +143,15 @@ class BigipClient:
         self.session_seconds = session_seconds
         self.stats = Stats()
         self._session = requests.Session()
+        # The environment is honoured (HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE when no --ca-bundle or
+        # --insecure is given); an explicit verify is passed with every request, because requests lets
+        # REQUESTS_CA_BUNDLE override Session.verify. No ~/.netrc: the auth below is a no-op.
         self._session.verify = verify
-        self._session.trust_env = False
+        self._session.auth = _no_netrc
         self._token: str | None = None
         self.pending_task: str | None = None  # an AS3 task polled until a failure cut it short
+        # Called (task id, seconds since the first poll) before each wait while an AS3 task runs.
+        self.on_poll: Callable[[str, float], None] | None = None
         self._shared_token: str | None = None  # set on a fork(): the parent's token
 
     # -- session ---------------------------------------------------------------------------
@@ -201,9 +207,11 @@ class BigipClient:
         twin._session = requests.Session()
         twin._session.verify = self._session.verify
         twin._session.trust_env = self._session.trust_env
+        twin._session.auth = self._session.auth
         twin._session.proxies = dict(self._session.proxies)
         twin.stats = Stats()
         twin.pending_task = None
+        twin.on_poll = None  # progress belongs to the deploy, not to the lock renewer
         twin._shared_token = self._token
         return twin
 
@@ -263,10 +271,8 @@ class BigipClient:
                 resp = self._raw(method, path, data, hdrs, self.timing.read_timeout)
                 raw = resp.content
             except requests.exceptions.SSLError as err:
-                raise DeviceError(
-                    f"TLS verification of {self.url} failed",
-                    hint="pass --ca-bundle with the device's CA, or --insecure to skip verification",
-                ) from err
+                message, hint = tls_problem(err, self.url, self._session.verify)
+                raise DeviceError(message, hint=hint) from None
             except requests.RequestException as err:
                 self._count(method, data, b"")
                 kind = type(err).__name__
@@ -276,10 +282,12 @@ class BigipClient:
                     self.timing.sleep(wait)
                     attempt += 1
                     continue
+                cause = connection_problem(err, self.url)
                 if method == "GET" or not auth:
-                    raise DeviceError(f"{method} {_safe(path)}: connection failed ({kind})") from None
+                    raise DeviceError(f"{method} {_safe(path)}: {cause}") from None
                 raise OutcomeUnknown(
-                    f"{method} {_safe(path)}: connection lost before an answer ({kind}); the device may have applied it"
+                    f"{method} {_safe(path)}: connection lost before an answer ({cause}); "
+                    "the device may have applied it"
                 ) from None
             self._count(method, data, raw)
             reply = Reply(resp.status_code, _parse(raw), raw.decode("utf-8", "replace"))
@@ -302,6 +310,7 @@ class BigipClient:
                 data=data,
                 headers=headers,
                 timeout=(self.timing.connect_timeout, read_timeout),
+                verify=None if self._session.verify is True else self._session.verify,
             )
 
     def _count(self, method: str, sent: bytes | None, received: bytes) -> None:
@@ -368,6 +377,7 @@ class BigipClient:
     def _wait_task(self, task_id: str, deadline: float) -> list[TenantResult]:
         path = f"{AS3}/task/{quote(task_id, safe='')}"
         attempt = 0
+        started = self.timing.clock()
         while True:
             if self.timing.clock() > deadline:
                 raise DeadlineExceeded(f"AS3 task {task_id} still running at the deadline")
@@ -382,6 +392,9 @@ class BigipClient:
                 self.timing.backoff(attempt, self.timing.poll_first, self.timing.poll_max),
                 max(0.0, deadline - self.timing.clock()),
             )
+            log.debug("AS3 task %s in progress; next poll in %.1f s", task_id, wait)
+            if self.on_poll is not None:
+                self.on_poll(task_id, self.timing.clock() - started)
             self.timing.sleep(wait)
             attempt += 1
 
@@ -404,6 +417,11 @@ def _parse(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
+
+
+def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Session auth that adds nothing: with it set, requests does not read ~/.netrc."""
+    return request
 
 
 def _safe(path: str) -> str:

@@ -51,7 +51,8 @@ class DeployReport:
 
 
 def write_json(report: DeployReport, stream: TextIO) -> None:
-    stream.write(orjson.dumps(report.as_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
+    data = {"format_version": 1, **report.as_dict()}  # bumped when a key changes meaning or goes away
+    stream.write(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
     stream.write("\n")
 
 

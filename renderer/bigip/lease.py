@@ -136,7 +136,8 @@ def check_lease(
             "the device runs a working-tree deploy, which cannot be checked against git",
             lease=None,
             device=device,
-            hint="deploy a commit (--ref), or deploy with --force to overwrite what the device runs",
+            hint="review what would change with `as3-gitops plan`, then deploy with --force to overwrite it "
+            "(a deploy of a clean checkout or of a commit records the commit and avoids this next time)",
         )
     lease = new if commit == new.identity else render_commit(commit)
     if lease is None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 import traceback
+from typing import Any
 
 import typer
-from typer._click import exceptions as click_exceptions  # typer 0.2x bundles its own click
 
 from renderer.cli.app import app, state
 from renderer.errors import (
@@ -21,6 +22,13 @@ from renderer.errors import (
     DeviceError,
     InvalidInput,
     RestoreFailed,
+)
+
+# typer >= 0.26 bundles its own click (a private module); older ones use the `click` package. Both
+# raise a ClickException subclass for usage errors: find the class through typer's public BadParameter
+# instead of importing a private module (which breaks on the versions that do not have it).
+CLICK_EXCEPTION: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
 )
 
 EXIT_OK = 0
@@ -56,25 +64,72 @@ def exit_code_for(err: BaseException) -> int:
 def _command() -> typer.core.TyperGroup:
     """The click command tree, built once per process (typer rebuilds it on every `app()` call,
     which costs more than a small render when main() runs in-process many times, as in tests)."""
-    return typer.main.get_command(app)  # type: ignore[return-value]
+    command = typer.main.get_command(app)
+    _no_flag_metavar(command)
+    return command  # type: ignore[return-value]
+
+
+def _no_flag_metavar(command: Any) -> None:
+    """Closed pipes are success (see _pipe_safe), and help shows no type after an on/off flag
+    (newer typer prints `<bool>` there, as if it took a value)."""
+    ctx = command.context_class(command, info_name="as3-gitops", help_option_names=["-h", "--help"])
+    help_option = command.get_help_option(ctx)  # typer >= 0.26 keeps this object for the help page
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if (getattr(param, "is_flag", False) or getattr(param, "count", False)) and param.metavar is None:
+            param.metavar = ""
+    if command.callback is not None:
+        command.callback = _pipe_safe(command.callback)
+    for sub in getattr(command, "commands", {}).values():
+        _no_flag_metavar(sub)
+
+
+def _pipe_safe(callback: Any) -> Any:
+    """A closed stdout pipe ends the command successfully. Caught here because click turns EPIPE
+    into exit 1, which means "changes present" for diff and plan."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = callback(*args, **kwargs)
+            sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            return _reader_went_away()
+
+    return run
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed the pipe (`plan ... | head -1`): it has what it wanted, which is success
+    for the pipeline, not "changes present" nor a bug. Later writes and the exit flush go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
+    state.findings_format = "text"
     try:
-        result = _command().main(args=argv, standalone_mode=False)
+        result = _command().main(args=argv, prog_name="as3-gitops", standalone_mode=False)
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is seen below
+    except BrokenPipeError:
+        return _reader_went_away()
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
     except typer.Exit as err:
         return err.exit_code
-    except click_exceptions.ClickException as err:
-        err.show(file=sys.stderr)
+    except CLICK_EXCEPTION as err:
+        err.show(file=sys.stderr)  # type: ignore[attr-defined]
         return EXIT_INVALID
     except As3GitopsError as err:
         from renderer.cli.output import print_error
 
-        print_error(err)
+        print_error(err, fmt=state.findings_format)
         return exit_code_for(err)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

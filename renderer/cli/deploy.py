@@ -16,12 +16,14 @@ from typing import Any, TextIO
 
 import typer
 
+from renderer.bigip.connection import normalise_host
 from renderer.cli.app import app
+from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
 from renderer.redact import has_userinfo, scrub_urls
 
-EXIT_OK, EXIT_CHANGES = 0, 1
+EXIT_OK, EXIT_CHANGES, EXIT_INVALID = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,7 @@ def _connection(
     poll_interval: float,
     err: TextIO,
 ) -> Connection:
-    if not host.startswith(("https://", "http://")):
-        host = "https://" + host
+    host = normalise_host(host)  # no scheme: https://; a bare IPv6 address in brackets
     if has_userinfo(host):  # never echoed: the part before '@' may be a password
         raise UsageError("--host must not contain credentials (user:password@)",
                          hint="set BIGIP_USERNAME and BIGIP_PASSWORD, or use --password-file")
@@ -123,23 +124,29 @@ def _lease_renderer(repo: Path):
     return render_commit
 
 
-def _progress(err: TextIO):
-    if err.isatty():
-        from rich.console import Console
+def _progress(err: TextIO, client: Any = None):
+    """Step lines on stderr (none with -q); on a terminal, a live line while an AS3 task is polled."""
+    from renderer.cli.app import state
+    from renderer.cli.progress import StepProgress
 
-        console = Console(file=err, highlight=False)
-        return lambda line: console.print(f"[bold cyan]deploy[/] {line}")
-    return lambda line: err.write(f"deploy: {line}\n")
+    return StepProgress(err, quiet=state.verbosity < 0, client=client)
 
 
-def _write_reports(report: Any, json_path: Path | None, md_path: Path | None) -> None:
+def _write_reports(report: Any, json_path: Path | None, md_path: Path | None, err: TextIO) -> bool:
+    """Write the reports; a file that cannot be written is said on stderr (False), never a crash."""
     from renderer.bigip.deploy_report import write_json, write_markdown
 
+    ok = True
     for path, writer in ((json_path, write_json), (md_path, write_markdown)):
         if path is not None and report is not None:
             buf = io.StringIO()
             writer(report, buf)
-            write_atomic(path, scrub_urls(buf.getvalue()))  # device messages may quote a URL: no userinfo
+            try:
+                write_atomic(path, scrub_urls(buf.getvalue()))  # no URL userinfo
+            except OSError as problem:
+                err.write(f"error: cannot write the report {path}: {problem.strerror or problem}\n")
+                ok = False
+    return ok
 
 
 def device_net(device: Any, like: dict[str, Any] | None) -> dict[str, Any]:
@@ -196,8 +203,9 @@ def _print_failure(report: Any, err: TextIO) -> None:
 
 
 _REPO = typer.Argument(Path("."), help="Repository folder (a git repository).")
-_HOST = typer.Option(None, "--host", metavar="URL",
-                     help="BIG-IP management URL, e.g. https://10.0.0.1 (not with bigip.devices in as3-gitops.yaml)")
+_HOST = typer.Option(None, "--host", metavar="URL", envvar="BIGIP_HOST",
+                     help="BIG-IP management URL, e.g. https://10.0.0.1 (env BIGIP_HOST; not with bigip.devices "
+                     "in as3-gitops.yaml)")
 _REF = typer.Option(None, "--ref", metavar="REF", help="Git ref to deploy (default: the working tree).")
 _PWFILE = typer.Option(None, "--password-file", metavar="FILE", help="Read the password from FILE.")
 _PROVIDER = typer.Option("tmos", "--login-provider", metavar="NAME", help="loginProviderName for tokens.")
@@ -252,6 +260,8 @@ def deploy_command(
         raise UsageError("--lock-timeout must be zero or positive")
     if break_lock and dry_run:
         raise UsageError("--break-lock and --dry-run exclude each other (a dry-run takes no lock)")
+    check_output_file(report, "--report")
+    check_output_file(report_markdown, "--report-markdown")
     devices = _devices_of(repo, ref, host)
     conn = _connection(host or "https://devices", password_file, login_provider, ca_bundle, insecure, busy_backoff,
                        poll_interval, err)
@@ -271,18 +281,21 @@ def deploy_command(
         try:
             done = deploy_devices(conn, result, rendered, _lease_renderer(repo), options, _progress(err), out, err)
         except (DeviceError, RestoreFailed) as failure:
-            _write_reports(getattr(failure, "report", None), report, report_markdown)
+            _write_reports(getattr(failure, "report", None), report, report_markdown, err)
             raise
-        _write_reports(done, report, report_markdown)
-        return EXIT_OK
+        return EXIT_OK if _write_reports(done, report, report_markdown, err) else EXIT_INVALID
     with _client(conn, timeout + rollback_timeout) as client:
         try:
-            done = deploy(client, rendered, _lease_renderer(repo), options, _progress(err))
+            progress = _progress(err, client)
+            try:
+                done = deploy(client, rendered, _lease_renderer(repo), options, progress)
+            finally:
+                progress.stop()
         except (DeviceError, RestoreFailed) as failure:
             client.close()
             rep = getattr(failure, "report", None)
             _finish_stats(rep, client)
-            _write_reports(rep, report, report_markdown)
+            _write_reports(rep, report, report_markdown, err)  # a report that fails never hides this failure
             if isinstance(failure, DriftDetected):
                 _print_drift(failure, fmt, out, result.config.environment)
             elif rep is not None:
@@ -290,7 +303,7 @@ def deploy_command(
             raise
         client.close()
     _finish_stats(done, client)
-    _write_reports(done, report, report_markdown)
+    reports_written = _write_reports(done, report, report_markdown, err)
     if done.failures:  # a failed step whose writes had all landed: the device equals the render
         _print_failure(done, err)
     if done.outcome == "no change":
@@ -305,7 +318,7 @@ def deploy_command(
             f"deployed {rendered.identity}: tenants {', '.join(done.tenants_changed) or 'none'}, "
             f"network {'changed' if done.network_changed else 'unchanged'}\n"
         )
-    return EXIT_OK
+    return EXIT_OK if reports_written else EXIT_INVALID
 
 
 def _finish_stats(report: Any, client: Any) -> None:

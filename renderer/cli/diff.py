@@ -12,6 +12,7 @@ from typing import TextIO
 import typer
 
 from renderer.cli.app import app
+from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, Finding, UsageError
 from renderer.fileio import write_atomic
 from renderer.report import summary_line, write_findings
@@ -92,7 +93,10 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     buffer = io.StringIO()
     write_diff(result, buffer, opts.fmt, max_chars=opts.max_chars, environment=environment)
     if opts.output is not None:
-        write_atomic(opts.output, buffer.getvalue())
+        try:
+            write_atomic(opts.output, buffer.getvalue())
+        except OSError as problem:
+            raise UsageError(f"--output {opts.output}: cannot write: {problem.strerror or problem}") from None
     else:
         out.write(buffer.getvalue())
     return EXIT_CHANGES if opts.exit_code and result.has_changes else EXIT_OK
@@ -133,5 +137,6 @@ def diff_command(
     if environment is not None and not ENVIRONMENT_RX.fullmatch(environment):
         raise UsageError(f"--environment {environment!r} must match {ENVIRONMENT_RX.pattern}",
                          hint="it names the PR comment marker <!-- as3-gitops:diff:NAME -->")
+    check_output_file(output, "--output")
     opts = DiffOptions(repo, base, head, fmt, exit_code, max_chars, environment, output)
     return run(opts, sys.stdout, sys.stderr)

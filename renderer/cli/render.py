@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from renderer.cli.app import app
-from renderer.cli.output import findings_format
+from renderer.cli.output import findings_format, render_targets
 from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
 from renderer.render import RenderResult, render
@@ -21,6 +21,18 @@ def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None
     from renderer.validate import validate_rendered
 
     return validate_rendered(result, repo=repo, as3_schema=as3_schema)
+
+
+def render_from_args(repo: Path, ref: str | None) -> RenderResult:
+    """REPO `-`: the manifests are a stream on stdin, the rest (config, snapshot) from the current folder."""
+    if str(repo) != "-":
+        return render(repo, ref)
+    if ref is not None:
+        raise UsageError("--ref and REPO '-' cannot be combined: stdin has no history",
+                         hint="for both refs of a diff, use generate: in as3-gitops.yaml")
+    from renderer.render import render_stdin
+
+    return render_stdin(Path("."), sys.stdin.buffer.read())
 
 
 @app.command("render")
@@ -41,7 +53,8 @@ def render_command(
     if output == "-" and emit_bigip_node:
         raise UsageError("--emit-bigip-node needs an output folder: -o - prints only the AS3 declaration",
                          hint="pass -o DIR to write as3.json, net.json and bigip-node.yaml there")
-    result = render(repo, ref)
+    targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
+    result = render_from_args(repo, ref)
     findings = list(result.findings)
     if result.ok and validate:
         findings += validation_findings(result, repo, as3_schema)
@@ -51,10 +64,10 @@ def render_command(
     if has_errors:
         raise InvalidInput(findings)
     files: dict[Path, bytes] = {}
-    out_dir = Path(output)
-    if output != "-":
-        files[out_dir / "as3.json"] = dump_json(result.as3)
-        files[out_dir / "net.json"] = dump_json(result.net)
+    out_dir = targets[0].parent if targets else Path(output)
+    if targets:
+        files[targets[0]] = dump_json(result.as3)
+        files[targets[1]] = dump_json(result.net)
     if emit_bigip_node:
         from renderer.bigip_node import bigip_node_yaml
 
@@ -74,7 +87,9 @@ def render_command(
             raise UsageError(f"cannot write {target}: {err.strerror or err}; nothing was written",
                              hint="check the -o folder") from err
         for path in files:
-            sys.stderr.write(f"wrote {path}\n")
+            what = " (the net declaration: -o FILE.json names the AS3 file)" if (
+                targets and targets[0].name != "as3.json" and path == targets[1]) else ""
+            sys.stderr.write(f"wrote {path}{what}\n")
     if findings:
         sys.stderr.write(summary_line(findings) + "\n")
     if result.counts is not None:

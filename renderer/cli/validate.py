@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -46,18 +47,53 @@ def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> 
 def run_validate_counted(opts: ValidateOptions,
                          cache: ValidatorCache = _VALIDATORS) -> tuple[list[Finding], ObjectCounts | None]:
     """run_validate, plus the rendered/skipped object counts of a repository (None for --declaration)."""
+    if opts.declaration is not None and str(opts.declaration) != "-" and _is_net_declaration(opts.declaration):
+        from renderer.errors import SourceLocation
+        from renderer.validate.result import net_findings
+
+        body = json.loads(opts.declaration.read_bytes())
+        findings = net_findings(body, {}, SourceLocation(str(opts.declaration), 1, 1))
+        return (strict(findings) if opts.strict else findings), None
     if opts.declaration is not None:
         location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
                                schema_version=Config().bigip.schema_version)
-        findings = validate_declaration_file(str(opts.declaration), cache.get(location.path))
+        if str(opts.declaration) == "-":
+            findings = _validate_stdin_declaration(cache.get(location.path))
+        else:
+            findings = validate_declaration_file(str(opts.declaration), cache.get(location.path))
         return (strict(findings) if opts.strict else findings), None
-    from renderer.render import render
+    from renderer.cli.render import render_from_args
 
-    result = render(opts.repo, opts.ref)
+    result = render_from_args(opts.repo, opts.ref)
     findings = list(result.findings)
     if result.ok:
         findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
     return (strict(findings) if opts.strict else findings), result.counts
+
+
+def _is_net_declaration(path: Path) -> bool:
+    """`render`'s net.json (`"class": "Net"`): judged by schemas/net.schema.json, not the AS3 schema."""
+    try:
+        body = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False  # unreadable or not JSON: the AS3 path reports it with file and line
+    return isinstance(body, dict) and body.get("class") == "Net"
+
+
+def _validate_stdin_declaration(validator) -> list[Finding]:
+    """`--declaration -`: the body from stdin (e.g. `curl .../declare | as3-gitops validate --declaration -`);
+    findings name it `<stdin>`."""
+    import dataclasses
+    import tempfile
+
+    from renderer.source import STDIN_PATH
+
+    with tempfile.TemporaryDirectory(prefix="as3-gitops-stdin-") as folder:
+        path = Path(folder) / "declaration.json"
+        path.write_bytes(sys.stdin.buffer.read())
+        findings = validate_declaration_file(str(path), validator)
+    return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=STDIN_PATH))
+            if f.location is not None and f.location.path == str(path) else f for f in findings]
 
 
 @app.command("validate")

@@ -43,8 +43,10 @@ def handle_control(device: Device, req: Request) -> Response:
     if not token:
         return error(404, f"URI path {req.path} is not supported by the emulator")
     given = req.header("X-Emulator-Token") or ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not given:
         return error(403, "the control API needs the X-Emulator-Token header")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return error(403, "wrong X-Emulator-Token (not the emulator's --control-token)")
     route = req.path.rstrip("/")
     body: Any = None
     if req.method == "POST":

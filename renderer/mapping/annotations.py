@@ -140,9 +140,20 @@ def _port(attr: str) -> Callable[[str, str, Context, Annotations], None]:
     return parse
 
 
+# Keys people write under virtual-server.f5.com/ that CIS reads under another prefix (seen in real
+# repositories): the hint names the one that works.
+OTHER_PREFIX_KEYS = {
+    "virtual-server.f5.com/ssl-redirect": "ingress.kubernetes.io/ssl-redirect",
+    "virtual-server.f5.com/allow-http": "ingress.kubernetes.io/allow-http",
+}
+
+
 def _balance(value: str, key: str, ctx: Context, out: Annotations) -> None:
     if value not in BALANCE_MODES:
-        near = difflib.get_close_matches(value, BALANCE_MODES, n=1)
+        # CIS users write the LTM names without the suffix and mean the per-member variant
+        # (least-connections -> least-connections-member), which difflib alone ranks below -node.
+        member = f"{value}-member"
+        near = [member] if member in BALANCE_MODES else difflib.get_close_matches(value, BALANCE_MODES, n=1)
         hint = f"did you mean {near[0]!r}?" if near else f"one of: {', '.join(BALANCE_MODES)}"
         ctx.error(key, f"{shown(value)} is not a BIG-IP load-balancing mode", hint=hint)
         return
@@ -363,7 +374,8 @@ def parse_annotations(meta: ObjectMeta, findings: list[Finding], *, route: bool 
             if not route:
                 ctx.warn(key, "applies to OpenShift Routes only; ignored for Ingress", code="ANN001")
             continue
-        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        near = [OTHER_PREFIX_KEYS[key]] if key in OTHER_PREFIX_KEYS else difflib.get_close_matches(key, known, n=1,
+                                                                                                       cutoff=0.6)
         ctx.warn(key, "unknown annotation; ignored", hint=f"did you mean {near[0]!r}?" if near else
                  "see the README's annotation table", code="ANN001")
     return out

@@ -84,9 +84,9 @@ def _repo(path: Path):
     import git
 
     try:
-        repo = git.Repo(path, search_parent_directories=False)
+        repo = git.Repo(path, search_parent_directories=True)  # the config folder may be below the root
     except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as err:
-        raise UsageError(f"{path}: not a git repository", hint="--commit needs the repository's root folder") from err
+        raise UsageError(f"{path}: not inside a git repository", hint="--commit needs a git checkout") from err
     if repo.bare:
         raise UsageError(f"{path}: is a bare repository", hint="run in a checkout")
     return repo
@@ -132,15 +132,17 @@ def commit_snapshot(repo_path: Path, root: str, message: str, branch: str | None
     import git
 
     repo = _repo(repo_path)
+    # git runs at the repository's root: name the folder from there (the config folder may be a subfolder)
+    target = (repo_path / root).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
     try:
-        repo.git.add("-A", "--", root)
+        repo.git.add("-A", "--", target)
         against = ["HEAD"] if repo.head.is_valid() else []
-        staged = repo.git.diff("--cached", "--name-only", *against, "--", root)
+        staged = repo.git.diff("--cached", "--name-only", *against, "--", target)
         if not staged.strip():
             return None
         if branch:
             repo.git.switch("-c", branch)
-        repo.git.commit("-q", "-m", message, "--", root)
+        repo.git.commit("-q", "-m", message, "--", target)
     except git.exc.GitCommandError as err:
         detail = (err.stderr or "").strip().splitlines()
         raise UsageError(f"git commit failed: {detail[-1] if detail else err}",

@@ -12,6 +12,7 @@ import json
 import pytest
 
 from bigip.deploy_harness import (
+    FAST,
     HELLO,
     basic_post,
     bookkeeping,
@@ -352,18 +353,64 @@ def test_device_with_foreign_tenant_content_is_not_adopted_without_force(bigip_e
     assert_device_runs(bigip_emulator, repo, "HEAD")
 
 
-def test_a_working_tree_deploy_is_replaced_only_with_force(bigip_emulator, make_repo) -> None:
+def test_a_dirty_working_tree_deploy_is_replaced_only_with_force(bigip_emulator, make_repo) -> None:
     repo = two_tenant_repo(make_repo)
-    assert run_cli(deploy_args(repo, bigip_emulator)).code == 0  # no --ref: the working tree
+    endpoints = repo.path / "snapshot/endpoints.yaml"
+    endpoints.write_text(endpoints.read_text() + "# uncommitted\n")  # dirty: the deploy is "working tree"
+    assert run_cli(deploy_args(repo, bigip_emulator)).code == 0
+    assert bigip_emulator.control.state()["as3"]["meta"]["remark"] == "as3-gitops working tree"
     assert run_cli(deploy_args(repo, bigip_emulator)).code == 0  # unchanged: "no change"
-    (repo.path / "snapshot/endpoints.yaml").write_text(
-        (repo.path / "snapshot/endpoints.yaml").read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n")
-    )
+    endpoints.write_text(endpoints.read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n"))
     run = run_cli(deploy_args(repo, bigip_emulator))
     assert run.code == 3
     assert "error: the device runs a working-tree deploy, which cannot be checked against git\n" in run.err
+    assert "--ref" not in run.err.split("hint:")[1]  # the way out is review + --force, not a flag that fails again
     assert run_cli(deploy_args(repo, bigip_emulator, "--force")).code == 0
     assert_device_runs(bigip_emulator, repo)
+
+
+def test_a_clean_checkout_deploys_as_its_commit_and_a_later_change_deploys(bigip_emulator, make_repo) -> None:
+    """Issue 16 item 3: `deploy .` of a clean checkout records HEAD (like git describe --dirty), so the
+    next deploy, of a commit or of an edited (dirty) tree, is checked against it and goes through."""
+    repo = two_tenant_repo(make_repo)
+    head = repo.git("rev-parse", "HEAD")
+    first = run_cli(deploy_args(repo, bigip_emulator))
+    assert first.code == 0, first.err
+    assert first.out == f"deployed {head}: tenants kubernetes, second, network changed\n"
+    assert bigip_emulator.control.state()["as3"]["meta"]["remark"] == f"as3-gitops {head}"
+    sha = move_pod(repo, "10.10.2.7", "10.10.2.8")  # committed: still clean
+    second = run_cli(deploy_args(repo, bigip_emulator))
+    assert second.code == 0, second.err
+    assert_device_runs(bigip_emulator, repo, sha)
+    endpoints = repo.path / "snapshot/endpoints.yaml"  # an uncommitted change on top of the deployed commit
+    endpoints.write_text(endpoints.read_text().replace("ip: 10.10.2.8\n", "ip: 10.10.2.9\n"))
+    third = run_cli(deploy_args(repo, bigip_emulator))
+    assert third.code == 0, third.err
+    assert third.out.startswith("deployed working tree: ")
+    assert_device_runs(bigip_emulator, repo)
+
+
+def test_a_config_folder_below_the_git_root_deploys_by_ref(bigip_emulator, make_repo, tmp_path) -> None:
+    """Issue 16 item 2: envs/prod and envs/staging in one repository, one BIG-IP each."""
+    import shutil
+
+    mono = make_repo()
+    for env in ("prod", "staging"):
+        shutil.copytree(HELLO, mono.path / "envs" / env)
+    (mono.path / "README.md").write_text("platform repo\n")
+    mono.commit(message="two environments")
+    prod = mono.path / "envs" / "prod"
+    run = run_cli(["deploy", str(prod), "--host", bigip_emulator.url, *FAST, "--ref", "HEAD"])
+    assert run.code == 0, run.err
+    result = render(prod, "HEAD")
+    assert result.ok and result.identity == mono.git("rev-parse", "HEAD")
+    assert bigip_emulator.control.state()["as3"]["meta"]["remark"] == f"as3-gitops {result.identity}"
+    staging = mono.path / "envs" / "staging" / "snapshot" / "endpoints.yaml"
+    staging.write_text(staging.read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n"))
+    mono.commit(message="staging: pod moved")  # prod unchanged at the new commit
+    again = run_cli(["deploy", str(prod), "--host", bigip_emulator.url, *FAST])  # clean: HEAD, lease checked
+    assert again.code == 0, again.err
+    assert again.out.startswith("no change")
 
 
 def test_a_commit_missing_from_the_repository_cannot_be_leased(bigip_emulator, make_repo) -> None:

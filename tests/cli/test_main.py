@@ -15,7 +15,9 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--bogus"]) == 2
-    assert "No such option: --bogus" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No such option" in err and "--bogus" in err  # click's wording varies between versions
+    assert "Usage: as3-gitops render" in err
 
 
 def test_missing_repository_is_a_clean_error(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

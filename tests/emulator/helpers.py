@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import requests
+from reference_data import reference
 
 from renderer.emulator.pytest_plugin import EmulatorHandle
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "as3-examples"
 DECLARE = "/mgmt/shared/appsvcs/declare"
 
 
@@ -33,7 +32,7 @@ class Api:
 
 
 def example(rel: str) -> Any:
-    return json.loads((EXAMPLES / rel).read_text())
+    return json.loads(reference("as3-examples", rel).read_text())
 
 
 def adc(tenants: dict[str, Any], **meta: Any) -> dict[str, Any]:

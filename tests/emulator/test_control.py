@@ -12,8 +12,10 @@ from renderer.emulator import Device, EmulatorConfig, EmulatorServer
 def test_control_api_needs_the_token(bigip_emulator) -> None:
     response = requests.get(f"{bigip_emulator.url}/_emulator/state", timeout=10)
     assert response.status_code == 403
+    assert "needs the X-Emulator-Token header" in response.text
     wrong = requests.get(f"{bigip_emulator.url}/_emulator/state", headers={"X-Emulator-Token": "x"}, timeout=10)
     assert wrong.status_code == 403
+    assert "wrong X-Emulator-Token" in wrong.text  # a wrong token is not reported as a missing one
 
 
 def test_control_api_is_absent_without_a_token() -> None:

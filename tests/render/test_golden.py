@@ -9,13 +9,19 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from renderer.render import render
+from renderer.render import render_tree
 from renderer.report import format_text
-from renderer.source import dump_json
+from renderer.source import WorkTree, dump_json
 
 CASES = Path(__file__).parent / "cases"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REPO_CASES = sorted(p for p in CASES.iterdir() if p.is_dir())
+
+
+def render(case: Path):
+    """The folder as files (identity "working tree"): a case inside this clean checkout would
+    otherwise be rendered as the commit and its golden id would change with every commit."""
+    return render_tree(WorkTree(case))
 
 
 def _expected_files(case: Path) -> dict[str, bytes]:

@@ -124,7 +124,25 @@ def test_commit_outside_a_git_repository_is_a_usage_error(cli, tmp_path) -> None
     shutil.copytree(FIXTURES / "repo", tmp_path / "plain")
     result = cli("snapshot", "normalize", "-C", str(tmp_path / "plain"), "--commit", stdin=RAW)
     assert result.code == 2
-    assert result.err.startswith(f"error: {tmp_path / 'plain'}: not a git repository\n")
+    assert result.err.startswith(f"error: {tmp_path / 'plain'}: not inside a git repository\n")
+
+
+def test_commit_of_a_config_folder_below_the_git_root(cli, make_repo) -> None:
+    """Issue 16 item 2: a monorepo's envs/prod gets its snapshot committed, and only that folder."""
+    import shutil
+
+    from snapshot_helpers import FIXTURES
+
+    mono = make_repo()
+    shutil.copytree(FIXTURES / "repo", mono.path / "envs" / "prod")
+    (mono.path / "other.txt").write_text("not part of the commit\n")
+    mono.commit(message="platform")
+    (mono.path / "other.txt").write_text("edited, uncommitted\n")
+    result = cli("snapshot", "normalize", "-C", str(mono.path / "envs" / "prod"), "--commit", stdin=RAW)
+    assert result.code == 0, result.err
+    files = git_out(mono.path, "show", "--name-only", "--format=", "HEAD").split()
+    assert files and all(f.startswith("envs/prod/snapshot/") for f in files)
+    assert git_out(mono.path, "status", "--porcelain") == " M other.txt\n"
 
 
 def test_invalid_yaml_on_stdin_points_at_line_and_column(cli, snapshot_repo) -> None:

@@ -107,6 +107,8 @@ def test_validate_reads_a_git_ref_without_touching_the_work_tree(
 ) -> None:
     repo = make_repo(lb_mode_typo(tmp_path))
     shutil.rmtree(repo.path / "tpl")  # the working tree is fixed; the commit is not
+    config = repo.path / "as3-gitops.yaml"
+    config.write_text(config.read_text().replace("templates: tpl\n", ""))  # a missing folder is CFG006
     code, out, _ = run(["validate", str(repo.path), "--ref", "HEAD", "--format", "json"], capsys)
     assert code == 2 and [f["code"] for f in json.loads(out)] == ["AS3002", "AS3002", "SNAP002"]
     code, _out, _ = run(["validate", str(repo.path), "--format", "json"], capsys)

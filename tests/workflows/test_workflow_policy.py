@@ -66,8 +66,9 @@ def test_pr_workflow_is_read_only_without_secrets_and_reusable() -> None:
     assert only_job(workflow)["permissions"] == {"contents": "read"}
     assert "secrets." not in (OURS / "pr.yml").read_text()
     scripts = "\n".join(script for _, script in run_scripts(workflow))
-    assert "as3-gitops validate . --format github" in scripts
-    assert 'as3-gitops diff . --base "$BASE_SHA" --format markdown --environment "$ENVIRONMENT"' in scripts
+    assert 'as3-gitops validate "${AS3_GITOPS_CONFIG:-.}" --format github' in scripts
+    assert ('as3-gitops diff "${AS3_GITOPS_CONFIG:-.}" --base "$BASE_SHA" --format markdown '
+            '--environment "$ENVIRONMENT"') in scripts
     diff_env = next(step for step in only_job(workflow)["steps"] if step.get("id") == "diff")["env"]
     assert diff_env["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
 
@@ -90,8 +91,7 @@ def test_pr_comment_workflow_never_checks_out_and_has_least_permissions() -> Non
 def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_time() -> None:
     workflow = wf("deploy.yml")
     on = triggers(workflow)
-    assert set(on) == {"push", "workflow_dispatch", "workflow_call"}
-    assert on["push"] == {"branches": ["main"]}
+    assert set(on) == {"workflow_dispatch", "workflow_call"}  # the caller's push deploys; ours must not
     assert workflow["permissions"] == {"contents": "read"}
     job = only_job(workflow)
     assert job["environment"] == "bigip"
@@ -103,7 +103,7 @@ def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_tim
     deploy = next(step for step in job["steps"] if step.get("id") == "deploy")
     assert deploy["env"]["BIGIP_USERNAME"] == "${{ secrets.BIGIP_USERNAME }}"
     assert deploy["env"]["BIGIP_PASSWORD"] == "${{ secrets.BIGIP_PASSWORD }}"
-    assert "(deploy . --ref HEAD --host \"$BIGIP_HOST\" --report" in deploy["run"]
+    assert '(deploy "${AS3_GITOPS_CONFIG:-.}" --ref HEAD --host "$BIGIP_HOST" --report' in deploy["run"]
     # Credentials reach only the deploy step.
     assert [step.get("id") for step in job["steps"] if "secrets." in str(step.get("env"))] == ["deploy"]
 
@@ -111,12 +111,12 @@ def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_tim
 def test_drift_workflow_plans_with_exit_code_and_may_write_issues_only() -> None:
     workflow = wf("drift.yml")
     on = triggers(workflow)
-    assert set(on) == {"schedule", "workflow_dispatch", "workflow_call"}
+    assert set(on) == {"workflow_dispatch", "workflow_call"}  # the caller has the schedule
     job = only_job(workflow)
     assert job["permissions"] == {"contents": "read", "issues": "write"}
     assert job["concurrency"]["group"] != "bigip-deploy"  # a drift run must never replace a queued deploy
     plan = next(step for step in job["steps"] if step.get("id") == "plan")
-    assert "(plan . --ref HEAD --host \"$BIGIP_HOST\" --exit-code --format markdown)" in plan["run"]
+    assert '(plan "${AS3_GITOPS_CONFIG:-.}" --ref HEAD --host "$BIGIP_HOST" --exit-code --format markdown)' in plan["run"]
     issue = next(step for step in job["steps"] if "gh issue create" in step.get("run", ""))
     assert issue["if"] == "${{ failure() && steps.plan.outputs.exit-code == '1' }}"
 
@@ -166,3 +166,23 @@ def test_python_never_imports_from_the_checkout(path: Path) -> None:
     for where, script in run_scripts(load_workflow(path)):
         for call in re.findall(r"\bpython3?(?: -[A-Za-z]+)* -c\b", script):
             assert " -I" in call, (path.name, where, call)
+
+
+REUSABLE = ("pr.yml", "pr-comment.yml", "deploy.yml", "drift.yml")
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_reusable_workflows_take_the_runner_and_never_fire_on_our_own_pushes_or_schedule(name: str) -> None:
+    """Issue 16 items 2 and 13: a BIG-IP on a private network needs a self-hosted runner (`runs-on`
+    input); the config folder is an input; this repository's pushes and the clock trigger nothing."""
+    workflow = wf(name)
+    on = triggers(workflow)
+    assert "push" not in on and "schedule" not in on
+    inputs = on["workflow_call"]["inputs"]
+    assert inputs["runs-on"]["default"] == "ubuntu-latest"
+    assert "inputs.runs-on" in only_job(workflow)["runs-on"]
+    if name != "pr-comment.yml":
+        assert inputs["config"]["default"] == "."
+        assert only_job(workflow)["env"]["AS3_GITOPS_CONFIG"] == "${{ inputs.config || '.' }}"
+        scripts = " ".join(step.get("run", "") for step in only_job(workflow)["steps"])
+        assert "as3-gitops validate . " not in scripts and "(deploy . " not in scripts and "(plan . " not in scripts
