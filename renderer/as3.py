@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from renderer.config import Config
-from renderer.errors import Origin, TemplateError
+from renderer.errors import Origin, SourceError, SourceLocation, TemplateError
 from renderer.model import Model, Tenant
-from renderer.source import Tree
+from renderer.source import Tree, confined_path
+from renderer.template_budget import bounded_binop, render_budgeted
 
 MARKER_LABEL = "as3-gitops"
 TOP_TEMPLATE = "declaration.json.j2"
@@ -31,22 +33,40 @@ def _tojson(value: Any) -> Markup:
         str(value)  # StrictUndefined raises UndefinedError here, naming the missing attribute
     if isinstance(value, tuple):
         value = list(value)
-    return Markup(orjson.dumps(value).decode())
+    try:
+        return Markup(orjson.dumps(value).decode())
+    except TypeError:  # an integer beyond 64 bits: let validation report it instead of crashing
+        return Markup(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 class TreeLoader(jinja2.BaseLoader):
-    """User templates from the repository tree being rendered (working tree or git ref)."""
+    """User templates from the repository tree being rendered (working tree or git ref).
+
+    Every file of the folder is read up front (so a budgeted render never reads git or disk), and
+    a template name that climbs out of the folder (`{% include "../../x" %}`) is refused."""
 
     def __init__(self, tree: Tree, folder: str):
-        self.tree = tree
         self.folder = folder.strip("/")
+        self.sources: dict[str, bytes] = {}
+        for path, key in tree.walk(self.folder):
+            name = path[len(self.folder) + 1:] if self.folder not in ("", ".") else path
+            self.sources[name] = tree.read_keyed(path, key)
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, None]:
-        path = f"{self.folder}/{template}"
-        data = self.tree.read(path)
+        try:
+            confined_path(template)
+        except SourceError as err:
+            raise TemplateError(f"template name {template[:200]!r} leaves the templates folder",
+                                location=SourceLocation(f"{self.folder}/{template}"[:300]),
+                                hint="include templates by their name inside the templates folder") from err
+        data = self.sources.get(template)
         if data is None:
             raise jinja2.TemplateNotFound(template)
-        return data.decode("utf-8"), path, None
+        path = f"{self.folder}/{template}"
+        try:
+            return data.decode("utf-8"), path, lambda: True
+        except UnicodeDecodeError as err:
+            raise TemplateError(f"template {path} is not UTF-8 text", location=SourceLocation(path, 1, 1)) from err
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -66,8 +86,18 @@ class _Sandbox(SandboxedEnvironment):
 _MODEL_MODULE = Tenant.__module__
 
 
-def _new_environment(loaders: list[jinja2.BaseLoader]) -> SandboxedEnvironment:
-    env = _Sandbox(
+class _UserSandbox(_Sandbox):
+    """For the repository's own templates: size-changing operators are checked (see template_budget)."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    max_length = 512 * 1024 * 1024
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounded_binop(operator, left, right, self.max_length)
+
+
+def _new_environment(loaders: list[jinja2.BaseLoader], cls: type[_Sandbox] = _Sandbox) -> SandboxedEnvironment:
+    env = cls(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -86,7 +116,8 @@ def template_environment(tree: Tree | None, user_folder: str | None) -> Sandboxe
     """Built-in templates, with the repository's `templates:` folder first so its files win by name."""
     if not user_folder or tree is None:
         return _builtin_environment()
-    return _new_environment([TreeLoader(tree, user_folder), jinja2.PackageLoader("renderer.templates", "as3")])
+    return _new_environment([TreeLoader(tree, user_folder), jinja2.PackageLoader("renderer.templates", "as3")],
+                            _UserSandbox)
 
 
 @dataclass(frozen=True)
@@ -127,8 +158,13 @@ def render_as3(model: Model, config: Config, identity: Identity, tree: Tree | No
     }
     tenants = [_sorted_tenant(model.tenants[name]) for name in sorted(model.tenants)]
     try:
-        template = env.get_template(TOP_TEMPLATE)
-        text = template.render(meta=meta, tenants=tenants)
+        if config.templates and tree is not None:  # the repository's own templates: compiled and run under a budget
+            env.max_length = config.limits.template_output_bytes  # type: ignore[attr-defined]
+            where = SourceLocation(config.location.path, config.location.line or 1, 1)
+            text = render_budgeted(lambda: env.get_template(TOP_TEMPLATE).generate(meta=meta, tenants=tenants),
+                                   config.limits, where)
+        else:
+            text = env.get_template(TOP_TEMPLATE).render(meta=meta, tenants=tenants)
     except jinja2.TemplateSyntaxError as err:
         where = f"in {err.name or err.filename} line {err.lineno}"
         raise TemplateError(f"template syntax error: {err.message}", hint=where) from err
@@ -140,6 +176,10 @@ def render_as3(model: Model, config: Config, identity: Identity, tree: Tree | No
         line = text.count("\n", 0, err.pos) + 1
         raise TemplateError(f"templates produced invalid JSON: {err.msg} (output line {line})",
                             hint="check the overridden templates for a missing comma or quote") from err
+    if not isinstance(as3, dict) or not isinstance(as3.get("declaration"), dict):
+        raise TemplateError("templates must produce a JSON object (the AS3 request with its declaration), "
+                            f"not {type(as3).__name__ if not isinstance(as3, dict) else 'this'}",
+                            hint=f"check {TOP_TEMPLATE} in the templates folder")
     _merge_user_as3(as3["declaration"], model)
     return as3
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import jsonschema
 
-from renderer.errors import Finding, Severity, SourceLocation
-from renderer.source import Document, Tree, parse_file
+from renderer.errors import Finding, Severity, SourceError, SourceLocation
+from renderer.limits import DEFAULT_LIMITS, Limits, limits_from_config
+from renderer.source import Document, Tree, confined_path, parse_file
 
 CONFIG_FILE = "as3-gitops.yaml"
 
@@ -135,6 +136,7 @@ class Config:
     # ipamLabel -> the addresses it may hand out (a CIDR, or a list of addresses and CIDRs)
     ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
+    limits: Limits = DEFAULT_LIMITS
 
 
 def device_view(config: Config, name: str) -> Config:
@@ -219,6 +221,41 @@ def _schema_findings(doc: Document, data: Any) -> list[Finding]:
     return findings
 
 
+def _path_findings(doc: Document, data: dict[str, Any]) -> list[Finding]:
+    """CFG004: every configured path stays inside the repository (absolute paths and `..` are refused)."""
+    paths = data.get("paths") or {}
+    keyed: list[tuple[tuple[str | int, ...], Any]] = [
+        (("paths", name, i), value)
+        for name in ("manifests", "snapshot") for i, value in enumerate(paths.get(name) or [])]
+    keyed.append((("templates",), data.get("templates")))
+    for i, cluster in enumerate(data.get("clusters") or []):
+        if isinstance(cluster, dict):
+            keyed += [(("clusters", i, "snapshot", j), value) for j, value in enumerate(cluster.get("snapshot") or [])]
+    findings = []
+    for keys, value in keyed:
+        if not isinstance(value, str):
+            continue
+        try:
+            confined_path(value)
+        except SourceError as err:
+            findings.append(Finding("CFG004", f"{'.'.join(map(str, keys))}: {err.message}", doc.locate(*keys),
+                                    hint=err.hint))
+    return findings
+
+
+def _control_findings(doc: Document, data: Any, path: tuple[str | int, ...] = ()) -> list[Finding]:
+    """CFG003 for a string with a control character (a newline in `environment` would end up in markdown;
+    JSON-schema `$` lets a trailing newline through)."""
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _control_findings(doc, v, (*path, str(k)))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in _control_findings(doc, v, (*path, i))]
+    if isinstance(data, str) and any(ord(c) < 32 or ord(c) == 127 for c in data):
+        where = ".".join(map(str, path)) or "(top level)"
+        return [Finding("CFG003", f"{where}: contains a control character (newline, tab, ...)", doc.locate(*path))]
+    return []
+
+
 def _cluster_findings(doc: Document, data: dict[str, Any], clusters: tuple[ClusterConfig, ...]) -> list[Finding]:
     """Names unique, one VXLAN cluster at most (one tunnel), no paths.snapshot beside clusters:."""
     findings = []
@@ -260,7 +297,10 @@ def _device_findings(doc: Document, bigip: BigipConfig) -> list[Finding]:
 
 def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     """Read and check as3-gitops.yaml; defaults for everything it does not say."""
-    raw_bytes = tree.read(CONFIG_FILE)
+    try:
+        raw_bytes = tree.read(CONFIG_FILE)
+    except SourceError as err:  # e.g. a symlink that leaves the repository
+        return Config(), [err.as_finding("SRC005")]
     if raw_bytes is None:
         # Every key has a default, but a folder with neither the file nor a manifests/ folder is
         # almost always the wrong folder: say so (an error) instead of reporting problems "in" a file
@@ -280,7 +320,7 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     data = doc.data
     if not isinstance(data, dict):
         return Config(), [Finding("CFG001", f"{CONFIG_FILE} must be a mapping", doc.location)]
-    findings = _schema_findings(doc, data)
+    findings = _schema_findings(doc, data) or _control_findings(doc, data) or _path_findings(doc, data)
     if findings:
         return Config(), findings
     raw_bigip = data.get("bigip") or {}
@@ -316,5 +356,6 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
         ipam={label: (value,) if isinstance(value, str) else tuple(value)
               for label, value in (data.get("ipam") or {}).items()},
         location=doc.location,
+        limits=limits_from_config(data.get("limits")),
     )
     return config, []

@@ -165,8 +165,12 @@ def _md_placeholder(kind: str, name: str, counts: Counts) -> str:
             f"See {ELSEWHERE}.\n</details>\n")
 
 
+_ENV_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
 def _md_head(result: DiffResult, environment: str) -> str:
     base, head = html.escape(result.base_label), html.escape(result.head_label)
+    environment = _ENV_UNSAFE.sub("_", environment)[:64]  # the CLI refuses others; the library never trusts it
     out = [MARKER.format(environment=environment)]
     if not result.has_changes:
         out.append(f"### as3-gitops diff `{environment}`: no changes\n")
@@ -194,6 +198,9 @@ def _md_head(result: DiffResult, environment: str) -> str:
 
 def write_markdown(result: DiffResult, stream: TextIO, *, max_chars: int = 60000,
                    environment: str = "default") -> None:
+    """The PR comment. Every user-controlled string is either HTML-escaped (summary, warnings, labels) or
+    inside a diff block whose fence is longer than any backtick run in it, so nothing can end a block."""
+    environment = _ENV_UNSAFE.sub("_", environment)[:64]
     head = _md_head(result, environment)
     sections = _sections(result)
     full = head + "".join("\n" + _md_section(*s) for s in sections)

@@ -21,7 +21,7 @@ from renderer.mapping import build_model, silent_findings
 from renderer.mapping.ipam import load_allocations
 from renderer.mapping.silent import ObjectCounts
 from renderer.net import net_model_sources, render_net_model
-from renderer.source import ParseCache, Tree, load_documents, open_tree
+from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
 from renderer.templates_check import template_findings
 
 
@@ -84,11 +84,12 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     findings += template_findings(tree, config)
     if any(f.is_error for f in findings):
         return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
-    manifests, problems = load_documents(tree, config.manifests, cache)
+    budget = InputBudget(config.limits)
+    manifests, problems = load_documents(tree, config.manifests, cache, budget)
     findings += problems
     snapshots = []
     for paths in [c.snapshot for c in config.clusters] or [config.snapshot]:
-        snapshot, problems = load_documents(tree, paths, cache)
+        snapshot, problems = load_documents(tree, paths, cache, budget)
         findings += problems
         snapshots.append(snapshot)
     if not manifests and not any(f.is_error for f in findings):

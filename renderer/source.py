@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import gc
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -19,6 +18,15 @@ from typing import Any, Protocol
 import yaml
 
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
+from renderer.limits import DEFAULT_LIMITS, Limits
+from renderer.yaml_guard import (
+    DuplicateKeyMixin,
+    alias_findings,
+    duplicate_findings,
+    json_duplicate_findings,
+    loads_json_checked,
+    yaml_hint,
+)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 WORKING_TREE = "working tree"
@@ -29,8 +37,8 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
 
 
-class KubeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """YAML 1.1 as Kubernetes reads it: like SafeLoader, but timestamps stay strings."""
+class KubeLoader(DuplicateKeyMixin, _BaseLoader):  # type: ignore[misc,valid-type]
+    """YAML 1.1 as Kubernetes reads it: like SafeLoader, but timestamps stay strings and keys are unique."""
 
 
 KubeLoader.yaml_implicit_resolvers = {
@@ -65,13 +73,29 @@ class WorkTree:
             raise SourceError(f"{root}: not a directory", hint="pass the repository folder")
         self.identity = WORKING_TREE
         self.root_label = str(self.root)
+        self._real_root = self.root.resolve()
 
     def _abs(self, path: str) -> Path:
-        return self.root / path
+        """The file for `path`, refused (SourceError) when it leaves the repository, as --ref cannot."""
+        confined_path(path)
+        p = self.root / path
+        try:
+            real = p.resolve()
+        except (OSError, RuntimeError) as err:  # a symlink loop
+            raise SourceError(f"{path}: cannot be resolved ({err.__class__.__name__})",
+                              location=SourceLocation(path), hint="remove the symlink loop") from err
+        if real != self._real_root and not real.is_relative_to(self._real_root):
+            raise SourceError(f"{path}: is a symlink that points outside the repository; not read",
+                              location=SourceLocation(path),
+                              hint="keep manifests, snapshot, templates and as3-gitops.yaml inside the repository")
+        return p
 
     def read(self, path: str) -> bytes | None:
         p = self._abs(path)
         return p.read_bytes() if p.is_file() else None
+
+    def size(self, path: str, key: str) -> int:
+        return self._abs(path).stat().st_size
 
     def exists(self, path: str) -> bool:
         return self._abs(path).exists()
@@ -87,9 +111,19 @@ class WorkTree:
             return
         if not is_dir:
             return
-        found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+        found = sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if self._wanted(p))
         for rel in found:
             yield rel, rel
+
+    def _wanted(self, p: Path) -> bool:
+        """Files, and symlinks that leave the repository (so reading them reports SRC005, not silence)."""
+        if not p.is_symlink():
+            return p.is_file()
+        try:
+            real = p.resolve()
+        except (OSError, RuntimeError):
+            return True  # a loop: reported when read
+        return p.is_file() or not real.is_relative_to(self._real_root)
 
     def read_keyed(self, path: str, key: str) -> bytes:
         return self._abs(path).read_bytes()
@@ -150,11 +184,22 @@ class GitTree:
     def read_keyed(self, path: str, key: str) -> bytes:
         return self.repo.odb.stream(bytes.fromhex(key)).read()
 
+    def size(self, path: str, key: str) -> int:
+        return self.repo.odb.info(bytes.fromhex(key)).size
+
     def last_change(self, paths: Sequence[str]) -> int | None:
         """Commit time (epoch s) of the newest commit touching `paths`, or None."""
         full = [f"{self.prefix}/{p}" if self.prefix else p for p in paths]
         commits = list(self.repo.iter_commits(self.commit, paths=full, max_count=1))
         return commits[0].committed_date if commits else None
+
+
+def confined_path(path: str) -> None:
+    """Refuse a repository path that is absolute or climbs out with `..` (the same for every tree)."""
+    pure = PurePosixPath(path.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or (path[1:3] in (":/", ":\\") and path[:1].isalpha()):
+        raise SourceError(f"{path}: paths must stay inside the repository (no absolute paths, no '..')",
+                          location=SourceLocation(path), hint="write the path relative to the repository root")
 
 
 def _norm(path: str) -> str:
@@ -205,6 +250,7 @@ class SourceFile:
     path: str
     text: str
     _nodes: list[yaml.Node] | None = field(default=None, repr=False)
+    size: int = 0  # bytes read, for limits.max_total_bytes
 
     def _composed(self) -> list[yaml.Node]:
         if self._nodes is None:
@@ -263,24 +309,11 @@ class Document:
         return found or self.location
 
 
-_ASSIGN_RX = re.compile(r"^(\s*)([A-Za-z0-9_.\-/]+)\s*=\s*(.+)$")
-
-
-def _yaml_hint(text: str, line: int) -> str | None:
-    lines = text.splitlines()
-    candidates = [line - 1, line - 2, line]
-    for idx in candidates:
-        if 0 <= idx < len(lines):
-            m = _ASSIGN_RX.match(lines[idx])
-            if m:
-                return f'write "{m.group(2)}: {m.group(3).strip()}" (YAML mappings use ": ", not "=")'
-    if "\t" in text:
-        return "YAML does not allow tabs for indentation"
-    return "check the indentation and quoting around this line"
-
-
-def parse_file(path: str, data: bytes) -> tuple[SourceFile, list[Document], list[Finding]]:
+def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS
+               ) -> tuple[SourceFile, list[Document], list[Finding]]:
     """Parse one manifest file into documents (YAML multi-document or JSON)."""
+    if len(data) > limits.max_file_bytes:
+        return SourceFile(path, "", size=len(data)), [], [_too_big(path, len(data), limits)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -291,19 +324,24 @@ def parse_file(path: str, data: bytes) -> tuple[SourceFile, list[Document], list
         src = SourceFile(path, "")
         return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
     if path.endswith(".json") and text.startswith("\ufeff"):  # JSON forbids a BOM; Windows editors write one
-        src, docs, problems = parse_file(path, data[3:])
+        src, docs, problems = parse_file(path, data[3:], limits)
         bom = Finding("SRC010", "file starts with a UTF-8 byte-order mark; read without it",
                       SourceLocation(path, 1, 1), Severity.WARNING, hint="save the file as UTF-8 without BOM")
         return src, docs, [bom, *problems]
-    src = SourceFile(path, text)
+    src = SourceFile(path, text, size=len(data))
     if path.endswith(".json"):
         return src, *_parse_json(src)
-    return src, *_parse_yaml(src)
+    return src, *_parse_yaml(src, limits)
+
+
+def _too_big(path: str, size: int, limits: Limits) -> Finding:
+    return Finding("LIM001", f"file is {size:,} bytes, more than the limit of {limits.max_file_bytes:,}",
+                   SourceLocation(path, 1, 1), hint="split the file, or raise limits.maxFileMiB in as3-gitops.yaml")
 
 
 def _parse_json(src: SourceFile) -> tuple[list[Document], list[Finding]]:
     try:
-        data = json.loads(src.text)
+        data, duplicates = loads_json_checked(src.text)
     except json.JSONDecodeError as err:
         loc = SourceLocation(src.path, err.lineno, err.colno)
         return [], [Finding("SRC001", f"invalid JSON: {err.msg}", loc, hint="check commas and quotes")]
@@ -311,12 +349,18 @@ def _parse_json(src: SourceFile) -> tuple[list[Document], list[Finding]]:
         return [], [Finding("SRC001", "invalid JSON: nesting too deep", SourceLocation(src.path, 1, 1))]
     except ValueError as err:  # e.g. an integer beyond Python's 4300-digit conversion limit
         return [], [Finding("SRC001", f"invalid JSON: {err}", SourceLocation(src.path, 1, 1))]
+    if duplicates:
+        return [], json_duplicate_findings(src.path, src.text, duplicates, KubeLoader)
     return [Document(src, 0, 1, data)], []
 
 
-def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
+def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[Finding]]:
     docs: list[Document] = []
+    too_many = alias_findings(src.path, src.text, limits, KubeLoader)
+    if too_many:
+        return docs, too_many
     loader = KubeLoader(src.text)
+    loader.duplicate_keys = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
     try:
@@ -335,7 +379,7 @@ def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
         context = f" ({err.context})" if err.context else ""
         return docs, [
             Finding("SRC001", f"invalid YAML: {problem}{context}", SourceLocation(src.path, line, col),
-                    hint=_yaml_hint(src.text, line))
+                    hint=yaml_hint(src.text, line))
         ]
     except yaml.YAMLError as err:
         return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]
@@ -347,6 +391,8 @@ def _parse_yaml(src: SourceFile) -> tuple[list[Document], list[Finding]]:
         loader.dispose()
         if gc_was_enabled:
             gc.enable()
+    if loader.duplicate_keys:
+        return [], duplicate_findings(src.path, loader.duplicate_keys)
     return docs, []
 
 
@@ -413,24 +459,54 @@ class ParseCache:
         return hit
 
 
+@dataclass
+class InputBudget:
+    """What one render may read in total (limits.max_total_bytes), shared by manifests and snapshot."""
+
+    limits: Limits = DEFAULT_LIMITS
+    used: int = 0
+
+
 def load_documents(
-    tree: Tree, roots: Sequence[str], cache: ParseCache | None = None
+    tree: Tree, roots: Sequence[str], cache: ParseCache | None = None, budget: InputBudget | None = None
 ) -> tuple[list[Document], list[Finding]]:
-    """Every document under `roots` (files or folders), in path order, with parse findings."""
+    """Every document under `roots` (files or folders), in path order, with parse findings.
+
+    A path that leaves the repository, a file over the size limit or input past the total limit is a
+    finding; the file is not parsed."""
+    budget = budget or InputBudget()
+    limits = budget.limits
     documents: list[Document] = []
     findings: list[Finding] = []
     seen: set[str] = set()
-    for root in roots:
-        for path, key in tree.walk(root):
-            if path in seen or not is_manifest(path):
-                continue
-            seen.add(path)
-            if cache is not None:
-                _src, docs, problems = cache.get(path, key, lambda p=path, k=key: tree.read_keyed(p, k))
-            else:
-                _src, docs, problems = parse_file(path, tree.read_keyed(path, key))
-            documents.extend(docs)
-            findings.extend(problems)
+    try:
+        for root in roots:
+            for path, key in tree.walk(root):
+                if path in seen or not is_manifest(path):
+                    continue
+                seen.add(path)
+                try:
+                    size = tree.size(path, key) if hasattr(tree, "size") else 0
+                    if size > limits.max_file_bytes:
+                        findings.append(_too_big(path, size, limits))
+                        continue
+                    if budget.used + size > limits.max_total_bytes:
+                        findings.append(Finding(
+                            "LIM002", f"the input passes the limit of {limits.max_total_bytes:,} bytes in total here",
+                            SourceLocation(path, 1, 1), hint="raise limits.maxTotalMiB in as3-gitops.yaml"))
+                        return documents, findings
+                    if cache is not None:
+                        src, docs, problems = cache.get(path, key, lambda p=path, k=key: tree.read_keyed(p, k), limits)
+                    else:
+                        src, docs, problems = parse_file(path, tree.read_keyed(path, key), limits)
+                except SourceError as err:
+                    findings.append(err.as_finding("SRC005"))
+                    continue
+                budget.used += max(size, src.size)
+                documents.extend(docs)
+                findings.extend(problems)
+    except SourceError as err:  # the configured root itself leaves the repository
+        findings.append(err.as_finding("SRC005"))
     return documents, findings
 
 

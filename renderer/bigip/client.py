@@ -29,6 +29,7 @@ import urllib3
 
 from renderer.bigip.connection import connection_problem, tls_problem
 from renderer.errors import DeviceError
+from renderer.redact import without_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class BigipClient:
         timing: Timing | None = None,
         session_seconds: float = 900.0,
     ):
-        self.url = url.rstrip("/")
+        self.url = without_userinfo(url).rstrip("/")  # shown in messages; credentials come from `credentials`
         self._credentials = credentials
         self.timing = timing or Timing()
         self.session_seconds = session_seconds

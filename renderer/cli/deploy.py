@@ -22,6 +22,7 @@ from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
 from renderer.fileio import write_atomic
+from renderer.redact import has_userinfo, scrub_urls
 
 EXIT_OK, EXIT_CHANGES, EXIT_INVALID = 0, 1, 2
 
@@ -64,6 +65,9 @@ def _connection(
     err: TextIO,
 ) -> Connection:
     host = normalise_host(host)  # no scheme: https://; a bare IPv6 address in brackets
+    if has_userinfo(host):  # never echoed: the part before '@' may be a password
+        raise UsageError("--host must not contain credentials (user:password@)",
+                         hint="set BIGIP_USERNAME and BIGIP_PASSWORD, or use --password-file")
     if ca_bundle is not None and insecure:
         raise UsageError("--ca-bundle and --insecure exclude each other")
     if ca_bundle is not None and not ca_bundle.is_file():
@@ -139,7 +143,7 @@ def _write_reports(report: Any, json_path: Path | None, md_path: Path | None, er
             buf = io.StringIO()
             writer(report, buf)
             try:
-                write_atomic(path, buf.getvalue())
+                write_atomic(path, scrub_urls(buf.getvalue()))  # no URL userinfo
             except OSError as problem:
                 err.write(f"error: cannot write the report {path}: {problem.strerror or problem}\n")
                 ok = False

@@ -141,7 +141,7 @@ def diff_command(
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     if max_chars < MIN_CHARS:
         raise UsageError(f"--max-chars must be at least {MIN_CHARS}")
-    if environment is not None and not ENVIRONMENT_RX.match(environment):
+    if environment is not None and not ENVIRONMENT_RX.fullmatch(environment):
         raise UsageError(f"--environment {environment!r} must match {ENVIRONMENT_RX.pattern}",
                          hint="it names the PR comment marker <!-- as3-gitops:diff:NAME -->")
     check_output_file(output, "--output")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from renderer.errors import As3GitopsError, InvalidInput, UsageError
+from renderer.redact import scrub_urls
 from renderer.report import FORMATS, resolve_format, write_findings
 
 
@@ -23,9 +24,9 @@ def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "t
         write_findings([err.as_finding("SRC000")], out, fmt)
         return
     where = f"{err.location}: " if err.location else ""
-    out.write(f"{where}error: {err.message}\n")
+    out.write(f"{where}error: {scrub_urls(err.message)}\n")
     if err.hint:
-        out.write(f"  hint: {err.hint}\n")
+        out.write(f"  hint: {scrub_urls(err.hint)}\n")
 
 
 def findings_format(name: str) -> str:

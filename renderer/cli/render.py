@@ -54,6 +54,9 @@ def render_command(
 ) -> int:
     """Render the repository into one AS3 declaration and one net (tunnel/FDB/ARP) declaration."""
     fmt = findings_format(fmt)
+    if output == "-" and emit_bigip_node:
+        raise UsageError("--emit-bigip-node needs an output folder: -o - prints only the AS3 declaration",
+                         hint="pass -o DIR to write as3.json, net.json and bigip-node.yaml there")
     targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
     result = render_from_args(repo, ref, parse_cache(no_cache, cache_dir))
     findings = list(result.findings)
@@ -75,13 +78,18 @@ def render_command(
         node_yaml, problems = bigip_node_yaml(result.config)
         if problems:
             raise InvalidInput(findings + problems)
-        files[(out_dir if output != "-" else Path(".")) / "bigip-node.yaml"] = node_yaml.encode()
+        files[out_dir / "bigip-node.yaml"] = node_yaml.encode()
     write_findings(findings, sys.stderr, fmt)
     if output == "-":
         sys.stdout.buffer.write(dump_json(result.as3))
         sys.stdout.flush()
     if files:
-        write_all_atomic(files)
+        try:
+            write_all_atomic(files)
+        except OSError as err:
+            target = err.filename or out_dir
+            raise UsageError(f"cannot write {target}: {err.strerror or err}; nothing was written",
+                             hint="check the -o folder") from err
         for path in files:
             what = " (the net declaration: -o FILE.json names the AS3 file)" if (
                 targets and targets[0].name != "as3.json" and path == targets[1]) else ""

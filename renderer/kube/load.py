@@ -16,6 +16,7 @@ from renderer.errors import Finding, Severity
 from renderer.kube.crd import VIEW, CustomResources
 from renderer.kube.crd_schema import CRD_API_VERSION, CRD_GROUP, validate_spec
 from renderer.kube.markers import f5_marker
+from renderer.kube.naming import name_problem, namespace_problem, shown
 from renderer.kube.objects import (
     BackendRef,
     BlockAffinity,
@@ -65,6 +66,7 @@ class Cluster:
     # several clusters (clusters: in as3-gitops.yaml): (name, that cluster's snapshot objects);
     # the Services are the manifests' (shared), the endpoints and nodes each cluster's own
     members_from: list[tuple[str, Cluster]] = field(default_factory=list)
+    seen: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (kind, namespace, name) of list kinds
 
     def endpoints_for(self, namespace: str, name: str) -> Endpoints | None:
         """Slices win over Endpoints when both exist for a Service."""
@@ -147,12 +149,26 @@ def _meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: list
         return None
     cluster_scoped = kind in ("Node", "IngressClass")
     namespace = "" if cluster_scoped else reader.get(meta, ["namespace"], str, "default") or "default"
+    problem = name_problem(kind, name)
+    if problem:
+        findings.append(Finding("NAME010", f"{kind} name {shown(name)} {problem}",
+                                doc.locate(*base, "metadata", "name"), hint="Kubernetes refuses this name"))
+        return None
+    problem = None if cluster_scoped else namespace_problem(namespace)
+    if problem and (kind in _CHECKED_KINDS or kind in VIEW):
+        findings.append(Finding("NAME011", f"{kind} {shown(name)}: namespace {shown(namespace)} {problem}",
+                                doc.locate(*base, "metadata", "namespace"),
+                                hint="Kubernetes refuses this namespace name"))
+        return None
     return ObjectMeta(
         kind=kind, api_version=api, namespace=namespace, name=name,
         labels=_string_map(reader, data, ["metadata", "labels"]),
         annotations=_string_map(reader, data, ["metadata", "annotations"]),
         doc=doc, base=base,
     )
+
+
+_CHECKED_KINDS = frozenset({"Ingress", "ConfigMap", "Secret", "Service", "Endpoints", "EndpointSlice", "Route"})
 
 
 def _backend(reader: _Reader, raw: Any, keys: tuple[str | int, ...]) -> BackendRef | None:
@@ -286,19 +302,32 @@ def _service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Service:
         if not isinstance(p, dict):
             r.bad(["spec", "ports", i], "each port must be a mapping")
             continue
-        port = r.get(p, ["port"], int, required=True)
+        port = _port_number(r, p, ["port"], ("spec", "ports", i), required=True)
         if port is None:
             continue
         target = p.get("targetPort")
         if isinstance(target, bool) or not isinstance(target, (int, str, type(None))):
             r.bad(["spec", "ports", i, "targetPort"], "targetPort must be a number or a name")
             target = None
+        elif isinstance(target, int):
+            target = _port_number(r, p, ["targetPort"], ("spec", "ports", i))
         ports.append(ServicePort(
             name=r.get(p, ["name"], str, ""), port=port, target_port=target,
-            node_port=r.get(p, ["nodePort"], int), protocol=r.get(p, ["protocol"], str, "TCP")))
+            node_port=_port_number(r, p, ["nodePort"], ("spec", "ports", i)),
+            protocol=r.get(p, ["protocol"], str, "TCP")))
     cluster_ip = r.get(spec, ["clusterIP"], str, "")
     return Service(meta, r.get(spec, ["type"], str, "ClusterIP"), cluster_ip == "None", tuple(ports),
                    r.get(spec, ["loadBalancerClass"], str))
+
+
+def _port_number(r: _Reader, obj: Any, keys: list[str], where: tuple[str | int, ...],
+                 required: bool = False) -> int | None:
+    """A port as Kubernetes accepts it: an integer from 1 to 65535 (a finding, not a crash, for 10**30)."""
+    port = r.get(obj, keys, int, required=required)
+    if port is not None and not 1 <= port <= 65535:
+        r.bad([*where, *keys], f"{'.'.join(keys)} must be from 1 to 65535")
+        return None
+    return port
 
 
 def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPort, ...]:
@@ -307,7 +336,7 @@ def _ports(r: _Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointP
         if not isinstance(p, dict):
             r.bad([*keys, i], "each port must be a mapping")
             continue
-        port = r.get(p, ["port"], int)
+        port = _port_number(r, p, ["port"], (*keys, i))
         if port is not None:
             ports.append(EndpointPort(r.get(p, ["name"], str, ""), port, r.get(p, ["protocol"], str, "TCP")))
     return tuple(ports)
@@ -430,7 +459,7 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
     key = (meta.namespace, meta.name)
     if kind == "Ingress":
         ing = _ingress(meta, data, findings)
-        if ing:
+        if ing and _first(cluster, ing, findings):
             cluster.ingresses.append(ing)
     elif kind == "IngressClass":
         r = _Reader(meta.doc, meta.base, findings, f"IngressClass {meta.name}")
@@ -453,17 +482,30 @@ def _add(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]
     elif kind == "Secret":
         _unique(cluster.secrets, key, _secret(meta, data, findings), findings)
     elif kind == "ConfigMap":
-        cluster.configmaps.append(_configmap(meta, data, findings))
+        cm = _configmap(meta, data, findings)
+        if _first(cluster, cm, findings):
+            cluster.configmaps.append(cm)
     elif kind in VIEW and meta.api_version.split("/")[0] == CRD_GROUP:
         _custom_resource(cluster, meta, data, findings)
     elif kind == "Route" and meta.api_version.startswith("route.openshift.io/"):
         route = _route(meta, data, findings)
-        if route:
+        if route and _first(cluster, route, findings):
             cluster.routes.append(route)
     elif kind == "BlockAffinity":
         r = _Reader(meta.doc, meta.base, findings, f"BlockAffinity {meta.name}")
         cluster.block_affinities.append(BlockAffinity(meta, r.get(data, ["spec", "node"], str, ""),
                                                       r.get(data, ["spec", "cidr"], str, "")))
+
+
+def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
+    """Ingresses, ConfigMaps and Routes are kept in lists: a second object of one kind/namespace/name is refused."""
+    key = (obj.meta.kind, obj.meta.namespace, obj.meta.name)
+    previous = cluster.seen.get(key)
+    if previous is None:
+        cluster.seen[key] = obj
+        return True
+    _unique({key: previous}, key, obj, findings)
+    return False
 
 
 def _custom_resource(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.errors import Finding, Severity, SourceLocation
+from renderer.kube.naming import shown
 from renderer.kube.objects import ObjectMeta
 
 PREFIX = "virtual-server.f5.com/"
@@ -29,7 +30,7 @@ BALANCE_MODES = (
 )
 MONITOR_TYPES = ("http", "https", "tcp", "udp")
 
-_IP_RX = re.compile(r"^(?P<ip>[^%/]+)(?:%(?P<rd>\d+))?(?:/(?P<cidr>\d+))?$")
+_IP_RX = re.compile(r"^(?P<ip>[^%/]+)(?:%(?P<rd>[0-9]{1,5}))?(?:/(?P<cidr>[0-9]{1,3}))?$")
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _ip(value: str, key: str, ctx: Context, out: Annotations) -> None:
         return
     parsed = parse_vs_address(value)
     if parsed is None:
-        ctx.error(key, f"{value!r} is not an IP address",
+        ctx.error(key, f"{shown(value)} is not an IP address",
                   hint="use an IPv4/IPv6 address, optionally %routeDomain and /prefix")
     out.ip = parsed
 
@@ -119,8 +120,9 @@ def _partition(value: str, key: str, ctx: Context, out: Annotations) -> None:
     if value == "Common":
         ctx.error(key, "partition 'Common' cannot be an AS3 tenant",
                   hint="use a dedicated partition such as 'kubernetes'", code="ANN004")
-    elif not re.match(r"^[A-Za-z][0-9A-Za-z_.-]*$", value) or len(value) > 64:
-        ctx.error(key, f"{value!r} is not a valid partition name", hint="letters, digits, _ . -; start with a letter")
+    elif not re.fullmatch(r"[A-Za-z][0-9A-Za-z_.-]*", value) or len(value) > 64:
+        ctx.error(key, f"{shown(value)} is not a valid partition name",
+                  hint="letters, digits, _ . -; start with a letter")
     else:
         out.partition = value
 
@@ -131,7 +133,7 @@ def _port(attr: str) -> Callable[[str, str, Context, Annotations], None]:
         # ASCII digits, at most 5 of them, before int(): '²' is a digit to str.isdigit, and a 5,000-digit
         # string makes int() raise (Python's integer-string limit) instead of giving a finding
         if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
-            ctx.error(key, f"{value!r} is not a port number", hint="a number from 1 to 65535")
+            ctx.error(key, f"{shown(value)} is not a port number", hint="a number from 1 to 65535")
             return
         setattr(out, attr, int(text))
 
@@ -153,7 +155,7 @@ def _balance(value: str, key: str, ctx: Context, out: Annotations) -> None:
         member = f"{value}-member"
         near = [member] if member in BALANCE_MODES else difflib.get_close_matches(value, BALANCE_MODES, n=1)
         hint = f"did you mean {near[0]!r}?" if near else f"one of: {', '.join(BALANCE_MODES)}"
-        ctx.error(key, f"{value!r} is not a BIG-IP load-balancing mode", hint=hint)
+        ctx.error(key, f"{shown(value)} is not a BIG-IP load-balancing mode", hint=hint)
         return
     out.balance = value
 
@@ -176,7 +178,11 @@ def json_error_location(ctx: Context, key: str, err: json.JSONDecodeError) -> So
     return base
 
 
+_INVALID = object()
+
+
 def _json(value: str, key: str, ctx: Context) -> Any:
+    """The parsed value, or _INVALID (with a finding)."""
     try:
         return json.loads(value)
     except json.JSONDecodeError as err:
@@ -186,15 +192,15 @@ def _json(value: str, key: str, ctx: Context) -> Any:
         ctx.error(key, "invalid JSON: nesting too deep", code="ANN005")
     except ValueError as err:  # e.g. an integer beyond Python's 4300-digit conversion limit
         ctx.error(key, f"invalid JSON: {err}", code="ANN005")
-    return None
+    return _INVALID
 
 
 def _health(value: str, key: str, ctx: Context, out: Annotations) -> None:
     data = _json(value, key, ctx)
-    if data is None:
+    if data is _INVALID:
         return
     if not isinstance(data, list):
-        ctx.error(key, "must be a JSON array of monitors", code="ANN005")
+        ctx.error(key, f"must be a JSON array of monitors, not {shown(json.dumps(data), 40)}", code="ANN005")
         return
     for i, item in enumerate(data):
         if not isinstance(item, dict):
@@ -234,9 +240,9 @@ def _profile_path(value: str) -> str:
 
 def _clientssl(value: str, key: str, ctx: Context, out: Annotations) -> None:
     data = _json(value, key, ctx)
-    if data is None:
+    if data is _INVALID:
         return
-    if not isinstance(data, list) or not all(isinstance(i, dict) and isinstance(i.get("bigIpProfile"), str)
+    if not isinstance(data, list) or not data or not all(isinstance(i, dict) and isinstance(i.get("bigIpProfile"), str)
                                              for i in data):
         ctx.error(key, 'must be a JSON array like [{"hosts": [...], "bigIpProfile": "/Common/clientssl"}]',
                   code="ANN005")
@@ -254,7 +260,7 @@ def _pairs(value: str, key: str, ctx: Context, sep: str = "=") -> list[tuple[str
         if not part:
             continue
         if sep not in part:
-            ctx.error(key, f"{part!r} is not 'a{sep}b'")
+            ctx.error(key, f"{shown(part)} is not 'a{sep}b'")
             return None
         a, b = part.split(sep, 1)
         pairs.append((a.strip(), b.strip()))
@@ -287,7 +293,8 @@ def _source_ranges(value: str, key: str, ctx: Context, out: Annotations) -> None
         try:
             cidrs.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError:
-            ctx.error(key, f"{part!r} is not a CIDR", hint="comma-separated CIDRs such as 10.0.0.0/8,192.168.1.0/24")
+            ctx.error(key, f"{shown(part)} is not a CIDR",
+                      hint="comma-separated CIDRs such as 10.0.0.0/8,192.168.1.0/24")
             return
     if key.endswith("whitelist-source-range") or not out.source_ranges:
         out.source_ranges = cidrs
@@ -296,7 +303,7 @@ def _source_ranges(value: str, key: str, ctx: Context, out: Annotations) -> None
 def _bool(attr: str) -> Callable[[str, str, Context, Annotations], None]:
     def parse(value: str, key: str, ctx: Context, out: Annotations) -> None:
         if value.lower() not in ("true", "false"):
-            ctx.error(key, f"{value!r} is not 'true' or 'false'")
+            ctx.error(key, f"{shown(value)} is not 'true' or 'false'")
             return
         setattr(out, attr, value.lower() == "true")
 

@@ -111,6 +111,9 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
         return
     tenant = reg.tenant(partition)
     pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"])
+    if not reg.claim(partition, pool_name, ("pool", "ConfigMap", meta.namespace, meta.name, backend["serviceName"]),
+                     meta, findings, "pool"):
+        return
     members, origins = members_for(cluster, config, resolved, findings)
     if not members:
         findings.append(Finding("ING030", f"{what}: Service {resolved.service.meta.ident} has no ready endpoint; "
@@ -120,6 +123,8 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
                 origins=[meta.origin, resolved.service.meta.origin, *origins])
     for i, hm in enumerate(backend.get("healthMonitors", [])):
         mon = names.monitor_name(pool_name, hm["protocol"], i)
+        if not reg.claim(partition, mon, ("monitor", pool_name, hm["protocol"], i), meta, findings, "monitor"):
+            continue
         tenant.monitors[mon] = Monitor(mon, hm["protocol"], hm.get("send"), hm.get("recv", "none"),
                                        hm.get("interval", 0), hm.get("timeout", 0), origins=[meta.origin])
         pool.monitors.append(mon)

@@ -76,6 +76,7 @@ class _IngressPlan:
 
 def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
     ingresses = sorted(cluster.ingresses, key=lambda i: (i.meta.namespace, i.meta.name))
+    ours_list = []
     for ing in ingresses:
         ours, why = ingress_is_ours(ing, cluster, config)
         if not ours:
@@ -87,6 +88,11 @@ def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: l
                 hint=("it carries virtual-server.f5.com annotations: set its class to "
                       f"{config.bigip.ingress_class!r} if the BIG-IP should serve it") if f5 else None))
             continue
+        ours_list.append(ing)
+    reg.certificate_names.update(names.certificate_names(
+        (ing.meta.namespace, tls.secret_name) for ing in ours_list for tls in ing.tls
+        if tls.secret_name and not tls.secret_name.startswith("/")))
+    for ing in ours_list:
         _build_one(ing, cluster, config, reg, findings)
 
 
@@ -121,6 +127,9 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
         if resolved is None:
             continue
         pool_name = names.ingress_pool_name(meta.namespace, meta.name, ref.service, ref.port)
+        if not reg.claim(partition, pool_name, ("pool", meta.namespace, meta.name, ref.service, ref.port), meta,
+                         findings, "pool"):
+            continue
         plan.backends[(ref.service, ref.port)] = _Backend(ref, pool_name)
         _add_pool(tenant, pool_name, resolved, plan, cluster, config, findings)
     if any(ref for ref in refs if (ref.service, ref.port) not in plan.backends):
@@ -153,10 +162,12 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
         vs.origins.append(meta.origin)
         reg.translate_votes.setdefault((partition, vs.name), []).append(ann.translate_address)
         _attach_routing(vs, plan, reg, findings)
+        if vs.policy:
+            reg.claim(partition, vs.policy, ("policy", vs.name), meta, findings, "policy")
         if https:
             _attach_tls(vs, plan, cluster, config, reg, findings)
         elif redirect:
-            _attach_redirect(vs, plan, ann.https_port, reg)
+            _attach_redirect(vs, plan, ann.https_port, reg, findings)
     _attach_monitors(plan, reg, findings)
 
 
@@ -228,13 +239,13 @@ def _attach_routing(vs: VirtualServer, plan: _IngressPlan, reg: Registry, findin
         pool = plan.backends[(p.backend.service, p.backend.port)].pool
         conds = ([_host_condition(host, vs.port)] if host else []) + _path_conditions(p.path) + source
         rule = Rule(names.rule_name(host, p.path, pool), conds, [_forward(pool)], rank=(3, host + p.path))
-        _add_rule(policy, rule)
+        _add_rule(policy, rule, ing, findings)
     for host, root in sorted(ann.app_root.items()):
         conds = ([_host_condition(host, vs.port)] if host else []) + [
             Condition("httpUri", selector="path", values=("/",))]
         label = names.as3_name(host or "default", 200)
         _add_rule(policy, Rule(f"app-root-redirect-rule-{label}", conds,
-                               [Action("httpRedirect", location=root)], rank=(0, host)))
+                               [Action("httpRedirect", location=root)], rank=(0, host)), ing, findings)
     for src, dst in ann.rewrite_target:
         _add_rewrite(policy, src, dst, rules_here, plan, vs, findings)
 
@@ -259,7 +270,7 @@ def _add_rewrite(policy: Policy, src: str, dst: str, rules_here, plan: _IngressP
     actions.append(_forward(pool))
     conds = ([_host_condition(s_host, vs.port)] if s_host else []) + _path_conditions(s_path)
     label = names.as3_name(f"{src}_{dst}", 400)
-    _add_rule(policy, Rule(f"url-rewrite-rule-{label}", conds, actions, rank=(2, src)))
+    _add_rule(policy, Rule(f"url-rewrite-rule-{label}", conds, actions, rank=(2, src)), plan.ing, findings)
 
 
 def _policy_for(vs: VirtualServer, tenant, ing: Ingress) -> Policy:
@@ -273,13 +284,24 @@ def _policy_for(vs: VirtualServer, tenant, ing: Ingress) -> Policy:
     return policy
 
 
-def _add_rule(policy: Policy, rule: Rule) -> None:
-    if all(r.name != rule.name for r in policy.rules):
+def _add_rule(policy: Policy, rule: Rule, ing: Ingress, findings: list[Finding]) -> None:
+    """A rule is added once; a different rule under the same name (`a.b` + `/c` and `a` + `/b/c` both give
+    `ingress_a_b_c_<pool>`) is NAME002, never silently dropped."""
+    same = next((r for r in policy.rules if r.name == rule.name), None)
+    if same is None:
         policy.rules.append(rule)
+    elif same != rule:
+        findings.append(Finding(
+            "NAME002", f"Ingress {ing.meta.ident}: two different rules of policy {policy.name} are named {rule.name}",
+            ing.meta.locate("spec", "rules"),
+            hint="CIS maps '.', '/' and '-' to '_' in rule names; change one host or path"))
 
 
-def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg: Registry) -> None:
+def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg: Registry,
+                     findings: list[Finding]) -> None:
     tenant = reg.tenant(plan.partition)
+    reg.claim(plan.partition, "https_redirect_dg", ("data group", "https redirect"), plan.ing.meta, findings,
+              "data group")
     dg = tenant.data_groups.setdefault("https_redirect_dg", DataGroup("https_redirect_dg"))
     dg.origins.append(plan.ing.meta.origin)
     ing = plan.ing
@@ -291,6 +313,7 @@ def _attach_redirect(vs: VirtualServer, plan: _IngressPlan, https_port: int, reg
         if plan.ann.http_port != 80 and host != "*":
             dg.records[f"{host}:{plan.ann.http_port}{path}"] = path
     irule_name = f"http_redirect_irule_{https_port}"
+    reg.claim(plan.partition, irule_name, ("irule", "https redirect", https_port), ing.meta, findings, "iRule")
     if irule_name not in tenant.irules:
         tenant.irules[irule_name] = IRule(irule_name, _redirect_irule(plan.partition, https_port))
     tenant.irules[irule_name].origins.append(ing.meta.origin)
@@ -316,8 +339,12 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
             if "/" in tls.secret_name:  # no Secret name has a "/": CIS <= 2.11 reads "Common/x" as a profile path
                 profiles.append("/" + tls.secret_name)
                 continue
+            name = reg.certificate_names.get((ing.meta.namespace, tls.secret_name)) or names.as3_name(tls.secret_name)
+            if not reg.claim(plan.partition, name, ("certificate", ing.meta.namespace, tls.secret_name), ing.meta,
+                             findings, "certificate"):
+                continue
             name = certificate_from_secret(
-                cluster, tenant, ing.meta.namespace, tls.secret_name, names.as3_name(tls.secret_name),
+                cluster, tenant, ing.meta.namespace, tls.secret_name, name,
                 lambda i=i: ing.meta.locate("spec", "tls", i, "secretName"), f"Ingress {ing.meta.ident}", findings,
                 hint="add the Secret (type kubernetes.io/tls), or use virtual-server.f5.com/clientssl")
             if name is not None:
@@ -328,6 +355,8 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
                                     "client-SSL profiles and TLS Secrets", ing.meta.locate("spec", "tls")))
             return
         tls_name = names.as3_name(f"{vs.name}_tls_server")
+        if not reg.claim(plan.partition, tls_name, ("tls server", vs.name), ing.meta, findings, "TLS server"):
+            return
         server = tenant.tls_servers.get(tls_name) or TLSServer(tls_name, [], config.bigip.ciphers)
         server.certificates = sorted(set(server.certificates) | set(cert_names))
         server.origins.append(ing.meta.origin)
@@ -367,6 +396,9 @@ def _attach_monitors(plan: _IngressPlan, reg: Registry, findings: list[Finding])
             continue
         for pool_name in pools:
             name = names.monitor_name(pool_name, check.type)
+            if not reg.claim(plan.partition, name, ("monitor", pool_name, check.type, 0), ing.meta, findings,
+                             "monitor"):
+                continue
             tenant.monitors[name] = Monitor(
                 name=name, monitor_type=check.type, send=check.send, receive=check.recv or "none",
                 interval=check.interval, timeout=check.timeout,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 MAX_NAME = 190
 _UNSAFE = re.compile(r"[^0-9A-Za-z_]")
@@ -58,6 +59,22 @@ def configmap_vs_name(namespace: str, name: str) -> str:
 
 def configmap_pool_name(namespace: str, name: str, service: str) -> str:
     return as3_name(f"cfgmap_{namespace}_{name}_{service}")
+
+
+def certificate_names(secrets: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Certificate name per (namespace, Secret): CIS's `<secret>`, unless Secrets of one name (after `_`
+    mapping) from different namespaces are used; then each of those is `<namespace>_<secret>`.
+
+    Depends only on the set of Secrets the Ingresses use, so it is stable from render to render; a
+    repository where no two namespaces share a Secret name keeps CIS's names (no churn on migration)."""
+    by_name: dict[str, set[tuple[str, str]]] = {}
+    for namespace, secret in secrets:
+        by_name.setdefault(as3_name(secret), set()).add((namespace, secret))
+    out: dict[tuple[str, str], str] = {}
+    for name, users in by_name.items():
+        for namespace, secret in users:
+            out[(namespace, secret)] = name if len(users) == 1 else as3_name(f"{namespace}_{secret}")
+    return out
 
 
 def arp_name(ip: str) -> str:

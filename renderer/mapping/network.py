@@ -40,7 +40,7 @@ def node_vtep(node: Node, findings: list[Finding]) -> str | None:
                                 hint='expected {"VtepMAC": "aa:bb:cc:dd:ee:ff"}'))
         return None
     mac = mac.strip().lower()
-    if not _MAC_RX.match(mac):
+    if not _MAC_RX.fullmatch(mac):
         findings.append(Finding("NET011", f"Node {node.meta.name}: VtepMAC {mac!r} is not a MAC address", where))
         return None
     return mac

@@ -1,7 +1,18 @@
-"""Shared state while building the model: tenants, and which virtual server owns which ip:port."""
+"""Shared state while building the model: tenants, which virtual server owns which ip:port, and who owns
+each BIG-IP name.
+
+Names are injective: every object name in a tenant's `Shared` application (virtual servers, pools,
+monitors, policies, certificates, TLS servers, iRules, data groups: AS3 gives them one namespace) is
+claimed with the identity of what it stands for (`claim`). Two different identities that CIS's naming
+maps to one name are an error naming both sources (NAME001), never a silent overwrite. The one case
+that is disambiguated instead is certificates: see `names.certificate_names`.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from renderer.errors import Finding
@@ -17,6 +28,27 @@ class Registry:
     addresses: dict[tuple[str, int], tuple[str, str, str]] = field(default_factory=dict)
     single_service_owner: dict[tuple[str, str], str] = field(default_factory=dict)
     translate_votes: dict[tuple[str, str], list[bool | None]] = field(default_factory=dict)
+    # (tenant, BIG-IP name) -> (identity of the object, the Kubernetes object that made it)
+    claims: dict[tuple[str, str], tuple[Hashable, ObjectMeta]] = field(default_factory=dict)
+    # (namespace, Secret name) -> Certificate name (see names.certificate_names)
+    certificate_names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def claim(self, tenant: str, name: str, identity: Hashable, meta: ObjectMeta, findings: list[Finding],
+              what: str = "object") -> bool:
+        """Reserve `name` in `tenant` for `identity`; False (with NAME001) when another identity holds it."""
+        held = self.claims.get((tenant, name))
+        if held is None:
+            self.claims[(tenant, name)] = (identity, meta)
+            return True
+        if held[0] == identity:
+            return True
+        other = held[1]
+        findings.append(Finding(
+            "NAME001", f"{meta.kind} {meta.ident} and {other.kind} {other.ident} ({other.location}) both make the "
+            f"BIG-IP {what} name {name} in tenant {tenant}", meta.location,
+            hint="CIS maps every non-word character to '_', so these names meet; rename one of the objects "
+                 "(or give it another partition)"))
+        return False
 
     def tenant(self, name: str) -> Tenant:
         tenant = self.tenants.get(name)
@@ -28,7 +60,7 @@ class Registry:
                        findings: list[Finding], name: str | None = None) -> VirtualServer | None:
         """The VS for ip:port in `partition`, created on first use; None (with an error) on a clash."""
         vs_name = name or names.vs_name(ip, port)
-        key = (ip.split("/")[0], port)
+        key = (address_key(ip), port)
         owner = self.addresses.get(key)
         what = f"{meta.kind} {meta.ident}"
         if owner is not None and (owner[0], owner[1]) != (partition, vs_name):
@@ -37,6 +69,9 @@ class Registry:
                 meta.location, hint="one address and port can belong to one virtual server only"))
             return None
         tenant = self.tenant(partition)
+        identity = ("virtual server", key) if name is None else ("virtual server", meta.kind, meta.namespace, meta.name)
+        if not self.claim(partition, vs_name, identity, meta, findings, "virtual server"):
+            return None
         vs = tenant.virtual_servers.get(vs_name)
         if vs is None:
             vs = tenant.virtual_servers[vs_name] = VirtualServer(vs_name, cls, ip, port)
@@ -53,3 +88,12 @@ class Registry:
         for (partition, vs_name), votes in self.translate_votes.items():
             vs = self.tenants[partition].virtual_servers[vs_name]
             vs.translate_address = not (votes and all(v is False for v in votes))
+
+
+def address_key(ip: str) -> str:
+    """One spelling per address (`::1` and `0::1` are one ip on the device); `%rd` kept, `/prefix` dropped."""
+    text = ip.split("/")[0]
+    address, _, rd = text.partition("%")
+    with contextlib.suppress(ValueError):
+        address = ipaddress.ip_address(address.strip("[]")).compressed
+    return f"{address}%{rd}" if rd else address

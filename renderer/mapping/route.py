@@ -67,6 +67,7 @@ class _Routes:
     secure: bool = False
     profile_route: ObjectMeta | None = None  # the first Route that asked for a client-SSL profile
     defaulted: bool = False  # a terminated Route without certificate or profile
+    registry: Registry | None = None  # for name claims (registry.claim: names are injective)
 
 
 def build_routes(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
@@ -82,7 +83,8 @@ def build_routes(cluster: Cluster, config: Config, reg: Registry, findings: list
                 f"{'not set' if address is None else f'{address!r}, not an IP address'}", route.meta.location,
                 hint="set bigip.routeVirtualAddress in as3-gitops.yaml (CIS --route-vserver-addr)"))
         return
-    state = _Routes(config.bigip.partition, parse_vs_address(address) or address, reg.tenant(config.bigip.partition))
+    state = _Routes(config.bigip.partition, parse_vs_address(address) or address, reg.tenant(config.bigip.partition),
+                    registry=reg)
     for route in routes:
         _build_one(route, state, cluster, config, reg, findings)
     _finish_tls(state, config, findings)
@@ -138,6 +140,9 @@ def _pools(route: Route, ann: Annotations, state: _Routes, cluster: Cluster, con
                                     hint="spec.port.targetPort names one of the Service's target ports"))
             return None
         name = names.as3_name(f"openshift_{meta.namespace}_{backend.service}".replace("-", "_"))
+        identity = ("pool", "Route", meta.namespace, backend.service)
+        if state.registry and not state.registry.claim(state.partition, name, identity, meta, findings, "pool"):
+            return None
         pool = state.tenant.pools.get(name)
         if pool is None:
             members, origins = members_for(cluster, config, ResolvedBackend(svc, sp), findings)
@@ -216,7 +221,7 @@ def _build_one(route: Route, state: _Routes, cluster: Cluster, config: Config, r
         if vs is None:
             return
         state.secure = True
-        _tls(route, ann, state, record, main_pool)
+        _tls(route, ann, state, record, main_pool, findings)
         if tls.termination != "passthrough":
             _add_rules(vs, SECURE_POLICY, route, ann, main_pool, state, findings)
         if len(pools) > 1:
@@ -282,7 +287,8 @@ def _data_group(state: _Routes, name: str, route: Route) -> DataGroup:
     return dg
 
 
-def _tls(route: Route, ann: Annotations, state: _Routes, record: str, pool: str) -> None:
+def _tls(route: Route, ann: Annotations, state: _Routes, record: str, pool: str,
+         findings: list[Finding] | None = None) -> None:
     """The data groups the passthrough iRule reads, and the client/server SSL choice for the HTTPS virtual."""
     tls = route.tls
     assert tls is not None
@@ -295,6 +301,10 @@ def _tls(route: Route, ann: Annotations, state: _Routes, record: str, pool: str)
         state.profile_route = state.profile_route or route.meta
     elif tls.certificate and tls.key:
         name = cis_route_name(f"openshift_route_{route.meta.namespace}_{route.meta.name}-client-ssl")
+        identity = ("certificate", "Route", route.meta.namespace, route.meta.name)
+        if state.registry and not state.registry.claim(state.partition, name, identity, route.meta,
+                                                       findings if findings is not None else [], "certificate"):
+            return
         state.tenant.certificates[name] = Certificate(name, tls.certificate, tls.key, tls.ca_certificate,
                                                       origins=[route.meta.origin])
         state.certificates.append(name)

@@ -108,6 +108,11 @@ def read_declaration(path: str) -> tuple[str, Any, list[Finding]]:
         return text, None, [Finding("SRC001", f"invalid JSON: {err.msg}", SourceLocation(path, err.lineno, err.colno))]
     except RecursionError:
         return text, None, [Finding("SRC001", "invalid JSON: nesting too deep", SourceLocation(path, 1, 1))]
+    except ValueError:  # an integer beyond Python's 4300-digit conversion limit (issue 15)
+        long_number = re.search(r"[0-9]{4301,}", text)
+        line, col = _line_col(text, long_number.start()) if long_number else (1, 1)
+        return text, None, [Finding("SRC001", "invalid JSON: a number with more than 4,300 digits",
+                                    SourceLocation(path, line, col), hint="AS3 numbers fit in 64 bits")]
 
 
 def validate_declaration_file(path: str, validator: As3Validator) -> list[Finding]:

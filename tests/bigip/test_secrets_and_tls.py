@@ -77,6 +77,24 @@ def test_password_is_in_no_output_report_exception_or_log(
     client.close()
     err = info.value
     texts += [str(err), repr(err), err.hint or "", repr(client._credentials), repr(err.report)]  # type: ignore[attr-defined]
+    # issue 15: a password inside --host is refused without being repeated, in output and reports
+    args = deploy_args(repo, bigip_emulator, "--ref", sha)
+    with_userinfo = bigip_emulator.url.replace("://", f"://admin:{PASSWORD}@", 1)
+    args = [with_userinfo if a == bigip_emulator.url else a for a in args]
+    assert with_userinfo in args
+    reports = [tmp_path / "host.json", tmp_path / "host.md"]
+    run = run_cli([*args, "--password-file", str(pwfile), "--report", str(reports[0]),
+                   "--report-markdown", str(reports[1])])
+    assert run.code == 2 and "--host must not contain credentials" in run.err
+    texts += [run.out, run.err, *(p.read_text() for p in reports if p.exists())]
+    # ... and the library shows URLs without userinfo in its messages (here: TLS refused, no CA given)
+    client = BigipClient(with_userinfo, Credentials(bigip_emulator.username, PASSWORD), verify=True,
+                         timing=Timing(busy_first=0.05, poll_first=0.02))
+    with pytest.raises(DeviceError) as info:
+        client.login()
+    client.close()
+    assert bigip_emulator.url in str(info.value)
+    texts += [str(info.value), repr(info.value), info.value.hint or "", client.url]
     texts.append(caplog.text)
 
     assert len(texts) > 15

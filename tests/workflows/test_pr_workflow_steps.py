@@ -136,3 +136,41 @@ def test_broken_head_fails_with_annotation_and_comment_says_no_diff(
         "<!-- as3-gitops:diff:default -->", "### as3-gitops: no diff for `default`", ""]
     assert "`as3-gitops diff` exited with code 2" in body
     assert "manifests/vs-01.yaml:" in body
+
+
+def test_no_diff_comment_fences_findings_that_contain_fences(make_repo, tmp_path: Path, as3_schema_path: Path) -> None:
+    """Issue 15, defect 6: a finding that quotes a line with ``` cannot close the block and inject markdown."""
+    repo = make_repo(HELLO)
+    base = repo.commit(message="base")
+    hostile = "kind: Ingress\nx=````\n  y: <img src=x onerror=alert(1)>\n"
+    head = repo.commit({"manifests/vs-01.yaml": hostile, "manifests/````<img src=x>.yaml": hostile},
+                       message="break vs-01")
+
+    run = run_pr_job(repo.path, base, head, tmp_path, as3_schema_path)
+
+    assert run.failed
+    body = (tmp_path / "runner-temp" / "as3-gitops-diff" / "diff.md").read_text()
+    lines = body.splitlines()
+    opening = next(i for i, line in enumerate(lines) if line.startswith("```"))
+    fence = lines[opening][: len(lines[opening]) - len("text")]
+    assert fence.strip("`") == "" and len(fence) >= 5, lines[opening]
+    closing = max(i for i, line in enumerate(lines) if line == fence)
+    assert closing > opening and all(line != fence for line in lines[opening + 1:closing])
+    assert all("<img" not in line for line in lines[:opening] + lines[closing + 1:])
+
+
+def test_a_renderer_folder_in_the_pull_request_is_not_imported(make_repo, tmp_path: Path,
+                                                               as3_schema_path: Path) -> None:
+    """Issue 15, defect 11: the context step runs the installed tool, not the checkout's renderer/."""
+    repo = make_repo(HELLO)
+    base = repo.commit(message="base")
+    evil = {"renderer/__init__.py": "raise SystemExit('the pull request ran its own code')\n",
+            "renderer/config.py": "raise SystemExit('the pull request ran its own code')\n"}
+    head = repo.commit({**evil, "snapshot/endpoints.yaml": scaled_endpoints()}, message="ship a renderer/ folder")
+
+    run = run_pr_job(repo.path, base, head, tmp_path, as3_schema_path)
+
+    context = run.step("context")
+    assert context.returncode == 0, context.stdout + context.stderr
+    assert "the pull request ran its own code" not in context.stdout + context.stderr
+    assert context.outputs["environment"] == "default"

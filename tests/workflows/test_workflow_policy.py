@@ -168,6 +168,28 @@ def test_pr_and_deploy_keep_the_parse_cache_between_runs(name: str) -> None:
             assert step["env"]["AS3_GITOPS_CACHE_DIR"] == "${{ steps.cache-key.outputs.dir }}", step["name"]
 
 
+@pytest.mark.parametrize("path", ALL, ids=[f"{p.parent.parent.parent.name}/{p.name}" for p in ALL])
+def test_every_job_that_runs_steps_has_a_timeout(path: Path) -> None:
+    """Issue 15: a hung step must not run for GitHub's default 6 hours (or hold a concurrency group).
+    A caller job (`uses:`) cannot set timeout-minutes; the reusable workflow it calls does."""
+    for name, job in load_workflow(path)["jobs"].items():
+        if "uses" in job:
+            assert "timeout-minutes" not in job, f"{path.name}: {name}: not allowed on a reusable-workflow call"
+            assert job["uses"].split("@")[0].endswith(tuple(f"/.github/workflows/{p.name}" for p in OURS.glob("*.yml")))
+            continue
+        minutes = job.get("timeout-minutes")
+        assert isinstance(minutes, int) and 1 <= minutes <= 60, f"{path.name}: job {name} has no timeout-minutes"
+
+
+@pytest.mark.parametrize("path", sorted(OURS.glob("*.yml")), ids=lambda p: p.name)
+def test_python_never_imports_from_the_checkout(path: Path) -> None:
+    """Issue 15, defect 11: `python -c` puts the working directory first on sys.path, so a pull request's
+    own renderer/ folder would run instead of the installed tool; `python -I` does not."""
+    for where, script in run_scripts(load_workflow(path)):
+        for call in re.findall(r"\bpython3?(?: -[A-Za-z]+)* -c\b", script):
+            assert " -I" in call, (path.name, where, call)
+
+
 REUSABLE = ("pr.yml", "pr-comment.yml", "deploy.yml", "drift.yml")
 
 
