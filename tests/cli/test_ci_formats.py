@@ -7,33 +7,16 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from cli_capture import _schema_env, cli  # noqa: F401 (_schema_env is autouse)
 
-from renderer.cli import main
 from renderer.errors import Finding, Severity, SourceLocation
 from renderer.report import GITHUB_ANNOTATION_LIMIT, write_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "examples" / "hello-world"
-
-
-@pytest.fixture(autouse=True)
-def _schema_env(monkeypatch: pytest.MonkeyPatch, as3_schema_path: Path) -> None:
-    monkeypatch.setenv("AS3_SCHEMA", str(as3_schema_path))
-
-
-def cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(args)
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

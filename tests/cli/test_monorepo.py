@@ -3,34 +3,17 @@ envs/staging in one repository) works with --ref, diff and validate; a clean che
 
 from __future__ import annotations
 
-import io
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from cli_capture import _schema_env  # noqa: F401 (_schema_env is autouse)
+from cli_capture import cli as _cli
 
-from renderer.cli import main
 from renderer.render import render
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "examples" / "hello-world"
-
-
-@pytest.fixture(autouse=True)
-def _schema_env(monkeypatch: pytest.MonkeyPatch, as3_schema_path: Path) -> None:
-    monkeypatch.setenv("AS3_SCHEMA", str(as3_schema_path))
-
-
-def _cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(args)
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -3,33 +3,13 @@ errors (exit 2, one message), never "internal error"; `render -o FILE.json` name
 
 from __future__ import annotations
 
-import io
 import shutil
-import sys
 from pathlib import Path
 
-import pytest
-
-from renderer.cli import main
+from cli_capture import _schema_env, cli  # noqa: F401 (_schema_env is autouse)
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "examples" / "hello-world"
-
-
-@pytest.fixture(autouse=True)
-def _schema_env(monkeypatch: pytest.MonkeyPatch, as3_schema_path: Path) -> None:
-    monkeypatch.setenv("AS3_SCHEMA", str(as3_schema_path))
-
-
-def cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(args)
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_render_o_file_json_writes_the_as3_file_and_says_where_net_went(tmp_path: Path) -> None:
