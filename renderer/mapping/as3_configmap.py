@@ -97,6 +97,23 @@ def pointer_offset(template: str, pointer: str) -> int | None:
     return offsets.get(probe)
 
 
+NOT_JSON = object()  # load_template_json's answer for a template that is not JSON (JSON `null` is None)
+
+
+def load_template_json(meta: Any, text: str, what: str, findings: list[Finding]) -> Any:
+    """The parsed data.template JSON of an AS3 or override ConfigMap; NOT_JSON with ACM001 at the
+    template's own line (the JSON sits in a YAML block scalar)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON: {err.msg}",
+                                template_location(meta, text, err.pos), hint="check commas, quotes and braces"))
+    except (ValueError, RecursionError) as err:
+        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON ({err})",
+                                template_location(meta, text, 0)))
+    return NOT_JSON
+
+
 def parse_template(cm: ConfigMap, what: str, findings: list[Finding]) -> tuple[dict[str, Any], str, str] | None:
     """The template's ADC (from an AS3 request or a bare ADC), its text and the ADC's JSON pointer in it;
     None with an ACM finding."""
@@ -106,15 +123,8 @@ def parse_template(cm: ConfigMap, what: str, findings: list[Finding]) -> tuple[d
         findings.append(Finding("ACM001", f"{what} has no data.template", meta.locate("data"),
                                 hint="put the AS3 declaration (JSON) under data.template"))
         return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON: {err.msg}",
-                                template_location(meta, text, err.pos), hint="check commas, quotes and braces"))
-        return None
-    except (ValueError, RecursionError) as err:
-        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON ({err})",
-                                template_location(meta, text, 0)))
+    data = load_template_json(meta, text, what, findings)
+    if data is NOT_JSON:
         return None
     adc = data.get("declaration") if isinstance(data, dict) and data.get("class") == "AS3" else data
     if not isinstance(adc, dict) or adc.get("class") != "ADC":

@@ -10,13 +10,12 @@ flag is unset, which lets any namespace rewrite every tenant.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from renderer.config import Config
 from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
-from renderer.mapping.as3_configmap import as3_kind, pointer_offset, template_location
+from renderer.mapping.as3_configmap import NOT_JSON, as3_kind, load_template_json, pointer_offset, template_location
 from renderer.model import Override, RawTenant
 
 # Keys of the ADC that as3-gitops writes itself (renderer/templates/as3/declaration.json.j2)
@@ -55,14 +54,8 @@ def build_override(cluster: Cluster, config: Config, tenants: set[str], raw: dic
     meta = chosen.meta
     what = f"override ConfigMap {meta.ident}"
     text = chosen.data.get("template", "")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON: {err.msg}",
-                                template_location(meta, text, err.pos), hint="check commas, quotes and braces"))
-        return None
-    except (ValueError, RecursionError) as err:
-        findings.append(Finding("ACM001", f"{what}: data.template is not valid JSON ({err})", meta.location))
+    data = load_template_json(meta, text, what, findings)
+    if data is NOT_JSON:
         return None
     declaration = data.get("declaration") if isinstance(data, dict) else None
     if not isinstance(declaration, dict):
