@@ -58,6 +58,8 @@ def bad_property_name(adc: dict[str, Any]) -> str | None:
 @dataclass
 class DeployOptions:
     path_tenants: list[str] | None = None
+    method: str = ""  # the declare request (a tenant-fail fault may name its path and method)
+    path: str = ""
     update_mode: str | None = None  # None: the declaration's own (default selective)
     dry_run: bool = False
     persist: bool = True
@@ -99,7 +101,7 @@ class Applier:
         if lock_key is not None and lock_key != tenant_hash(current):
             return self._result(tenant, decl_id, 422, "declaration failed", run_time,
                                 response=HASH_MISMATCH, **dry), traces
-        fault = dev.faults.take(("tenant-fail",), tenant=tenant)
+        fault = dev.faults.take(("tenant-fail",), opts.method, opts.path, tenant=tenant)
         if fault is not None:
             dev.note_fault(fault.kind)
             return self._result(tenant, decl_id, int(fault.spec.get("code", 422)), "declaration failed",

@@ -139,7 +139,8 @@ class Declarer:
     def _options(self, job: DeclareJob, adc: dict[str, Any]) -> DeployOptions:
         body, query = job.body, job.query
         opts = DeployOptions(persist=body.get("persist", True),
-                             history_limit=body.get("historyLimit", 4), path_tenants=job.path_tenants)
+                             history_limit=body.get("historyLimit", 4), path_tenants=job.path_tenants,
+                             method=job.method, path=job.path)
         controls = adc.get("controls") if isinstance(adc.get("controls"), dict) else {}
         dry = body.get("action") == "dry-run" or controls.get("dryRun") is True
         trace = controls.get("traceResponse") is True

@@ -150,9 +150,9 @@ class Transactions:
             return tm_error(400, f"Transaction {txn.trans_id} is already {txn.state}.", 1)
         txn.validate_only = body.get("validateOnly") is True
         txn.async_execution = body.get("asyncExecution") is True
-        return self._commit(txn)
+        return self._commit(txn, req)
 
-    def _commit(self, txn: Transaction) -> Response:
+    def _commit(self, txn: Transaction, req: Request) -> Response:
         dev = self.device
         with dev.state_lock:
             work = copy.deepcopy(dev.state.net)
@@ -169,7 +169,7 @@ class Transactions:
                     failure = str(result.body.get("message", result.body))
                     break
             if failure is None:
-                fault = dev.faults.take(("transaction-fail",))
+                fault = dev.faults.take(("transaction-fail",), req.method, req.path)
                 if fault is not None:
                     dev.note_fault(fault.kind)
                     failure = str(fault.spec.get("response", DEFAULT_FAILURE))
