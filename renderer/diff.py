@@ -101,6 +101,7 @@ class DiffResult:
     network: Counts
     network_parts: dict[str, Counts]
     declaration: Counts
+    first_deploy: bool = False  # the old side holds nothing yet (a fresh device): everything is added
 
     @property
     def has_changes(self) -> bool:
@@ -333,6 +334,31 @@ def _entries(items: Any, key: str, norm=lambda r: r) -> dict[str, Any]:
     return out
 
 
+def _net_label(key: str, body: Any) -> str:
+    """What a net object is called in a plan: its BIG-IP name (and address, for a self IP), not
+    the declaration key again (`selfIP flannel_vxlan_self (10.10.30.15/16)`, not `selfIP selfIP`)."""
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        return key
+    address = body.get("address")
+    return f"{body['name']} ({address})" if isinstance(address, str) else body["name"]
+
+
+def holds_nothing(side: Side) -> bool:
+    """True for a side with no tenant object and no network object: a fresh device (or a base
+    without the configuration), where every change is a first deploy, not a snapshot change."""
+    if any(_is_class(v, "Tenant") and _has_objects(v) for v in _adc(side.as3).values()):
+        return False
+    nets = [side.net or {}]
+    if isinstance(nets[0].get("devices"), dict):
+        nets = [n or {} for n in nets[0]["devices"].values()]
+    for net in nets:
+        if any(isinstance(net.get(k), dict) for k in ("vxlanProfile", "tunnel", "selfIP", "floatingSelfIP")):
+            return False
+        if (net.get("fdb") or {}).get("records") or net.get("arps") or (net.get("routes") or {}).get("records"):
+            return False
+    return True
+
+
 def _net_changes(ctx: _Context, old: dict | None, new: dict | None) -> tuple[list[Change], dict[str, Counts]]:
     """The net declaration; with several devices (`devices`), each device's section on its own,
     its pointers under `/net/<device>/...` and its counts as `<part> (<device>)`."""
@@ -381,7 +407,9 @@ def _one_net(ctx: _Context, old: dict, new: dict, prefix: tuple[str, ...]) -> tu
 
     others = _compare_named(ctx, NETWORK, objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt),
                             lambda k: _pointer("net", *prefix, k), "net")
-    others = [Change(**{**c.__dict__, "cls": c.name}) for c in others]
+    o_obj, n_obj = objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt)
+    others = [Change(**{**c.__dict__, "cls": c.name, "name": _net_label(c.name, n_obj.get(c.name, o_obj.get(c.name)))})
+              for c in others]
     if prefix:  # several devices: every heading says which device the object is on
         fdb, arps, routes, others = ([Change(**{**c.__dict__, "name": f"{c.name} on {prefix[0]}"}) for c in group]
                                      for group in (fdb, arps, routes, others))
@@ -412,9 +440,13 @@ def diff_declarations(old: Side, new: Side) -> DiffResult:
     tenant_changes = _vip_notes(tenant_changes, old_adc, new_adc)
     decl = _declaration_changes(ctx, old_adc, new_adc)
     net, parts = _net_changes(ctx, old.net, new.net)
+    changes = (*decl, *tenant_changes, *net)
+    first = holds_nothing(old) and bool(changes)
+    if first:  # nothing was there: every change is the first deploy, none a snapshot-only change
+        changes = tuple(Change(**{**c.__dict__, "snapshot_only": False}) for c in changes)
     return DiffResult(
-        base_label=old.label, head_label=new.label,
-        changes=(*decl, *tenant_changes, *net),
+        base_label=old.label, head_label=new.label, first_deploy=first,
+        changes=changes,
         tenants=tenants, deleted_tenants=tuple(deleted), added_tenants=tuple(added),
         network=_count(net), network_parts=parts, declaration=_count(decl),
     )

@@ -25,6 +25,12 @@ ELSEWHERE = "the job summary and the workflow artifact"
 SNAPSHOT_NOTE = "snapshot-only change: only endpoints changed (pods scaled or moved)"
 
 
+def first_deploy_note(result: DiffResult) -> str:
+    """Said instead of snapshot notes when the old side is empty (a fresh device)."""
+    return (f"First deploy: {result.base_label or 'the base'} holds no tenant and no network object from "
+            "as3-gitops yet, so every object is added")
+
+
 def _show(value: Any) -> str:
     """One-line value: JSON, except redaction markers and PEM blobs, which read better as a tag."""
     if isinstance(value, str):
@@ -126,6 +132,8 @@ def write_text(result: DiffResult, stream: TextIO, *, max_chars: int = 0,
     stream.write(f"Plan: {result.totals}.\n")
     for label, counts in _summary_rows(result):
         stream.write(f"  {label}: {counts}\n")
+    if result.first_deploy:
+        stream.write(f"{first_deploy_note(result)}.\n")
     if result.snapshot_only:
         stream.write(f"Only the endpoint snapshot changed ({SNAPSHOT_NOTE}).\n")
     for kind, name, counts, changes, notes in _sections(result):
@@ -191,6 +199,8 @@ def _md_head(result: DiffResult, environment: str) -> str:
     if warnings:
         shown = warnings[:20] + ([f"... and {len(warnings) - 20} more"] if len(warnings) > 20 else [])
         out.append("> [!WARNING]\n" + "\n".join(f"> - {html.escape(w)}" for w in shown) + "\n")
+    if result.first_deploy:
+        out.append(f"> [!NOTE]\n> {html.escape(first_deploy_note(result))}.\n")
     if result.snapshot_only:
         out.append(f"> [!NOTE]\n> Only the endpoint snapshot changed ({SNAPSHOT_NOTE}).\n")
     return "\n".join(out)
@@ -249,6 +259,7 @@ def as_dict(result: DiffResult, environment: str = "default") -> dict[str, Any]:
         "head": result.head_label,
         "has_changes": result.has_changes,
         "snapshot_only": result.snapshot_only,
+        "first_deploy": result.first_deploy,
         "summary": _counts(result.totals),
         "tenants": {t: {**_counts(c), "deleted": t in result.deleted_tenants,
                         "new": t in result.added_tenants} for t, c in result.tenants.items()},

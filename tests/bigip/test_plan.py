@@ -64,3 +64,41 @@ def test_plan_against_an_empty_device_shows_everything_added(bigip_emulator, mak
     assert run.code == 0, run.err
     assert "kubernetes" in run.out and "second" in run.out
     assert writes(bigip_emulator.control.state()["requestLog"]) == []
+
+
+def test_plan_on_a_fresh_device_says_first_deploy_and_names_the_net_objects(bigip_emulator, make_repo) -> None:
+    """Issue 16 item 15: no `+ selfIP selfIP` headings, no "snapshot-only change" on an empty device."""
+    import json
+
+    repo = two_tenant_repo(make_repo)
+    run = run_cli(["plan", str(repo.path), "--host", bigip_emulator.url])
+    assert run.code == 0, run.err
+    assert ("First deploy: device holds no tenant and no network object from as3-gitops yet, "
+            "so every object is added.\n") in run.out
+    assert "snapshot-only" not in run.out and "Only the endpoint snapshot changed" not in run.out
+    assert "  + selfIP flannel_vxlan_self (10.10.30.15/16)\n" in run.out
+    assert "  + tunnel flannel_vxlan\n" in run.out and "  + vxlanProfile fl-vxlan\n" in run.out
+    assert "selfIP selfIP" not in run.out and "tunnel tunnel" not in run.out
+    markdown = run_cli(["plan", str(repo.path), "--host", bigip_emulator.url, "--format", "markdown"])
+    assert "> [!NOTE]\n> First deploy: device holds no tenant" in markdown.out
+    report = json.loads(run_cli(["plan", str(repo.path), "--host", bigip_emulator.url, "--format", "json"]).out)
+    assert report["first_deploy"] is True and report["snapshot_only"] is False
+    assert not any(c["snapshot_only"] for c in report["changes"])
+    assert {c["class"]: c["name"] for c in report["changes"] if c["class"] in ("selfIP", "tunnel")} == {
+        "selfIP": "flannel_vxlan_self (10.10.30.15/16)", "tunnel": "flannel_vxlan"}
+    assert writes(bigip_emulator.control.state()["requestLog"]) == []
+
+
+def test_after_the_first_deploy_a_moved_pod_is_a_snapshot_only_change(bigip_emulator, make_repo) -> None:
+    import json
+
+    from bigip.deploy_harness import move_pod
+
+    repo = two_tenant_repo(make_repo)
+    assert run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD")).code == 0
+    move_pod(repo, "10.10.2.7", "10.10.2.8")
+    run = plan(repo, bigip_emulator)
+    assert run.code == 1, run.err
+    assert "First deploy" not in run.out and "snapshot-only change" in run.out
+    report = json.loads(plan(repo, bigip_emulator, "--format", "json").out)
+    assert report["first_deploy"] is False and report["snapshot_only"] is True

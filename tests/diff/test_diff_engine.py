@@ -180,7 +180,7 @@ def test_tunnel_settings_are_network_objects() -> None:
     old = {**net([], []), "tunnel": {"name": "flannel_vxlan", "key": 1}}
     new = {**net([], []), "tunnel": {"name": "flannel_vxlan", "key": 2}}
     (change,) = diff_declarations(side(None, old), side(None, new)).changes
-    assert (change.scope, change.cls, change.name) == ("network", "tunnel", "tunnel")
+    assert (change.scope, change.cls, change.name) == ("network", "tunnel", "flannel_vxlan")
     assert change.properties == (PropertyChange("key", CHANGED, old=1, new=2),)
 
 

@@ -91,7 +91,7 @@ def test_transaction_fail_and_token_expire_take_path_and_nth(api: Api) -> None:
     assert commit() == 200
     api.handle.control.clear_faults()
 
-    status, body = api.call("POST", "/mgmt/shared/authn/login",
+    _status, body = api.call("POST", "/mgmt/shared/authn/login",
                             {"username": api.handle.username, "password": api.handle.password,
                              "loginProviderName": "tmos"})
     token = body["token"]["token"]
