@@ -68,10 +68,29 @@ def finding_as_dict(finding: Finding) -> dict:
     }
 
 
-def write_findings(findings: Iterable[Finding], stream: TextIO, fmt: str = "text") -> None:
+# Bumped when a key of the findings JSON changes meaning or goes away (new keys do not bump it), as
+# in the diff and deploy reports. Before it existed, `--format json` printed a bare list.
+FINDINGS_FORMAT_VERSION = 1
+
+
+def findings_document(findings: Iterable[Finding], objects: tuple[int, int] | None = None) -> dict:
+    """The `--format json` document of render and validate: the findings (sorted), their counts by
+    severity, and (when the repository rendered) the rendered/skipped F5 object counts."""
+    ordered = sorted_findings(list(findings))
+    counts = {level: sum(1 for f in ordered if f.severity.value == level) for level in ("error", "warning", "info")}
+    doc: dict = {"format_version": FINDINGS_FORMAT_VERSION, "findings": [finding_as_dict(f) for f in ordered],
+                 "summary": counts}
+    if objects is not None:
+        doc["objects"] = {"rendered": objects[0], "skipped": objects[1]}
+    return doc
+
+
+def write_findings(findings: Iterable[Finding], stream: TextIO, fmt: str = "text",
+                   objects: tuple[int, int] | None = None) -> None:
+    """`objects`: (rendered, skipped), carried by the json document only."""
     ordered = sorted_findings(list(findings))
     if fmt == "json":
-        stream.write(json.dumps([finding_as_dict(f) for f in ordered], indent=2, sort_keys=True) + "\n")
+        stream.write(json.dumps(findings_document(ordered, objects), indent=2, sort_keys=True) + "\n")
         return
     if fmt == "sarif":
         from renderer import __version__

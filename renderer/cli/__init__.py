@@ -112,7 +112,7 @@ def _reader_went_away() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
-    state.findings_format = "text"
+    state.findings_format, state.findings_stdout = "text", False
     try:
         result = _command().main(args=argv, prog_name="as3-gitops", standalone_mode=False)
         sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is seen below
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except As3GitopsError as err:
         from renderer.cli.output import print_error
 
-        print_error(err, fmt=state.findings_format)
+        print_error(err, sys.stdout if state.findings_stdout else None, fmt=state.findings_format)
         return exit_code_for(err)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

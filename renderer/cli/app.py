@@ -23,6 +23,7 @@ class State:
     debug: bool = False
     verbosity: int = 0  # -1 quiet, 0 default, 1 -v, 2 -vv
     findings_format: str = "text"  # set by commands with --format for findings (render, validate)
+    findings_stdout: bool = False  # validate writes findings to stdout: a failing run's findings too
 
 
 state = State()

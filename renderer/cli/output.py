@@ -29,14 +29,17 @@ def print_error(err: As3GitopsError, stream: TextIO | None = None, fmt: str = "t
         out.write(f"  hint: {scrub_urls(err.hint)}\n")
 
 
-def findings_format(name: str) -> str:
-    """--format for findings: `auto` resolved (github under GitHub Actions), anything unknown refused."""
+def findings_format(name: str, *, stdout: bool = False) -> str:
+    """--format for findings: `auto` resolved (github under GitHub Actions), anything unknown refused.
+    `stdout`: the command prints its findings on stdout (validate), so the machine-readable formats
+    put the error that ends the command there too, where the tool reading them looks."""
     fmt = resolve_format(name)
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {name!r}", hint=f"one of auto, {', '.join(FORMATS)}")
     from renderer.cli.app import state
 
     state.findings_format = fmt  # errors that end the command are printed in this format too
+    state.findings_stdout = stdout and fmt != "text"
     return fmt
 
 

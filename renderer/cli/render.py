@@ -79,7 +79,9 @@ def render_command(
         if problems:
             raise InvalidInput(findings + problems)
         files[out_dir / "bigip-node.yaml"] = node_yaml.encode()
-    write_findings(findings, sys.stderr, fmt)
+    whole = fmt in ("json", "sarif")  # one document on stderr that a tool parses whole: no text lines
+    if not whole:
+        write_findings(findings, sys.stderr, fmt)
     if output == "-":
         sys.stdout.buffer.write(dump_json(result.as3))
         sys.stdout.flush()
@@ -90,12 +92,16 @@ def render_command(
             target = err.filename or out_dir
             raise UsageError(f"cannot write {target}: {err.strerror or err}; nothing was written",
                              hint="check the -o folder") from err
-        for path in files:
-            what = " (the net declaration: -o FILE.json names the AS3 file)" if (
-                targets and targets[0].name != "as3.json" and path == targets[1]) else ""
-            sys.stderr.write(f"wrote {path}{what}\n")
+    counts = result.counts
+    if whole:  # written last, so a failed write is one document (the error) and never two
+        write_findings(findings, sys.stderr, fmt, (counts.rendered, counts.skipped) if counts is not None else None)
+        return 0
+    for path in files:
+        what = " (the net declaration: -o FILE.json names the AS3 file)" if (
+            targets and targets[0].name != "as3.json" and path == targets[1]) else ""
+        sys.stderr.write(f"wrote {path}{what}\n")
     if findings:
         sys.stderr.write(summary_line(findings) + "\n")
-    if result.counts is not None:
-        sys.stderr.write(objects_line(result.counts.rendered, result.counts.skipped) + "\n")
+    if counts is not None:
+        sys.stderr.write(objects_line(counts.rendered, counts.skipped) + "\n")
     return 0

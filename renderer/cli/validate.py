@@ -112,12 +112,12 @@ def validate_command(
     cache_dir: Path | None = CACHE_DIR,
 ) -> int:
     """Check the repository (or one AS3 file) against the official AS3 schema and our own rules."""
-    fmt = findings_format(fmt)
+    fmt = findings_format(fmt, stdout=True)
     if declaration is not None and ref is not None:
         raise UsageError("--declaration and --ref cannot be combined", hint="--ref selects what to render")
     findings, counts = run_validate_counted(ValidateOptions(repo, ref, as3_schema, declaration, fmt, strict_mode,
                                                                 no_cache, cache_dir))
-    write_findings(findings, sys.stdout, fmt)
+    write_findings(findings, sys.stdout, fmt, (counts.rendered, counts.skipped) if counts is not None else None)
     sys.stdout.flush()
     sys.stderr.write(summary_line(findings) + "\n")
     if counts is not None:

@@ -1,6 +1,6 @@
 """Issue 16 item 13: findings stay machine-readable when the command fails (json, github, sarif),
 GitHub's 10-annotation limit is respected with a notice of the totals, SARIF 2.1.0's required
-fields are present, and JSON outputs of diff carry a format_version."""
+fields are present, and the JSON outputs (findings of render and validate, diff) carry a format_version."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def broken(tmp_path: Path) -> Path:
 def test_a_failed_render_in_json_is_json(broken: Path, tmp_path: Path) -> None:
     code, _, err = cli(["render", str(broken), "--format", "json", "-o", str(tmp_path / "o")])
     assert code == 2
-    [finding] = json.loads(err)
+    document = json.loads(err)
+    assert (document["format_version"], document["summary"]) == (1, {"error": 1, "warning": 0, "info": 0})
+    [finding] = document["findings"]
     assert (finding["code"], finding["file"], finding["line"]) == ("SRC001", "manifests/bad.yaml", 3)
 
 
@@ -74,3 +76,56 @@ def test_diff_json_carries_a_format_version(make_repo) -> None:
     code, out, err = cli(["diff", str(repo.path), "--base", "HEAD", "--format", "json"])
     assert code == 0, err
     assert json.loads(out)["format_version"] == 1
+
+
+SUMMARY_KEYS = {"error", "warning", "info"}
+
+
+def test_render_json_is_one_versioned_document_on_stderr(tmp_path: Path) -> None:
+    code, out, err = cli(["render", str(HELLO), "--format", "json", "-o", str(tmp_path / "o")])
+    assert code == 0 and out == ""
+    document = json.loads(err)  # the whole of stderr: no `wrote` or count lines beside it
+    assert document == {"format_version": 1, "findings": [], "summary": {"error": 0, "warning": 0, "info": 0},
+                        "objects": {"rendered": 2, "skipped": 0}}
+    assert (tmp_path / "o" / "as3.json").is_file() and (tmp_path / "o" / "net.json").is_file()
+    code, _, err = cli(["render", str(HELLO), "--format", "sarif", "-o", str(tmp_path / "o")])
+    assert code == 0 and json.loads(err)["version"] == "2.1.0"
+    code, _, err = cli(["render", str(HELLO), "--format", "text", "-o", str(tmp_path / "o")])
+    assert code == 0 and err.endswith("wrote " + str(tmp_path / "o" / "net.json") + "\n2 objects rendered, 0 skipped\n")
+
+
+def test_a_failed_render_in_json_is_one_document(broken: Path, tmp_path: Path) -> None:
+    code, _, err = cli(["render", str(broken), "--format", "json", "-o", str(tmp_path / "o")])
+    assert code == 2
+    document = json.loads(err)
+    assert set(document) == {"format_version", "findings", "summary"}  # no objects: nothing rendered
+    assert document["summary"]["error"] == len([f for f in document["findings"] if f["severity"] == "error"]) == 1
+
+
+def test_validate_json_counts_findings_and_a_failing_command_stays_on_stdout(broken: Path, tmp_path: Path) -> None:
+    code, out, _ = cli(["validate", str(broken), "--format", "json"])
+    document = json.loads(out)
+    assert code == 2 and document["format_version"] == 1 and set(document["summary"]) == SUMMARY_KEYS
+    assert document["summary"]["error"] == 1 and document["findings"][0]["code"] == "SRC001"
+    code, out, err = cli(["validate", str(tmp_path / "nope"), "--format", "json"])
+    assert code == 2 and err == ""  # the error that ends the command is where the findings are read
+    [finding] = json.loads(out)["findings"]
+    assert finding["code"] == "SRC000" and finding["file"] is None
+    code, out, err = cli(["validate", str(tmp_path / "nope"), "--format", "github"])
+    assert code == 2 and out.startswith("::error title=SRC000::")
+    code, out, err = cli(["validate", str(tmp_path / "nope"), "--format", "text"])
+    assert code == 2 and out == "" and "not a directory" in err  # text: errors stay on stderr
+
+
+def test_validate_json_from_a_real_process_is_parsed_by_a_consumer(tmp_path: Path) -> None:
+    """What a CI step does: run the installed CLI, read stdout as the versioned document."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "renderer", "validate", str(HELLO), "--format", "json"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["format_version"] == 1 and document["findings"] == []
+    assert document["objects"] == {"rendered": 2, "skipped": 0}
+    assert run.stderr.splitlines() == ["0 error(s), 0 warning(s)", "2 objects rendered, 0 skipped"]

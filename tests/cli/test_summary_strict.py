@@ -49,11 +49,13 @@ def test_strict_turns_warnings_into_errors_and_writes_nothing(tmp_path: Path,
 def test_validate_json_stays_valid_json_with_the_summary_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(CLASSLESS), "--format", "json"]) == 0
     captured = capsys.readouterr()
-    findings = json.loads(captured.out)
+    document = json.loads(captured.out)
+    assert document["format_version"] == 1 and document["summary"] == {"error": 0, "warning": 2, "info": 1}
+    findings = document["findings"]
     assert {f["code"] for f in findings if f["severity"] == "warning"} == {"ING001", "SKP001"}
     assert captured.err.splitlines() == ["0 error(s), 2 warning(s)", "2 objects rendered, 2 skipped (see warnings)"]
     assert main(["validate", str(CLASSLESS), "--format", "json", "--strict"]) == 2
-    strict = json.loads(capsys.readouterr().out)
+    strict = json.loads(capsys.readouterr().out)["findings"]
     assert {f["code"] for f in strict if f["severity"] == "error"} == {"ING001", "SKP001"}
 
 

@@ -84,7 +84,7 @@ def test_schema_error_exits_2_with_golden_json_output(tmp_path: Path, capsys: py
     code, out, _err = run(["validate", str(lb_mode_typo(tmp_path)), "--format", "json"], capsys)
     assert code == 2
     check_golden("lb-mode-typo.json", out)
-    findings = json.loads(out)
+    findings = json.loads(out)["findings"]
     # the Ingress's balance annotation, the ConfigMap's data.data: the lines a person edits
     assert [(f["file"], f["line"], f["col"], f["code"], f["severity"]) for f in findings] == [
         ("manifests/vs-01.yaml", 10, 36, "AS3002", "error"),
@@ -110,7 +110,7 @@ def test_validate_reads_a_git_ref_without_touching_the_work_tree(
     config = repo.path / "as3-gitops.yaml"
     config.write_text(config.read_text().replace("templates: tpl\n", ""))  # a missing folder is CFG006
     code, out, _ = run(["validate", str(repo.path), "--ref", "HEAD", "--format", "json"], capsys)
-    assert code == 2 and [f["code"] for f in json.loads(out)] == ["AS3002", "AS3002", "SNAP002"]
+    assert code == 2 and [f["code"] for f in json.loads(out)["findings"]] == ["AS3002", "AS3002", "SNAP002"]
     code, _out, _ = run(["validate", str(repo.path), "--format", "json"], capsys)
     assert code == 0
 
@@ -120,7 +120,7 @@ def test_input_lint_errors_are_printed_with_file_and_line(tmp_path: Path, capsys
     (repo / "manifests" / "broken.yaml").write_text("kind: [unclosed\n")
     code, out, _ = run(["validate", str(repo), "--format", "json"], capsys)
     assert code == 2
-    assert [(f["file"], f["line"], f["severity"]) for f in json.loads(out)] == [("manifests/broken.yaml", 2, "error")]
+    assert [(f["file"], f["line"], f["severity"]) for f in json.loads(out)["findings"]] == [("manifests/broken.yaml", 2, "error")]
 
 
 def test_no_schema_anywhere_is_exit_2_with_how_to_provide_one(
@@ -187,8 +187,9 @@ def test_declaration_file_with_broken_json_is_an_error_at_its_position(
     path.write_text('{\n  "class": "ADC",\n  "x": }\n')
     code, out, _ = run(["validate", "--declaration", str(path), "--format", "json"], capsys)
     assert code == 2
-    assert json.loads(out) == [{"code": "SRC001", "col": 8, "file": str(path), "hint": None, "line": 3,
-                                "message": "invalid JSON: Expecting value", "severity": "error"}]
+    assert json.loads(out) == {"format_version": 1, "summary": {"error": 1, "warning": 0, "info": 0}, "findings": [
+        {"code": "SRC001", "col": 8, "file": str(path), "hint": None, "line": 3,
+         "message": "invalid JSON: Expecting value", "severity": "error"}]}
 
 
 def test_declaration_file_with_a_byte_order_mark_is_refused_as_as3_refuses_it(

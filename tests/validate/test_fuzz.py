@@ -116,7 +116,7 @@ def test_mutated_manifests_never_crash_validate(fuzz_repo: Path, change: tuple[s
         code = main(["validate", str(fuzz_repo), "--format", "json"])
     assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
     assert code in (0, 2), (code, err.getvalue())
-    findings = json.loads(out.getvalue())
+    findings = json.loads(out.getvalue())["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
     assert (code == 2) == bool(errors)
     assert all(f["file"] for f in errors), errors
