@@ -185,7 +185,10 @@ def _deploy(run: _Run) -> None:
     # After an interrupted deploy the device may equal the render while its remark names another
     # commit, or while the configuration was never saved: post (and save) once more in any case.
     recovering = run.intent is not None
-    if not run.changed and not run.touched_net and not recovering:
+    # A device that runs a working-tree deploy and already equals this commit: post once, so the
+    # remark names the commit and later deploys can check the device against git again.
+    relabel = rep.device_commit == tn.WORKING_TREE and new.identity != tn.WORKING_TREE
+    if not run.changed and not run.touched_net and not recovering and not relabel:
         rep.outcome = "no change"
         rep.state_hash_after = rep.state_hash_before
         run.progress("no change")

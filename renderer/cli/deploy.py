@@ -313,6 +313,10 @@ def deploy_command(
         _print_failure(done, err)
     if done.outcome == "no change":
         out.write(f"no change: the device already runs {rendered.identity}\n")
+    elif done.outcome == "deployed" and done.device_commit == "working tree" and not (
+            done.tenants_changed or done.network_changed):  # the lease became the commit (renderer.bigip.plan)
+        out.write(f"recorded {rendered.identity}: the device ran a working-tree deploy equal to it; "
+                  "its remark now names the commit\n")
     elif done.outcome == "dry-run":
         out.write(
             f"dry-run passed for {rendered.identity}: tenants {', '.join(done.tenants_changed) or 'none'}, "

@@ -369,6 +369,30 @@ def test_a_dirty_working_tree_deploy_is_replaced_only_with_force(bigip_emulator,
     assert_device_runs(bigip_emulator, repo)
 
 
+def test_committing_a_deployed_working_tree_records_the_commit_and_unblocks_later_deploys(
+        bigip_emulator, make_repo) -> None:
+    """A working-tree deploy, then `git commit` of exactly that tree: the next deploy finds no change
+    and records the commit (one post) instead of saying "no change: the device already runs <sha>"
+    while the remark still says working tree, which refused every later change."""
+    repo = two_tenant_repo(make_repo)
+    endpoints = repo.path / "snapshot/endpoints.yaml"
+    endpoints.write_text(endpoints.read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n"))
+    assert run_cli(deploy_args(repo, bigip_emulator)).out.startswith("deployed working tree: ")
+    sha = repo.commit(message="the deployed change")
+    before = bigip_emulator.control.state()["as3"]["tenants"]
+    recorded = run_cli(deploy_args(repo, bigip_emulator, "--ref", "HEAD"))
+    assert recorded.code == 0, recorded.err
+    assert recorded.out == (f"recorded {sha}: the device ran a working-tree deploy equal to it; "
+                            "its remark now names the commit\n")
+    assert bigip_emulator.control.state()["as3"]["meta"]["remark"] == f"as3-gitops {sha}"
+    assert bigip_emulator.control.state()["as3"]["tenants"] == before
+    assert run_cli(deploy_args(repo, bigip_emulator)).out == f"no change: the device already runs {sha}\n"
+    moved = move_pod(repo, "10.10.2.8", "10.10.2.9")
+    later = run_cli(deploy_args(repo, bigip_emulator))
+    assert later.code == 0, later.err
+    assert_device_runs(bigip_emulator, repo, moved)
+
+
 def test_a_clean_checkout_deploys_as_its_commit_and_a_later_change_deploys(bigip_emulator, make_repo) -> None:
     """Issue 16 item 3: `deploy .` of a clean checkout records HEAD (like git describe --dirty), so the
     next deploy, of a commit or of an edited (dirty) tree, is checked against it and goes through."""
