@@ -47,7 +47,7 @@ def tls_problem(err: BaseException, url: str, verify: bool | str) -> tuple[str, 
     if any(word in text for word in _NOT_TLS):
         plain = url.replace("https://", "http://", 1)
         return (f"{where} does not speak TLS (the server answered in plain text)",
-                f"if the device (or emulator) serves plain HTTP there, use {endpoint(plain)} with http://; "
+                f"if the device (or emulator) serves plain HTTP there, use --host http://{endpoint(plain)}; "
                 "otherwise check the port (a BIG-IP's management port is 443)")
     if "hostname mismatch" in text or "doesn't match" in text or "not valid for" in text:
         return (f"the TLS certificate of {where} is for another name",

@@ -56,7 +56,7 @@ def test_a_host_without_a_scheme_is_https_and_the_cause_is_named(bigip_emulator,
     code, err = _plan(make_repo, bare)
     assert code == 3
     assert f"{bare} does not speak TLS" in err
-    assert f"use {bare} with http://" in err
+    assert f"use --host http://{bare};" in err
 
 
 def test_connection_refused_names_host_and_port(bigip_emulator, make_repo) -> None:
