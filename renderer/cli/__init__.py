@@ -101,18 +101,20 @@ def _pipe_safe(callback: Any) -> Any:
 
 def _reader_went_away() -> int:
     """stdout's reader closed the pipe (`plan ... | head -1`): it has what it wanted, which is success
-    for the pipeline, not "changes present" nor a bug. Later writes and the exit flush go nowhere."""
+    for the pipeline, not "changes present" nor a bug. Later writes and the exit flush go nowhere.
+    With --exit-code, diff and plan knew the answer before writing, so it stays the exit code: the
+    same whether or not the reader left before the last write."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # stdout is not a real file (tests capture it)
         pass
-    return EXIT_OK
+    return state.exit_if_pipe_closes
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of raising SystemExit."""
-    state.findings_format, state.findings_stdout = "text", False
+    state.findings_format, state.findings_stdout, state.exit_if_pipe_closes = "text", False, EXIT_OK
     try:
         result = _command().main(args=argv, prog_name="as3-gitops", standalone_mode=False)
         sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is seen below

@@ -24,6 +24,7 @@ class State:
     verbosity: int = 0  # -1 quiet, 0 default, 1 -v, 2 -vv
     findings_format: str = "text"  # set by commands with --format for findings (render, validate)
     findings_stdout: bool = False  # validate writes findings to stdout: a failing run's findings too
+    exit_if_pipe_closes: int = 0  # diff/plan --exit-code decide the answer before writing it
 
 
 state = State()

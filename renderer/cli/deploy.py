@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import typer
 
 from renderer.bigip.connection import normalise_host
-from renderer.cli.app import app
+from renderer.cli.app import app, state
 from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, DeviceError, InvalidInput, RestoreFailed, UsageError
@@ -370,8 +370,10 @@ def plan_command(
         for name in others:
             err.write(f"warning: device {name} runs a different AS3 declaration than the one compared\n")
         diff = diff_declarations(side, Side.from_render(result, rendered.identity[:12]))
+        code = EXIT_CHANGES if exit_code and (diff.has_changes or others) else EXIT_OK
+        state.exit_if_pipe_closes = code
         write_diff(diff, out, fmt, environment=result.config.environment)
-        return EXIT_CHANGES if exit_code and (diff.has_changes or others) else EXIT_OK
+        return code
     with _client(conn, 600) as client:
         client.login()
         device = read_device(client, rendered)
@@ -382,5 +384,6 @@ def plan_command(
         Side(as3=device_adc, net=device_net(device, result.net), label="device"),
         Side.from_render(result, rendered.identity[:12]),
     )
+    state.exit_if_pipe_closes = EXIT_CHANGES if exit_code and diff.has_changes else EXIT_OK
     write_diff(diff, out, fmt, environment=result.config.environment)
-    return EXIT_CHANGES if exit_code and diff.has_changes else EXIT_OK
+    return state.exit_if_pipe_closes

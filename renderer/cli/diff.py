@@ -11,7 +11,7 @@ from typing import TextIO
 
 import typer
 
-from renderer.cli.app import app
+from renderer.cli.app import app, state
 from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, Finding, UsageError
@@ -95,6 +95,8 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
         return EXIT_INVALID
     result = diff_declarations(sides["base"], sides["head"])
     environment = opts.environment or (config.environment if config else "default")
+    code = EXIT_CHANGES if opts.exit_code and result.has_changes else EXIT_OK
+    state.exit_if_pipe_closes = code
     buffer = io.StringIO()
     write_diff(result, buffer, opts.fmt, max_chars=opts.max_chars, environment=environment)
     if opts.output is not None:
@@ -104,7 +106,7 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
             raise UsageError(f"--output {opts.output}: cannot write: {problem.strerror or problem}") from None
     else:
         out.write(buffer.getvalue())
-    return EXIT_CHANGES if opts.exit_code and result.has_changes else EXIT_OK
+    return code
 
 
 _REPO = typer.Argument(Path("."), help="Repository folder (a git repository).")

@@ -26,20 +26,25 @@ def _run(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.Comp
 
 
 def test_a_reader_that_closes_the_pipe_is_success_not_changes(make_repo, as3_schema_path: Path) -> None:
-    """`diff --exit-code ... | head -1`: the pipe is closed before the first write."""
+    """`diff ... | head -1`: the pipe is closed before the first write. Without --exit-code that is
+    exit 0 (not click's 1, "changes"); with --exit-code the answer, decided before writing, stays
+    1 whether the reader left before the write or after it (`| head -1` or `| cat`)."""
     repo = make_repo(HELLO)
     endpoints = repo.path / "snapshot" / "endpoints.yaml"
     endpoints.write_text(endpoints.read_text().replace("ip: 10.10.2.7\n", "ip: 10.10.2.8\n"))
-    for _ in range(3):
-        proc = subprocess.Popen([str(SCRIPT), "diff", str(repo.path), "--base", "HEAD", "--exit-code"],
+    for extra, want in (([], 0), (["--exit-code"], 1), ([], 0), (["--exit-code"], 1)):
+        proc = subprocess.Popen([str(SCRIPT), "diff", str(repo.path), "--base", "HEAD", *extra],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**os.environ, "AS3_SCHEMA": str(as3_schema_path)})
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()  # the reader is gone before the tool writes anything
         err = proc.stderr.read().decode()
         proc.stderr.close()
-        assert proc.wait(timeout=120) == 0, err
+        assert proc.wait(timeout=120) == want, err
         assert "Traceback" not in err and "BrokenPipe" not in err and "internal error" not in err
+    read = subprocess.run([str(SCRIPT), "diff", str(repo.path), "--base", "HEAD", "--exit-code"],
+                          capture_output=True, env={**os.environ, "AS3_SCHEMA": str(as3_schema_path)}, timeout=120)
+    assert read.returncode == 1 and read.stdout  # the reader that stays gets the same answer
 
 
 def test_version_comes_from_the_package_metadata() -> None:
