@@ -50,20 +50,11 @@ def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> 
 def run_validate_counted(opts: ValidateOptions,
                          cache: ValidatorCache = _VALIDATORS) -> tuple[list[Finding], ObjectCounts | None]:
     """run_validate, plus the rendered/skipped object counts of a repository (None for --declaration)."""
-    if opts.declaration is not None and str(opts.declaration) != "-" and _is_net_declaration(opts.declaration):
-        from renderer.errors import SourceLocation
-        from renderer.validate.result import net_findings
-
-        body = json.loads(opts.declaration.read_bytes())
-        findings = net_findings(body, {}, SourceLocation(str(opts.declaration), 1, 1))
-        return (strict(findings) if opts.strict else findings), None
     if opts.declaration is not None:
-        location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
-                               schema_version=Config().bigip.schema_version)
         if str(opts.declaration) == "-":
-            findings = _validate_stdin_declaration(cache.get(location.path))
+            findings = _validate_stdin_declaration(opts, cache)
         else:
-            findings = validate_declaration_file(str(opts.declaration), cache.get(location.path))
+            findings = _validate_declaration(opts.declaration, opts, cache)
         return (strict(findings) if opts.strict else findings), None
     from renderer.cli.render import render_from_args
 
@@ -83,9 +74,21 @@ def _is_net_declaration(path: Path) -> bool:
     return isinstance(body, dict) and body.get("class") == "Net"
 
 
-def _validate_stdin_declaration(validator) -> list[Finding]:
-    """`--declaration -`: the body from stdin (e.g. `curl .../declare | as3-gitops validate --declaration -`);
-    findings name it `<stdin>`."""
+def _validate_declaration(path: Path, opts: ValidateOptions, cache: ValidatorCache) -> list[Finding]:
+    """One declaration file: a net declaration by the net schema, anything else as AS3 judges it."""
+    if _is_net_declaration(path):
+        from renderer.errors import SourceLocation
+        from renderer.validate.result import net_findings
+
+        return net_findings(json.loads(path.read_bytes()), {}, SourceLocation(str(path), 1, 1))
+    location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
+                           schema_version=Config().bigip.schema_version)
+    return validate_declaration_file(str(path), cache.get(location.path))
+
+
+def _validate_stdin_declaration(opts: ValidateOptions, cache: ValidatorCache) -> list[Finding]:
+    """`--declaration -`: the body from stdin (e.g. `curl .../declare | as3-gitops validate --declaration -`,
+    or render's net.json), judged like a file; findings name it `<stdin>`."""
     import dataclasses
     import tempfile
 
@@ -94,7 +97,7 @@ def _validate_stdin_declaration(validator) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="as3-gitops-stdin-") as folder:
         path = Path(folder) / "declaration.json"
         path.write_bytes(sys.stdin.buffer.read())
-        findings = validate_declaration_file(str(path), validator)
+        findings = _validate_declaration(path, opts, cache)
     return [dataclasses.replace(f, location=dataclasses.replace(f.location, path=STDIN_PATH))
             if f.location is not None and f.location.path == str(path) else f for f in findings]
 

@@ -76,3 +76,21 @@ def test_validate_declaration_of_a_net_json_uses_the_net_schema(env, tmp_path: P
     bad = run(["validate", "--declaration", str(tmp_path / "bad.json")], b"", no_schema, tmp_path)
     assert bad.returncode == 2
     assert "net declaration invalid at /tunnel/key: should be integer [NET100]" in bad.stdout.decode()
+
+
+def test_validate_declaration_dash_of_a_net_json_uses_the_net_schema(env, tmp_path: Path) -> None:
+    """`cat out/net.json | as3-gitops validate --declaration -` is judged like the file (it was judged
+    as AS3 and refused: "/class: should be equal to constant AS3")."""
+    out = run(["render", ".", "-o", str(tmp_path / "out")], b"", env, HELLO)
+    assert out.returncode == 0, out.stderr.decode()
+    no_schema = {k: v for k, v in env.items() if k != "AS3_SCHEMA"}
+    body = (tmp_path / "out" / "net.json").read_bytes()
+    good = run(["validate", "--declaration", "-"], body, no_schema, tmp_path)
+    assert good.returncode == 0, good.stdout.decode() + good.stderr.decode()
+    net = json.loads(body)
+    net["tunnel"]["key"] = "one"
+    bad = run(["validate", "--declaration", "-", "--format", "json"], json.dumps(net).encode(), no_schema, tmp_path)
+    assert bad.returncode == 2
+    [finding] = json.loads(bad.stdout)["findings"]
+    assert (finding["file"], finding["code"]) == ("<stdin>", "NET100")
+    assert finding["message"] == "net declaration invalid at /tunnel/key: should be integer"
