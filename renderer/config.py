@@ -252,7 +252,8 @@ def _control_findings(doc: Document, data: Any, path: tuple[str | int, ...] = ()
         return [f for k, v in data.items() for f in _control_findings(doc, v, (*path, str(k)))]
     if isinstance(data, list):
         return [f for i, v in enumerate(data) for f in _control_findings(doc, v, (*path, i))]
-    if isinstance(data, str) and any(ord(c) < 32 or ord(c) == 127 for c in data):
+    allowed = "\n\t" if path[:1] == ("generate",) else ""  # a `sh -c` script has lines
+    if isinstance(data, str) and any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in data):
         where = ".".join(map(str, path)) or "(top level)"
         return [Finding("CFG003", f"{where}: contains a control character (newline, tab, ...)", doc.locate(*path))]
     return []

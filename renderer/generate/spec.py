@@ -42,7 +42,7 @@ class GenerateSpec:
         program = self.argv[0]
         if os.path.isabs(program):  # /usr/local/bin/helm reads as helm; the index keeps it unique
             program = os.path.basename(program) or program
-        command = shlex.join((program, *self.argv[1:]))
+        command = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shlex.join((program, *self.argv[1:])))
         if len(command) > LABEL_COMMAND_CHARS:
             command = command[: LABEL_COMMAND_CHARS - 3] + "..."
         return f"generate[{self.index}] ({command})"

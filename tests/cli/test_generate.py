@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_capture import _schema_env  # noqa: F401 (_schema_env is autouse)
-from cli_capture import cli
-from generate_repo import CHART_ENTRY, python_entry, set_values, write_repo
+from cli_capture import (
+    _schema_env,  # noqa: F401 (_schema_env is autouse)
+    cli,
+)
+from generate_repo import python_entry, set_values, write_repo
 
 from renderer.render import render
 
