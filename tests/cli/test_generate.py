@@ -14,7 +14,7 @@ from cli_capture import (
     _schema_env,  # noqa: F401 (_schema_env is autouse)
     cli,
 )
-from generate_repo import python_entry, set_values, write_repo
+from generate_repo import CHART_ENTRY, python_entry, set_values, write_repo
 
 from renderer.render import render
 
@@ -158,3 +158,46 @@ def test_a_finding_about_a_generated_object_names_the_entry_and_the_line(chart_r
     code, _, err = cli(["render", str(chart_repo.path), "--ref", "HEAD", "-o", "-"])
     assert code == 2
     assert err.startswith(f"{LABEL}:25:36: error: virtual-server.f5.com/balance: 'least-connections'"), err
+
+
+def test_plan_and_deploy_ref_use_generated_manifests(monkeypatch, make_repo, bigip_emulator, tmp_path: Path) -> None:
+    """The real deploy path against the emulator: BIGIP_* are in as3-gitops' environment, the
+    generators still never see them."""
+    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
+    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+    monkeypatch.setenv("BIGIP_HOST", bigip_emulator.url)
+    dump = tmp_path / "env.json"
+    spy = python_entry("-c", f"import json, os; json.dump(sorted(os.environ), open({str(dump)!r}, 'w')); "
+                       "print('# no manifests')")
+    repo = make_repo()
+    write_repo(repo.path, [CHART_ENTRY, spy])
+    repo.commit(message="chart")
+    fast = ["--busy-backoff", "0.05", "--poll-interval", "0.02"]
+    code, _, err = cli(["deploy", str(repo.path), "--ref", "HEAD", *fast])
+    assert code == 0, err
+    tenant = bigip_emulator.control.state()["as3"]["tenants"]["kubernetes"]
+    assert "ingress_192_168_1_250_80" in json.dumps(tenant)
+    assert not [name for name in json.loads(dump.read_text()) if name.startswith("BIGIP")]
+    set_values(repo.path, ip="192.168.1.251")
+    repo.commit(message="new VIP")
+    code, out, err = cli(["plan", str(repo.path), "--ref", "HEAD", "--exit-code"])
+    assert code == 1, err
+    assert "+ Service_HTTP /kubernetes/Shared/ingress_192_168_1_251_80" in out and f"from {LABEL}" in out
+    code, _, err = cli(["deploy", str(repo.path), "--ref", "HEAD", *fast])
+    assert code == 0, err
+    assert "ingress_192_168_1_251_80" in json.dumps(bigip_emulator.control.state()["as3"]["tenants"]["kubernetes"])
+
+
+def test_render_dash_replaces_only_paths_manifests(tmp_path: Path) -> None:
+    """`render -`: the stream stands for paths.manifests; generate: still runs in the folder."""
+    from renderer.render import render_stdin
+
+    write_repo(tmp_path / "r")
+    piped = b"".join(b"---\n" + p.read_bytes() for p in sorted((tmp_path / "r" / "manifests").glob("*.yaml")))
+    for p in (tmp_path / "r" / "manifests").glob("*.yaml"):
+        p.unlink()
+    result = render_stdin(tmp_path / "r", piped)
+    assert result.ok, result.findings
+    shared = result.adc["kubernetes"]["Shared"]
+    assert "ingress_192_168_1_250_80" in shared  # generated
+    assert any(k.startswith("cfgmap_default_vs_02") for k in shared)  # from stdin
