@@ -106,6 +106,9 @@ def run_generator(spec: GenerateSpec, cwd: Path, env: dict[str, str], max_bytes:
         proc.wait(timeout=spec.timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
+    except BaseException:  # Ctrl-C: the child is in its own session, so the terminal's signal missed it
+        _kill_group(proc)
+        raise
     # A grandchild may still hold the pipes open: the deadline covers it too.
     for reader in readers:
         reader.join(max(0.0, deadline - time.monotonic()))

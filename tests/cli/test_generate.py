@@ -90,6 +90,17 @@ def test_output_is_byte_identical_run_after_run(chart_repo, tmp_path: Path) -> N
     assert outs[0] == outs[1] == outs[2]
 
 
+def test_a_generated_stream_is_a_parse_cache_hit_on_the_next_run(chart_repo, tmp_path: Path) -> None:
+    from renderer.cache import DiskCache
+    from renderer.source import ParseCache
+
+    first, second = DiskCache(tmp_path / "c"), DiskCache(tmp_path / "c")
+    assert render(chart_repo.path, "HEAD", cache=ParseCache(first)).ok
+    again = render(chart_repo.path, "HEAD", cache=ParseCache(second))
+    assert again.ok and first.writes > 0
+    assert second.writes == 0 and second.hits == first.writes  # the stream too: nothing parsed again
+
+
 def test_the_parse_cache_never_serves_an_old_stream_under_the_same_pseudo_path(chart_repo, tmp_path: Path) -> None:
     """The streams are cached by content: the pseudo-path stays, the values change, the output follows."""
     vips = []
