@@ -16,13 +16,16 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from renderer.errors import Finding, Severity, SourceLocation
 from renderer.generate.extract import extract_commit, temp_folder
 from renderer.generate.run import RunOutcome, child_environment, run_generator
 from renderer.generate.spec import GenerateSpec, parse_generate
 from renderer.source import Document, InputBudget, ParseCache, Tree, load_documents, parse_file
+
+if TYPE_CHECKING:  # renderer.config imports renderer.generate.spec: no cycle at run time
+    from renderer.config import Config
 
 __all__ = ["GenerateSpec", "Manifests", "load_manifests", "parse_generate"]
 
@@ -40,7 +43,7 @@ class Manifests:
         return any(f.is_error and f.code.startswith("GEN") for f in self.findings)
 
 
-def load_manifests(tree: Tree, config: Any, cache: ParseCache | None = None, budget: InputBudget | None = None,
+def load_manifests(tree: Tree, config: Config, cache: ParseCache | None = None, budget: InputBudget | None = None,
                    environ: Mapping[str, str] | None = None) -> Manifests:
     """paths.manifests of `tree`, and the output of every `generate:` entry run against the same tree."""
     budget = budget or InputBudget(config.limits)

@@ -55,7 +55,8 @@ def parse_generate(doc: Document, raw: Any) -> tuple[tuple[GenerateSpec, ...], l
     for index, entry in enumerate(raw or ()):
         where = doc.locate("generate", index)
         body = entry if isinstance(entry, dict) else {"command": entry}
-        argv = _argv(body["command"], index, doc, findings)
+        keys: tuple[str | int, ...] = ("generate", index, "command") if isinstance(entry, dict) else ("generate", index)
+        argv = _argv(body["command"], index, doc.locate(*keys), findings)
         working_dir = body.get("workingDir") or "."
         try:
             confined_path(working_dir)
@@ -78,17 +79,15 @@ def parse_generate(doc: Document, raw: Any) -> tuple[tuple[GenerateSpec, ...], l
     return tuple(specs), findings
 
 
-def _argv(command: Any, index: int, doc: Document, findings: list[Finding]) -> tuple[str, ...]:
+def _argv(command: Any, index: int, where: SourceLocation, findings: list[Finding]) -> tuple[str, ...]:
     if isinstance(command, list):
         return tuple(str(part) for part in command)
-    keys: tuple[str | int, ...] = ("generate", index) + (("command",) if doc.data["generate"][index] != command
-                                                         else ())
     try:
         argv = tuple(shlex.split(command, comments=False, posix=True))
     except ValueError as err:  # "No closing quotation", "No escaped character"
         findings.append(Finding("GEN008", f"generate.{index}: cannot split the command into words: {err}",
-                                doc.locate(*keys), hint="close the quote, or write the command as a list"))
+                                where, hint="close the quote, or write the command as a list"))
         return ()
     if not argv:
-        findings.append(Finding("GEN008", f"generate.{index}: the command is empty", doc.locate(*keys)))
+        findings.append(Finding("GEN008", f"generate.{index}: the command is empty", where))
     return argv

@@ -212,3 +212,21 @@ def test_render_dash_replaces_only_paths_manifests(tmp_path: Path) -> None:
     shared = result.adc["kubernetes"]["Shared"]
     assert "ingress_192_168_1_250_80" in shared  # generated
     assert any(k.startswith("cfgmap_default_vs_02") for k in shared)  # from stdin
+
+
+def test_working_dir_and_timeout_fields(make_repo) -> None:
+    repo = make_repo()
+    write_repo(repo.path, [python_entry("generate.py", "values.json", workingDir="chart", timeout=30)])
+    repo.commit(message="workingDir")
+    result = render(repo.path, "HEAD")
+    assert result.ok, result.findings
+    assert list(result.generated) == [f"generate[0] ({Path(sys.executable).name} generate.py values.json)"]
+
+
+def test_labels_are_printable_and_bounded() -> None:
+    from renderer.errors import SourceLocation
+    from renderer.generate.spec import GenerateSpec
+
+    spec = GenerateSpec(3, ("/usr/bin/sh", "-c", "kustomize build overlays/prod\n| grep -v x" + " y" * 40),
+                        SourceLocation("as3-gitops.yaml", 9, 5))
+    assert spec.label == "generate[3] (sh -c 'kustomize build overlays/prod\\n| grep -v x y y y y...)"

@@ -56,6 +56,7 @@ def test_a_non_zero_exit_shows_the_tail_of_stderr(make_repo, tmp_path: Path, tem
     assert list(temp_root.iterdir()) == []  # the extraction is deleted
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
 def test_a_timeout_kills_the_whole_process_group(make_repo, tmp_path: Path, temp_root: Path) -> None:
     pid_file = tmp_path / "child.pid"
     script = ("import subprocess, sys, time\n"
