@@ -230,3 +230,40 @@ def test_labels_are_printable_and_bounded() -> None:
     spec = GenerateSpec(3, ("/usr/bin/sh", "-c", "kustomize build overlays/prod\n| grep -v x" + " y" * 40),
                         SourceLocation("as3-gitops.yaml", 9, 5))
     assert spec.label == "generate[3] (sh -c 'kustomize build overlays/prod\\n| grep -v x y y y y...)"
+
+
+KUSTOMIZE_PATCH = """resources:
+  - ../../base
+patches:
+  - target:
+      kind: Ingress
+      name: vs-01
+    patch: |-
+      - op: replace
+        path: /metadata/annotations/virtual-server.f5.com~1ip
+        value: "{ip}"
+"""
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with its built-in kustomize) is not installed")
+def test_real_kustomize_overlays_through_kubectl(make_repo) -> None:
+    """The real tool, offline: `kubectl kustomize overlays/prod` (kustomize build) of a base and a patch."""
+    from generate_repo import HELLO
+
+    repo = make_repo()
+    write_repo(repo.path, [["kubectl", "kustomize", "overlays/prod"]])
+    (repo.path / "base").mkdir()
+    for name in ("service.yaml", "vs-01.yaml"):
+        shutil.copy(HELLO / "manifests" / name, repo.path / "base" / name)
+    (repo.path / "base" / "kustomization.yaml").write_text("resources:\n  - service.yaml\n  - vs-01.yaml\n")
+    (repo.path / "overlays" / "prod").mkdir(parents=True)
+    overlay = repo.path / "overlays" / "prod" / "kustomization.yaml"
+    overlay.write_text(KUSTOMIZE_PATCH.format(ip="192.168.1.240"))
+    base = repo.commit(message="kustomize")
+    overlay.write_text(KUSTOMIZE_PATCH.format(ip="192.168.1.241"))
+    head = repo.commit(message="prod VIP")
+    code, out, err = cli(["diff", str(repo.path), "--base", base, "--head", head])
+    assert code == 0, err
+    assert "- Service_HTTP /kubernetes/Shared/ingress_192_168_1_240_80" in out
+    assert "+ Service_HTTP /kubernetes/Shared/ingress_192_168_1_241_80" in out
+    assert "from generate[0] (kubectl kustomize overlays/prod): Ingress default/vs-01" in out
