@@ -405,9 +405,8 @@ def _one_net(ctx: _Context, old: dict, new: dict, prefix: tuple[str, ...]) -> tu
             found["routes"] = {"partition": route_body["partition"]}
         return found
 
-    others = _compare_named(ctx, NETWORK, objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt),
-                            lambda k: _pointer("net", *prefix, k), "net")
     o_obj, n_obj = objects(old, o_fdb, o_rt), objects(new, n_fdb, n_rt)
+    others = _compare_named(ctx, NETWORK, o_obj, n_obj, lambda k: _pointer("net", *prefix, k), "net")
     others = [Change(**{**c.__dict__, "cls": c.name, "name": _net_label(c.name, n_obj.get(c.name, o_obj.get(c.name)))})
               for c in others]
     if prefix:  # several devices: every heading says which device the object is on

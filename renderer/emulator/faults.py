@@ -20,10 +20,10 @@ Every kind takes `path` (prefix of the URL path) and `method`, which narrow it t
 (for `tenant-fail` the declare request that applies the tenant, for `transaction-fail` the commit
 request). `at` (the request's 1-based number in the request log) narrows a `hold`.
 
-`nth` (default 1) queues a fault for the n-th matching occasion, counted from when it was posted: the
-first n-1 pass untouched; `times` (default 1) then says how many consecutive matching occasions it
-hits. An occasion is one request at the fault's hook, one tenant apply for `tenant-fail`, one commit
-for `transaction-fail`. Every pending fault counts the occasions it matches, also those another fault
+`nth` (default 1) queues a fault for the n-th matching occasion, counted from when it was posted:
+the first n-1 pass untouched; `times` (default 1) then says how many matching occasions it hits.
+An occasion is one request at the fault's hook, one tenant apply for `tenant-fail`, one commit for
+`transaction-fail`. Every pending fault counts the occasions it matches, also those another fault
 answered.
 """
 
