@@ -12,6 +12,7 @@ pointer targets (pointers.py) and secrets, and last path lengths and autoDelete 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
 from renderer.validate.scan import DUPLICATE_PROPS, scan
+from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable
 
 SchemaError = AjvError
 _CLEAN = "__as3_gitops_walk"
+_TENANT = "__as3_gitops_tenant"
 
 
 def _walk_definitions(schema: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +130,7 @@ class As3Validator:
         self.names = PropertyNames(schema)
         self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
+        self._schema_hash: str | None = None
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
@@ -142,7 +146,9 @@ class As3Validator:
             schema = json.loads(text)
         except (ValueError, RecursionError) as err:
             raise ValidateError(f"{path}: the AS3 schema is not valid JSON ({err})") from err
-        return cls(schema, source=str(path))
+        validator = cls(schema, source=str(path))
+        validator._schema_hash = hashlib.sha256(text).hexdigest()
+        return validator
 
     def _verdict(self, name: str, data: Any) -> bool:
         """jsonschema-rs verdict against `#/definitions/<name>` (compiled on first use)."""
@@ -171,9 +177,39 @@ class As3Validator:
         except (ValueError, OverflowError, TypeError, RecursionError):
             return False
 
+    def tenant_clean(self, tenant: Any) -> bool:
+        """`_clean_verdict` for one filled tenant (the ADC's `additionalProperties`)."""
+        validator = self._rs.get(_TENANT)
+        if validator is None:
+            wrapper = {"allOf": [self.definitions["ADC"]["additionalProperties"], {"$ref": f"#/definitions/{_CLEAN}"}],
+                       "definitions": self._walk_definitions}
+            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
+            self._rs[_TENANT] = validator
+        try:
+            return bool(validator.is_valid(tenant))
+        except (ValueError, OverflowError, TypeError, RecursionError):
+            return False
+
+    @property
+    def schema_hash(self) -> str:
+        """SHA-256 of the schema's content (part of every cached validation result's key)."""
+        if self._schema_hash is None:  # from_path hashes the file's bytes; a dict its canonical JSON
+            text = json.dumps(self.schema, sort_keys=True, separators=(",", ":")).encode()
+            self._schema_hash = hashlib.sha256(text).hexdigest()
+        return self._schema_hash
+
     # -- ADC ---------------------------------------------------------------------------------------
-    def check_adc(self, adc: Any) -> AdcCheck:
-        """Validate one ADC declaration (not modified) the way AS3's parser does."""
+    def check_adc(self, adc: Any, *, keep_filled: bool = True, store: TenantStore | None = None) -> AdcCheck:
+        """Validate one ADC declaration (not modified) the way AS3's parser does.
+
+        `keep_filled=False`: `filled` stays None, and a valid declaration is checked one tenant at a
+        time (tenants.py) without a filled copy of the whole, its tenants' results kept in `store`."""
+        if not keep_filled and self.filler is not None and isinstance(adc, dict) and streamable(
+                self.definitions["ADC"]):
+            try:
+                return self._check_by_tenant(adc, store)
+            except Fallback:
+                pass
         schema = self.definitions["ADC"]
         result = AdcCheck()
         filled = _copy(adc)
@@ -182,11 +218,7 @@ class As3Validator:
         result.filled = filled
         clean = self._clean_verdict(filled)
         scanned = None if clean else scan(adc, filled, js_numeric, lambda value: truthy(value.get("class")))
-        found = self.names.first_invalid(adc, scanned.words if scanned else None)
-        if found is not None:
-            word, pointer = found
-            text = f"Invalid data property: {word}"
-            result.name_errors = [SchemaError(pointer, "as3:property", text, text=text)]
+        result.name_errors = self._name_errors(adc, scanned.words if scanned else None)
         result.schema_errors = postchecks.id_errors(adc)
         if not clean and not self._verdict("ADC", filled):
             # the fully filled copy fails: AS3's own order (fill and check in one walk) decides
@@ -197,6 +229,26 @@ class As3Validator:
             result.pointer_errors = check_pointers(self.ajv, filled, sites) + postchecks.secret_errors(
                 filled, scanned or nothing)
             result.final_errors = postchecks.final_errors(filled)
+        result.warnings = self.doubtful.findings(adc)
+        return result
+
+    def _name_errors(self, adc: Any, words: list[Any] | None) -> list[SchemaError]:
+        found = self.names.first_invalid(adc, words)
+        if found is None:
+            return []
+        word, pointer = found
+        text = f"Invalid data property: {word}"
+        return [SchemaError(pointer, "as3:property", text, text=text)]
+
+    def _check_by_tenant(self, adc: dict, store: TenantStore | None) -> AdcCheck:
+        found = check_by_tenant(self, adc, store)
+        result = AdcCheck()
+        if not found["names_ok"]:
+            result.name_errors = self._name_errors(adc, None)
+        result.schema_errors = postchecks.id_errors(adc)
+        result.structure_errors = found["structure"]
+        result.pointer_errors = found["pointers"]
+        result.final_errors = found["final"]
         result.warnings = self.doubtful.findings(adc)
         return result
 
@@ -232,7 +284,7 @@ class As3Validator:
         return self.check_adc(adc).errors
 
     # -- any body ----------------------------------------------------------------------------------
-    def judge(self, body: Any, *, absolute: bool = False) -> Judgement:
+    def judge(self, body: Any, *, absolute: bool = False, store: TenantStore | None = None) -> Judgement:
         """Errors for any /declare body: AS3 wrapper, bare ADC, arrays of either, or a PATCH body.
 
         Pointers are relative to the ADC, as in AS3's 422 response; with `absolute` they are
@@ -262,7 +314,7 @@ class As3Validator:
         mark_duplicates(tasks)
         judgement = Judgement()
         for task in tasks:
-            self._judge_task(task, judgement, absolute)
+            self._judge_task(task, judgement, absolute, store)
             if judgement.errors:
                 break
         return judgement
@@ -293,12 +345,12 @@ class As3Validator:
         text = f"Invalid request: {where}: {error.message}"
         return SchemaError(prefix + error.pointer, error.keyword, error.message, text=text)
 
-    def _judge_task(self, task: Task, judgement: Judgement, absolute: bool) -> None:
+    def _judge_task(self, task: Task, judgement: Judgement, absolute: bool, store: TenantStore | None) -> None:
         declaration, action = controls_action(task.declaration)
         if action is not None:
             task.request["action"] = action
         prefix = (task.prefix + task.declaration_key) if absolute else ""
-        check = self.check_adc(declaration) if isinstance(declaration, dict) else None
+        check = self.check_adc(declaration, keep_filled=False, store=store) if isinstance(declaration, dict) else None
         errors: list[SchemaError] = []
         if task.duplicate:
             word = check.name_errors[0].message if check and check.name_errors else ""
