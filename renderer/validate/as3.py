@@ -30,17 +30,16 @@ from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
 from renderer.validate.scan import DUPLICATE_PROPS, scan
-from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable
+from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable, validator_fingerprint
 
 SchemaError = AjvError
 _CLEAN = "__as3_gitops_walk"
-_TENANT = "__as3_gitops_tenant"
 
 
-def _walk_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+def _walk_definitions(defaults: list[str]) -> dict[str, Any]:
     """A schema that walks every value: arrays named as AS3's duplicate check names them must have
-    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`."""
-    defaults = sorted(_protected_defaults(schema))
+    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`
+    (`defaults`: the schema's defaults of `protected`, `_protected_defaults`)."""
     here = {"$ref": f"#/definitions/{_CLEAN}"}
     secret = {"required": ["ciphertext", "protected"], "properties": {"protected": {"not": {"enum": defaults}}}}
     return {_CLEAN: {
@@ -115,8 +114,10 @@ class Judgement:
 class As3Validator:
     """Judges AS3 bodies against one official AS3 schema file, loaded once."""
 
-    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>", replay: bool = True):
-        """`replay=False` fills defaults with the plain walk (Ajv.fill_defaults): same result, slower."""
+    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>", replay: bool = True,
+                 tables: Any = None):
+        """`replay=False` fills defaults with the plain walk (Ajv.fill_defaults): same result, slower.
+        `tables`: the schema-derived tables of an earlier instance for the same schema (`tables()`)."""
         definitions = schema.get("definitions") if isinstance(schema, dict) else None
         if not isinstance(definitions, dict) or not isinstance(definitions.get("ADC"), dict):
             raise ValidateError(f"{source}: not an AS3 schema (no #/definitions/ADC)",
@@ -127,17 +128,25 @@ class As3Validator:
         self.doubtful = DoubtfulAddresses()
         self.formats = memo_formats(self.doubtful)
         self.ajv = Ajv(schema, self.formats)
-        self.names = PropertyNames(schema)
+        names, defaults = tables if tables is not None else (None, None)
+        self.names = PropertyNames(schema, names)
+        self._protected = sorted(_protected_defaults(schema)) if defaults is None else defaults
         self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
         self._schema_hash: str | None = None
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
-        self._walk_definitions = {**definitions, **_walk_definitions(schema)}
+        self._walk_definitions = {**definitions, **_walk_definitions(self._protected)}
+
+    def tables(self) -> tuple:
+        """The schema-derived tables (plain data) that `tables=` takes back."""
+        return self.names.tables(), list(self._protected)
 
     @classmethod
-    def from_path(cls, path: str | Path) -> As3Validator:
+    def from_path(cls, path: str | Path, disk: Any = None) -> As3Validator:
+        """The validator of a schema file; `disk` (a renderer.cache.DiskCache) keeps its tables
+        between processes, keyed by the file's SHA-256 and the validator's code."""
         try:
             text = Path(path).read_bytes()
         except OSError as err:
@@ -146,8 +155,13 @@ class As3Validator:
             schema = json.loads(text)
         except (ValueError, RecursionError) as err:
             raise ValidateError(f"{path}: the AS3 schema is not valid JSON ({err})") from err
-        validator = cls(schema, source=str(path))
-        validator._schema_hash = hashlib.sha256(text).hexdigest()
+        digest = hashlib.sha256(text).hexdigest()
+        key = f"as3-validate-tables\0{validator_fingerprint()}\0{digest}"
+        tables = disk.get(key, _tables_or_none) if disk is not None else None
+        validator = cls(schema, source=str(path), tables=tables)
+        validator._schema_hash = digest
+        if disk is not None and tables is None:
+            disk.put(key, validator.tables())
         return validator
 
     def _verdict(self, name: str, data: Any) -> bool:
@@ -166,27 +180,27 @@ class As3Validator:
         """One Rust pass: valid against the ADC schema, and no array anywhere that AS3 checks for
         duplicates has any, and no Secret with a `protected` other than the schema's default. True
         means AS3's schema, duplicate and secret checks all pass; False: look closer."""
+        return type(data) is dict and data.get("class") == "ADC" and self._clean(data)
+
+    def tenant_clean(self, tenant: Any) -> bool:
+        """`_clean_verdict` for one filled tenant (the ADC's `additionalProperties`)."""
+        return type(tenant) is dict and tenant.get("class") == "Tenant" and self._clean(tenant)
+
+    def _clean(self, data: dict) -> bool:
+        """One validator for both (compiling one costs as much as a 1k declaration's verdict): an
+        object of class Tenant is judged as a tenant, any other as an ADC. The callers route by
+        class; a False for a class the schema would accept only sends the caller the exact way."""
         validator = self._rs.get(_CLEAN)
         if validator is None:
-            wrapper = {"allOf": [{"$ref": "#/definitions/ADC"}, {"$ref": f"#/definitions/{_CLEAN}"}],
+            clean = {"$ref": f"#/definitions/{_CLEAN}"}
+            wrapper = {"if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
+                       "then": {"allOf": [self.definitions["ADC"].get("additionalProperties", True), clean]},
+                       "else": {"allOf": [{"$ref": "#/definitions/ADC"}, clean]},
                        "definitions": self._walk_definitions}
             validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
             self._rs[_CLEAN] = validator
         try:
             return bool(validator.is_valid(data))
-        except (ValueError, OverflowError, TypeError, RecursionError):
-            return False
-
-    def tenant_clean(self, tenant: Any) -> bool:
-        """`_clean_verdict` for one filled tenant (the ADC's `additionalProperties`)."""
-        validator = self._rs.get(_TENANT)
-        if validator is None:
-            wrapper = {"allOf": [self.definitions["ADC"]["additionalProperties"], {"$ref": f"#/definitions/{_CLEAN}"}],
-                       "definitions": self._walk_definitions}
-            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
-            self._rs[_TENANT] = validator
-        try:
-            return bool(validator.is_valid(tenant))
         except (ValueError, OverflowError, TypeError, RecursionError):
             return False
 
@@ -378,13 +392,25 @@ class As3Validator:
         return str(errors[0]) if errors else None
 
 
+def _tables_or_none(stored: Any) -> Any:
+    """Stored tables, or None unless they have the shape `As3Validator.tables` gives."""
+    try:
+        (words, patterns), defaults = stored
+    except (TypeError, ValueError):
+        return None
+    if type(words) is frozenset and type(patterns) is list and type(defaults) is list \
+            and all(type(p) is str for p in patterns) and all(type(d) is str for d in defaults):
+        return stored
+    return None
+
+
 class ValidatorCache:
     """As3Validator per schema file, reloaded when the file changes (keyed by path and mtime)."""
 
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, int, int], As3Validator] = {}
 
-    def get(self, path: str | Path) -> As3Validator:
+    def get(self, path: str | Path, disk: Any = None) -> As3Validator:
         real = os.path.realpath(path)
         try:
             stat = os.stat(real)
@@ -393,7 +419,7 @@ class ValidatorCache:
         key = (real, stat.st_mtime_ns, stat.st_size)
         hit = self._by_key.get(key)
         if hit is None:
-            hit = As3Validator.from_path(real)
+            hit = As3Validator.from_path(real, disk)
             self._by_key = {k: v for k, v in self._by_key.items() if k[0] != real}
             self._by_key[key] = hit
         return hit
