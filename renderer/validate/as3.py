@@ -2,7 +2,9 @@
 
 Verdict: fill defaults the way Ajv's useDefaults does (on a copy; fill.py replays the walk for
 objects of a shape already seen), then ask jsonschema-rs (fast) whether the copy is valid
-against `#/definitions/ADC`. Only when it is not do we walk the schema in Python
+against `#/definitions/ADC`; `judge` does that one tenant at a time (tenants.py: no copy of the
+whole declaration, results cacheable per tenant) and falls back to the whole copy when anything
+is not clean. Only when it is not do we walk the schema in Python
 (renderer.validate.ajv), filling and checking in Ajv's order as AS3 does: that walk decides (a
 default added later in the walk is not seen by an earlier check) and finds AS3's first error.
 Around the schema come AS3's own checks, in AS3's order: the request (request.py), property
