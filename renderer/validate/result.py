@@ -206,5 +206,6 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
     store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
     findings = validate_result(result, validator, store=store)
     if any(f.is_error for f in findings):  # worth reading files again only on the error path
-        findings = validate_result(result, validator, locator=locator_for(repo, result.identity), store=store)
+        findings = validate_result(result, validator, store=store, locator=locator_for(
+            repo, result.identity, getattr(result, "generated", None)))
     return findings
