@@ -193,15 +193,17 @@ def tenant_summary(validator: Any, name: str, tenant: dict, shell: dict, ctx: An
     doubtful = validator.doubtful
     filled = orjson.loads(orjson.dumps(tenant))
     before = filler.budget_left(ctx)
-    doubtful.log = set()
+    log: set[str] = set()
+    doubtful.log = log
     try:
         sites = filler.fill_tenant(validator.definitions["ADC"]["additionalProperties"], filled,
                                    "/" + escape(name), ctx)
         if filler.budget_left(ctx) < 0 or not validator.tenant_clean(filled):
             raise Fallback
-        logged = sorted(doubtful.log)
     finally:
-        doubtful.log = None
+        if doubtful.log is log:
+            doubtful.log = None
+    logged = sorted(log)
     names_ok = all(validator.names.allowed(w) for w in _candidates(tenant))
     full, servers, late, auto = summarize_part(name, filled)
     errors, local = _site_errors(validator, name, filled, sites, shell)
