@@ -20,31 +20,16 @@ import yaml
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.limits import DEFAULT_LIMITS, Limits
 from renderer.yaml_guard import (
-    DuplicateKeyMixin,
     alias_findings,
     duplicate_findings,
     json_duplicate_findings,
     loads_json_checked,
     yaml_hint,
 )
+from renderer.yaml_loader import KubeLoader
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 WORKING_TREE = "working tree"
-
-try:  # pragma: no cover - the C loader is present in every wheel of PyYAML we support
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _BaseLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
-
-
-class KubeLoader(DuplicateKeyMixin, _BaseLoader):  # type: ignore[misc,valid-type]
-    """YAML 1.1 as Kubernetes reads it: like SafeLoader, but timestamps stay strings and keys are unique."""
-
-
-KubeLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class Tree(Protocol):
@@ -361,6 +346,7 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
         return docs, too_many
     loader = KubeLoader(src.text)
     loader.duplicate_keys = []
+    loader.lean = "&" not in src.text or "*" not in src.text  # no anchor, or no alias: no shared nodes
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
     try:
