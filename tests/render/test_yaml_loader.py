@@ -97,7 +97,7 @@ def test_anchored_text_keeps_shared_objects() -> None:
 
 
 def test_duplicate_keys_are_found_on_the_lean_path() -> None:
-    _src, docs, problems = parse_file("m.yaml", b"kind: Service\nmetadata:\n  name: a\n  name: b\n")
+    _src, _docs, problems = parse_file("m.yaml", b"kind: Service\nmetadata:\n  name: a\n  name: b\n")
     assert [(f.code, f.location.line) for f in problems] == [("SRC006", 4)]
 
 
