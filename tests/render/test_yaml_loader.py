@@ -148,3 +148,9 @@ def test_every_yaml_file_of_the_corpus_agrees() -> None:
         except UnicodeDecodeError:
             continue
         assert _load(text, True) == _load(text, False), path
+
+
+def test_keys_are_interned_on_the_lean_path() -> None:
+    _src, docs, _problems = parse_file("m.yaml", b"metadata: {name: a}\n---\nmetadata: {name: b}\n")
+    first, second = (next(iter(d.data["metadata"])) for d in docs)
+    assert first == second == "name" and first is second
