@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from renderer.config import Config
 from renderer.errors import Origin, SourceError, SourceLocation, TemplateError
-from renderer.model import Model, Tenant
+from renderer.model import Model, Tenant, unique_origins
 from renderer.source import Tree, confined_path
 from renderer.template_budget import bounded_binop, render_budgeted
 
@@ -224,10 +224,10 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
                   tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
         for group in groups:
             for name, obj in group.items():
-                sources[base + name] = tuple(dict.fromkeys(obj.origins))
+                sources[base + name] = unique_origins(obj.origins)
     for tname, raw in model.raw_tenants.items():
         for pointer, origins in raw.sources.items():
-            sources[f"/{tname}{pointer}"] = tuple(dict.fromkeys(origins))
+            sources[f"/{tname}{pointer}"] = unique_origins(origins)
     if model.override is not None:
         for tname, tenant in model.override.declaration.items():
             for app, objects in (tenant.items() if isinstance(tenant, dict) else ()):

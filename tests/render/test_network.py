@@ -206,3 +206,16 @@ def test_ipv4_int_agrees_with_ipaddress_on_random_octets() -> None:
     for _ in range(5000):
         text = ".".join(rng.choice(octets) for _ in range(rng.choice([3, 4, 4, 4, 5])))
         assert ipv4_int(text) == _ipaddress_int(text), text
+
+
+def test_unique_origins_is_dict_fromkeys() -> None:
+    from renderer.errors import Origin, SourceLocation
+    from renderer.model import unique_origins
+
+    a = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")
+    a2 = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")  # equal, not the same object
+    b = Origin(SourceLocation("b.yaml", 3), "Node", "", "b")
+    for origins in ([], [a], [a, a2], [a, b], [b, a], [a, b, a2], [a, a2, b, b], (a, b)):
+        got = unique_origins(origins)
+        assert got == tuple(dict.fromkeys(origins))
+        assert [id(o) for o in got] == [id(o) for o in dict.fromkeys(origins)]
