@@ -163,7 +163,6 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
         return docs, too_many
     loader = KubeLoader(src.text)
     loader.duplicate_keys = []
-    loader.lean = "&" not in src.text or "*" not in src.text  # no anchor, or no alias: no shared nodes
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
     try:

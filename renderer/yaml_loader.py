@@ -67,6 +67,17 @@ class KubeLoader(DuplicateKeyMixin, _BaseLoader):  # type: ignore[misc,valid-typ
             return _SEQ
         return _MAP
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        # An alias needs both `&` (its anchor) and `*`: text with both may share nodes, which the
+        # generic path keeps shared (one object), so it takes that path. So does a file-like stream.
+        if isinstance(stream, str):
+            self.lean = "&" not in stream or "*" not in stream
+        elif isinstance(stream, bytes):
+            self.lean = b"&" not in stream or b"*" not in stream
+        else:
+            self.lean = False
+
     def construct_document(self, node: yaml.Node) -> Any:
         if self.lean:
             try:
@@ -74,8 +85,6 @@ class KubeLoader(DuplicateKeyMixin, _BaseLoader):  # type: ignore[misc,valid-typ
             except Exception:  # the generic path below gives PyYAML's own result, or its own error
                 pass
         return super().construct_document(node)
-
-    lean = True  # set per loader: False when the text may hold aliases (shared nodes stay shared)
 
     def _build(self, node: yaml.Node, depth: int) -> Any:
         """One node, constructed as SafeConstructor would (for the node kinds handled here)."""

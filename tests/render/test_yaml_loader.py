@@ -90,10 +90,14 @@ def test_the_lean_path_is_taken_and_a_failure_falls_back() -> None:
 
 
 def test_anchored_text_keeps_shared_objects() -> None:
-    """With `&` and `*` in the text, parse_file uses the generic path: an alias is the same object."""
+    """With `&` and `*` in the text the loader takes the generic path: an alias is the same object."""
     _src, docs, problems = parse_file("m.yaml", b"a: &x {k: v}\nb: *x\n")
     assert not problems
     assert docs[0].data["a"] is docs[0].data["b"]
+    for stream in ("a: &x {k: v}\nb: *x\n", b"a: &x {k: v}\nb: *x\n"):
+        data = yaml.load(stream, Loader=KubeLoader)  # KubeLoader is a SafeLoader
+        assert data["a"] is data["b"]
+    assert KubeLoader("a: 1").lean and KubeLoader(b"a: 1").lean and not KubeLoader("a: &x 1\nb: *x").lean
 
 
 def test_duplicate_keys_are_found_on_the_lean_path() -> None:
