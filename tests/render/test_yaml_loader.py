@@ -125,8 +125,8 @@ def _render_yaml(value, indent: int = 0) -> str:  # type: ignore[no-untyped-def]
     return str(value)
 
 
-_trees = st.recursive(_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(_scalars, inner, max_size=4)), max_leaves=20)
+_trees = st.deferred(lambda: st.one_of(
+    _scalars, st.lists(_trees, max_size=3), st.dictionaries(_scalars, _trees, max_size=3)))
 
 
 @settings(max_examples=300, deadline=None)
