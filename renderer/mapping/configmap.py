@@ -110,7 +110,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     if resolved is None:
         return
     tenant = reg.tenant(partition)
-    pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"])
+    pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"], tenant=partition)
     if not reg.claim(partition, pool_name, ("pool", "ConfigMap", meta.namespace, meta.name, backend["serviceName"]),
                      meta, findings, "pool"):
         return
@@ -122,7 +122,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
                 service=(meta.namespace, backend["serviceName"]),
                 origins=[meta.origin, resolved.service.meta.origin, *origins])
     for i, hm in enumerate(backend.get("healthMonitors", [])):
-        mon = names.monitor_name(pool_name, hm["protocol"], i)
+        mon = names.monitor_name(pool_name, hm["protocol"], i, tenant=partition)
         if not reg.claim(partition, mon, ("monitor", pool_name, hm["protocol"], i), meta, findings, "monitor"):
             continue
         tenant.monitors[mon] = Monitor(mon, hm["protocol"], hm.get("send"), hm.get("recv", "none"),
@@ -158,7 +158,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
                                 meta.locate("data", "data")))
         return
     vs = reg.virtual_server(partition, ip, address["port"], cls, meta, findings,
-                            name=names.configmap_vs_name(meta.namespace, meta.name))
+                            name=names.configmap_vs_name(meta.namespace, meta.name, tenant=partition))
     if vs is None:
         return
     vs.pool = pool_name

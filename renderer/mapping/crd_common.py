@@ -165,7 +165,7 @@ def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, n
                       hint='add send: "GET / HTTP/1.1\\r\\nHost: ...\\r\\n\\r\\n"', severity=Severity.WARNING)
             continue
         mname = names.crd_monitor_name(meta.namespace, monitor_ip, mon.type, mon.target_port or port_for_monitor or 0,
-                                       host, spec.path)
+                                       host, spec.path, tenant=tenant.name)
         if not ctx.claim(tenant, mname, ("monitor", name, mname), meta):
             continue
         tenant.monitors[mname] = Monitor(
@@ -202,7 +202,7 @@ def service_address(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: Cus
         ctx.error("CRD017", res.meta, "serviceAddress: arpEnabled and spanningEnabled cannot both be true "
                   "(AS3 refuses the Service_Address)", "spec", "serviceAddress", 0, "spanningEnabled")
         return
-    name = names.crd_service_address_name(vs.address)
+    name = names.crd_service_address_name(vs.address, tenant=tenant.name)
     if not ctx.claim(tenant, name, ("service address", vs.address), res.meta):
         return
     # CIS always sends arpEnabled (false when unset, where AS3's default is true); spanningEnabled only when set
