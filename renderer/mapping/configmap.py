@@ -100,6 +100,11 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
         findings.append(Finding("ANN004", f"{what}: partition 'Common' cannot be an AS3 tenant",
                                 meta.locate("data", "data"), hint="use a dedicated partition"))
         return
+    problem = names.tenant_problem(partition)
+    if problem:
+        findings.append(Finding("NAME301", f"{what}: {problem}", meta.locate("data", "data"),
+                                hint="use a shorter partition"))
+        return
     balance = frontend.get("balance", "round-robin")
     if balance not in BALANCE_MODES:
         findings.append(Finding("CM006", f"{what}: balance {balance!r} is not a BIG-IP load-balancing mode",

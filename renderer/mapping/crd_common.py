@@ -77,6 +77,11 @@ def partition_of(ctx: CrdContext, res: CustomResource, value: str = "") -> str |
         ctx.error("CRD005", res.meta, "partition 'Common' cannot hold AS3 tenants", "spec", "partition",
                   hint="use a dedicated partition (the CRD refuses Common too)")
         return None
+    problem = names.tenant_problem(partition)
+    if problem:
+        ctx.error("NAME301", res.meta, problem, *(("spec", "partition") if res.partition or value else ()),
+                  hint="use a shorter partition")
+        return None
     return partition
 
 

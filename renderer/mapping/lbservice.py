@@ -60,6 +60,11 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
     if partition == "Common":
         _fail(ctx, svc, "partition", "partition 'Common' cannot hold AS3 tenants")
         return
+    problem = names.tenant_problem(partition)
+    if problem:
+        ctx.findings.append(Finding("NAME301", f"Service {meta.ident}: {problem}", _where(svc, "partition"),
+                                    hint="use a shorter partition"))
+        return
     ip = _address(ctx, svc)
     if ip is None:
         return
