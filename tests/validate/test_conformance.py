@@ -246,6 +246,13 @@ AS3_REJECTS = [
     ("also-trailing-newline-pattern", _set("schemaVersion", "3.56.0\n"),
      '/schemaVersion: data "3.56.0\\n" should match pattern "^3[.]([0-9]|[1234][0-9]|5[0-6])($|[.][0-9]+$)"'),
     ("also-declaration-id", _set("id", "has space"), "declaration lacks valid 'id' property"),
+    # JavaScript's \d is ASCII, and its \s is not Python's (no \x1c-\x1f or \x85; \ufeff is in)
+    ("also-pattern-ascii-digits", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "2\u0660\u0660"}),
+     '/T1/app/hp/multiplexStatusReuse: data "2\u0660\u0660" should match pattern "^([24]\\d\\d\\s?)+$"'),
+    ("also-pattern-js-whitespace", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "200\x1c204"}),
+     '/T1/app/hp/multiplexStatusReuse: data "200\\u001c204" should match pattern "^([24]\\d\\d\\s?)+$"'),
+    ("also-pattern-js-whitespace-nel", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "200\x85204"}),
+     '/T1/app/hp/multiplexStatusReuse: data "200\x85204" should match pattern "^([24]\\d\\d\\s?)+$"'),
 ]
 
 
@@ -284,6 +291,8 @@ AS3_ACCEPTS = [
                                                  _app(b)["svc"].update(pool="pp")))),
     ("9-protected-is-json", _with(lambda b: _app(b).update(
         cert={**_CERT, "passphrase": _secret("eyJhbGciOiJkaXIiLCJlbmMiOiJub25lIn0")}))),
+    ("also-pattern-bom-is-js-whitespace", _set("T1/app/hp", {"class": "HTTP_Profile",
+                                                            "multiplexStatusReuse": "200\ufeff204"})),
     ("10-autoDelete-false-in-Common", {"class": "ADC", "schemaVersion": "3.56.0", "id": "c", "Common": {
         "class": "Tenant", "Shared": {"class": "Application", "template": "shared", "va": {
             "class": "Service_Address", "virtualAddress": "10.9.9.9", "autoDelete": False}}}}),
