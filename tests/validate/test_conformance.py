@@ -326,3 +326,23 @@ def test_as3s_search_is_replayed_when_its_first_hit_is_off_the_narrowed_path(val
     """`rules` is the first array AS3 looks for: found only in the second item of a list, it still counts."""
     body = _with(lambda b: b["T1"].update(constants={"class": "Constants", "x": [{"a": 1}, {"rules": ["r", "r"]}]}))
     assert validator.first_error(body) == "declaration has duplicate values in rules"
+
+
+def test_every_failing_request_of_an_array_is_reported_in_order(validator: As3Validator) -> None:
+    """AS3 answers each request of an array on its own (declareHandler processRequest): a failing one
+    does not stop the next, so every failing request is reported, the first failing one first."""
+    def tenant(name: str, edit: Any = None) -> dict[str, Any]:
+        declaration = copy.deepcopy(BASE)
+        declaration["id"] = name
+        declaration[name] = declaration.pop("T1")
+        if edit:
+            edit(declaration[name]["app"])
+        return {"class": "AS3", "declaration": declaration}
+
+    body = [tenant("T0"), tenant("T1", lambda app: app["svc"].update(proflieSSE={"bigip": "/Common/x"})),
+            tenant("T2", lambda app: app["svc"].update(virtualAddresses=["10.0.0.1%65536"]))]
+    errors = validator.body_errors(body, absolute=True)
+    assert [e.pointer for e in errors] == ["/1/declaration/T1/app/svc/proflieSSE",
+                                           "/2/declaration/T2/app/svc/virtualAddresses/0"]
+    assert validator.first_error(body) == "Invalid data property: proflieSSE"
+    assert validator.body_errors(body[:1] + body[2:])[0].message == 'should match format "f5ip"'
