@@ -246,6 +246,12 @@ AS3_REJECTS = [
     ("also-trailing-newline-pattern", _set("schemaVersion", "3.56.0\n"),
      '/schemaVersion: data "3.56.0\\n" should match pattern "^3[.]([0-9]|[1234][0-9]|5[0-6])($|[.][0-9]+$)"'),
     ("also-declaration-id", _set("id", "has space"), "declaration lacks valid 'id' property"),
+    # a failed `not`: AS3's formatAjvErr names the schema-path segment before it
+    ("also-not-names-the-dependency", _with(lambda b: _app(b)["svc"].update(serverTLS={"bigip": "/Common/x"})),
+     "/T1/app/svc: serverTLS is NOT valid"),
+    ("also-not-in-the-request", {"class": "AS3", "action": "patch", "declaration": BASE,
+                                 "patchBody": [{"op": "add", "path": "/x", "value": 1}]},
+     "Invalid request: /: declaration is NOT valid"),
     # JavaScript's \d is ASCII, and its \s is not Python's (no \x1c-\x1f or \x85; \ufeff is in)
     ("also-pattern-ascii-digits", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "2\u0660\u0660"}),
      '/T1/app/hp/multiplexStatusReuse: data "2\u0660\u0660" should match pattern "^([24]\\d\\d\\s?)+$"'),
