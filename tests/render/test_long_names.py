@@ -8,6 +8,7 @@ sources which differ only in their last character get distinct names."""
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -297,10 +298,10 @@ def test_shortening_keeps_short_names_and_separates_long_ones():
     assert names.crd_name("x." * 120, tenant="kubernetes") != names.crd_name("x." * 119 + "y.", tenant="kubernetes")
 
 
-@settings(max_examples=int(__import__("os").environ.get("AS3_GITOPS_NAME_EXAMPLES", "12")), deadline=None,
+@settings(max_examples=int(os.environ.get("AS3_GITOPS_NAME_EXAMPLES", "12")), deadline=None,
           derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ns_len=st.integers(1, 63), name_len=st.integers(1, 253), svc_len=st.integers(1, 63),
-       partition_len=st.integers(1, 64), kind=st.sampled_from(["ingress", "configmap"]))
+       partition_len=st.integers(1, 64), kind=st.sampled_from(["ingress", "configmap", "virtualserver"]))
 def test_any_lengths_render_and_validate(tmp_path_factory, as3_schema_path, ns_len, name_len, svc_len,
                                          partition_len, kind):
     namespace = ("n" * ns_len)[:-1] + "x" if ns_len > 1 else "x"
@@ -311,13 +312,20 @@ def test_any_lengths_render_and_validate(tmp_path_factory, as3_schema_path, ns_l
                      + _ingress(name[:-1] + "z", "10.1.1.2").replace(NS, namespace).replace(SVC, service))
         manifests = manifests.replace("  annotations:\n", f"  annotations:\n    virtual-server.f5.com/partition: "
                                       f"{partition}\n")
-    else:
+    elif kind == "configmap":
         manifests = ((_configmap(name, "10.1.3.1", partition) + _configmap(name[:-1] + "z", "10.1.3.2", partition))
                      .replace(NS, namespace).replace(SVC, service))
+    else:  # the CRD wants 3+ characters in virtualServerName, 2+ in partition
+        name, partition = name.ljust(3, "m"), partition.ljust(2, "q")
+        manifests = (_virtual_server(name, "10.1.4.1", "www.example.com", partition)
+                     + _virtual_server(name[:-1] + "z", "10.1.4.2", "www2.example.com", partition))
+        manifests = manifests.replace(NS, namespace).replace(SVC[:-2] + "-b", "alt").replace(SVC, service)
     tmp = tmp_path_factory.mktemp("names")
-    result = _checked(_repo(tmp, manifests, [(namespace, service)], partition="kubernetes"), as3_schema_path)
+    result = _checked(_repo(tmp, manifests, [(namespace, service), (namespace, "alt")], partition="kubernetes"),
+                      as3_schema_path)
     pools = _classed(_shared(result, partition), "Pool")
-    assert len(pools) == 2  # two sources that differ in the last character of their name: two pools
+    # two sources that differ in the last character of their name: two of everything
+    assert len(pools) == (6 if kind == "virtualserver" else 2)
 
 
 def _l4_kinds(suffix: str, ip: int, partition: str) -> str:
