@@ -15,7 +15,8 @@ Why: a pull request changes one file of a large repository, but each run parsed 
 
 Only clean parses are stored (no finding at all): a file with a duplicate key, a limit or a
 warning is parsed again every time, so every check `parse_file` makes is reported exactly as
-without the cache.
+without the cache. A file that holds a Kubernetes Secret is never stored (its data stays out of
+the folder CI uploads). `renderer.render_memo` keeps whole renders in the same folder.
 
 Entries are `marshal` data (plain Python values; it keeps tuples, sets, bytes, non-string keys
 and shared YAML aliases, which JSON cannot) behind a header with the SHA-256 of key and payload.
@@ -133,7 +134,9 @@ class DiskCache:
             data = loader()
             digest = hashlib.sha256(data).digest()
         src, docs, findings = parse(data)
-        if not findings:  # only clean parses: every finding of a parse is made again on every run
+        # Only clean parses (every finding of a parse is made again on every run), and never a file
+        # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
+        if not findings and not any(_is_secret(doc.data) for doc in docs):
             packed = _pack(path, src, docs, digest)
             if packed is not None:
                 self.put(entry, packed)
@@ -238,6 +241,10 @@ class DiskCache:
                 total -= size
         self._total = total
         return total
+
+
+def _is_secret(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "Secret"
 
 
 def _unlink(file: Path) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from renderer import render_memo
 from renderer.as3 import Identity, as3_sources, render_as3
 from renderer.config import Config, load_config
 from renderer.errors import Finding, Origin, Severity, sorted_findings
@@ -49,9 +50,12 @@ class RenderResult:
 
 
 def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None = None,
-           now: float | None = None) -> RenderResult:
-    """Render the working tree of `repo`, or the commit `ref` of it (read from git objects)."""
-    return render_tree(open_tree(repo, ref), cache=cache, now=now)
+           now: float | None = None, memo: bool = True) -> RenderResult:
+    """Render the working tree of `repo`, or the commit `ref` of it (read from git objects).
+
+    With a disk cache (`cache.disk`), a render whose every input is unchanged is read back
+    (`renderer.render_memo`); `memo=False` only uses the parse cache."""
+    return render_tree(open_tree(repo, ref), cache=cache, now=now, memo=memo)
 
 
 def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
@@ -64,13 +68,24 @@ def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
     return render_tree(StdinTree(base, data, config.manifests))
 
 
-def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None) -> RenderResult:
+def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None,
+                memo: bool = True) -> RenderResult:
     """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _render_tree(tree, cache=cache, now=now)
+        disk = getattr(cache, "disk", None) if memo else None
+        if disk is None or not render_memo.memoizable(tree):
+            return _render_tree(tree, cache=cache, now=now)
+        fields = render_memo.lookup(disk, tree)
+        if fields is not None:
+            config, _ = load_config(tree)  # the same file: the trace checked its bytes
+            return RenderResult(config=config, **fields)
+        tracing = render_memo.TracingTree(tree, content_addressed=render_memo.content_addressed(tree))
+        result = _render_tree(tracing, cache=cache, now=now)  # type: ignore[arg-type]
+        render_memo.store(disk, tracing, result)
+        return result
     finally:
         if gc_was_enabled:
             gc.enable()
