@@ -167,11 +167,14 @@ class DiskCache:
         self.hits += 1
         return value
 
-    def put(self, key: str, value: Any) -> bool:
-        """Store `value` (plain data) for `key`; False when it cannot be marshalled or written."""
+    def put(self, key: str, value: Any, *, refuse: Callable[[bytes], bool] | None = None) -> bool:
+        """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
+        when `refuse` (given the marshalled bytes, e.g. to look for secret material) says no."""
         try:
             blob = _encode(key, value)
         except (ValueError, TypeError):  # e.g. a datetime from an explicit !!timestamp tag
+            return False
+        if refuse is not None and refuse(blob):
             return False
         file = self._file(key)
         tmp = None

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from renderer import render_memo
-from renderer.as3 import Identity, as3_sources, render_as3
+from renderer.as3 import Identity, as3_sources
 from renderer.config import Config, load_config
+from renderer.emit_reuse import emit_as3
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
@@ -54,7 +55,8 @@ def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None
     """Render the working tree of `repo`, or the commit `ref` of it (read from git objects).
 
     With a disk cache (`cache.disk`), a render whose every input is unchanged is read back
-    (`renderer.render_memo`); `memo=False` only uses the parse cache."""
+    (`renderer.render_memo`) and unchanged tenants are not emitted again (`renderer.emit_reuse`);
+    `memo=False` uses the parse cache only."""
     return render_tree(open_tree(repo, ref), cache=cache, now=now, memo=memo)
 
 
@@ -77,13 +79,13 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
     try:
         disk = getattr(cache, "disk", None) if memo else None
         if disk is None or not render_memo.memoizable(tree):
-            return _render_tree(tree, cache=cache, now=now)
+            return _render_tree(tree, cache=cache, now=now, reuse=disk)
         fields = render_memo.lookup(disk, tree)
         if fields is not None:
             config, _ = load_config(tree)  # the same file: the trace checked its bytes
             return RenderResult(config=config, **fields)
         tracing = render_memo.TracingTree(tree, content_addressed=render_memo.content_addressed(tree))
-        result = _render_tree(tracing, cache=cache, now=now)  # type: ignore[arg-type]
+        result = _render_tree(tracing, cache=cache, now=now, reuse=disk)  # type: ignore[arg-type]
         render_memo.store(disk, tracing, result)
         return result
     finally:
@@ -91,7 +93,8 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
             gc.enable()
 
 
-def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> RenderResult:
+def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None) -> RenderResult:
+    """`reuse`: the DiskCache unchanged tenants' AS3 JSON comes from (renderer.emit_reuse), or None."""
     config, findings = load_config(tree)
     identity = Identity(tree.identity)
     if any(f.is_error for f in findings):
@@ -132,7 +135,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
     del manifests, snapshots, snapshot, cluster
-    as3 = render_as3(model, config, identity, tree)
+    as3 = emit_as3(model, config, identity, tree, reuse)
     net = render_net_model(model, config, identity)
     sources = {**as3_sources(model), **net_model_sources(model)}
     return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts)

@@ -31,7 +31,7 @@ import functools
 import hashlib
 import importlib.metadata
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -196,20 +196,63 @@ def _unloc(raw: tuple | None) -> SourceLocation | None:
 
 
 def pack(result: Any) -> dict[str, Any]:
-    table: dict[Origin, int] = {}
+    # By object identity: the model shares one Origin per Kubernetes object, so this is nearly the
+    # distinct origins without hashing 50,000 nested dataclasses (equal copies only cost a row each).
+    table: dict[int, int] = {}
+    rows: list[Origin] = []
     sources = {}
     for pointer, origins in result.sources.items():
-        sources[pointer] = tuple(table.setdefault(o, len(table)) for o in origins)
+        idx = []
+        for o in origins:
+            i = table.get(id(o))
+            if i is None:
+                i = table[id(o)] = len(rows)
+                rows.append(o)
+            idx.append(i)
+        sources[pointer] = tuple(idx)
     counts = result.counts
     return {
         "identity": result.identity,
         "as3": result.as3,
         "net": result.net,
         "findings": [(f.code, f.message, _loc(f.location), str(f.severity), f.hint) for f in result.findings],
-        "origins": [(_loc(o.location), o.kind, o.namespace, o.name) for o in table],
+        "origins": [(_loc(o.location), o.kind, o.namespace, o.name) for o in rows],
         "sources": sources,
         "counts": None if counts is None else (counts.rendered, counts.skipped),
     }
+
+
+class PackedSources(Mapping[str, tuple[Origin, ...]]):
+    """`RenderResult.sources` of a stored render, made into Origins only for the pointers asked for:
+    a diff reads the origins of the few objects that changed, not of all 100,000 ARPs."""
+
+    def __init__(self, rows: list[tuple], index: dict[str, tuple[int, ...]]) -> None:
+        self._rows = rows
+        self._index = index
+        self._made: dict[int, Origin] = {}
+
+    def well_formed(self) -> bool:
+        rows, count = self._rows, len(self._rows)
+        return (isinstance(rows, list) and isinstance(self._index, dict)
+                and all(isinstance(r, tuple) and len(r) == 4 for r in rows)
+                and all(isinstance(idx, tuple) and all(isinstance(i, int) and 0 <= i < count for i in idx)
+                        for idx in self._index.values()))
+
+    def _origin(self, i: int) -> Origin:
+        made = self._made.get(i)
+        if made is None:
+            loc, kind, ns, name = self._rows[i]
+            made = self._made[i] = Origin(_unloc(loc), kind, ns, name)
+        return made
+
+    def __getitem__(self, pointer: str) -> tuple[Origin, ...]:
+        return tuple(self._origin(i) for i in self._index[pointer])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 def unpack(value: Any) -> dict[str, Any] | None:
@@ -217,8 +260,7 @@ def unpack(value: Any) -> dict[str, Any] | None:
     from renderer.mapping.silent import ObjectCounts
 
     try:
-        origins = [Origin(_unloc(loc), kind, ns, name) for loc, kind, ns, name in value["origins"]]
-        sources = {p: tuple(origins[i] for i in idx) for p, idx in value["sources"].items()}
+        sources = PackedSources(value["origins"], value["sources"])
         findings = [Finding(code, message, _unloc(loc), Severity(sev), hint)
                     for code, message, loc, sev, hint in value["findings"]]
         counts = value["counts"]
@@ -229,7 +271,7 @@ def unpack(value: Any) -> dict[str, Any] | None:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None
     if not (isinstance(fields["as3"], dict) and isinstance(fields["net"], dict)
-            and isinstance(fields["identity"], str)):
+            and isinstance(fields["identity"], str) and sources.well_formed()):
         return None
     return fields
 
@@ -271,18 +313,10 @@ def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
 
 def store(disk: Any, tracing: TracingTree, result: Any) -> bool:
     """Keep `result` for the next render of the same inputs; False when it must not be kept."""
-    import marshal
-
     if tracing.opaque or result.config.snapshot_max_age:  # history or the clock decided part of it
         return False
     value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result)}
-    try:
-        payload = marshal.dumps(value, 4)
-    except (ValueError, TypeError):
-        return False
-    if holds_secrets(payload):
-        return False
-    stored = disk.put(memo_key(tracing), value)
+    stored = disk.put(memo_key(tracing), value, refuse=holds_secrets)
     if stored:
         disk.memo_stores = getattr(disk, "memo_stores", 0) + 1
     return stored

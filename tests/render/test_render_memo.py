@@ -52,8 +52,9 @@ def snapshot_of(result: RenderResult) -> tuple[Any, ...]:
     sources = [(key, tuple((str(o), o.location, o.kind, o.namespace, o.name) for o in origins))
                for key, origins in result.sources.items()]
     counts = result.counts and (result.counts.rendered, result.counts.skipped)
+    order = tuple(result.as3.get("declaration", {}))  # key order too, not only the sorted output
     return (dump_json(result.as3), dump_json(result.net), findings, sources, counts, result.identity,
-            result.config)
+            result.config, order)
 
 
 # --- edits: each takes (rng, repository root) and changes one or more files -----------------------
