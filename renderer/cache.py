@@ -110,6 +110,8 @@ class DiskCache:
         self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
         self._total: int | None = None  # bytes in the folder, counted at the first write
         self.hits = self.misses = self.writes = self.rejected = 0
+        # what renderer.render_memo and renderer.emit_reuse found (whole renders, tenants' JSON)
+        self.memo_hits = self.memo_misses = self.memo_stores = self.tenant_hits = self.tenant_misses = 0
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))

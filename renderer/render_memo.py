@@ -100,6 +100,7 @@ class TracingTree:
         self.opaque = False  # something was read that the trace does not cover
         self.identity = inner.identity
         self.tree_kind = type(inner).__name__
+        self.place = _place(inner)
 
     @property
     def root_label(self) -> str:
@@ -173,9 +174,20 @@ def replay(trace: Any, tree: Any, *, content_addressed: bool) -> bool:
     return True
 
 
+def _place(tree: Any) -> str:
+    """A working tree's folder (every working tree is "working tree": two checkouts would take
+    turns in one entry); a commit needs none, its sha names its content wherever it is read."""
+    from renderer.source import WorkTree
+
+    return str(tree.root.resolve()) if isinstance(tree, WorkTree) else ""
+
+
 def memo_key(tree: Any) -> str:
-    kind = tree.tree_kind if isinstance(tree, TracingTree) else type(tree).__name__
-    return "\0".join((KIND, render_fingerprint(), kind, tree.identity))
+    if isinstance(tree, TracingTree):
+        kind, place = tree.tree_kind, tree.place
+    else:
+        kind, place = type(tree).__name__, _place(tree)
+    return "\0".join((KIND, render_fingerprint(), kind, tree.identity, place))
 
 
 def holds_secrets(payload: bytes) -> bool:
