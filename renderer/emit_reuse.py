@@ -24,12 +24,16 @@ material (a private key, a passphrase) is never stored.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 from dataclasses import replace
 from typing import Any
 
+from renderer import model as model_module
 from renderer.as3 import MARKER_LABEL, Identity, render_as3
 from renderer.config import Config
+from renderer.errors import Origin, SourceLocation
 from renderer.model import Model, Tenant
 from renderer.render_memo import holds_secrets, render_fingerprint
 from renderer.source import Tree
@@ -47,8 +51,18 @@ def _tenant_key(tenant: Tenant, config: Config) -> str | None:
     return "\0".join((KIND, render_fingerprint(), digest))
 
 
+@functools.cache
+def repr_is_complete() -> bool:
+    """Every field of every model dataclass is in its `repr` (a `field(repr=False)` would let two
+    different tenants share a key: then nothing is reused)."""
+    classes = [obj for obj in vars(model_module).values()
+               if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == model_module.__name__]
+    return all(f.repr for cls in classes for f in dataclasses.fields(cls)) and all(
+        f.repr for cls in (Origin, SourceLocation) for f in dataclasses.fields(cls))
+
+
 def reusable(model: Model, config: Config) -> bool:
-    return not (config.templates or model.raw_tenants or model.override is not None)
+    return not (config.templates or model.raw_tenants or model.override is not None) and repr_is_complete()
 
 
 def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None, disk: Any) -> dict[str, Any]:

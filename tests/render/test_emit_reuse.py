@@ -12,7 +12,7 @@ import pytest
 
 from renderer.as3 import Identity, render_as3
 from renderer.cache import DiskCache
-from renderer.emit_reuse import emit_as3
+from renderer.emit_reuse import emit_as3, repr_is_complete
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model
 from renderer.render import render
@@ -98,3 +98,9 @@ def test_user_templates_and_as3_configmaps_are_rendered_whole(make_repo: Any, tm
     result = render(folder, None, cache=ParseCache(disk))
     assert result.ok, result.findings
     assert getattr(disk, "tenant_hits", 0) == getattr(disk, "tenant_misses", 0) == 0
+
+
+def test_every_model_field_is_in_the_tenant_key() -> None:
+    """The key is the tenant's repr: a model field left out of it (repr=False) would make two
+    different tenants one key. Then reuse is off; this test says so instead of a silent slow-down."""
+    assert repr_is_complete()
