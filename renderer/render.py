@@ -84,7 +84,10 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
         if fields is not None:
             config, _ = load_config(tree)  # the same file: the trace checked its bytes
             return RenderResult(config=config, **fields)
-        tracing = render_memo.TracingTree(tree, content_addressed=render_memo.content_addressed(tree))
+        addressed = render_memo.content_addressed(tree)
+        tracing = render_memo.TracingTree(tree, content_addressed=addressed)
+        if not addressed:  # a working tree's files are keyed by path: an in-memory hit would read no
+            cache = ParseCache(disk, remember=False)  # bytes, and the trace must see every file's bytes
         result = _render_tree(tracing, cache=cache, now=now, reuse=disk)  # type: ignore[arg-type]
         render_memo.store(disk, tracing, result)
         return result

@@ -326,3 +326,16 @@ def test_a_render_holding_secret_material_is_not_kept(make_repo: Any, tmp_path: 
         if f.is_file():
             data = f.read_bytes()
             assert b"PRIVATE KEY" not in data and key_b64.group(1).encode() not in data, f
+
+
+def test_a_working_tree_rendered_twice_in_one_process_sees_every_edit(synthetic: Any, tmp_path: Path) -> None:
+    """One ParseCache that remembers (as diff uses) and a working tree edited between two renders:
+    a working-tree file is keyed by its path, so the trace must still read its bytes."""
+    root = synthetic.path
+    cache = ParseCache(DiskCache(tmp_path / "c"), remember=True)
+    (root / "untracked.txt").write_text("the tree is dirty: renders read the working tree\n")
+    first = render(root, None, cache=cache)
+    assert first.identity == "working tree"
+    gen.change_balance(root, SIZE, 4)
+    again = render(root, None, cache=cache)
+    assert snapshot_of(again) == snapshot_of(render(root, None)) != snapshot_of(first)
