@@ -73,6 +73,17 @@ def test_unchanged_tenants_come_from_the_cache_in_the_same_order(make_repo: Any,
     assert dump_json(first) == dump_json(second) == dump_json(expected)
     assert list(second["declaration"]) == list(expected["declaration"])
     assert disk.tenant_hits >= 1  # zz_plain the second time
+    # damaged or swapped entries: misses, rendered and written again, the same bytes
+    files = sorted(f for f in (tmp_path / "c").rglob("*") if f.is_file())
+    assert files
+    blobs = [f.read_bytes() for f in files]
+    for i, f in enumerate(files):  # truncated, or one byte of the payload flipped
+        mid = len(blobs[i]) // 2
+        f.write_bytes(blobs[i][:-3] if i % 2 else blobs[i][:mid] + bytes([blobs[i][mid] ^ 1]) + blobs[i][mid + 1:])
+    damaged = DiskCache(tmp_path / "c")
+    third = emit_as3(copy.deepcopy(model), config, identity, tree, damaged)
+    assert dump_json(third) == dump_json(expected) and list(third["declaration"]) == list(expected["declaration"])
+    assert damaged.tenant_hits == 0 and damaged.rejected >= 1 and damaged.writes >= 1
     # the tenant with the private key was never written
     for f in (tmp_path / "c").rglob("*"):
         if f.is_file():
