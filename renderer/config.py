@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
+from renderer.generate.spec import GenerateSpec, parse_generate
 from renderer.limits import DEFAULT_LIMITS, Limits, limits_from_config
 from renderer.source import Document, Tree, confined_path, parse_file
 
@@ -137,6 +138,7 @@ class Config:
     ipam: dict[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation = field(default_factory=lambda: SourceLocation(CONFIG_FILE))
     limits: Limits = DEFAULT_LIMITS
+    generate: tuple[GenerateSpec, ...] = ()  # commands whose stdout is more manifests (renderer.generate)
 
 
 def device_view(config: Config, name: str) -> Config:
@@ -250,7 +252,8 @@ def _control_findings(doc: Document, data: Any, path: tuple[str | int, ...] = ()
         return [f for k, v in data.items() for f in _control_findings(doc, v, (*path, str(k)))]
     if isinstance(data, list):
         return [f for i, v in enumerate(data) for f in _control_findings(doc, v, (*path, i))]
-    if isinstance(data, str) and any(ord(c) < 32 or ord(c) == 127 for c in data):
+    allowed = "\n\t" if path[:1] == ("generate",) else ""  # a `sh -c` script has lines
+    if isinstance(data, str) and any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in data):
         where = ".".join(map(str, path)) or "(top level)"
         return [Finding("CFG003", f"{where}: contains a control character (newline, tab, ...)", doc.locate(*path))]
     return []
@@ -335,7 +338,8 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
     snap = data.get("snapshot") or {}
     clusters = tuple(ClusterConfig(c["name"], tuple(c["snapshot"]), c.get("network") or bigip.network)
                      for c in data.get("clusters") or ())
-    findings = _cluster_findings(doc, data, clusters) + _device_findings(doc, bigip)
+    generate, findings = parse_generate(doc, data.get("generate"))
+    findings += _cluster_findings(doc, data, clusters) + _device_findings(doc, bigip)
     if findings:
         return Config(), findings
     config = Config(
@@ -357,5 +361,6 @@ def load_config(tree: Tree) -> tuple[Config, list[Finding]]:
               for label, value in (data.get("ipam") or {}).items()},
         location=doc.location,
         limits=limits_from_config(data.get("limits")),
+        generate=generate,
     )
     return config, []

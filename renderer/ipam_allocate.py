@@ -7,9 +7,10 @@ from pathlib import Path
 
 from renderer.config import load_config
 from renderer.errors import Finding
+from renderer.generate import load_manifests
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping.ipam import allocate, dump_allocations, load_allocations, requests
-from renderer.source import load_documents, open_tree
+from renderer.source import open_tree
 
 
 def allocate_tree(repo: str | Path, ref: str | None = None) -> tuple[bytes | None, list[Finding]]:
@@ -19,7 +20,10 @@ def allocate_tree(repo: str | Path, ref: str | None = None) -> tuple[bytes | Non
     config, findings = load_config(tree)
     if any(f.is_error for f in findings):
         return None, findings
-    manifests, _problems = load_documents(tree, config.manifests, None)
+    loaded = load_manifests(tree, config)
+    if loaded.generate_failed:  # requests from a missing stream would look withdrawn
+        return None, findings + loaded.findings
+    manifests = loaded.documents
     cluster = Cluster()
     # manifest problems are render's to report; a resource it cannot read asks for no address
     add_cluster_objects(cluster, manifests, [])

@@ -18,6 +18,7 @@ from renderer.as3 import Identity, as3_sources
 from renderer.config import Config, load_config
 from renderer.emit_reuse import emit_as3
 from renderer.errors import Finding, Origin, Severity, sorted_findings
+from renderer.generate import load_manifests
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
 from renderer.mapping.ipam import load_allocations
@@ -36,6 +37,7 @@ class RenderResult:
     findings: list[Finding]
     sources: dict[str, tuple[Origin, ...]] = field(default_factory=dict)
     counts: ObjectCounts | None = None  # F5 objects rendered / skipped (None: rendering did not get that far)
+    generated: dict[str, bytes] = field(default_factory=dict)  # generate: pseudo-path -> its stream
 
     @property
     def ok(self) -> bool:
@@ -78,7 +80,8 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
     gc.disable()
     try:
         disk = getattr(cache, "disk", None) if memo else None
-        if disk is None or not render_memo.memoizable(tree):
+        if disk is None or not render_memo.memoizable(tree) or load_config(tree)[0].generate:
+            # generate: commands read what they like (and need the real tree): no whole-render memo
             return _render_tree(tree, cache=cache, now=now, reuse=disk)
         fields = render_memo.lookup(disk, tree)
         if fields is not None:
@@ -106,15 +109,19 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     if any(f.is_error for f in findings):
         return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
     budget = InputBudget(config.limits)
-    manifests, problems = load_documents(tree, config.manifests, cache, budget)
-    findings += problems
+    loaded = load_manifests(tree, config, cache, budget)
+    findings += loaded.findings
+    if loaded.generate_failed:  # never a render that silently lacks a generator's objects
+        return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings), generated=loaded.streams)
+    manifests, loaded.documents = loaded.documents, []  # freed with `manifests` below
     snapshots = []
     for paths in [c.snapshot for c in config.clusters] or [config.snapshot]:
         snapshot, problems = load_documents(tree, paths, cache, budget)
         findings += problems
         snapshots.append(snapshot)
     if not manifests and not any(f.is_error for f in findings):
-        findings.append(Finding("SRC003", f"no manifests found under {', '.join(config.manifests)}",
+        findings.append(Finding("SRC003", f"no manifests found under {', '.join(config.manifests)}"
+                                + (" nor from generate:" if config.generate else ""),
                                 config.location, Severity.WARNING, hint="set paths.manifests in as3-gitops.yaml"))
     cluster = Cluster()
     add_cluster_objects(cluster, manifests, findings)
@@ -141,7 +148,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     as3 = emit_as3(model, config, identity, tree, reuse)
     net = render_net_model(model, config, identity)
     sources = {**as3_sources(model), **net_model_sources(model)}
-    return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts)
+    return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts, loaded.streams)
 
 
 def _snapshot_lint(cluster: Cluster, manifest_services: set[tuple[str, str]], config: Config) -> list[Finding]:

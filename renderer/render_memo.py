@@ -325,7 +325,8 @@ def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
 
 def store(disk: Any, tracing: TracingTree, result: Any) -> bool:
     """Keep `result` for the next render of the same inputs; False when it must not be kept."""
-    if tracing.opaque or result.config.snapshot_max_age:  # history or the clock decided part of it
+    if tracing.opaque or result.config.snapshot_max_age or getattr(result, "generated", None):
+        # history, the clock or a command decided part of it
         return False
     value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result)}
     stored = disk.put(memo_key(tracing), value, refuse=holds_secrets)

@@ -15,7 +15,7 @@ from renderer.config import Config, load_config
 from renderer.errors import Finding, InvalidInput, Severity, SourceLocation, UsageError
 from renderer.snapshot.normalize import KINDS, NODE, normalize, raw_objects, select
 from renderer.snapshot.write import layout_files
-from renderer.source import Document, WorkTree, load_documents
+from renderer.source import Document, WorkTree
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,17 @@ def repo_config(repo: Path) -> Config:
 
 
 def referenced_services(repo: Path, config: Config) -> set[tuple[str, str]]:
-    """(namespace, name) of every Service an F5 Ingress or ConfigMap in the manifests uses.
+    """(namespace, name) of every Service an F5 Ingress or ConfigMap in the manifests (files and
+    `generate:` output, from the working tree) uses.
 
     Broken manifests stop the capture: a partial reference set would silently drop endpoints.
     """
+    from renderer.generate import load_manifests
     from renderer.kube.load import load_cluster
     from renderer.mapping import referenced_services as build_referenced
 
-    docs, findings = load_documents(WorkTree(repo), config.manifests)
+    loaded = load_manifests(WorkTree(repo), config)  # generate: runs too: its Services count
+    docs, findings = loaded.documents, loaded.findings
     cluster, kube_findings = load_cluster(docs)
     findings += kube_findings
     if any(f.is_error for f in findings):

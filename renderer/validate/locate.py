@@ -86,9 +86,11 @@ def _pick(origins: tuple[Origin, ...], pointer: str) -> tuple[Origin, tuple[str,
     return None
 
 
-def tree_locator(tree: Tree) -> Locator:
-    """A Locator reading files from `tree` (each file parsed at most once)."""
+def tree_locator(tree: Tree, generated: Mapping[str, bytes] | None = None) -> Locator:
+    """A Locator reading files from `tree` (each file parsed at most once), and the streams of
+    `generate:` entries (by pseudo-path) from what the render kept: a command never runs twice."""
     parsed: dict[str, Any] = {}
+    streams = generated or {}
 
     def locate(origins: tuple[Origin, ...], pointer: str) -> SourceLocation | None:
         choice = _pick(origins, pointer)
@@ -98,8 +100,8 @@ def tree_locator(tree: Tree) -> Locator:
         path = origin.location.path
         if path not in parsed:
             try:
-                data = tree.read(path)
-            except (OSError, ValueError):
+                data = streams[path] if path in streams else tree.read(path)
+            except (OSError, ValueError, As3GitopsError):
                 data = None
             parsed[path] = parse_file(path, data)[1] if data is not None else []
         for doc in parsed[path]:
@@ -116,9 +118,9 @@ def tree_locator(tree: Tree) -> Locator:
     return locate
 
 
-def locator_for(repo: Any, identity: str) -> Locator | None:
+def locator_for(repo: Any, identity: str, generated: Mapping[str, bytes] | None = None) -> Locator | None:
     """A Locator over the tree a RenderResult came from (working tree, or its commit)."""
     try:
-        return tree_locator(open_tree(repo, None if identity == WORKING_TREE else identity))
+        return tree_locator(open_tree(repo, None if identity == WORKING_TREE else identity), generated)
     except As3GitopsError:  # locations are a refinement; never fail validation over them
         return None

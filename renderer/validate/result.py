@@ -197,5 +197,6 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
     validator = (cache or ValidatorCache()).get(location.path)
     findings = validate_result(result, validator)
     if any(f.is_error for f in findings):  # worth reading files again only on the error path
-        findings = validate_result(result, validator, locator=locator_for(repo, result.identity))
+        findings = validate_result(result, validator, locator=locator_for(repo, result.identity,
+                                                                           getattr(result, "generated", None)))
     return findings
