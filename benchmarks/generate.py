@@ -6,7 +6,10 @@ Service has Endpoints with 10 ready addresses; one Service in twenty also has tw
 (the mirrored form, which wins over Endpoints). There are N/10 flannel Nodes plus the BIG-IP's own
 Node. With `mix="crd"`, three in ten of the non-fan-out Ingresses are CIS VirtualServers instead
 (host, address, partition, one pool with an HTTP monitor) and one in ten a TransportServer (TCP, one
-pool with a TCP monitor). Manifests are written as text (not through yaml.dump, which would dominate the run time) in
+pool with a TCP monitor). `mix="all"` adds the other input kinds on top of crd: one in ten resources
+is an OpenShift Route (on the shared `ose_vserver`) and one in ten an Application of its team's AS3
+ConfigMap (one ConfigMap and tenant per namespace, its pool filled by service discovery); see
+extra_kinds.py. Manifests are written as text (not through yaml.dump, which would dominate the run time) in
 files of 100 documents, so the same seed gives the same bytes on every machine.
 """
 
@@ -18,14 +21,18 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks import extra_kinds
+
 TENANTS = 10
 PER_FILE = 100
 ADDRESSES = 10
 FANOUT_EVERY = 10  # Ingress i with i % 10 == 0 routes host/path to Services i, i+1, i+2
 SLICE_EVERY = 20  # Service i with i % 20 == 5 also has EndpointSlices
-MIXES = ("ingress", "crd")
+MIXES = ("ingress", "crd", "all")
 VS_SLOTS = (5, 6, 7)  # i % 10 in these: VirtualServer in the crd mix (Ingress 1 and Service 3 stay: diff change)
 TS_SLOTS = (8,)
+ROUTE_SLOTS = (4,)  # the all mix only
+AS3_SLOTS = (9,)  # the all mix only: an Application of the namespace's AS3 ConfigMap
 BALANCES = ("round-robin", "least-connections-member", "ratio-member", "fastest-app-response")
 CHANGED_BALANCE = "least-sessions"
 BIGIP_NODE = "bigip"
@@ -106,13 +113,23 @@ def has_slices(i: int) -> bool:
 
 
 def kind_of(i: int, size: int, mix: str) -> str:
-    """Ingress, VirtualServer or TransportServer for resource i."""
-    if mix == "crd" and not is_fanout(i, size):
-        if i % FANOUT_EVERY in VS_SLOTS:
+    """Ingress, VirtualServer, TransportServer, Route or AS3 (an AS3 ConfigMap Application) for resource i."""
+    if mix in ("crd", "all") and not is_fanout(i, size):
+        slot = i % FANOUT_EVERY
+        if slot in VS_SLOTS:
             return "VirtualServer"
-        if i % FANOUT_EVERY in TS_SLOTS:
+        if slot in TS_SLOTS:
             return "TransportServer"
+        if mix == "all" and slot in ROUTE_SLOTS:
+            return "Route"
+        if mix == "all" and slot in AS3_SLOTS:
+            return "AS3"
     return "Ingress"
+
+
+def as3_chunks(size: int, mix: str) -> int:
+    """How many AS3 ConfigMaps (one per namespace that has an AS3 Application): each is one more tenant."""
+    return sum(1 for chunk in _chunks(size) if any(kind_of(i, size, mix) == "AS3" for i in chunk))
 
 
 def expected(size: int, mix: str = "ingress") -> Expected:
@@ -120,12 +137,20 @@ def expected(size: int, mix: str = "ingress") -> Expected:
     slices = 2 * sum(1 for i in range(size) if has_slices(i))
     pools = size + 2 * fanouts
     nodes = node_count(size)
-    virtuals = sum(1 for i in range(size) if kind_of(i, size, mix) == "VirtualServer")
+    kinds = [kind_of(i, size, mix) for i in range(size)]
+    virtuals = kinds.count("VirtualServer")
+    # Routes share one virtual (ose_vserver) and one policy (openshift_insecure_routes); the Applications
+    # of an AS3 ConfigMap are one document per namespace, in a tenant of its own
+    routes = 1 if "Route" in kinds else 0
+    partitions = {Names.partition(i) for i, kind in enumerate(kinds) if kind not in ("Route", "AS3")}
+    partitions |= {Names.partition(0)} if routes else set()  # Routes are in the default partition, tenant0
+    configmaps = as3_chunks(size, mix)
     return Expected(
         ingresses=size, services=size, endpoint_slices=slices, nodes=nodes,
-        documents=1 + 3 * size + slices + nodes + 1,
-        tenants=min(TENANTS, size), virtual_servers=size, pools=pools, members=ADDRESSES * pools,
-        monitors=pools, policies=fanouts + virtuals, fdb_records=nodes, arps=ADDRESSES * size,
+        documents=1 + 3 * size - kinds.count("AS3") + configmaps + slices + nodes + 1,
+        tenants=len(partitions) + configmaps, virtual_servers=size - kinds.count("Route") + routes,
+        pools=pools, members=ADDRESSES * pools,
+        monitors=pools, policies=fanouts + virtuals + routes, fdb_records=nodes, arps=ADDRESSES * size,
     )
 
 
@@ -287,10 +312,24 @@ spec:
 """
 
 
-RESOURCE_YAML = {"Ingress": ingress_yaml, "VirtualServer": virtualserver_yaml, "TransportServer": transportserver_yaml}
+def route_yaml(n: Names, i: int) -> str:
+    host = f"{n.app(i)}.example.com"
+    return extra_kinds.route_yaml(n.app(i), n.namespace(i), n.svc(i), host, BALANCES[i % len(BALANCES)],
+                                  _health(host, ["/"]))
 
 
-def service_yaml(n: Names, i: int) -> str:
+def as3_app(n: Names, i: int) -> extra_kinds.As3App:
+    return extra_kinds.As3App(extra_kinds.as3_app_name(n.app(i)), n.vip(i), BALANCES[i % len(BALANCES)],
+                              f"{n.app(i)}.example.com")
+
+
+RESOURCE_YAML = {"Ingress": ingress_yaml, "VirtualServer": virtualserver_yaml, "TransportServer": transportserver_yaml,
+                 "Route": route_yaml}
+
+
+def service_yaml(n: Names, i: int, as3: bool = False) -> str:
+    labels = extra_kinds.discovery_labels(extra_kinds.as3_tenant(n.namespace(i)),
+                                          extra_kinds.as3_app_name(n.app(i))) if as3 else ""
     return f"""\
 apiVersion: v1
 kind: Service
@@ -299,7 +338,7 @@ metadata:
   namespace: {n.namespace(i)}
   labels:
     app.kubernetes.io/name: {n.app(i)}
-spec:
+{labels}spec:
   type: ClusterIP
   clusterIP: 10.96.{i // 250 % 256}.{i % 250 + 1}
   selector:
@@ -415,12 +454,22 @@ def generate(root: Path, size: int, mix: str = "ingress") -> Expected:
         raise ValueError(f"mix must be one of {', '.join(MIXES)}")
     n = Names(size)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "as3-gitops.yaml").write_text(CONFIG, encoding="utf-8")
+    config = CONFIG
+    if mix == "all":
+        config = config.replace("  ingressClass: f5\n",
+                                f"  ingressClass: f5\n  routeVirtualAddress: {extra_kinds.ROUTE_VIRTUAL_ADDRESS}\n")
+    (root / "as3-gitops.yaml").write_text(config, encoding="utf-8")
     _write(root / "manifests" / "ingressclass.yaml", [INGRESS_CLASS])
     for f, chunk in enumerate(_chunks(size)):
+        kinds = {i: kind_of(i, size, mix) for i in chunk}
         _write(root / "manifests" / "ingresses" / f"ingresses-{f:04d}.yaml",
-               [RESOURCE_YAML[kind_of(i, size, mix)](n, i) for i in chunk])
-        _write(root / "manifests" / "services" / f"services-{f:04d}.yaml", [service_yaml(n, i) for i in chunk])
+               [RESOURCE_YAML[kinds[i]](n, i) for i in chunk if kinds[i] != "AS3"])
+        apps = [as3_app(n, i) for i in chunk if kinds[i] == "AS3"]
+        if apps:
+            _write(root / "manifests" / "as3" / f"as3-{f:04d}.yaml",
+                   [extra_kinds.as3_configmap_yaml(n.namespace(chunk[0]), apps)])
+        _write(root / "manifests" / "services" / f"services-{f:04d}.yaml",
+               [service_yaml(n, i, kinds[i] == "AS3") for i in chunk])
         eps = [endpoints_yaml(n, i) for i in chunk]
         _write(root / "snapshot" / "endpoints" / f"endpoints-{f:04d}.yaml", eps)
         slices = [slice_yaml(n, i, part) for i in chunk if has_slices(i) for part in (0, 1)]

@@ -68,7 +68,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also write cProfile statistics of render and diff at the largest size here")
     parser.add_argument("--no-deploy", action="store_true", help="skip the deploy measurement")
     parser.add_argument("--mix", choices=MIXES, default="ingress",
-                        help="ingress: Ingresses only (default); crd: 30%% CIS VirtualServers, 10%% TransportServers")
+                        help="ingress: Ingresses only (default); crd: 30%% CIS VirtualServers, 10%% TransportServers; "
+                        "all: crd plus 10%% OpenShift Routes, 10%% AS3 ConfigMap Applications")
     parser.add_argument("--no-watch", action="store_true", help="skip the snapshot-watch lag measurement")
     return parser.parse_args(argv)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from reference_data import REFERENCE_SKIP_PHRASES, reference_required
 
 pytest_plugins = ["renderer.emulator.pytest_plugin"]
@@ -15,6 +18,14 @@ pytest_plugins = ["renderer.emulator.pytest_plugin"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 AS3_SCHEMA_DEFAULT = SHARED / "reference" / "as3-schema" / "as3-schema.json"
+
+# How many examples a property test runs. "suite" (the default, what CI runs) keeps the whole suite
+# within CI's budget; "deep" (AS3_GITOPS_HYPOTHESIS_PROFILE=deep) runs ten times as many, for a long
+# local hunt. The fuzz tests scale their count from the profile (tests/fuzz_budget.py), so each keeps
+# its share of the budget in both.
+settings.register_profile("suite", max_examples=100)
+settings.register_profile("deep", max_examples=1000)
+settings.load_profile(os.environ.get("AS3_GITOPS_HYPOTHESIS_PROFILE", "suite"))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "as3-gitops tests",
@@ -78,6 +89,25 @@ def as3_schema_path() -> Path:
     if not path.is_file():
         pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
     return path
+
+
+# Not copied for a build: version control, virtualenvs, earlier build output and caches.
+_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "out", "*.egg-info", "__pycache__",
+                                     ".hypothesis", ".*_cache")
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """(the build's result, its dist folder): the project's wheel, built once per test process.
+
+    Built from a copy of the source tree: a --no-isolation build in the checkout writes build/ and
+    *.egg-info there, which two builds at once (pytest-xdist workers) would share. The tests assert
+    on the result (exit code, warnings), so a failed build fails each of them with its output."""
+    work = tmp_path_factory.mktemp("wheel")
+    shutil.copytree(REPO_ROOT, work / "source", ignore=_NOT_SOURCE, symlinks=True)
+    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                            str(work / "dist"), str(work / "source")], capture_output=True, text=True, cwd=work)
+    return build, work / "dist"
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -7,6 +7,8 @@ credentials: only commit ids, tenant names, step names, device messages and coun
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
@@ -48,6 +50,30 @@ class DeployReport:
         for step in data["steps"]:
             step["seconds"] = round(step["seconds"], 3)
         return data
+
+
+def error_message(err: BaseException) -> str:
+    """A failure in one line: our errors' own message, else only the exception's class name (never its
+    text, which could quote a device answer or a URL)."""
+    return getattr(err, "message", None) or type(err).__name__
+
+
+def run_step(report: DeployReport, progress: Callable[[str], None], name: str, fn: Callable[[], str],
+             check: Callable[[], None]) -> None:
+    """Run one deploy step: announce it (`<name>...`), `check` that the device locks are still ours, run
+    `fn`, and record the step with its time and detail, or its failure before re-raising it. Shared by
+    the single-device and the HA deploy, so their reports and progress lines are the same."""
+    started = time.monotonic()
+    progress(f"{name}...")
+    try:
+        check()
+        detail = fn()
+    except Exception as err:
+        report.steps.append(Step(name, "failed", time.monotonic() - started, error_message(err)))
+        progress(f"{name}: failed: {error_message(err)}")
+        raise
+    report.steps.append(Step(name, "ok", time.monotonic() - started, detail))
+    progress(f"{name}: {detail}")
 
 
 def write_json(report: DeployReport, stream: TextIO) -> None:

@@ -25,7 +25,6 @@ against its pre-deploy state hash; if that fails, RestoreFailed names the object
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from renderer.bigip import ha
 from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
-from renderer.bigip.deploy_report import DeployReport, Step
+from renderer.bigip.deploy_report import DeployReport, run_step
 from renderer.bigip.devlock import DeviceLock, LockOptions
 from renderer.bigip.ha_lock import lock_and_journal, record_intents, release, unlock
 from renderer.bigip.journal import Intent
@@ -107,19 +106,12 @@ class _HaRun:
         return list(self.members)
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
-        started = time.monotonic()
-        self.progress(f"{name}...")
-        try:
-            for m in self.lockers:
-                if m.lock is not None:
-                    m.lock.check()
-            detail = fn()
-        except Exception as err:
-            self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
-            self.progress(f"{name}: failed: {_message(err)}")
-            raise
-        self.report.steps.append(Step(name, "ok", time.monotonic() - started, detail))
-        self.progress(f"{name}: {detail}")
+        run_step(self.report, self.progress, name, fn, self._check_locks)
+
+    def _check_locks(self) -> None:
+        for m in self.lockers:
+            if m.lock is not None:
+                m.lock.check()
 
     def post(self, m: Member, tenants: list[str], bodies: dict[str, Any], header: dict[str, Any], action: str,
              persist: bool, deadline: float, sync: bool = False) -> None:
@@ -384,7 +376,3 @@ def _differences(run: _HaRun, m: Member) -> tuple[list[str], list[str]]:
     view = SimpleNamespace(before=m.before, client=m.client, want_net=m.want_net, new_adc=run.new_adc)
     neither, not_old, _not_new = single_device_differences(view)  # type: ignore[arg-type]
     return neither, not_old
-
-
-def _message(err: BaseException) -> str:
-    return getattr(err, "message", None) or type(err).__name__

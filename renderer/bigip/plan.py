@@ -18,7 +18,7 @@ from typing import Any
 from renderer.bigip import netstate as ns
 from renderer.bigip import tenants as tn
 from renderer.bigip.client import BigipClient
-from renderer.bigip.deploy_report import DeployReport, Step
+from renderer.bigip.deploy_report import DeployReport, run_step
 from renderer.bigip.devlock import DeviceLock, LockLost, LockOptions, iso
 from renderer.bigip.journal import Intent, read_intent, wait_for_as3, write_intent
 from renderer.bigip.lease import (
@@ -71,18 +71,11 @@ class _Run:
         self.journaled = False  # our own intent is on the device
 
     def step(self, name: str, fn: Callable[[], str]) -> None:
-        started = time.monotonic()
-        self.progress(f"{name}...")
-        try:
-            if self.lock is not None:
-                self.lock.check()
-            detail = fn()
-        except Exception as err:
-            self.report.steps.append(Step(name, "failed", time.monotonic() - started, _message(err)))
-            self.progress(f"{name}: failed: {_message(err)}")
-            raise
-        self.report.steps.append(Step(name, "ok", time.monotonic() - started, detail))
-        self.progress(f"{name}: {detail}")
+        run_step(self.report, self.progress, name, fn, self._check_lock)
+
+    def _check_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.check()
 
     def post(
         self,
@@ -293,7 +286,3 @@ def _record_intent(run: _Run, deadline: float) -> str:
     write_intent(run.client, intent, deadline)
     run.journaled = True
     return f"recorded the intent: from {start or 'nothing'} to {run.new.identity}"
-
-
-def _message(err: BaseException) -> str:
-    return getattr(err, "message", None) or type(err).__name__

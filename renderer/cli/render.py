@@ -17,11 +17,13 @@ from renderer.report import FORMATS, objects_line, strict, summary_line, write_f
 from renderer.source import ParseCache, dump_json
 
 
-def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None) -> list[Finding]:
-    """Validate both declarations the way AS3 judges them (see renderer.validate)."""
+def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None,
+                        cache: ParseCache | None = None) -> list[Finding]:
+    """Validate both declarations the way AS3 judges them (see renderer.validate); the results of
+    valid tenants are kept in the same disk cache as the parses (none with --no-cache)."""
     from renderer.validate import validate_rendered
 
-    return validate_rendered(result, repo=repo, as3_schema=as3_schema)
+    return validate_rendered(result, repo=repo, as3_schema=as3_schema, disk=cache.disk if cache else None)
 
 
 def render_from_args(repo: Path, ref: str | None, cache: ParseCache | None = None) -> RenderResult:
@@ -58,10 +60,11 @@ def render_command(
         raise UsageError("--emit-bigip-node needs an output folder: -o - prints only the AS3 declaration",
                          hint="pass -o DIR to write as3.json, net.json and bigip-node.yaml there")
     targets = render_targets(output)  # output-path mistakes are usage errors, found before the render
-    result = render_from_args(repo, ref, parse_cache(no_cache, cache_dir))
+    cache = parse_cache(no_cache, cache_dir)
+    result = render_from_args(repo, ref, cache)
     findings = list(result.findings)
     if result.ok and validate:
-        findings += validation_findings(result, repo, as3_schema)
+        findings += validation_findings(result, repo, as3_schema, cache)
     if strict_mode:
         findings = strict(findings)
     has_errors = any(f.is_error for f in findings)

@@ -67,10 +67,12 @@ def run_validate_counted(opts: ValidateOptions,
         return (strict(findings) if opts.strict else findings), None
     from renderer.cli.render import render_from_args
 
-    result = render_from_args(opts.repo, opts.ref, parse_cache(opts.no_cache, opts.cache_dir))
+    parses = parse_cache(opts.no_cache, opts.cache_dir)
+    result = render_from_args(opts.repo, opts.ref, parses)
     findings = list(result.findings)
     if result.ok:
-        findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache)
+        findings += validate_rendered(result, repo=opts.repo, as3_schema=opts.as3_schema, cache=cache,
+                                      disk=parses.disk if parses else None)
     return (strict(findings) if opts.strict else findings), result.counts
 
 

@@ -98,13 +98,7 @@ def handle(groups: dict[str, dict[str, Any]], generation: list[int], method: str
         obj = {k: copy.deepcopy(v) for k, v in body.items() if k not in _RESERVED}
         obj.setdefault("type", "string")
         obj.setdefault("records", [])
-        problem = _check(full, obj)
-        if problem:
-            return problem
-        generation[0] += 1
-        obj["generation"] = generation[0]
-        groups[full] = obj
-        return Response(200, _render(full, obj))
+        return _store(groups, generation, full, obj)
     full = name.replace("~", "/") if name.startswith("~") else f"/Common/{name}"
     obj = groups.get(full)
     if obj is None:
@@ -125,10 +119,16 @@ def handle(groups: dict[str, dict[str, Any]], generation: list[int], method: str
     updated.setdefault("records", [])
     if updated.get("type") != obj["type"]:
         return tm_error(400, f"{_CONFIG_ERROR} the type of data group ({full}) cannot change.", 2)
-    problem = _check(full, updated)
+    return _store(groups, generation, full, updated)
+
+
+def _store(groups: dict[str, dict[str, Any]], generation: list[int], full: str, obj: dict[str, Any]) -> Response:
+    """Write a created or changed data group, as TMOS does: checked first (nothing changes on an error),
+    then stored under a new generation; the answer is the group as a GET would show it."""
+    problem = _check(full, obj)
     if problem:
         return problem
     generation[0] += 1
-    updated["generation"] = generation[0]
-    groups[full] = updated
-    return Response(200, _render(full, updated))
+    obj["generation"] = generation[0]
+    groups[full] = obj
+    return Response(200, _render(full, obj))

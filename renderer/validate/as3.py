@@ -2,7 +2,9 @@
 
 Verdict: fill defaults the way Ajv's useDefaults does (on a copy; fill.py replays the walk for
 objects of a shape already seen), then ask jsonschema-rs (fast) whether the copy is valid
-against `#/definitions/ADC`. Only when it is not do we walk the schema in Python
+against `#/definitions/ADC`; `judge` does that one tenant at a time (tenants.py: no copy of the
+whole declaration, results cacheable per tenant) and falls back to the whole copy when anything
+is not clean. Only when it is not do we walk the schema in Python
 (renderer.validate.ajv), filling and checking in Ajv's order as AS3 does: that walk decides (a
 default added later in the walk is not seen by an earlier check) and finds AS3's first error.
 Around the schema come AS3's own checks, in AS3's order: the request (request.py), property
@@ -12,6 +14,7 @@ pointer targets (pointers.py) and secrets, and last path lengths and autoDelete 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,15 +32,16 @@ from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
 from renderer.validate.scan import DUPLICATE_PROPS, scan
+from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable, validator_fingerprint
 
 SchemaError = AjvError
 _CLEAN = "__as3_gitops_walk"
 
 
-def _walk_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+def _walk_definitions(defaults: list[str]) -> dict[str, Any]:
     """A schema that walks every value: arrays named as AS3's duplicate check names them must have
-    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`."""
-    defaults = sorted(_protected_defaults(schema))
+    unique items (JSON equality is AS3's), and a Secret must carry the default `protected`
+    (`defaults`: the schema's defaults of `protected`, `_protected_defaults`)."""
     here = {"$ref": f"#/definitions/{_CLEAN}"}
     secret = {"required": ["ciphertext", "protected"], "properties": {"protected": {"not": {"enum": defaults}}}}
     return {_CLEAN: {
@@ -112,8 +116,10 @@ class Judgement:
 class As3Validator:
     """Judges AS3 bodies against one official AS3 schema file, loaded once."""
 
-    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>", replay: bool = True):
-        """`replay=False` fills defaults with the plain walk (Ajv.fill_defaults): same result, slower."""
+    def __init__(self, schema: dict[str, Any], *, source: str = "<schema>", replay: bool = True,
+                 tables: Any = None):
+        """`replay=False` fills defaults with the plain walk (Ajv.fill_defaults): same result, slower.
+        `tables`: the schema-derived tables of an earlier instance for the same schema (`tables()`)."""
         definitions = schema.get("definitions") if isinstance(schema, dict) else None
         if not isinstance(definitions, dict) or not isinstance(definitions.get("ADC"), dict):
             raise ValidateError(f"{source}: not an AS3 schema (no #/definitions/ADC)",
@@ -124,16 +130,25 @@ class As3Validator:
         self.doubtful = DoubtfulAddresses()
         self.formats = memo_formats(self.doubtful)
         self.ajv = Ajv(schema, self.formats)
-        self.names = PropertyNames(schema)
+        names, defaults = tables if tables is not None else (None, None)
+        self.names = PropertyNames(schema, names)
+        self._protected = sorted(_protected_defaults(schema)) if defaults is None else defaults
         self.filler = Filler(self.ajv) if replay else None
         self._rs: dict[str, Any] = {}
+        self._schema_hash: str | None = None
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
-        self._walk_definitions = {**definitions, **_walk_definitions(schema)}
+        self._walk_definitions = {**definitions, **_walk_definitions(self._protected)}
+
+    def tables(self) -> tuple:
+        """The schema-derived tables (plain data) that `tables=` takes back."""
+        return self.names.tables(), list(self._protected)
 
     @classmethod
-    def from_path(cls, path: str | Path) -> As3Validator:
+    def from_path(cls, path: str | Path, disk: Any = None) -> As3Validator:
+        """The validator of a schema file; `disk` (a renderer.cache.DiskCache) keeps its tables
+        between processes, keyed by the file's SHA-256 and the validator's code."""
         try:
             text = Path(path).read_bytes()
         except OSError as err:
@@ -142,7 +157,14 @@ class As3Validator:
             schema = json.loads(text)
         except (ValueError, RecursionError) as err:
             raise ValidateError(f"{path}: the AS3 schema is not valid JSON ({err})") from err
-        return cls(schema, source=str(path))
+        digest = hashlib.sha256(text).hexdigest()
+        key = f"as3-validate-tables\0{validator_fingerprint()}\0{digest}"
+        tables = disk.get(key, _tables_or_none) if disk is not None else None
+        validator = cls(schema, source=str(path), tables=tables)
+        validator._schema_hash = digest
+        if disk is not None and tables is None:
+            disk.put(key, validator.tables())
+        return validator
 
     def _verdict(self, name: str, data: Any) -> bool:
         """jsonschema-rs verdict against `#/definitions/<name>` (compiled on first use)."""
@@ -160,9 +182,22 @@ class As3Validator:
         """One Rust pass: valid against the ADC schema, and no array anywhere that AS3 checks for
         duplicates has any, and no Secret with a `protected` other than the schema's default. True
         means AS3's schema, duplicate and secret checks all pass; False: look closer."""
+        return type(data) is dict and data.get("class") == "ADC" and self._clean(data)
+
+    def tenant_clean(self, tenant: Any) -> bool:
+        """`_clean_verdict` for one filled tenant (the ADC's `additionalProperties`)."""
+        return type(tenant) is dict and tenant.get("class") == "Tenant" and self._clean(tenant)
+
+    def _clean(self, data: dict) -> bool:
+        """One validator for both (compiling one costs as much as a 1k declaration's verdict): an
+        object of class Tenant is judged as a tenant, any other as an ADC. The callers route by
+        class; a False for a class the schema would accept only sends the caller the exact way."""
         validator = self._rs.get(_CLEAN)
         if validator is None:
-            wrapper = {"allOf": [{"$ref": "#/definitions/ADC"}, {"$ref": f"#/definitions/{_CLEAN}"}],
+            clean = {"$ref": f"#/definitions/{_CLEAN}"}
+            wrapper = {"if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
+                       "then": {"allOf": [self.definitions["ADC"].get("additionalProperties", True), clean]},
+                       "else": {"allOf": [{"$ref": "#/definitions/ADC"}, clean]},
                        "definitions": self._walk_definitions}
             validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
             self._rs[_CLEAN] = validator
@@ -171,9 +206,26 @@ class As3Validator:
         except (ValueError, OverflowError, TypeError, RecursionError):
             return False
 
+    @property
+    def schema_hash(self) -> str:
+        """SHA-256 of the schema's content (part of every cached validation result's key)."""
+        if self._schema_hash is None:  # from_path hashes the file's bytes; a dict its canonical JSON
+            text = json.dumps(self.schema, sort_keys=True, separators=(",", ":")).encode()
+            self._schema_hash = hashlib.sha256(text).hexdigest()
+        return self._schema_hash
+
     # -- ADC ---------------------------------------------------------------------------------------
-    def check_adc(self, adc: Any) -> AdcCheck:
-        """Validate one ADC declaration (not modified) the way AS3's parser does."""
+    def check_adc(self, adc: Any, *, keep_filled: bool = True, store: TenantStore | None = None) -> AdcCheck:
+        """Validate one ADC declaration (not modified) the way AS3's parser does.
+
+        `keep_filled=False`: `filled` stays None, and a valid declaration is checked one tenant at a
+        time (tenants.py) without a filled copy of the whole, its tenants' results kept in `store`."""
+        if not keep_filled and self.filler is not None and isinstance(adc, dict) and streamable(
+                self.definitions["ADC"]):
+            try:
+                return self._check_by_tenant(adc, store)
+            except Fallback:
+                pass
         schema = self.definitions["ADC"]
         result = AdcCheck()
         filled = _copy(adc)
@@ -182,11 +234,7 @@ class As3Validator:
         result.filled = filled
         clean = self._clean_verdict(filled)
         scanned = None if clean else scan(adc, filled, js_numeric, lambda value: truthy(value.get("class")))
-        found = self.names.first_invalid(adc, scanned.words if scanned else None)
-        if found is not None:
-            word, pointer = found
-            text = f"Invalid data property: {word}"
-            result.name_errors = [SchemaError(pointer, "as3:property", text, text=text)]
+        result.name_errors = self._name_errors(adc, scanned.words if scanned else None)
         result.schema_errors = postchecks.id_errors(adc)
         if not clean and not self._verdict("ADC", filled):
             # the fully filled copy fails: AS3's own order (fill and check in one walk) decides
@@ -197,6 +245,26 @@ class As3Validator:
             result.pointer_errors = check_pointers(self.ajv, filled, sites) + postchecks.secret_errors(
                 filled, scanned or nothing)
             result.final_errors = postchecks.final_errors(filled)
+        result.warnings = self.doubtful.findings(adc)
+        return result
+
+    def _name_errors(self, adc: Any, words: list[Any] | None) -> list[SchemaError]:
+        found = self.names.first_invalid(adc, words)
+        if found is None:
+            return []
+        word, pointer = found
+        text = f"Invalid data property: {word}"
+        return [SchemaError(pointer, "as3:property", text, text=text)]
+
+    def _check_by_tenant(self, adc: dict, store: TenantStore | None) -> AdcCheck:
+        found = check_by_tenant(self, adc, store)
+        result = AdcCheck()
+        if not found["names_ok"]:
+            result.name_errors = self._name_errors(adc, None)
+        result.schema_errors = postchecks.id_errors(adc)
+        result.structure_errors = found["structure"]
+        result.pointer_errors = found["pointers"]
+        result.final_errors = found["final"]
         result.warnings = self.doubtful.findings(adc)
         return result
 
@@ -232,7 +300,7 @@ class As3Validator:
         return self.check_adc(adc).errors
 
     # -- any body ----------------------------------------------------------------------------------
-    def judge(self, body: Any, *, absolute: bool = False) -> Judgement:
+    def judge(self, body: Any, *, absolute: bool = False, store: TenantStore | None = None) -> Judgement:
         """Errors for any /declare body: AS3 wrapper, bare ADC, arrays of either, or a PATCH body.
 
         Pointers are relative to the ADC, as in AS3's 422 response; with `absolute` they are
@@ -262,7 +330,7 @@ class As3Validator:
         mark_duplicates(tasks)
         judgement = Judgement()
         for task in tasks:
-            self._judge_task(task, judgement, absolute)
+            self._judge_task(task, judgement, absolute, store)
             if judgement.errors:
                 break
         return judgement
@@ -293,12 +361,12 @@ class As3Validator:
         text = f"Invalid request: {where}: {error.message}"
         return SchemaError(prefix + error.pointer, error.keyword, error.message, text=text)
 
-    def _judge_task(self, task: Task, judgement: Judgement, absolute: bool) -> None:
+    def _judge_task(self, task: Task, judgement: Judgement, absolute: bool, store: TenantStore | None) -> None:
         declaration, action = controls_action(task.declaration)
         if action is not None:
             task.request["action"] = action
         prefix = (task.prefix + task.declaration_key) if absolute else ""
-        check = self.check_adc(declaration) if isinstance(declaration, dict) else None
+        check = self.check_adc(declaration, keep_filled=False, store=store) if isinstance(declaration, dict) else None
         errors: list[SchemaError] = []
         if task.duplicate:
             word = check.name_errors[0].message if check and check.name_errors else ""
@@ -326,13 +394,25 @@ class As3Validator:
         return str(errors[0]) if errors else None
 
 
+def _tables_or_none(stored: Any) -> Any:
+    """Stored tables, or None unless they have the shape `As3Validator.tables` gives."""
+    try:
+        (words, patterns), defaults = stored
+    except (TypeError, ValueError):
+        return None
+    if type(words) is frozenset and type(patterns) is list and type(defaults) is list \
+            and all(type(p) is str for p in patterns) and all(type(d) is str for d in defaults):
+        return stored
+    return None
+
+
 class ValidatorCache:
     """As3Validator per schema file, reloaded when the file changes (keyed by path and mtime)."""
 
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, int, int], As3Validator] = {}
 
-    def get(self, path: str | Path) -> As3Validator:
+    def get(self, path: str | Path, disk: Any = None) -> As3Validator:
         real = os.path.realpath(path)
         try:
             stat = os.stat(real)
@@ -341,7 +421,7 @@ class ValidatorCache:
         key = (real, stat.st_mtime_ns, stat.st_size)
         hit = self._by_key.get(key)
         if hit is None:
-            hit = As3Validator.from_path(real)
+            hit = As3Validator.from_path(real, disk)
             self._by_key = {k: v for k, v in self._by_key.items() if k[0] != real}
             self._by_key[key] = hit
         return hit

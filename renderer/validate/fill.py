@@ -106,14 +106,37 @@ class Filler:
         self._root_keys: dict[int, Any] = {}
         self._choosers: dict[int, Any] = {}
 
-    def fill(self, schema: Any, data: Any) -> list[PointerSite]:
+    @staticmethod
+    def context() -> _Ctx:
+        """One walk's state (budget, pointer sites), to share between `fill` and `fill_tenant`."""
+        return _Ctx()
+
+    @staticmethod
+    def budget_left(ctx: _Ctx) -> int:
+        return ctx.budget
+
+    @staticmethod
+    def spend(ctx: _Ctx, visits: int) -> None:
+        """Count a tenant whose walk is known (a cached summary) against the shared budget."""
+        ctx.budget -= visits
+
+    def fill(self, schema: Any, data: Any, ctx: _Ctx | None = None) -> list[PointerSite]:
         """Write defaults into `data` in place; the pointer sites in the walk's order."""
-        ctx = _Ctx()
+        ctx = ctx or _Ctx()
         if isinstance(data, dict):
             self._object_frame(schema, data, "", False, 0, ctx)
         else:
             self._walk(schema, data, (), "", False, 0, _Frame("", 0), ctx)
         return ctx.pointers
+
+    def fill_tenant(self, schema: Any, data: dict, path: str, ctx: _Ctx) -> list[PointerSite]:
+        """Fill one tenant (`schema`: the ADC's additionalProperties) exactly as the ADC walk does at
+        its place (depth 1, not composite); its pointer sites, which are not kept in `ctx`."""
+        mark = len(ctx.pointers)
+        self._object_frame(schema, data, path, False, 1, ctx)
+        sites = ctx.pointers[mark:]
+        del ctx.pointers[mark:]
+        return sites
 
     # -- frames ------------------------------------------------------------------------------------
     def _object_frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:

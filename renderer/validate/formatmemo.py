@@ -45,11 +45,19 @@ class DoubtfulAddresses:
 
     def __init__(self) -> None:
         self.values: set[str] = set()
+        self.log: set[str] | None = None  # while set: every doubtful value checked (memo or not)
+        self._answers = remembered(fast_f5ip)
+        self._doubt = remembered(ipv6_doubt)
 
     def check(self, value: str) -> bool:
-        answer = fast_f5ip(value)
-        if answer and ":" in value and ipv6_doubt(value) and len(self.values) < MAX_REMEMBERED:
+        """The f5ip format check (remembered per value); every call reaches the doubt check, so the
+        `log` of one tenant's checks is complete even for values another tenant had checked."""
+        answer = self._answers(value)
+        if answer and ":" in value and (value in self.values or (
+                self._doubt(value) and len(self.values) < MAX_REMEMBERED)):
             self.values.add(value)
+            if self.log is not None:
+                self.log.add(value)
         return answer
 
     def findings(self, data: Any) -> list[AjvError]:
@@ -71,5 +79,7 @@ class DoubtfulAddresses:
 
 def memo_formats(doubtful: DoubtfulAddresses | None = None) -> dict[str, FormatCheck]:
     """FORMATS with remembered answers (one set of memories per caller)."""
-    checks = {**FORMATS, "f5ip": doubtful.check if doubtful else fast_f5ip}
-    return {name: remembered(check) for name, check in checks.items()}
+    checks = {name: remembered(check) for name, check in {**FORMATS, "f5ip": fast_f5ip}.items()}
+    if doubtful is not None:
+        checks["f5ip"] = doubtful.check  # remembered inside, so that the log sees every call
+    return checks

@@ -140,22 +140,32 @@ def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
     return target  # any value: a string or an array is checked against the target schema as is
 
 
-def check_pointers(ajv: Ajv, adc: dict[str, Any], sites: list[PointerSite]) -> list[AjvError]:
-    """AS3's post-validation pointer check over the sites the schema walk recorded."""
-    if "scratch" in adc:  # AS3 skips pointer processing for declarations with `scratch`
-        return []
-    errors: list[AjvError] = []
-    seen: set[str] = set()
+def site_error(ajv: Ajv, site: PointerSite, root: dict[str, Any]) -> AjvError | None:
+    """AS3's verdict on one pointer site (resolved in `root`, the filled declaration), or None."""
+    try:
+        target = resolve(site.value, site.pointer, root)
+    except PointerProblem as err:
+        return AjvError(site.pointer, "f5PostProcess(pointer)", str(err))
+    if site.target_schema is not None and not ajv.is_valid(site.target_schema, target):
+        return AjvError(site.pointer, "f5PostProcess(pointer)",
+                        f"AS3 pointer {site.value} does not point to required object type")
+    return None
+
+
+def checked_sites(sites: list[PointerSite], seen: set[str]) -> list[PointerSite]:
+    """The sites AS3 resolves: strings, not empty, each pointer once (`seen` is shared)."""
+    out = []
     for site in sites:
         if not isinstance(site.value, str) or site.value == "" or site.pointer in seen:
             continue
         seen.add(site.pointer)
-        try:
-            target = resolve(site.value, site.pointer, adc)
-        except PointerProblem as err:
-            errors.append(AjvError(site.pointer, "f5PostProcess(pointer)", str(err)))
-            continue
-        if site.target_schema is not None and not ajv.is_valid(site.target_schema, target):
-            errors.append(AjvError(site.pointer, "f5PostProcess(pointer)",
-                                   f"AS3 pointer {site.value} does not point to required object type"))
-    return errors
+        out.append(site)
+    return out
+
+
+def check_pointers(ajv: Ajv, adc: dict[str, Any], sites: list[PointerSite]) -> list[AjvError]:
+    """AS3's post-validation pointer check over the sites the schema walk recorded."""
+    if "scratch" in adc:  # AS3 skips pointer processing for declarations with `scratch`
+        return []
+    errors = (site_error(ajv, site, adc) for site in checked_sites(sites, set()))
+    return [error for error in errors if error is not None]

@@ -26,7 +26,8 @@ import orjson
 from renderer.validate.ajv import AjvError
 from renderer.validate.scan import DUPLICATE_PROPS, Scan
 
-__all__ = ["Scan", "final_errors", "id_errors", "secret_errors", "structure_errors"]
+__all__ = ["Scan", "auto_delete_errors", "final_errors", "full_path_errors", "id_errors", "late_path_errors",
+           "node_errors", "secret_errors", "servers_of", "structure_errors"]
 
 MAX_PATH_LENGTH = 195
 MAX_FULL_PATH = 255
@@ -65,7 +66,7 @@ def id_errors(adc: Any) -> list[AjvError]:
     return []
 
 
-def _full_path_errors(adc: dict[str, Any]) -> list[AjvError]:
+def full_path_errors(adc: dict[str, Any]) -> list[AjvError]:
     for tenant, app, items in _apps(adc):
         for item in items:
             path = f"/{tenant}/{app}/{item}"
@@ -75,11 +76,9 @@ def _full_path_errors(adc: dict[str, Any]) -> list[AjvError]:
     return []
 
 
-def _node_errors(adc: dict[str, Any]) -> list[AjvError]:
-    """One server name, two addresses (AS3 keeps the first address it saw for a name)."""
-    seen: dict[str, Any] = {}
-    duplicates: list[str] = []
-    where = ""
+def servers_of(adc: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(name, address, JSON pointer) of every pool member server, in AS3's order."""
+    out = []
     for tenant, app, items in _apps(adc):
         for name, item in items.items():
             if not _classed(item, "Pool"):
@@ -87,14 +86,23 @@ def _node_errors(adc: dict[str, Any]) -> list[AjvError]:
             for m, member in enumerate(item.get("members") or ()):
                 servers = member.get("servers") if isinstance(member, dict) else None
                 for s, server in enumerate(servers if isinstance(servers, list) else ()):
-                    if not isinstance(server, dict):
-                        continue
-                    key = str(server.get("name"))
-                    if seen.get(key) and seen[key] != server.get("address"):
-                        duplicates.append(key)
-                        where = where or f"/{_escape(tenant)}/{_escape(app)}/{_escape(name)}/members/{m}/servers/{s}"
-                    else:
-                        seen[key] = server.get("address")
+                    if isinstance(server, dict):
+                        out.append((str(server.get("name")), server.get("address"),
+                                    f"/{_escape(tenant)}/{_escape(app)}/{_escape(name)}/members/{m}/servers/{s}"))
+    return out
+
+
+def node_errors(servers: list[tuple[str, Any, str]]) -> list[AjvError]:
+    """One server name, two addresses (AS3 keeps the first address it saw for a name)."""
+    seen: dict[str, Any] = {}
+    duplicates: list[str] = []
+    where = ""
+    for key, address, pointer in servers:
+        if seen.get(key) and seen[key] != address:
+            duplicates.append(key)
+            where = where or pointer
+        else:
+            seen[key] = address
     if not duplicates:
         return []
     text = ("The node name must be unique throughout the declaration. "
@@ -251,7 +259,7 @@ def _secret_errors(adc: Any, secrets: list[Any]) -> list[AjvError]:
     return errors
 
 
-def _late_path_errors(adc: dict[str, Any]) -> list[AjvError]:
+def late_path_errors(adc: dict[str, Any]) -> list[AjvError]:
     """Paths over 195 characters: AS3 reports the last one it meets."""
     last = None
     for tenant, app, items in _apps(adc):
@@ -266,7 +274,7 @@ def _late_path_errors(adc: dict[str, Any]) -> list[AjvError]:
     return [AjvError(last[0], "as3:path", text, text=text)]
 
 
-def _auto_delete_errors(adc: dict[str, Any]) -> list[AjvError]:
+def auto_delete_errors(adc: dict[str, Any]) -> list[AjvError]:
     for tenant, app, items in _apps(adc):
         if tenant == "Common":
             continue
@@ -283,7 +291,7 @@ def structure_errors(filled: Any, scanned: Scan, no_duplicates: Callable[[list],
     if not isinstance(filled, dict):
         return []
     found = scanned.found if scanned.exact else _replay_find(filled)
-    return _full_path_errors(filled) + _node_errors(filled) + _duplicate_errors(filled, found, no_duplicates)
+    return full_path_errors(filled) + node_errors(servers_of(filled)) + _duplicate_errors(filled, found, no_duplicates)
 
 
 def secret_errors(filled: Any, scanned: Scan) -> list[AjvError]:
@@ -309,4 +317,4 @@ def final_errors(filled: Any) -> list[AjvError]:
     """AS3's checks after post-processing: paths over 195 characters, autoDelete outside /Common."""
     if not isinstance(filled, dict):
         return []
-    return _late_path_errors(filled) + _auto_delete_errors(filled)
+    return late_path_errors(filled) + auto_delete_errors(filled)

@@ -104,13 +104,24 @@ def adc_schema_of(schema: dict[str, Any]) -> dict[str, Any]:
 class PropertyNames:
     """The words AS3's schema allows, and the check of one declaration against them."""
 
-    def __init__(self, schema: dict[str, Any]):
-        words: dict[Any, None] = {}
-        patterns: dict[str, None] = {}
-        self._collect(adc_schema_of(schema), words, patterns)
-        self.words = frozenset(words)
-        self.patterns = [rx for rx in (js_pattern(p) for p in patterns) if rx is not None]
+    def __init__(self, schema: dict[str, Any] | None, tables: tuple[frozenset, list[str]] | None = None):
+        """`tables`: what `tables()` returned for the same schema (kept on disk: the walk over the
+        1.2 MB schema is a tenth of a second per process); else they are collected from `schema`."""
+        if tables is None:
+            words: dict[Any, None] = {}
+            patterns: dict[str, None] = {}
+            self._collect(adc_schema_of(schema or {}), words, patterns)
+            tables = (frozenset(words), list(patterns))
+        self.words, self._pattern_texts = tables
+        self.patterns = [rx for rx in (js_pattern(p) for p in self._pattern_texts) if rx is not None]
         self._verdicts: dict[Any, bool] = {}
+
+    def tables(self) -> tuple[frozenset, list[str]]:
+        """The schema-derived part, as plain data (marshal keeps frozensets and tuples). Words that
+        stand for an object of the schema (keyed by its id) are left out: no data is that object,
+        and another process could reuse the id."""
+        words = frozenset(w for w in self.words if not (type(w) is tuple and w[0] == "object"))
+        return words, list(self._pattern_texts)
 
     @staticmethod
     def _collect(root: Any, words: dict, patterns: dict) -> None:

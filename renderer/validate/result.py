@@ -22,6 +22,7 @@ from renderer.validate.ajv import Ajv, AjvError
 from renderer.validate.as3 import As3Validator, ValidatorCache
 from renderer.validate.formats import FORMATS
 from renderer.validate.locate import Locator, locator_for
+from renderer.validate.tenants import TenantKeys, TenantStore, validator_fingerprint
 
 # keyword -> stable finding code
 AS3_CODES: dict[str, str] = {
@@ -171,17 +172,19 @@ def net_findings(net: Any, sources: Mapping[str, tuple[Origin, ...]], fallback: 
     return findings
 
 
-def validate_result(result: Any, validator: As3Validator, *, locator: Locator | None = None) -> list[Finding]:
+def validate_result(result: Any, validator: As3Validator, *, locator: Locator | None = None,
+                    store: TenantStore | None = None) -> list[Finding]:
     """Findings for a RenderResult: its AS3 declaration (AS3-exact) and its net declaration.
 
     Without a `locator` a finding points at the start of the manifest that produced the object;
-    with one (validate_rendered passes it) at the key that feeds the failing property."""
+    with one (validate_rendered passes it) at the key that feeds the failing property. `store`
+    keeps each valid tenant's result between runs (tenants.py)."""
     fallback = result.config.location
     findings: list[Finding] = []
     body = result.as3
     if body:
         adc = body.get("declaration") if body.get("class") == "AS3" else body
-        judgement = validator.judge(body)
+        judgement = validator.judge(body, store=store)
         findings += as3_findings(adc, judgement.errors + judgement.warnings, result.sources, fallback, locator)
     if result.net:
         findings += net_findings(result.net, result.sources, fallback, locator)
@@ -189,14 +192,20 @@ def validate_result(result: Any, validator: As3Validator, *, locator: Locator | 
 
 
 def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None = None,
-                      environ: Mapping[str, str] | None = None, cache: ValidatorCache | None = None) -> list[Finding]:
-    """Find the AS3 schema (option, env, config, cache), then validate_result. Raises ValidateError."""
+                      environ: Mapping[str, str] | None = None, cache: ValidatorCache | None = None,
+                      disk: Any = None) -> list[Finding]:
+    """Find the AS3 schema (option, env, config, cache), then validate_result. Raises ValidateError.
+
+    `disk` (a `renderer.cache.DiskCache`, None for --no-cache) keeps the results of valid tenants,
+    keyed by their content, the schema and the validator's code: a re-render after a one-file
+    change fills and checks only the tenants that changed (the cross-tenant checks always run)."""
     env = os.environ if environ is None else environ
     location = find_schema(option=as3_schema, environ=env, config_schema=result.config.as3_schema,
                            repo_root=repo, schema_version=result.config.bigip.schema_version)
-    validator = (cache or ValidatorCache()).get(location.path)
-    findings = validate_result(result, validator)
+    validator = (cache or ValidatorCache()).get(location.path, disk)
+    store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
+    findings = validate_result(result, validator, store=store)
     if any(f.is_error for f in findings):  # worth reading files again only on the error path
-        findings = validate_result(result, validator, locator=locator_for(repo, result.identity,
-                                                                           getattr(result, "generated", None)))
+        findings = validate_result(result, validator, store=store, locator=locator_for(
+            repo, result.identity, getattr(result, "generated", None)))
     return findings

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks.checks import DIFF_PLAN, count_mismatches, diff_problems, rendered_counts
 from benchmarks.deploy import measure_deploy
-from benchmarks.generate import apply_change, commit_all, expected, generate
+from benchmarks.generate import apply_change, commit_all, expected, generate, manifest_files
 from benchmarks.measure import diff_cli
 from renderer.render import render
 from renderer.validate import validate_rendered
@@ -167,3 +167,65 @@ def test_watch_lag_measurement_deploys_every_rollout_step(tmp_path: Path) -> Non
     assert result["deploys"] == result["commits"] == 3
     assert len(result["lags_s"]) == 3 and all(lag > 0 for lag in result["lags_s"])
     assert result["p95_s"] == max(result["lags_s"])
+
+
+def _classes(adc: dict) -> list[str]:
+    return [o.get("class") for t in adc.values() if isinstance(t, dict) for a in t.values() if isinstance(a, dict)
+            for o in a.values() if isinstance(o, dict)]
+
+
+def test_all_mix_adds_as3_configmaps_and_routes_and_renders_what_it_encodes(tmp_path: Path, as3_schema_path: Path) -> None:
+    """--mix all: crd's kinds, plus 1 in 10 Routes and 1 in 10 Applications of per-namespace AS3 ConfigMaps."""
+    exp = generate(tmp_path / "repo", 150, "all")
+    result = render(tmp_path / "repo")
+    assert result.findings == []
+    assert count_mismatches(exp, result.as3, result.net) == []
+    assert rendered_counts(result.as3, result.net) == {
+        "tenants": 10, "virtual_servers": 136, "pools": 180, "members": 1800, "monitors": 180, "policies": 61,
+        "fdb_records": 15, "arps": 1500}
+    assert (exp.documents, exp.tenants) == (470, 10)
+    files = manifest_files(tmp_path / "repo")
+    assert sum(f.read_text().count("\n---\n") + 1 for f in files) == exp.documents
+    # Ingress partitions 4 and 9 are taken by Routes (default partition) and AS3 Applications (own tenants)
+    assert sorted(t for t in result.adc if t.startswith(("tenant", "as3_"))) == [
+        "as3_team_0000", "as3_team_0001", "tenant0", "tenant1", "tenant2", "tenant3", "tenant5", "tenant6", "tenant7",
+        "tenant8"]
+    team = result.adc["as3_team_0001"]
+    assert sorted(a for a in team if a.startswith("app_")) == ["app_00109", "app_00119", "app_00129", "app_00139",
+                                                                 "app_00149"]
+    pool = team["app_00109"]["pool"]  # filled by service discovery from the labelled Service's endpoints
+    assert len(pool["members"]) == 10 and {m["servicePort"] for m in pool["members"]} == {8080}
+    shared = result.adc["tenant0"]["Shared"]
+    assert shared["ose_vserver"]["virtualAddresses"] == ["172.31.255.254"]
+    assert len(shared["openshift_insecure_routes"]["rules"]) == 15
+    assert shared["openshift_team_0001_svc_00104"]["monitors"] == [
+        {"use": "/tenant0/Shared/openshift_team_0001_svc_00104_0_http"}]
+    classes = _classes(result.adc)
+    assert (classes.count("Service_HTTP"), classes.count("Service_TCP")) == (121, 15)
+    assert validate_rendered(result, repo=tmp_path / "repo", as3_schema=str(as3_schema_path)) == []
+
+
+def test_all_mix_writes_the_same_bytes_every_time_and_leaves_the_other_mixes_alone(tmp_path: Path) -> None:
+    generate(tmp_path / "a", 150, "all")
+    generate(tmp_path / "b", 150, "all")
+    generate(tmp_path / "crd", 150, "crd")
+    first = _digest(tmp_path / "a")
+    assert first == _digest(tmp_path / "b")
+    assert [f for f in first if f.startswith("manifests/as3/")] == [
+        "manifests/as3/as3-0000.yaml", "manifests/as3/as3-0001.yaml"]
+    crd = _digest(tmp_path / "crd")
+    # only the config (routeVirtualAddress), the resource files, the services (discovery labels) and the
+    # AS3 ConfigMaps differ from the crd mix; the snapshot is the same
+    assert sorted(f for f in first if first[f] != crd.get(f)) == [
+        "as3-gitops.yaml", "manifests/as3/as3-0000.yaml", "manifests/as3/as3-0001.yaml",
+        "manifests/ingresses/ingresses-0000.yaml", "manifests/ingresses/ingresses-0001.yaml",
+        "manifests/services/services-0000.yaml", "manifests/services/services-0001.yaml"]
+
+
+def test_all_mix_counts_at_1000_and_10000() -> None:
+    assert expected(1000, "all").as_dict() == {
+        "ingresses": 1000, "services": 1000, "endpoint_slices": 100, "nodes": 100, "documents": 3112,
+        "tenants": 18, "virtual_servers": 901, "pools": 1200, "members": 12000, "monitors": 1200,
+        "policies": 401, "fdb_records": 100, "arps": 10000}
+    assert expected(10000, "all").tenants == 108
+    assert expected(1000, "crd").as_dict() == {**expected(1000).as_dict(), "policies": 400}

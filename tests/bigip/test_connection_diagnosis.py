@@ -14,11 +14,7 @@ import pytest
 from renderer.bigip.connection import endpoint, normalise_host
 from renderer.cli import main
 
-
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def _plan(make_repo, host: str, *extra: str) -> tuple[int, str]:

@@ -24,10 +24,7 @@ from renderer.render import render
 JOURNAL = "/Common/as3-gitops-journal"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def restore(emulator: Any, baseline: dict[str, Any]) -> None:

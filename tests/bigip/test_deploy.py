@@ -30,10 +30,7 @@ from renderer.render import render
 DECLARE = "/mgmt/shared/appsvcs/declare"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def assert_device_runs(emulator, repo, ref: str | None = None, result=None, state=None) -> None:

@@ -12,10 +12,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "two-clusters"
 POOL = "ingress_default_vs_01_hello_world_svc_80"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def _members(emulator) -> list[tuple[str, str]]:

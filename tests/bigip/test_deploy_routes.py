@@ -24,10 +24,7 @@ status:
 """
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def device_routes(emulator) -> dict[str, tuple[str, str, str]]:

@@ -13,10 +13,7 @@ from renderer.render import render
 CASES = Path(__file__).resolve().parents[1] / "render" / "cases"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 @pytest.mark.parametrize("case", ["as3-configmap-discovery", "routes-tls"])

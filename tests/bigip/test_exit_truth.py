@@ -17,10 +17,7 @@ from bigip.test_deploy import assert_device_runs
 DECLARE = "/mgmt/shared/appsvcs/declare"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def tenant_change(bigip_emulator, make_repo):

@@ -23,10 +23,7 @@ from renderer.bigip.devlock import LOCK, DeviceLock, Holder, LockOptions, dg_pat
 DG = "/mgmt/tm/ltm/data-group/internal"
 
 
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 def client_for(emulator) -> BigipClient:
@@ -107,11 +104,18 @@ def test_a_lock_released_while_waiting_lets_the_deploy_run(bigip_emulator, make_
     repo, sha = ready(bigip_emulator, make_repo)
     seed_lock(bigip_emulator, expires_in=600)
 
-    def release_later() -> None:
-        time.sleep(0.3)
+    def release_once_waiting() -> None:
+        """Release the lock when the deploy makes its second attempt to create it (it found the lock
+        held and waited once), however long the deploy took to get there on a busy machine."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = bigip_emulator.device.request_log()  # ready() cleared it: only this deploy's requests
+            if sum(1 for e in log if e["method"] == "POST" and e["path"].split("?")[0] == DG) >= 2:
+                break
+            time.sleep(0.01)
         bigip_emulator.control.seed({"ltm": {"dataGroups": {}}})
 
-    releaser = threading.Thread(target=release_later)
+    releaser = threading.Thread(target=release_once_waiting)
     releaser.start()
     run = run_cli(deploy_args(repo, bigip_emulator, "--ref", sha, "--lock-timeout", "30"))
     releaser.join()

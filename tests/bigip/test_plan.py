@@ -6,11 +6,7 @@ import pytest
 
 from bigip.deploy_harness import basic_post, change_member_by_hand, deploy_args, run_cli, two_tenant_repo, writes
 
-
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch, bigip_emulator) -> None:
-    monkeypatch.setenv("BIGIP_USERNAME", bigip_emulator.username)
-    monkeypatch.setenv("BIGIP_PASSWORD", bigip_emulator.password)
+pytestmark = pytest.mark.usefixtures("emulator_credentials")
 
 
 @pytest.fixture

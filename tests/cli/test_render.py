@@ -111,11 +111,11 @@ def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_wheel_contains_templates_and_schemas_and_renders_the_example(tmp_path: Path) -> None:
+def test_wheel_contains_templates_and_schemas_and_renders_the_example(
+    tmp_path: Path, built_wheel: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     """Build the wheel, install it into a fresh venv (no editable paths), render the example."""
-    dist = tmp_path / "dist"
-    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist),
-                            str(ROOT)], capture_output=True, text=True)
+    build, dist = built_wheel
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     wheel = next(dist.glob("*.whl"))
     import zipfile

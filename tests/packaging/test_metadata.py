@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 import tomllib
 import zipfile
 from email.parser import Parser
@@ -33,15 +32,16 @@ def test_pyproject_uses_the_spdx_expression_and_one_version_source() -> None:
 
 
 @pytest.mark.slow
-def test_the_wheel_has_license_types_templates_and_the_pytest_plugin(tmp_path: Path) -> None:
-    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                            str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, cwd=tmp_path)
+def test_the_wheel_has_license_types_templates_and_the_pytest_plugin(
+    built_wheel: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    build, dist = built_wheel
     assert build.returncode == 0, build.stderr[-2000:]
     noise = "byte-compiling is disabled"  # PYTHONDONTWRITEBYTECODE in the environment, not setuptools
     warnings = [line for line in (build.stdout + build.stderr).splitlines()
                 if ("warn" in line.lower() or "deprecat" in line.lower()) and noise not in line]
     assert warnings == []
-    wheel = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl")))
+    wheel = zipfile.ZipFile(next(dist.glob("*.whl")))
     names = set(wheel.namelist())
     dist_info = f"as3_gitops-{renderer.__version__}.dist-info"
     assert f"{dist_info}/licenses/LICENSE" in names

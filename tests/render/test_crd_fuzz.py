@@ -2,13 +2,13 @@
 LoadBalancer Service), `render` never crashes: exit 0 or 2, no traceback, every error names a file.
 Mutations of the custom-resources example plus an IngressLink, ExternalDNS and LoadBalancer Service:
 keys deleted, values replaced by other types, unknown keys added, big numbers, odd strings.
-In-process CLI, derandomized, bounded (AS3_GITOPS_CRD_FUZZ_EXAMPLES, default 200)."""
+In-process CLI, derandomized, bounded: 200 examples in the suite's hypothesis profile, 2,000 in the deep
+one (tests/conftest.py), or AS3_GITOPS_CRD_FUZZ_EXAMPLES."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fuzz_budget import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from renderer.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "custom-resources"
-EXAMPLES = int(os.environ.get("AS3_GITOPS_CRD_FUZZ_EXAMPLES", "200"))
+EXAMPLES = fuzz_examples("AS3_GITOPS_CRD_FUZZ_EXAMPLES", 2)
 EXTRA = """apiVersion: cis.f5.com/v1
 kind: IngressLink
 metadata: {name: il, namespace: cafe}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from net_repo import SERVICE_AND_INGRESS, write_repo
 
 from renderer.render import render
 
@@ -18,21 +19,7 @@ vxlan:
   localAddress: 192.168.1.254
   selfIP: 10.244.30.15/16
 """
-APP = """apiVersion: v1
-kind: Service
-metadata: {name: app, namespace: default}
-spec:
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: app
-  namespace: default
-  annotations: {kubernetes.io/ingress.class: f5, virtual-server.f5.com/ip: 10.5.5.5}
-spec:
-  defaultBackend: {service: {name: app, port: {number: 80}}}
----
+APP = SERVICE_AND_INGRESS + """---
 apiVersion: v1
 kind: Endpoints
 metadata: {name: app, namespace: default}
@@ -56,13 +43,7 @@ metadata:
 
 
 def render_repo(tmp_path: Path, nodes: str, config: str = CONFIG):
-    repo = tmp_path / "repo"
-    (repo / "manifests").mkdir(parents=True)
-    (repo / "snapshot").mkdir()
-    (repo / "as3-gitops.yaml").write_text(config)
-    (repo / "manifests" / "app.yaml").write_text(APP)
-    (repo / "snapshot" / "nodes.yaml").write_text(nodes)
-    return render(repo)
+    return render(write_repo(tmp_path, config, APP, nodes, "nodes.yaml"))
 
 
 def codes(result, severity: str = "error") -> list[tuple[str, int]]:

@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from renderer.render import render
+from net_repo import SERVICE_AND_INGRESS, write_repo
 
-APP = """apiVersion: v1
-kind: Service
-metadata: {name: app, namespace: default}
-spec:
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: app
-  namespace: default
-  annotations: {kubernetes.io/ingress.class: f5, virtual-server.f5.com/ip: 10.5.5.5}
-spec:
-  defaultBackend: {service: {name: app, port: {number: 80}}}
-"""
+from renderer.render import render
 
 
 def _repo(tmp_path: Path, config: str, snapshot: str) -> Path:
-    repo = tmp_path / "repo"
-    (repo / "manifests").mkdir(parents=True)
-    (repo / "snapshot").mkdir()
-    (repo / "as3-gitops.yaml").write_text(config)
-    (repo / "manifests" / "app.yaml").write_text(APP)
-    (repo / "snapshot" / "cluster.yaml").write_text(snapshot)
-    return repo
+    return write_repo(tmp_path, config, SERVICE_AND_INGRESS, snapshot, "cluster.yaml")
 
 
 def _node(name: str, ip: str, cidr: str | None = None, annotations: str = "{}", ready: str = "True") -> str:

@@ -2,7 +2,8 @@
 
 Every run must end in exit 0 or 2 (never 5, never a traceback), within a few seconds (never a
 hang), and write both output files or neither. The inputs are made by a seeded random.Random, so
-every CI run sees the same 2,000 cases (set AS3_GITOPS_SAFETY_FUZZ to run more or fewer).
+every CI run sees the same 2,000 cases (set AS3_GITOPS_SAFETY_FUZZ to run more or fewer), in four
+parts of consecutive cases so that pytest-xdist can run them side by side.
 Mutations: annotation values (the defect-8 inputs among them), names, field types and values,
 YAML text edits, aliases and duplicate keys, as3-gitops.yaml keys and limits, paths that leave
 the repository, symlinks.
@@ -26,6 +27,7 @@ from renderer.cli import main
 
 CASES = int(os.environ.get("AS3_GITOPS_SAFETY_FUZZ", "2000"))
 SEED = 15
+PARTS = 4
 
 CONFIG = "bigip:\n  partition: k8s\n  poolMemberType: nodeport\n"
 SERVICE = """apiVersion: v1
@@ -180,14 +182,20 @@ def _alarm(_signum, _frame):
 
 
 @pytest.mark.slow
-def test_generated_inputs_never_crash_hang_or_half_write(tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", range(PARTS))
+def test_generated_inputs_never_crash_hang_or_half_write(tmp_path: Path, part: int) -> None:
+    """Cases [part * CASES / PARTS, (part + 1) * CASES / PARTS) of the one seeded sequence: the cases
+    before them are generated too (cheap) and skipped, so every part sees exactly its cases."""
     rng = random.Random(SEED)
+    first, end = part * CASES // PARTS, (part + 1) * CASES // PARTS
     seen: dict[int, int] = {}
     slowest = 0.0
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
-        for n in range(CASES):
+        for n in range(end):
             files, options, links = case(rng)
+            if n < first:
+                continue
             repo, out = tmp_path / f"r{n}", tmp_path / f"o{n}"
             for rel, text in files.items():
                 (repo / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -220,5 +228,6 @@ def test_generated_inputs_never_crash_hang_or_half_write(tmp_path: Path) -> None
             shutil.rmtree(out, ignore_errors=True)
     finally:
         signal.signal(signal.SIGALRM, previous)
-    assert seen.get(0, 0) > CASES // 20 and seen.get(2, 0) > CASES // 4, seen  # the generator reaches both outcomes
+    count = end - first
+    assert seen.get(0, 0) > count // 20 and seen.get(2, 0) > count // 4, seen  # the generator reaches both outcomes
     assert slowest < 15, slowest

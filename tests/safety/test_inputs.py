@@ -152,7 +152,10 @@ def test_file_and_total_size_limits(tmp_path):
     ("{% for i in range(100001) %}{% endfor %}", "LIM008"),
 ])
 def test_user_templates_run_under_a_budget(tmp_path, template, code):
-    config = CONFIG + "templates: tpl\nlimits: {templateSeconds: 2, templateMemoryMiB: 256, templateOutputMiB: 64}\n"
+    # The endless loop waits out templateSeconds, so it gets the smallest; the others must hit their own
+    # limit first, with time to spare on a busy machine (at 2 s the memory case could run out of time)
+    seconds = 1 if code == "LIM005" else 20
+    config = CONFIG + f"templates: tpl\nlimits: {{templateSeconds: {seconds}, templateMemoryMiB: 256, templateOutputMiB: 64}}\n"
     repo = repo_with(tmp_path, {"manifests/ing.yaml": ingress("web"), "tpl/declaration.json.j2": template}, config)
     started = time.monotonic()
     rc, _out, err = cli("render", str(repo), "--no-validate", "-o", str(tmp_path / "out"))

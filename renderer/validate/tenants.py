@@ -1,0 +1,288 @@
+"""check_adc one tenant at a time: no filled copy of the whole declaration, and a result per tenant
+that a disk cache can keep.
+
+Why: a 10k declaration is 38 MB of JSON, and its filled deep copy was most of the render's peak
+memory; and a pull request that changes one file changes one tenant, yet every tenant was filled
+and checked again. The ADC schema is simple at its top (properties, `additionalProperties` for
+tenants, `propertyNames`, `required`: no anyOf/allOf/if, no dependencies), so the defaults walk
+of the whole declaration is the walk of its top level followed by one walk per tenant, each
+independent of the others. Here:
+
+- the *shell* (every top-level key, with `{"class": "Tenant"}` in place of each tenant, which the
+  schema accepts as a tenant) is copied, filled and judged like a declaration; `Common` and the
+  other top-level properties stay in it, filled;
+- each tenant is copied, filled (`Filler.fill_tenant`, at the depth and with the budget of the
+  whole walk), judged by jsonschema-rs against Tenant plus the duplicate/secret walk, and reduced
+  to a `TenantSummary` of what the later checks need; then the copy is dropped;
+- the cross-tenant checks run over the summaries: the first full path over 255 characters, one
+  server name with two addresses anywhere, the last path over 195 characters, the first
+  autoDelete outside /Common, and the property-name check (its candidate words per part).
+
+A pointer resolved inside its own tenant is judged with that tenant's filled copy (the summary
+keeps the verdict); one that reaches outside (to /Common, to another tenant's name, to a top-level
+property) is resolved against the filled shell with this tenant in place. AS3 allows pointers into
+the same tenant or /Common only, so of any other tenant only the existence of its name counts, and
+the placeholder answers that. A tenant with such a pointer is never taken from the cache.
+
+Anything not clean (a schema error, a duplicate, an odd secret, a budget or depth limit, a value
+jsonschema-rs cannot take) sends the whole declaration back to the exact path (As3Validator's
+filled copy and AS3's ordered walk): the errors of an invalid declaration are found exactly as
+before, and only valid declarations, the common case, take this one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from renderer.validate import postchecks
+from renderer.validate.ajv import AjvError, PointerSite, escape
+from renderer.validate.pointers import checked_sites, site_error
+from renderer.validate.propnames import _candidates
+
+PLACEHOLDER = {"class": "Tenant"}
+_GENERIC = ("anyOf", "oneOf", "allOf", "if", "not", "dependencies", "patternProperties", "$ref", "f5PostProcess")
+
+
+class Fallback(Exception):
+    """The declaration must be judged by the exact path (a copy of everything, AS3's ordered walk)."""
+
+
+@dataclass
+class TenantSummary:
+    """What the checks after the schema need of one filled tenant (plain data, so cacheable)."""
+
+    visits: int  # defaults-walk nodes (the walk's budget is shared by the whole declaration)
+    names_ok: bool  # every candidate word of the property-name check is allowed
+    full_path: tuple[str, str] | None  # first (pointer, text) over 255 characters
+    servers: list[tuple[str, Any, str]]  # (name, address, pointer) of pool member servers
+    late_path: tuple[str, str] | None  # last (pointer, path) over 195 characters
+    auto_delete: tuple[str, str] | None  # first (pointer, text)
+    pointer_errors: list[tuple[str, str]]  # (pointer, message), in site order
+    doubtful: list[str]  # f5ip values its checks found doubtful (warnings; formatmemo)
+    local: bool = True  # every pointer resolved inside the tenant: the summary depends on it alone
+
+    def pack(self) -> tuple:
+        return (self.visits, self.names_ok, self.full_path, self.servers, self.late_path, self.auto_delete,
+                self.pointer_errors, self.doubtful)
+
+    @classmethod
+    def unpack(cls, stored: Any) -> TenantSummary | None:
+        """The summary back from `pack`, or None unless every part has the expected shape."""
+        try:
+            visits, names_ok, full_path, servers, late_path, auto_delete, errors, doubtful = stored
+            ok = (type(visits) is int and type(names_ok) is bool and all(map(_pair, (full_path, late_path,
+                  auto_delete))) and type(servers) is list and type(errors) is list and type(doubtful) is list
+                  and all(type(s) is tuple and len(s) == 3 and type(s[0]) is str and type(s[2]) is str for s in servers)
+                  and all(_pair(e) and e is not None for e in errors) and all(type(d) is str for d in doubtful))
+        except (TypeError, ValueError):
+            return None
+        return cls(visits, names_ok, full_path, servers, late_path, auto_delete, errors, doubtful) if ok else None
+
+
+def _pair(value: Any) -> bool:
+    return value is None or (type(value) is tuple and len(value) == 2 and all(type(v) is str for v in value))
+
+
+class _Recording(dict):
+    """The filled declaration as pointer resolution sees it, noting which top-level names it reads."""
+
+    def __init__(self, data: dict) -> None:
+        super().__init__(data)
+        self.touched: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        self.touched.add(key)  # type: ignore[arg-type]
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self.touched.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().get(key, default)
+
+
+def streamable(adc_schema: Any) -> bool:
+    """True when the ADC schema's top level is a plain object schema (the walk splits per tenant)."""
+    return (isinstance(adc_schema, dict) and adc_schema.get("type") == "object"
+            and isinstance(adc_schema.get("additionalProperties"), dict)
+            and isinstance(adc_schema.get("properties"), dict) and not any(k in adc_schema for k in _GENERIC))
+
+
+def _one(errors: list[AjvError], text: bool) -> tuple[str, str] | None:
+    if not errors:
+        return None
+    return (errors[0].pointer, errors[0].text if text else errors[0].message)
+
+
+def summarize_part(name: str, filled: Any) -> tuple[tuple[str, str] | None, list, tuple[str, str] | None,
+                                                     tuple[str, str] | None]:
+    """The structure and final checks of one top-level value, alone: (full path, servers, late path,
+    autoDelete); `postchecks` finds the same in a declaration of this one key."""
+    part = {name: filled}
+    return (_one(postchecks.full_path_errors(part), True), postchecks.servers_of(part),
+            _one(postchecks.late_path_errors(part), True), _one(postchecks.auto_delete_errors(part), True))
+
+
+@functools.cache
+def validator_fingerprint() -> str:
+    """What a tenant's result depends on besides the tenant and the schema: versions, and the
+    source of the validator (renderer/validate/*.py), so an edited check never meets an old entry."""
+    import sys
+
+    import jsonschema_rs
+
+    import renderer
+
+    digest = hashlib.sha256()
+    for part in (renderer.__version__, getattr(jsonschema_rs, "__version__", "?"), orjson.__version__,
+                 sys.version, "tenant-summary-1"):
+        digest.update(part.encode() + b"\0")
+    folder = Path(__file__).parent
+    for file in sorted(folder.glob("*.py")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+class TenantKeys:
+    """Cache keys of tenant summaries: validator fingerprint, schema, tenant name and content."""
+
+    def __init__(self, fingerprint: str, schema_hash: str) -> None:
+        self.prefix = f"as3-validate-tenant\0{fingerprint}\0{schema_hash}\0"
+
+    def key(self, name: str, tenant: Any) -> str | None:
+        try:
+            content = orjson.dumps(tenant)
+        except (TypeError, orjson.JSONEncodeError):  # values orjson refuses: never cached
+            return None
+        return self.prefix + name + "\0" + hashlib.sha256(content).hexdigest()
+
+
+def combine(parts: list[TenantSummary], scratch: bool) -> dict[str, list[AjvError]]:
+    """The cross-tenant checks over the parts in the declaration's key order."""
+    full = next((p.full_path for p in parts if p.full_path), None)
+    late = None
+    for p in parts:
+        late = p.late_path or late
+    auto = next((p.auto_delete for p in parts if p.auto_delete), None)
+    structure = [AjvError(full[0], "as3:path", full[1], text=full[1])] if full else []
+    structure += postchecks.node_errors([s for p in parts for s in p.servers])
+    final = [AjvError(late[0], "as3:path", late[1], text=late[1])] if late else []
+    final += [AjvError(auto[0], "as3:autoDelete", auto[1], text=auto[1])] if auto else []
+    pointers = [] if scratch else [AjvError(p, "f5PostProcess(pointer)", m) for part in parts
+                                   for p, m in part.pointer_errors]
+    return {"structure": structure, "pointers": pointers, "final": final}
+
+
+def shell_part(name: str, filled: Any) -> TenantSummary:
+    """A top-level value of the shell (Common, controls, a placeholder, a default) as a part."""
+    full, servers, late, auto = summarize_part(name, filled)
+    return TenantSummary(0, True, full, servers, late, auto, [], [])
+
+
+def tenant_summary(validator: Any, name: str, tenant: dict, shell: dict, ctx: Any) -> TenantSummary:
+    """Fill a copy of one tenant, judge it and reduce it to its summary (the copy is dropped)."""
+    filler = validator.filler
+    doubtful = validator.doubtful
+    filled = orjson.loads(orjson.dumps(tenant))
+    before = filler.budget_left(ctx)
+    log: set[str] = set()
+    doubtful.log = log
+    try:
+        sites = filler.fill_tenant(validator.definitions["ADC"]["additionalProperties"], filled,
+                                   "/" + escape(name), ctx)
+        if filler.budget_left(ctx) < 0 or not validator.tenant_clean(filled):
+            raise Fallback
+    finally:
+        if doubtful.log is log:
+            doubtful.log = None
+    logged = sorted(log)
+    names_ok = all(validator.names.allowed(w) for w in _candidates(tenant))
+    full, servers, late, auto = summarize_part(name, filled)
+    errors, local = _site_errors(validator, name, filled, sites, shell)
+    return TenantSummary(before - filler.budget_left(ctx), names_ok, full, servers, late, auto, errors, logged,
+                         local)
+
+
+def _site_errors(validator: Any, name: str, filled: dict, sites: list[PointerSite],
+                 shell: dict) -> tuple[list[tuple[str, str]], bool]:
+    """(pointer, message) of the tenant's failing pointers, and whether all stayed inside it."""
+    view = _Recording(shell)
+    dict.__setitem__(view, name, filled)
+    errors: list[tuple[str, str]] = []
+    local = True
+    for site in checked_sites(sites, set()):
+        view.touched = set()
+        error = site_error(validator.ajv, site, view)
+        # "": resolve() looks the pointer's leading empty token up at the top; a valid ADC has no such name
+        local = local and view.touched <= {name, ""}
+        if error is not None:
+            errors.append((error.pointer, error.message))
+    return errors, local
+
+
+class TenantStore:
+    """Tenant summaries in a `renderer.cache.DiskCache` (its get/put: corrupt entries are misses)."""
+
+    def __init__(self, disk: Any, keys: TenantKeys) -> None:
+        self.disk = disk
+        self.keys = keys
+        self.hits = self.misses = 0
+
+    def get(self, name: str, tenant: Any) -> tuple[str | None, TenantSummary | None]:
+        key = self.keys.key(name, tenant)
+        found = None if key is None else self.disk.get(key, TenantSummary.unpack)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return key, found
+
+    def put(self, key: str, summary: TenantSummary) -> None:
+        self.disk.put(key, summary.pack())
+
+
+def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dict[str, list[AjvError]]:
+    """Every error of a valid-looking ADC, without a filled copy of it; raises Fallback otherwise."""
+    schema = validator.definitions["ADC"]
+    props = schema["properties"]
+    tenants = {k for k, v in adc.items() if k not in props and type(v) is dict}
+    outline = {k: (PLACEHOLDER if k in tenants else v) for k, v in adc.items()}
+    shell = orjson.loads(orjson.dumps(outline))
+    filler = validator.filler
+    ctx = filler.context()
+    shell_sites = filler.fill(schema, shell, ctx)
+    if filler.budget_left(ctx) < 0 or not validator._clean_verdict(shell):
+        raise Fallback
+    names_ok = all(validator.names.allowed(w) for w in _candidates(outline))
+    view = _Recording(shell)
+    shell_errors = [(e.pointer, e.message) for e in (site_error(validator.ajv, site, view)
+                                                       for site in checked_sites(shell_sites, set())) if e]
+    parts = [TenantSummary(0, True, None, [], None, None, shell_errors, [])]
+    for name, value in adc.items():
+        if name not in tenants:
+            parts.append(shell_part(name, shell[name]))
+            continue
+        key, summary = store.get(name, value) if store is not None else (None, None)
+        if summary is not None:
+            filler.spend(ctx, summary.visits)
+            if filler.budget_left(ctx) < 0:
+                raise Fallback
+            validator.doubtful.values.update(summary.doubtful)
+        else:
+            summary = tenant_summary(validator, name, value, shell, ctx)
+            if key is not None and summary.local:
+                store.put(key, summary)  # type: ignore[union-attr]
+        parts.append(summary)
+        names_ok = names_ok and summary.names_ok
+    parts += [shell_part(name, shell[name]) for name in shell if name not in adc]
+    out = combine(parts, "scratch" in shell)
+    out["names_ok"] = names_ok  # type: ignore[assignment]
+    return out
