@@ -1,8 +1,11 @@
 """Model -> AS3 declaration, through Jinja2 templates (templates/as3/, overridable by name).
 
-The environment is sandboxed with StrictUndefined; every value goes through `tojson`; the text a
-template produces is parsed at once, so a template mistake is reported with the template's file and
-line instead of surfacing as a broken declaration later.
+The repository's own templates (`templates:`) run sandboxed and under a budget; the built-in ones,
+which ship with the package and see only our model, run in a plain Environment (the sandbox's checks
+on each attribute read and call were a third of the emit time), with the same filters and settings,
+so they give the same bytes (tests/render/test_template_environments.py). StrictUndefined; every
+value goes through `tojson`; the text a template produces is parsed at once, so a template mistake is
+reported with the template's file and line instead of surfacing as a broken declaration later.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from markupsafe import Markup
 
 from renderer.config import Config
 from renderer.errors import Origin, SourceError, SourceLocation, TemplateError
-from renderer.model import Model, Tenant
+from renderer.model import Model, Tenant, unique_origins
 from renderer.source import Tree, confined_path
 from renderer.template_budget import bounded_binop, render_budgeted
 
@@ -96,7 +99,7 @@ class _UserSandbox(_Sandbox):
         return bounded_binop(operator, left, right, self.max_length)
 
 
-def _new_environment(loaders: list[jinja2.BaseLoader], cls: type[_Sandbox] = _Sandbox) -> SandboxedEnvironment:
+def _new_environment(loaders: list[jinja2.BaseLoader], cls: type[jinja2.Environment]) -> jinja2.Environment:
     env = cls(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
@@ -108,12 +111,14 @@ def _new_environment(loaders: list[jinja2.BaseLoader], cls: type[_Sandbox] = _Sa
 
 
 @functools.cache
-def _builtin_environment() -> SandboxedEnvironment:
-    return _new_environment([jinja2.PackageLoader("renderer.templates", "as3")])
+def _builtin_environment(cls: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
+    """Only our package's templates: trusted code, so not sandboxed (`cls` lets a test run them sandboxed)."""
+    return _new_environment([jinja2.PackageLoader("renderer.templates", "as3")], cls)
 
 
-def template_environment(tree: Tree | None, user_folder: str | None) -> SandboxedEnvironment:
-    """Built-in templates, with the repository's `templates:` folder first so its files win by name."""
+def template_environment(tree: Tree | None, user_folder: str | None) -> jinja2.Environment:
+    """Built-in templates, with the repository's `templates:` folder first so its files win by name
+    (then every template, built-in ones included, runs in the user sandbox)."""
     if not user_folder or tree is None:
         return _builtin_environment()
     return _new_environment([TreeLoader(tree, user_folder), jinja2.PackageLoader("renderer.templates", "as3")],
@@ -219,10 +224,10 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
                   tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
         for group in groups:
             for name, obj in group.items():
-                sources[base + name] = tuple(dict.fromkeys(obj.origins))
+                sources[base + name] = unique_origins(obj.origins)
     for tname, raw in model.raw_tenants.items():
         for pointer, origins in raw.sources.items():
-            sources[f"/{tname}{pointer}"] = tuple(dict.fromkeys(origins))
+            sources[f"/{tname}{pointer}"] = unique_origins(origins)
     if model.override is not None:
         for tname, tenant in model.override.declaration.items():
             for app, objects in (tenant.items() if isinstance(tenant, dict) else ()):

@@ -13,7 +13,7 @@ from renderer.as3 import Identity
 from renderer.config import Config, device_view
 from renderer.errors import Origin
 from renderer.mapping.names import arp_name
-from renderer.model import Model, Network
+from renderer.model import Model, Network, unique_origins
 
 NET_SCHEMA_VERSION = "1.0"
 
@@ -72,9 +72,9 @@ def net_model_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
 def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
     sources: dict[str, tuple[Origin, ...]] = {}
     for r in network.fdb:
-        sources[f"/net/fdb/{r.mac}"] = tuple(dict.fromkeys(r.origins))
+        sources[f"/net/fdb/{r.mac}"] = unique_origins(r.origins)
     for a in network.arps:
-        sources[f"/net/arps/{a.ip}"] = tuple(dict.fromkeys(a.origins))
+        sources[f"/net/arps/{a.ip}"] = unique_origins(a.origins)
     for route in network.routes or ():
-        sources[f"/net/routes/{route.name}"] = tuple(dict.fromkeys(route.origins))
+        sources[f"/net/routes/{route.name}"] = unique_origins(route.origins)
     return sources

@@ -352,6 +352,11 @@ def _endpoints(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Endpoin
         addrs = []
         for key, ready in (("addresses", True), ("notReadyAddresses", False)):
             for j, a in enumerate(r.get(s, [key], list, [])):
+                if isinstance(a, dict):  # the common, well-formed address without the reader's generic walk
+                    ip, node = a.get("ip"), a.get("nodeName")
+                    if isinstance(ip, str) and (node is None or isinstance(node, str)):
+                        addrs.append(EndpointAddress(ip, node, ready))
+                        continue
                 ip = r.get(a, ["ip"], str) if isinstance(a, dict) else None
                 if ip is None:
                     r.bad(["subsets", i, key, j], "address needs an ip")

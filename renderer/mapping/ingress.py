@@ -98,7 +98,7 @@ def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: l
 
 def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
     meta = ing.meta
-    errors_before = sum(f.is_error for f in findings)
+    findings_before = len(findings)  # only the new findings are looked at: O(1) per Ingress, not O(findings)
     ann = parse_annotations(meta, findings)
     partition = ann.partition or config.bigip.partition
     raw_ip = meta.annotations.get("virtual-server.f5.com/ip")
@@ -110,7 +110,7 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
                 "ING002", f"Ingress {meta.ident} has no virtual-server.f5.com/ip and no defaultIngressIP is set",
                 meta.locate("metadata", "annotations") if meta.annotations else meta.location,
                 hint="add the annotation, or set bigip.defaultIngressIP in as3-gitops.yaml"))
-    if ip is None or sum(f.is_error for f in findings) > errors_before:
+    if ip is None or any(f.is_error for f in findings[findings_before:]):
         return
     plan = _IngressPlan(ing, ann, partition, ip)
     tenant = reg.tenant(partition)

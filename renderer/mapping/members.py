@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,22 +21,18 @@ class ResolvedBackend:
     port: ServicePort
 
 
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0-255, ASCII digits, no leading zero
+_IPV4_MATCH = re.compile(rf"(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}").fullmatch
+
+
 def ipv4_int(address: str) -> int | None:
     """A dotted-quad IPv4 address as an int, accepting exactly what ipaddress.IPv4Address accepts
-    (4 ASCII-digit octets <= 255, no leading zeros); None for anything else. ~10x faster, and
-    called for every pod IP when members and ARPs are sorted."""
-    parts = address.split(".")
-    if len(parts) != 4:
+    (4 ASCII-digit octets <= 255, no leading zeros); None for anything else. Called for every pod IP
+    when members and ARPs are sorted (320,000 times at 10k Ingresses): one regular expression and
+    inet_aton, both in C (tests/render/test_network.py compares it with ipaddress)."""
+    if _IPV4_MATCH(address) is None:
         return None
-    value = 0
-    for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and part != "0"):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value
+    return int.from_bytes(socket.inet_aton(address), "big")
 
 
 def ip_sort_key(address: str) -> tuple[int, int, str]:

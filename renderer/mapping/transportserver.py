@@ -64,7 +64,7 @@ def build_transport_servers(ctx: CrdContext) -> None:
 
 def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str, int], TransportServerCR]) -> None:
     meta = res.meta
-    errors = sum(f.is_error for f in ctx.findings)
+    errors = len(ctx.findings)  # only the new findings are looked at (O(1) per object, not O(findings))
     spec = res.pool
     if spec.multi_cluster:
         ctx.error("CRD051", meta, "multiClusterServices needs CIS's multi-cluster mode; not supported",
@@ -77,7 +77,7 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     partition = partition_of(ctx, res)
     ip = address_of(ctx, res, ipam_key(res))
     policy = policy_for(ctx, res)
-    if sum(f.is_error for f in ctx.findings) > errors or ip is None or partition is None or policy is False:
+    if any(f.is_error for f in ctx.findings[errors:]) or ip is None or partition is None or policy is False:
         return
     policy = policy or None
     port = res.port

@@ -82,7 +82,7 @@ def build_virtual_servers(ctx: CrdContext) -> None:
 
 def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
     meta = res.meta
-    errors = sum(f.is_error for f in ctx.findings)
+    errors = len(ctx.findings)  # only the new findings are looked at (O(1) per object, not O(findings))
     method = res.text("hostPersistence", "method")
     if method:
         needed = [k for k in PERSIST[method][1] if k not in res.mapping("hostPersistence", "metaData")]
@@ -108,7 +108,7 @@ def _resolve(ctx: CrdContext, res: VirtualServerCR) -> Member | None:
     ip = address_of(ctx, res, key)
     policy = policy_for(ctx, res)
     tls = find_tls_profile(ctx, res) if res.text("tlsProfileName") else None
-    if sum(f.is_error for f in ctx.findings) > errors or ip is None or partition is None or policy is False \
+    if any(f.is_error for f in ctx.findings[errors:]) or ip is None or partition is None or policy is False \
             or tls is False:
         for spec in res.pools:  # one run reports every problem: the pool references too
             if spec.service and spec.service_port is not None:

@@ -203,3 +203,28 @@ def test_broken_user_template_names_file_and_line(tmp_path):
         build(tmp_path, {"manifests/a.yaml": ingress("a"), "tpl/pool.json.j2": bad}, config=CONFIG + "templates: tpl\n")
     assert "no_such_field" in err.value.message
     assert err.value.hint == "in tpl/pool.json.j2 line 3"
+
+
+def test_endpoint_addresses_of_the_wrong_type_are_findings(tmp_path):
+    """Well-formed addresses take the short path in kube/load.py; the others still get their findings."""
+    eps = """apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets:
+- addresses:
+  - {ip: 10.244.1.5, nodeName: n1}
+  - {ip: 10.244.1.6}
+  - {ip: 10.244.1.7, nodeName: 7}
+  - {nodeName: n1}
+  - 10.244.1.8
+  - {ip: [10.244.1.9]}
+  ports: [{name: http, port: 8080}]
+"""
+    result = build(tmp_path, {"snapshot/eps.yaml": eps})
+    assert findings(result, "K8S002") == [  # the same findings as before the short path
+        "snapshot/eps.yaml:1:1: Endpoints default/web: ip must be a string",
+        "snapshot/eps.yaml:1:1: Endpoints default/web: nodeName must be a string",
+        "snapshot/eps.yaml:9:5: Endpoints default/web: address needs an ip",
+        "snapshot/eps.yaml:10:5: Endpoints default/web: address needs an ip",
+        "snapshot/eps.yaml:11:5: Endpoints default/web: address needs an ip",
+    ]

@@ -156,3 +156,47 @@ def test_net_schema_rejects_bad_declarations(net_schema, valid_net, mutate, mess
     mutate(bad)
     errors = [e.message for e in jsonschema.Draft7Validator(net_schema).iter_errors(bad)]
     assert any(message in e for e in errors), errors
+
+
+def _ipaddress_int(text: str) -> int | None:
+    import ipaddress
+
+    try:
+        return int(ipaddress.IPv4Address(text))
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("text", [
+    "0.0.0.0", "255.255.255.255", "10.244.1.7", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "00.1.1.1",
+    "256.1.1.1", "1.2.3.4\n", " 1.2.3.4", "1.2.3.4 ", "\u0661.2.3.4", "1..3.4", "+1.2.3.4", "1.2.3.-4",
+    "0x1.2.3.4", "", "1.2.3.4%eth0", "::1", "1000.1.1.1"])
+def test_ipv4_int_accepts_exactly_what_ipaddress_accepts(text: str) -> None:
+    from renderer.mapping.members import ipv4_int
+
+    assert ipv4_int(text) == _ipaddress_int(text)
+
+
+def test_ipv4_int_agrees_with_ipaddress_on_random_octets() -> None:
+    import random
+
+    from renderer.mapping.members import ipv4_int
+
+    rng = random.Random(19)
+    octets = ["0", "1", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "300", "00", "01", "a", ""]
+    for _ in range(5000):
+        text = ".".join(rng.choice(octets) for _ in range(rng.choice([3, 4, 4, 4, 5])))
+        assert ipv4_int(text) == _ipaddress_int(text), text
+
+
+def test_unique_origins_is_dict_fromkeys() -> None:
+    from renderer.errors import Origin, SourceLocation
+    from renderer.model import unique_origins
+
+    a = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")
+    a2 = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")  # equal, not the same object
+    b = Origin(SourceLocation("b.yaml", 3), "Node", "", "b")
+    for origins in ([], [a], [a, a2], [a, b], [b, a], [a, b, a2], [a, a2, b, b], (a, b)):
+        got = unique_origins(origins)
+        assert got == tuple(dict.fromkeys(origins))
+        assert [id(o) for o in got] == [id(o) for o in dict.fromkeys(origins)]
