@@ -38,7 +38,7 @@ def ab_pools(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str,
         if backend is None:
             return None
         name = names.crd_pool_name(service, spec.service_port if spec.service_port is not None else "", namespace,
-                                   m.res.host, spec.node_member_label, spec.path)
+                                   m.res.host, spec.node_member_label, spec.path, tenant=tenant.name)
         if add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
                     policy=m.policy) is None:
             return None

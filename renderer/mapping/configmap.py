@@ -100,6 +100,11 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
         findings.append(Finding("ANN004", f"{what}: partition 'Common' cannot be an AS3 tenant",
                                 meta.locate("data", "data"), hint="use a dedicated partition"))
         return
+    problem = names.tenant_problem(partition)
+    if problem:
+        findings.append(Finding("NAME301", f"{what}: {problem}", meta.locate("data", "data"),
+                                hint="use a shorter partition"))
+        return
     balance = frontend.get("balance", "round-robin")
     if balance not in BALANCE_MODES:
         findings.append(Finding("CM006", f"{what}: balance {balance!r} is not a BIG-IP load-balancing mode",
@@ -110,7 +115,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     if resolved is None:
         return
     tenant = reg.tenant(partition)
-    pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"])
+    pool_name = names.configmap_pool_name(meta.namespace, meta.name, backend["serviceName"], tenant=partition)
     if not reg.claim(partition, pool_name, ("pool", "ConfigMap", meta.namespace, meta.name, backend["serviceName"]),
                      meta, findings, "pool"):
         return
@@ -122,7 +127,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
                 service=(meta.namespace, backend["serviceName"]),
                 origins=[meta.origin, resolved.service.meta.origin, *origins])
     for i, hm in enumerate(backend.get("healthMonitors", [])):
-        mon = names.monitor_name(pool_name, hm["protocol"], i)
+        mon = names.monitor_name(pool_name, hm["protocol"], i, tenant=partition)
         if not reg.claim(partition, mon, ("monitor", pool_name, hm["protocol"], i), meta, findings, "monitor"):
             continue
         tenant.monitors[mon] = Monitor(mon, hm["protocol"], hm.get("send"), hm.get("recv", "none"),
@@ -158,7 +163,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
                                 meta.locate("data", "data")))
         return
     vs = reg.virtual_server(partition, ip, address["port"], cls, meta, findings,
-                            name=names.configmap_vs_name(meta.namespace, meta.name))
+                            name=names.configmap_vs_name(meta.namespace, meta.name, tenant=partition))
     if vs is None:
         return
     vs.pool = pool_name

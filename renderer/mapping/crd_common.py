@@ -77,6 +77,11 @@ def partition_of(ctx: CrdContext, res: CustomResource, value: str = "") -> str |
         ctx.error("CRD005", res.meta, "partition 'Common' cannot hold AS3 tenants", "spec", "partition",
                   hint="use a dedicated partition (the CRD refuses Common too)")
         return None
+    problem = names.tenant_problem(partition)
+    if problem:
+        ctx.error("NAME301", res.meta, problem, *(("spec", "partition") if res.partition or value else ()),
+                  hint="use a shorter partition")
+        return None
     return partition
 
 
@@ -165,7 +170,7 @@ def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, n
                       hint='add send: "GET / HTTP/1.1\\r\\nHost: ...\\r\\n\\r\\n"', severity=Severity.WARNING)
             continue
         mname = names.crd_monitor_name(meta.namespace, monitor_ip, mon.type, mon.target_port or port_for_monitor or 0,
-                                       host, spec.path)
+                                       host, spec.path, tenant=tenant.name)
         if not ctx.claim(tenant, mname, ("monitor", name, mname), meta):
             continue
         tenant.monitors[mname] = Monitor(
@@ -202,7 +207,7 @@ def service_address(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: Cus
         ctx.error("CRD017", res.meta, "serviceAddress: arpEnabled and spanningEnabled cannot both be true "
                   "(AS3 refuses the Service_Address)", "spec", "serviceAddress", 0, "spanningEnabled")
         return
-    name = names.crd_service_address_name(vs.address)
+    name = names.crd_service_address_name(vs.address, tenant=tenant.name)
     if not ctx.claim(tenant, name, ("service address", vs.address), res.meta):
         return
     # CIS always sends arpEnabled (false when unset, where AS3's default is true); spanningEnabled only when set

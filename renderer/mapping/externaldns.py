@@ -47,11 +47,12 @@ def _build_one(ctx: CrdContext, res: ExternalDNSCR, domain: str, tenant_name: st
         server = raw["dataServerName"]
         index = counts.get(server, 0)
         counts[server] = index + 1
-        pool_name = names.gslb_pool_name(domain, server, index)
+        pool_name = names.gslb_pool_name(domain, server, index, tenant=tenant_name)
         monitors = [raw["monitor"]] if isinstance(raw.get("monitor"), dict) else list(raw.get("monitors") or [])
         monitor_names = []
         for j, mon in enumerate(monitors):
-            mname = names.crd_name(f"{pool_name}_monitor" if len(monitors) == 1 else f"{pool_name}_monitor{j}")
+            mname = names.crd_name(f"{pool_name}_monitor" if len(monitors) == 1 else f"{pool_name}_monitor{j}",
+                                   tenant=tenant_name)
             body: dict[str, Any] = {"class": "GSLB_Monitor", "monitorType": mon["type"],
                                     "interval": mon["interval"]}
             if mon.get("timeout"):
@@ -82,7 +83,7 @@ def _build_one(ctx: CrdContext, res: ExternalDNSCR, domain: str, tenant_name: st
         if raw.get("order") is not None:
             ctx.error("CRD102", meta, "pools[].order is not used by CIS's AS3 GSLB shape; ignored",
                       "spec", "pools", i, "order", severity=Severity.WARNING)
-    key = names.gslb_domain_key(domain)
+    key = names.gslb_domain_key(domain, tenant=tenant_name)
     domain_body: dict[str, Any] = {
         "class": "GSLB_Domain", "domainName": domain, "resourceRecordType": res.text("dnsRecordType") or "A",
         "poolLbMode": res.text("loadBalanceMethod") or "round-robin",

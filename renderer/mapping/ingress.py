@@ -126,7 +126,8 @@ def _build_one(ing: Ingress, cluster: Cluster, config: Config, reg: Registry, fi
                                    lambda keys=ref.keys: meta.locate(*keys), what, findings)
         if resolved is None:
             continue
-        pool_name = names.ingress_pool_name(meta.namespace, meta.name, ref.service, ref.port)
+        pool_name = names.ingress_pool_name(meta.namespace, meta.name, ref.service, ref.port,
+                                              tenant=partition)
         if not reg.claim(partition, pool_name, ("pool", meta.namespace, meta.name, ref.service, ref.port), meta,
                          findings, "pool"):
             continue
@@ -274,7 +275,7 @@ def _add_rewrite(policy: Policy, src: str, dst: str, rules_here, plan: _IngressP
 
 
 def _policy_for(vs: VirtualServer, tenant, ing: Ingress) -> Policy:
-    name = names.policy_name(vs.address, vs.port)
+    name = names.policy_name(vs.address, vs.port, tenant=tenant.name)
     policy = tenant.policies.get(name)
     if policy is None:
         policy = tenant.policies[name] = Policy(name)
@@ -339,7 +340,8 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
             if "/" in tls.secret_name:  # no Secret name has a "/": CIS <= 2.11 reads "Common/x" as a profile path
                 profiles.append("/" + tls.secret_name)
                 continue
-            name = reg.certificate_names.get((ing.meta.namespace, tls.secret_name)) or names.as3_name(tls.secret_name)
+            name = names.certificate_name(reg.certificate_names.get((ing.meta.namespace, tls.secret_name))
+                                          or tls.secret_name, tenant=plan.partition)
             if not reg.claim(plan.partition, name, ("certificate", ing.meta.namespace, tls.secret_name), ing.meta,
                              findings, "certificate"):
                 continue
@@ -354,7 +356,7 @@ def _attach_tls(vs: VirtualServer, plan: _IngressPlan, cluster: Cluster, config:
             findings.append(Finding("ING051", f"Ingress {ing.meta.ident}: {vs.address}:{vs.port} mixes BIG-IP "
                                     "client-SSL profiles and TLS Secrets", ing.meta.locate("spec", "tls")))
             return
-        tls_name = names.as3_name(f"{vs.name}_tls_server")
+        tls_name = names.as3_name(f"{vs.name}_tls_server", tenant=plan.partition)
         if not reg.claim(plan.partition, tls_name, ("tls server", vs.name), ing.meta, findings, "TLS server"):
             return
         server = tenant.tls_servers.get(tls_name) or TLSServer(tls_name, [], config.bigip.ciphers)
@@ -395,7 +397,7 @@ def _attach_monitors(plan: _IngressPlan, reg: Registry, findings: list[Finding])
                 check.location, Severity.WARNING, hint="use 'host/path' exactly as in the Ingress rules"))
             continue
         for pool_name in pools:
-            name = names.monitor_name(pool_name, check.type)
+            name = names.monitor_name(pool_name, check.type, tenant=plan.partition)
             if not reg.claim(plan.partition, name, ("monitor", pool_name, check.type, 0), ing.meta, findings,
                              "monitor"):
                 continue

@@ -61,7 +61,7 @@ def _build_one(ctx: CrdContext, res: IngressLinkCR) -> None:
     for port in svc.ports:
         if port.port == NGINX_READY_PORT:
             continue
-        vs_name = names.ingress_link_vs_name(ip, port.port, custom)
+        vs_name = names.ingress_link_vs_name(ip, port.port, custom, tenant=partition)
         if not ctx.claim(tenant, vs_name, ("virtual", ip, port.port), meta):
             continue
         vs = ctx.reg.virtual_server(partition, ip, port.port, "Service_TCP", meta, ctx.findings, name=vs_name)
@@ -70,7 +70,7 @@ def _build_one(ctx: CrdContext, res: IngressLinkCR) -> None:
         vs.origins.append(meta.origin)
         vs.irules, _ = irules_of(res, None, https=False)
         target = port.target_port if port.target_port is not None else port.port
-        pool_name = names.crd_pool_name(svc.meta.name, target, svc.meta.namespace)
+        pool_name = names.crd_pool_name(svc.meta.name, target, svc.meta.namespace, tenant=partition)
         spec = CrdPool(("spec",), svc.meta.name, port.port, svc.meta.namespace, False,
                        monitors=tuple(CrdMonitor(("spec", "monitors"), "", None, None, 0, 0, 0, n, "bigip", "")
                                       for n in bigip_monitors))
@@ -79,7 +79,7 @@ def _build_one(ctx: CrdContext, res: IngressLinkCR) -> None:
         if pool is None:
             continue
         if not bigip_monitors:
-            mname = names.crd_name(f"{svc.meta.name}_{port.port}_{svc.meta.namespace}_monitor")
+            mname = names.crd_name(f"{svc.meta.name}_{port.port}_{svc.meta.namespace}_monitor", tenant=partition)
             if not ctx.claim(tenant, mname, ("nginx monitor", pool_name), meta):
                 continue
             tenant.monitors[mname] = Monitor(mname, "http", "GET /nginx-ready HTTP/1.1\r\n", "none", 10, 31,

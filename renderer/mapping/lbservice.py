@@ -60,6 +60,11 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
     if partition == "Common":
         _fail(ctx, svc, "partition", "partition 'Common' cannot hold AS3 tenants")
         return
+    problem = names.tenant_problem(partition)
+    if problem:
+        ctx.findings.append(Finding("NAME301", f"Service {meta.ident}: {problem}", _where(svc, "partition"),
+                                    hint="use a shorter partition"))
+        return
     ip = _address(ctx, svc)
     if ip is None:
         return
@@ -74,7 +79,7 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
     for i, port in enumerate(svc.ports):
         protocol = port.protocol.lower()
         cls = l4_class("standard", protocol)
-        vs_name = names.lb_service_vs_name(meta.namespace, meta.name, ip, port.port)
+        vs_name = names.lb_service_vs_name(meta.namespace, meta.name, ip, port.port, tenant=partition)
         if not ctx.claim(tenant, vs_name, ("virtual", ip, port.port), meta):
             continue
         vs = ctx.reg.virtual_server(partition, ip, port.port, cls, meta, ctx.findings, name=vs_name)
@@ -86,7 +91,7 @@ def _build_one(ctx: CrdContext, svc: Service) -> None:
         vs.properties.update(l4_properties(policy, cls, protocol))
         vs.irules, _ = irules_of(_NoSpec(meta), policy, https=False)
         target = port.target_port if port.target_port is not None else port.port
-        pool_name = names.crd_pool_name(meta.name, target, meta.namespace)
+        pool_name = names.crd_pool_name(meta.name, target, meta.namespace, tenant=partition)
         typed = tuple(CrdMonitor(m.keys, m.type or protocol, None, None, m.interval, m.timeout, m.target_port,
                                  m.name, m.reference, "") for m in monitors)
         spec = CrdPool(("spec", "ports", i), meta.name, port.port, meta.namespace, False, monitors=typed)

@@ -59,7 +59,7 @@ class Registry:
     def virtual_server(self, partition: str, ip: str, port: int, cls: str, meta: ObjectMeta,
                        findings: list[Finding], name: str | None = None) -> VirtualServer | None:
         """The VS for ip:port in `partition`, created on first use; None (with an error) on a clash."""
-        vs_name = name or names.vs_name(ip, port)
+        vs_name = name or names.vs_name(ip, port, tenant=partition)
         key = (address_key(ip), port)
         owner = self.addresses.get(key)
         what = f"{meta.kind} {meta.ident}"

@@ -45,10 +45,11 @@ DEFAULT_CLIENT_SSL = "/Common/clientssl"
 DEFAULT_SERVER_SSL = "/Common/serverssl"
 
 
-def cis_route_name(raw: str) -> str:
-    """CIS's as3FormattedString for Route objects: `-` -> `_`, then the openshift_route/ssl abbreviations."""
+def cis_route_name(raw: str, tenant: str | None = None) -> str:
+    """CIS's as3FormattedString for Route objects: `-` -> `_`, then the openshift_route/ssl abbreviations
+    (limited to the room in `tenant` for an object; without it, a policy rule name)."""
     text = raw.replace("-", "_").replace("openshift_route", "osr").replace("client_ssl", "cssl")
-    return names.as3_name(text.replace("server_ssl", "sssl"))
+    return names.as3_name(text.replace("server_ssl", "sssl"), tenant=tenant)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _virtual(state: _Routes, https: bool, route: Route, config: Config, reg: Reg
         name = config.bigip.route_https_vserver if https else config.bigip.route_http_vserver
         vs = reg.virtual_server(state.partition, state.address, 443 if https else 80,
                                 "Service_HTTPS" if https else "Service_HTTP", route.meta, findings,
-                                name=names.as3_name(name.replace("-", "_")))
+                                name=names.as3_name(name.replace("-", "_"), tenant=state.partition))
         if vs is None:
             return None
         if https:
@@ -139,7 +140,8 @@ def _pools(route: Route, ann: Annotations, state: _Routes, cluster: Cluster, con
                                     f"{route.target_port!r}", meta.locate("spec", "port"),
                                     hint="spec.port.targetPort names one of the Service's target ports"))
             return None
-        name = names.as3_name(f"openshift_{meta.namespace}_{backend.service}".replace("-", "_"))
+        name = names.as3_name(f"openshift_{meta.namespace}_{backend.service}".replace("-", "_"),
+                              tenant=state.partition)
         identity = ("pool", "Route", meta.namespace, backend.service)
         if state.registry and not state.registry.claim(state.partition, name, identity, meta, findings, "pool"):
             return None
@@ -300,7 +302,7 @@ def _tls(route: Route, ann: Annotations, state: _Routes, record: str, pool: str,
         state.client_profiles.update(ann.clientssl)
         state.profile_route = state.profile_route or route.meta
     elif tls.certificate and tls.key:
-        name = cis_route_name(f"openshift_route_{route.meta.namespace}_{route.meta.name}-client-ssl")
+        name = cis_route_name(f"openshift_route_{route.meta.namespace}_{route.meta.name}-client-ssl", state.partition)
         identity = ("certificate", "Route", route.meta.namespace, route.meta.name)
         if state.registry and not state.registry.claim(state.partition, name, identity, route.meta,
                                                        findings if findings is not None else [], "certificate"):
@@ -332,7 +334,7 @@ def _finish_tls(state: _Routes, config: Config, findings: list[Finding]) -> None
             state.profile_route.location if state.profile_route else None,
             hint="give every secure Route a certificate/key, or every one a virtual-server.f5.com/clientssl"))
     if state.certificates:
-        tls_name = names.as3_name(f"{vs.name}_tls_server")
+        tls_name = names.as3_name(f"{vs.name}_tls_server", tenant=state.partition)
         tenant.tls_servers[tls_name] = TLSServer(tls_name, sorted(set(state.certificates)), config.bigip.ciphers,
                                                  origins=list(vs.origins))
         vs.server_tls = tls_name
@@ -380,7 +382,7 @@ def _monitors(route: Route, ann: Annotations, state: _Routes, pools: list[str], 
                                     hint="use 'host/path' exactly as in the Route"))
             continue
         for pool_name in pools:
-            name = names.monitor_name(pool_name, check.type)
+            name = names.monitor_name(pool_name, check.type, tenant=state.partition)
             state.tenant.monitors[name] = Monitor(
                 name=name, monitor_type=check.type, send=check.send, receive=check.recv or "none",
                 interval=check.interval, timeout=check.timeout,

@@ -115,7 +115,8 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
                 if (m.res.meta.namespace, secret) in by_secret:
                     continue  # one Certificate per Secret, however many VirtualServers share it
                 name = f"{client[0]}-clientside-{vs.name}_{len(certs)}"
-                name = name if _AS3_NAME.match(name) else names.crd_name(name)
+                name = name if _AS3_NAME.match(name) and len(name) <= names.item_limit(tenant.name) \
+                    else names.crd_name(name, tenant=tenant.name)
                 if not ctx.claim(tenant, name, ("certificate", vs.name, m.res.meta.namespace, secret), prof.meta):
                     continue
                 got = certificate_from_secret(
@@ -154,7 +155,7 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
         ctx.error("CRD047", members[0].res.meta, f"{vs.address}:{vs.port} mixes BIG-IP client-SSL profiles and "
                   "TLS Secrets", "spec", "tlsProfileName")
     elif certs:
-        tls_name = names.crd_object_name(vs.name, "tls_server")
+        tls_name = names.crd_object_name(vs.name, "tls_server", tenant=tenant.name)
         if not ctx.claim(tenant, tls_name, ("tls server", vs.name), members[0].res.meta):
             return
         tenant.tls_servers[tls_name] = TLSServer(tls_name, certs, "", origins=[m.res.meta.origin for m in members],
@@ -163,9 +164,9 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
     elif client_profiles:
         vs.server_tls = sorted(set(client_profiles), key=lambda p: tuple(p.split("/")))
     if server_side and edge_keys and not suppressed:
-        dg = DataGroup(names.crd_object_name(vs.name, "ssl_edge_serverssl_dg"), edge_keys,
+        dg = DataGroup(names.crd_object_name(vs.name, "ssl_edge_serverssl_dg", tenant=tenant.name), edge_keys,
                        origins=[m.res.meta.origin for m in members])
-        rule = names.crd_object_name(vs.name, "tls_irule")
+        rule = names.crd_object_name(vs.name, "tls_irule", tenant=tenant.name)
         meta = members[0].res.meta
         if not (ctx.claim(tenant, dg.name, ("data group", vs.name, dg.name), meta)
                 and ctx.claim(tenant, rule, ("irule", vs.name, rule), meta)):
@@ -192,7 +193,7 @@ def _tls_client(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member, p
     for (ns, secret), text in pems:
         parts[f"{ns}/{secret}"] = text.strip()
     origins.append(prof.meta.origin)
-    name = names.crd_object_name(vs.name, "tls_client")
+    name = names.crd_object_name(vs.name, "tls_client", tenant=tenant.name)
     if not ctx.claim(tenant, name, ("tls client", vs.name), m.res.meta):
         return None
     props = {"class": "TLS_Client", "trustCA": {"use": CA_BUNDLE}, **_cipher_props(prof, "serverSSLParams")}

@@ -89,7 +89,7 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
         return
     protocol = res.text("type") or "tcp"
     cls = l4_class(res.text("mode"), protocol)
-    name = names.crd_vs_name(ip, port, res.text("virtualServerName"))
+    name = names.crd_vs_name(ip, port, res.text("virtualServerName"), tenant=partition)
     tenant = ctx.reg.tenant(partition)
     if not ctx.claim(tenant, name, ("virtual", ip, port), meta):
         return
@@ -109,9 +109,9 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     backend = resolve_service(ctx, meta, spec.namespace, spec.service, spec.service_port, spec.keys)
     if backend is None:
         return
-    pool = names.crd_name(spec.name) if spec.name else names.crd_pool_name(
+    pool = names.crd_name(spec.name, tenant=tenant.name) if spec.name else names.crd_pool_name(
         spec.service, spec.service_port if spec.service_port is not None else "", spec.namespace, "",
-        spec.node_member_label)
+        spec.node_member_label, tenant=tenant.name)
     if add_pool(ctx, tenant, meta, spec, pool, backend, monitor_ip=ip, host="", remark_vs=vs.name, policy=policy,
                 check_send=False) is None:
         return
@@ -129,14 +129,14 @@ def _tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServe
     if tls.get("reference") == "secret":
         certs = []
         for i, secret in enumerate(clients):
-            name = names.crd_name(f"{clients[0]}-clientside-{vs.name}_{i}")
+            name = names.crd_name(f"{clients[0]}-clientside-{vs.name}_{i}", tenant=tenant.name)
             got = certificate_from_secret(ctx.cluster, tenant, res.meta.namespace, secret, name,
                                           lambda: res.meta.locate("spec", "tls"), f"TransportServer {res.meta.ident}",
                                           ctx.findings, code="CRD044")
             if got:
                 certs.append(got)
         if certs:
-            server = names.crd_object_name(vs.name, "tls_server")
+            server = names.crd_object_name(vs.name, "tls_server", tenant=tenant.name)
             if not ctx.claim(tenant, server, ("tls server", vs.name), res.meta):
                 return
             tenant.tls_servers[server] = TLSServer(server, certs, "", origins=[res.meta.origin], properties={})

@@ -182,7 +182,7 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
                   f"and {_custom(named) or 'crd_<ip>'!r}")
         return
     cls = "Service_TCP" if passthrough else ("Service_HTTPS" if https else "Service_HTTP")
-    vs_name = names.crd_vs_name(ip, port, _custom(first))
+    vs_name = names.crd_vs_name(ip, port, _custom(first), tenant=tenant.name)
     if not ctx.claim(tenant, vs_name, ("virtual", ip, port), first.res.meta):
         return
     vs = ctx.reg.virtual_server(first.partition, ip, port, cls, first.res.meta, ctx.findings, name=vs_name)
@@ -212,11 +212,11 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
         suppressed |= off
         vs.irules += [r for r in rules if r not in vs.irules]
     service_address(ctx, tenant, vs, first.res)
-    policy = Policy(names.crd_policy_name(vs.name, first.res.host_group or first.res.host))
+    policy = Policy(names.crd_policy_name(vs.name, first.res.host_group or first.res.host, tenant=tenant.name))
     claimed: dict[tuple[str, str], Member] = {}
-    redirect_dg = DataGroup(names.crd_object_name(vs.name, "https_redirect_dg"))
-    passthrough_dg = DataGroup(names.crd_object_name(vs.name, "ssl_passthrough_servername_dg"))
-    ab_dg = DataGroup(names.crd_object_name(vs.name, "ab_deployment_dg"))
+    redirect_dg = DataGroup(names.crd_object_name(vs.name, "https_redirect_dg", tenant=tenant.name))
+    passthrough_dg = DataGroup(names.crd_object_name(vs.name, "ssl_passthrough_servername_dg", tenant=tenant.name))
+    ab_dg = DataGroup(names.crd_object_name(vs.name, "ab_deployment_dg", tenant=tenant.name))
     for m in members:
         remark = vs.name.rsplit("_", 1)[0] if m.tls and m.http_traffic in ("allow", "redirect") else vs.name
         routed = not (m.tls and not https and m.http_traffic == "redirect")
@@ -253,13 +253,13 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
     if redirect_dg.records and not suppressed:
         https_port = members[0].res.https_port
         _attach_irule(ctx, tenant, vs, redirect_dg, redirect_irule(tenant.name, https_port, redirect_dg.name),
-                      names.crd_object_name(vs.name, f"http_redirect_irule_{members[0].res.https_port}"), members)
+                      names.crd_object_name(vs.name, f"http_redirect_irule_{https_port}", tenant=tenant.name), members)
     if ab_dg.records:  # the A/B iRule is what forwards: `none` in iRules cannot turn it off
         _attach_irule(ctx, tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
-                      names.crd_object_name(vs.name, "ab_deployment_path_irule"), members)
+                      names.crd_object_name(vs.name, "ab_deployment_path_irule", tenant=tenant.name), members)
     if passthrough_dg.records and not suppressed:
         _attach_irule(ctx, tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
-                      names.crd_object_name(vs.name, "tls_irule"), members)
+                      names.crd_object_name(vs.name, "tls_irule", tenant=tenant.name), members)
     if https and not passthrough:
         attach_tls(ctx, tenant, vs, members, suppressed)
     serves = https or not any(m.tls and m.http_traffic in ("allow", "redirect") for m in members)
@@ -288,9 +288,9 @@ def _pool(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str, re
     backend = resolve_service(ctx, m.res.meta, spec.namespace, spec.service, spec.service_port, spec.keys)
     if backend is None:
         return None
-    name = names.crd_name(spec.name) if spec.name else names.crd_pool_name(
+    name = names.crd_name(spec.name, tenant=tenant.name) if spec.name else names.crd_pool_name(
         spec.service, spec.service_port if spec.service_port is not None else "", spec.namespace, m.res.host,
-        spec.node_member_label, spec.path)
+        spec.node_member_label, spec.path, tenant=tenant.name)
     if add_pool(ctx, tenant, m.res.meta, spec, name, backend, monitor_ip=ip, host=m.res.host, remark_vs=remark,
                 policy=m.policy) is None:
         return None
@@ -380,7 +380,7 @@ def _default_pool(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member,
             return
         # CIS names it with the VirtualServer's namespace even when serviceNamespace differs
         target = names.crd_pool_name(spec.service, spec.service_port, m.res.meta.namespace, m.res.host,
-                                     spec.node_member_label)
+                                     spec.node_member_label, tenant=tenant.name)
         if add_pool(ctx, tenant, m.res.meta, spec, target, backend, monitor_ip=ip, host=m.res.host,
                     remark_vs=remark, policy=m.policy) is None:
             return

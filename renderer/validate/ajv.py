@@ -94,6 +94,39 @@ def _js_json(value: Any) -> str:
 _SECRET_WORDS = ("key", "secret", "passphrase", "cipher", "certificate", "password", "token", "protected")
 
 
+def _has_ref(node: Any) -> bool:
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, dict):
+            if "$ref" in current:
+                return True
+            todo += current.values()
+        elif isinstance(current, list):
+            todo += current
+    return False
+
+
+def _not_labels(root: Any) -> dict[int, str]:
+    """For every schema node under `root` that has `not`: the schemaPath segment Ajv 6 puts before it."""
+    labels: dict[int, str] = {}
+    definitions = root.get("definitions") if isinstance(root, dict) else None
+    todo: list[tuple[Any, str]] = [(root, "#")]
+    while todo:
+        node, key = todo.pop()
+        if isinstance(node, dict):
+            if "not" in node:
+                labels[id(node)] = key
+            for child_key, child in node.items():
+                if node is definitions and isinstance(child, dict) and _has_ref(child):
+                    todo.append((child, "#"))  # compiled on its own: its schemaPath starts at `#`
+                else:
+                    todo.append((child, child_key))
+        elif isinstance(node, list):
+            todo += [(child, str(i)) for i, child in enumerate(node)]
+    return labels
+
+
 def _secret_path(path: str) -> bool:
     """A value that may be a secret: AS3 would print it in a pattern error, we do not."""
     lower = path.lower()
@@ -114,6 +147,7 @@ class Ajv:
         self._picks: dict[tuple[int, str], int] = {}
         self._rust = RustJudges(self)
         self._keep_picks: list[Any] = []  # branch lists keyed by id stay alive
+        self._not_labels: dict[int, str] | None = None  # id of a schema with `not` -> AS3's label for it
 
     # -- public ------------------------------------------------------------------------------------
     def resolve(self, ref: str) -> Any:
@@ -393,7 +427,17 @@ class Ajv:
         if isinstance(enum, list) and not any(json_equal(data, v) for v in enum):
             yield AjvError(path, "enum", f"should be equal to one of the allowed values {_js_json(enum)}")
         if "not" in schema and self.is_valid(schema["not"], data):
-            yield AjvError(path, "not", "should NOT be valid")
+            yield AjvError(path, "not", self._not_message(schema))
+
+    def _not_message(self, schema: dict) -> str:
+        """AS3's words for a failed `not` (util.formatAjvErr): `<segment> is NOT valid`, the segment of
+        Ajv's schemaPath before `not`, i.e. the key holding this schema (`serverTLS` for
+        `dependencies/serverTLS/not`). A definition Ajv 6 does not inline (it has a `$ref`) is compiled
+        on its own, with the path starting at `#`. Schemas outside the root keep Ajv's own words."""
+        if self._not_labels is None:
+            self._not_labels = _not_labels(self.root)
+        label = self._not_labels.get(id(schema))
+        return f"{label} is NOT valid" if label is not None else "should NOT be valid"
 
     def _branches(self, key: str, branches: list, data: Any, path: str, ctx: _Ctx) -> Iterator[AjvError]:
         """anyOf/oneOf; on failure explain the branch picked by `class` (else the first, as Ajv)."""

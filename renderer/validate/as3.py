@@ -305,7 +305,9 @@ class As3Validator:
 
         Pointers are relative to the ADC, as in AS3's 422 response; with `absolute` they are
         relative to `body` instead (`/declaration/...`, `/0/...`), to find them in a file. An
-        array reports the errors of its first failing request (AS3 answers each on its own).
+        array reports the errors of every failing request, in order: AS3 (declareHandler's
+        processRequest) answers each request on its own, and one that fails does not stop the
+        others, so the first error is still AS3's answer to the first failing request.
         """
         if isinstance(body, list) and not (body and isinstance(body[0], dict)
                                            and body[0].get("class") in ("AS3", "ADC")):
@@ -331,8 +333,6 @@ class As3Validator:
         judgement = Judgement()
         for task in tasks:
             self._judge_task(task, judgement, absolute, store)
-            if judgement.errors:
-                break
         return judgement
 
     def _request_errors(self, wrapped: Any, tasks: list[Task]) -> list[SchemaError]:

@@ -3,7 +3,8 @@
 Two differences matter for AS3 schemas: Python's `$` also matches before a final "\\n", where
 JavaScript's `$` (no multiline flag) matches only at the very end, so `"/Common/x\\n"` passes a
 `^...$` pattern in Python and fails in AS3; and Python's `\\d` / `\\w` match any Unicode digit or
-letter, JavaScript's only ASCII ones. `js_pattern` rewrites those tokens (outside and inside
+letter, JavaScript's only ASCII ones (and the two `\\s` differ: Python's takes \\x1c-\\x1f and \\x85,
+not \\ufeff). `js_pattern` rewrites those tokens (outside and inside
 character classes) and compiles the result; everything else in AS3's patterns means the same in
 both dialects.
 """
@@ -12,8 +13,12 @@ from __future__ import annotations
 
 import re
 
-_OUTSIDE = {"d": "[0-9]", "D": "[^0-9]", "w": "[A-Za-z0-9_]", "W": "[^A-Za-z0-9_]"}
-_INSIDE = {"d": "0-9", "w": "A-Za-z0-9_"}
+# JavaScript's \s: WhiteSpace and LineTerminator (ECMA-262). Python's also takes \x1c-\x1f and \x85
+# and leaves out \ufeff.
+_JS_SPACE = r"\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_OUTSIDE = {"d": "[0-9]", "D": "[^0-9]", "w": "[A-Za-z0-9_]", "W": "[^A-Za-z0-9_]", "s": f"[{_JS_SPACE}]",
+            "S": f"[^{_JS_SPACE}]"}
+_INSIDE = {"d": "0-9", "w": "A-Za-z0-9_", "s": _JS_SPACE}
 
 
 def js_source(pattern: str) -> str:

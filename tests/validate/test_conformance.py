@@ -246,6 +246,19 @@ AS3_REJECTS = [
     ("also-trailing-newline-pattern", _set("schemaVersion", "3.56.0\n"),
      '/schemaVersion: data "3.56.0\\n" should match pattern "^3[.]([0-9]|[1234][0-9]|5[0-6])($|[.][0-9]+$)"'),
     ("also-declaration-id", _set("id", "has space"), "declaration lacks valid 'id' property"),
+    # a failed `not`: AS3's formatAjvErr names the schema-path segment before it
+    ("also-not-names-the-dependency", _with(lambda b: _app(b)["svc"].update(serverTLS={"bigip": "/Common/x"})),
+     "/T1/app/svc: serverTLS is NOT valid"),
+    ("also-not-in-the-request", {"class": "AS3", "action": "patch", "declaration": BASE,
+                                 "patchBody": [{"op": "add", "path": "/x", "value": 1}]},
+     "Invalid request: /: declaration is NOT valid"),
+    # JavaScript's \d is ASCII, and its \s is not Python's (no \x1c-\x1f or \x85; \ufeff is in)
+    ("also-pattern-ascii-digits", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "2\u0660\u0660"}),
+     '/T1/app/hp/multiplexStatusReuse: data "2\u0660\u0660" should match pattern "^([24]\\d\\d\\s?)+$"'),
+    ("also-pattern-js-whitespace", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "200\x1c204"}),
+     '/T1/app/hp/multiplexStatusReuse: data "200\\u001c204" should match pattern "^([24]\\d\\d\\s?)+$"'),
+    ("also-pattern-js-whitespace-nel", _set("T1/app/hp", {"class": "HTTP_Profile", "multiplexStatusReuse": "200\x85204"}),
+     '/T1/app/hp/multiplexStatusReuse: data "200\x85204" should match pattern "^([24]\\d\\d\\s?)+$"'),
 ]
 
 
@@ -284,6 +297,8 @@ AS3_ACCEPTS = [
                                                  _app(b)["svc"].update(pool="pp")))),
     ("9-protected-is-json", _with(lambda b: _app(b).update(
         cert={**_CERT, "passphrase": _secret("eyJhbGciOiJkaXIiLCJlbmMiOiJub25lIn0")}))),
+    ("also-pattern-bom-is-js-whitespace", _set("T1/app/hp", {"class": "HTTP_Profile",
+                                                            "multiplexStatusReuse": "200\ufeff204"})),
     ("10-autoDelete-false-in-Common", {"class": "ADC", "schemaVersion": "3.56.0", "id": "c", "Common": {
         "class": "Tenant", "Shared": {"class": "Application", "template": "shared", "va": {
             "class": "Service_Address", "virtualAddress": "10.9.9.9", "autoDelete": False}}}}),
@@ -317,3 +332,23 @@ def test_as3s_search_is_replayed_when_its_first_hit_is_off_the_narrowed_path(val
     """`rules` is the first array AS3 looks for: found only in the second item of a list, it still counts."""
     body = _with(lambda b: b["T1"].update(constants={"class": "Constants", "x": [{"a": 1}, {"rules": ["r", "r"]}]}))
     assert validator.first_error(body) == "declaration has duplicate values in rules"
+
+
+def test_every_failing_request_of_an_array_is_reported_in_order(validator: As3Validator) -> None:
+    """AS3 answers each request of an array on its own (declareHandler processRequest): a failing one
+    does not stop the next, so every failing request is reported, the first failing one first."""
+    def tenant(name: str, edit: Any = None) -> dict[str, Any]:
+        declaration = copy.deepcopy(BASE)
+        declaration["id"] = name
+        declaration[name] = declaration.pop("T1")
+        if edit:
+            edit(declaration[name]["app"])
+        return {"class": "AS3", "declaration": declaration}
+
+    body = [tenant("T0"), tenant("T1", lambda app: app["svc"].update(proflieSSE={"bigip": "/Common/x"})),
+            tenant("T2", lambda app: app["svc"].update(virtualAddresses=["10.0.0.1%65536"]))]
+    errors = validator.body_errors(body, absolute=True)
+    assert [e.pointer for e in errors] == ["/1/declaration/T1/app/svc/proflieSSE",
+                                           "/2/declaration/T2/app/svc/virtualAddresses/0"]
+    assert validator.first_error(body) == "Invalid data property: proflieSSE"
+    assert validator.body_errors(body[:1] + body[2:])[0].message == 'should match format "f5ip"'

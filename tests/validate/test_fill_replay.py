@@ -11,9 +11,7 @@ programs meet many shapes (as in a long-running process).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from typing import Any
 
 import orjson
@@ -29,7 +27,7 @@ from renderer.validate.ajv import Ajv, _Ctx
 from renderer.validate.formats import FORMATS
 from renderer.validate.jsonvalues import compile_simple
 
-from .conftest import EXAMPLES, HELLO_WORLD, REPO_ROOT, json_paths, schema_path
+from .conftest import EXAMPLES, HELLO_WORLD, bench_generate, json_paths, schema_path
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +53,7 @@ def bench_adc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from renderer.render import render
 
     # by path: `benchmarks` may name the tests/benchmarks folder on sys.path
-    spec = importlib.util.spec_from_file_location("as3_bench_generate", REPO_ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    generate = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(generate)
+    generate = bench_generate()
     repo = tmp_path_factory.mktemp("bench") / "repo"
     generate.generate(repo, 50)
     result = render(str(repo))

@@ -12,10 +12,8 @@ property names, `scratch`, schema errors). A corrupt cache entry is a miss, neve
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from renderer.validate import As3Validator, validate_rendered
 from renderer.validate import as3 as as3_module
 from renderer.validate.tenants import TenantKeys, TenantStore, validator_fingerprint
 
-from .conftest import EXAMPLES, REPO_ROOT, schema_path
+from .conftest import EXAMPLES, bench_generate, schema_path
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +36,7 @@ def as3_schema() -> dict[str, Any]:
 
 
 def _generate(folder: Path, size: int) -> Path:
-    spec = importlib.util.spec_from_file_location("as3_bench_generate", REPO_ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    generate = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(generate)
+    generate = bench_generate()
     repo = folder / "repo"
     generate.generate(repo, size)
     return repo
