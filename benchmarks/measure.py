@@ -199,9 +199,10 @@ def peak_rss(what: str, repo: Path, files: list[Path], schema: Path) -> int:
 RSS_RUNS = tuple(_RSS_SCRIPTS)
 
 
-def warm_cache(repo: Path, ref: str, cache_dir: Path) -> None:
-    """A fresh parse cache holding what a run on `ref` leaves behind (the PR case: main was rendered
-    before, the pull request changes a few files)."""
+def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False) -> None:
+    """A fresh cache holding what a run on `ref` leaves behind (the PR case: main was rendered
+    before, the pull request changes a few files): its parses, and with `memo` the whole render
+    (`renderer.render_memo`), as a run of today's as3-gitops on main leaves it."""
     import shutil
 
     from renderer.cache import DiskCache
@@ -209,6 +210,6 @@ def warm_cache(repo: Path, ref: str, cache_dir: Path) -> None:
     from renderer.source import ParseCache
 
     shutil.rmtree(cache_dir, ignore_errors=True)
-    result = render(repo, ref, cache=ParseCache(DiskCache(cache_dir), remember=False))
+    result = render(repo, ref, cache=ParseCache(DiskCache(cache_dir), remember=False), memo=memo)
     if not result.ok:
         raise RuntimeError(f"render of {ref} failed: {result.findings[:3]}")

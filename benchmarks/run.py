@@ -22,7 +22,18 @@ from typing import Any
 from benchmarks import measure
 from benchmarks.checks import count_mismatches, diff_problems
 from benchmarks.generate import MIXES, apply_change, commit_all, generate, git, manifest_files
-from benchmarks.report import DIFF_WARM, RENDER_WARM, Results, machine, print_table, write_results
+from benchmarks.report import (
+    DIFF_WARM,
+    PR_BOTH,
+    PR_WARM,
+    RENDER_MEMO,
+    RENDER_PR_WARM,
+    RENDER_WARM,
+    Results,
+    machine,
+    print_table,
+    write_results,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SCHEMA = HERE.parent.parent / "shared" / "reference" / "as3-schema" / "as3-schema.json"
@@ -104,11 +115,22 @@ def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Resu
         issues = diff_problems(text, prep["change"])
         if issues:
             raise BenchmarkError(f"size {size}: {'; '.join(issues)}")
-        measure.warm_cache(repo, prep["base"], cache_dir)  # not timed: the cache an earlier run left
+        measure.warm_cache(repo, prep["base"], cache_dir)  # not timed: the parses an earlier run left
         warm = add(DIFF_WARM, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))
         if warm != text:
             raise BenchmarkError(f"size {size}: the diff with the parse cache differs from the one without")
+        measure.warm_cache(repo, prep["head"], cache_dir)  # every file parsed, no whole render kept
         add(RENDER_WARM, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
+        measure.warm_cache(repo, prep["base"], cache_dir, memo=True)  # main's run left its render
+        warm = add(PR_WARM, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))
+        if warm != text:
+            raise BenchmarkError(f"size {size}: the diff with the render memo differs from the one without")
+        measure.warm_cache(repo, prep["base"], cache_dir, memo=True)
+        add(RENDER_PR_WARM, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
+        add(RENDER_MEMO, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
+        warm = add(PR_BOTH, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))
+        if warm != text:
+            raise BenchmarkError(f"size {size}: the diff from two cached renders differs from the one without")
         add("validate: jsonschema-rs verdict only", lambda: ours._verdict("ADC", filled))
         if size <= PY_JSONSCHEMA_MAX:  # larger sizes: our validate is in the render stages, measured once
             findings = add("validate: ours (AS3-exact, official schema)", lambda: validate_result(result, ours))

@@ -15,7 +15,8 @@ Why: a pull request changes one file of a large repository, but each run parsed 
 
 Only clean parses are stored (no finding at all): a file with a duplicate key, a limit or a
 warning is parsed again every time, so every check `parse_file` makes is reported exactly as
-without the cache.
+without the cache. A file that holds a Kubernetes Secret is never stored (its data stays out of
+the folder CI uploads). `renderer.render_memo` keeps whole renders in the same folder.
 
 Entries are `marshal` data (plain Python values; it keeps tuples, sets, bytes, non-string keys
 and shared YAML aliases, which JSON cannot) behind a header with the SHA-256 of key and payload.
@@ -109,6 +110,8 @@ class DiskCache:
         self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
         self._total: int | None = None  # bytes in the folder, counted at the first write
         self.hits = self.misses = self.writes = self.rejected = 0
+        # what renderer.render_memo and renderer.emit_reuse found (whole renders, tenants' JSON)
+        self.memo_hits = self.memo_misses = self.memo_stores = self.tenant_hits = self.tenant_misses = 0
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))
@@ -133,7 +136,9 @@ class DiskCache:
             data = loader()
             digest = hashlib.sha256(data).digest()
         src, docs, findings = parse(data)
-        if not findings:  # only clean parses: every finding of a parse is made again on every run
+        # Only clean parses (every finding of a parse is made again on every run), and never a file
+        # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
+        if not findings and not any(_is_secret(doc.data) for doc in docs):
             packed = _pack(path, src, docs, digest)
             if packed is not None:
                 self.put(entry, packed)
@@ -164,11 +169,14 @@ class DiskCache:
         self.hits += 1
         return value
 
-    def put(self, key: str, value: Any) -> bool:
-        """Store `value` (plain data) for `key`; False when it cannot be marshalled or written."""
+    def put(self, key: str, value: Any, *, refuse: Callable[[bytes], bool] | None = None) -> bool:
+        """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
+        when `refuse` (given the marshalled bytes, e.g. to look for secret material) says no."""
         try:
             blob = _encode(key, value)
         except (ValueError, TypeError):  # e.g. a datetime from an explicit !!timestamp tag
+            return False
+        if refuse is not None and refuse(blob):
             return False
         file = self._file(key)
         tmp = None
@@ -238,6 +246,10 @@ class DiskCache:
                 total -= size
         self._total = total
         return total
+
+
+def _is_secret(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "Secret"
 
 
 def _unlink(file: Path) -> bool:

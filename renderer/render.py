@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from renderer.as3 import Identity, as3_sources, render_as3
+from renderer import render_memo
+from renderer.as3 import Identity, as3_sources
 from renderer.config import Config, load_config
+from renderer.emit_reuse import emit_as3
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.generate import load_manifests
 from renderer.kube.load import Cluster, add_cluster_objects
@@ -51,9 +53,13 @@ class RenderResult:
 
 
 def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None = None,
-           now: float | None = None) -> RenderResult:
-    """Render the working tree of `repo`, or the commit `ref` of it (read from git objects)."""
-    return render_tree(open_tree(repo, ref), cache=cache, now=now)
+           now: float | None = None, memo: bool = True) -> RenderResult:
+    """Render the working tree of `repo`, or the commit `ref` of it (read from git objects).
+
+    With a disk cache (`cache.disk`), a render whose every input is unchanged is read back
+    (`renderer.render_memo`) and unchanged tenants are not emitted again (`renderer.emit_reuse`);
+    `memo=False` uses the parse cache only."""
+    return render_tree(open_tree(repo, ref), cache=cache, now=now, memo=memo)
 
 
 def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
@@ -66,19 +72,35 @@ def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
     return render_tree(StdinTree(base, data, config.manifests))
 
 
-def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None) -> RenderResult:
+def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None,
+                memo: bool = True) -> RenderResult:
     """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _render_tree(tree, cache=cache, now=now)
+        disk = getattr(cache, "disk", None) if memo else None
+        if disk is None or not render_memo.memoizable(tree) or load_config(tree)[0].generate:
+            # generate: commands read what they like (and need the real tree): no whole-render memo
+            return _render_tree(tree, cache=cache, now=now, reuse=disk)
+        fields = render_memo.lookup(disk, tree)
+        if fields is not None:
+            config, _ = load_config(tree)  # the same file: the trace checked its bytes
+            return RenderResult(config=config, **fields)
+        addressed = render_memo.content_addressed(tree)
+        tracing = render_memo.TracingTree(tree, content_addressed=addressed)
+        if not addressed:  # a working tree's files are keyed by path: an in-memory hit would read no
+            cache = ParseCache(disk, remember=False)  # bytes, and the trace must see every file's bytes
+        result = _render_tree(tracing, cache=cache, now=now, reuse=disk)  # type: ignore[arg-type]
+        render_memo.store(disk, tracing, result)
+        return result
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> RenderResult:
+def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None) -> RenderResult:
+    """`reuse`: the DiskCache unchanged tenants' AS3 JSON comes from (renderer.emit_reuse), or None."""
     config, findings = load_config(tree)
     identity = Identity(tree.identity)
     if any(f.is_error for f in findings):
@@ -123,7 +145,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None) -> 
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
     del manifests, snapshots, snapshot, cluster
-    as3 = render_as3(model, config, identity, tree)
+    as3 = emit_as3(model, config, identity, tree, reuse)
     net = render_net_model(model, config, identity)
     sources = {**as3_sources(model), **net_model_sources(model)}
     return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts, loaded.streams)

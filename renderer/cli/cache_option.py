@@ -9,9 +9,10 @@ import typer
 from renderer.source import ParseCache
 
 NO_CACHE = typer.Option(False, "--no-cache", envvar="AS3_GITOPS_NO_CACHE",
-                        help="Parse and validate everything; neither read nor write the cache.")
+                        help="Parse, render and validate everything; neither read nor write the cache.")
 CACHE_DIR = typer.Option(None, "--cache-dir", metavar="DIR", envvar="AS3_GITOPS_CACHE_DIR",
-                         help="Parse cache folder (default: $XDG_CACHE_HOME/as3-gitops or ~/.cache/as3-gitops).")
+                         help="Cache folder of parses, renders and tenants "
+                              "(default: $XDG_CACHE_HOME/as3-gitops or ~/.cache/as3-gitops).")
 
 
 def parse_cache(no_cache: bool, cache_dir: Path | None, *, remember: bool = False) -> ParseCache | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 import sys
@@ -81,6 +82,19 @@ def render_sides(repo: Path, base: str, head: str | None, *, no_cache: bool = Tr
 
 
 def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
+    """The cyclic GC is paused for the whole diff, as `render_tree` pauses it for one render: between
+    and after the two renders a full collection would walk both sides' millions of objects (which
+    hold no cycles worth collecting) once per side."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(opts, out, err)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     from renderer.diff import diff_declarations
     from renderer.diff_report import write_diff
 

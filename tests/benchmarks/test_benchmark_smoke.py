@@ -130,7 +130,10 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
         "render(50) / floor(50)", "render() library, no validation (50) / floor(50)",
         "python jsonschema / our validate (50)",
         "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)",
-        "PR diff, warm parse cache (50) / cold render(50)", "render, warm parse cache (50) / cold render(50)",
+        "PR diff, warm parse cache (50) / cold render(50)", "PR diff, warm cache (50) / cold render(50)",
+        "render after the PR change, warm cache (50) / cold render(50)",
+        "PR diff, both sides rendered before (50) / cold render(50)",
+        "render, warm parse cache (50) / cold render(50)",
         "render(50) / render(30)",
         "peak RSS render(50) / holding its documents", "output: json.dumps / orjson time (50)"]
     assert "size 50: 163 documents in 6 files" in proc.stdout

@@ -35,7 +35,8 @@ def entries(root: Path) -> list[Path]:
 
 
 def outputs(repo: Path, ref: str | None = None, disk: DiskCache | None = None) -> tuple:
-    result = render(repo, ref, cache=ParseCache(disk, remember=False) if disk else None)
+    # the parse cache alone (memo=False): whole renders are tests/render/test_render_memo.py's
+    result = render(repo, ref, cache=ParseCache(disk, remember=False) if disk else None, memo=False)
     return dump_json(result.as3), dump_json(result.net), [(f.code, f.message, f.location, f.hint)
                                                           for f in result.findings]
 

@@ -1,0 +1,94 @@
+"""Per-tenant reuse of the AS3 emit: a tenant whose model is unchanged gets its JSON from the cache.
+
+Why: emitting the declaration (Jinja2) is the largest stage after parsing, and in a pull request
+that changes one Ingress nine tenants of ten come out exactly as before. With the built-in
+templates a tenant's JSON is a function of that tenant's model and of the declaration settings
+the tenant template reads (`tenant_label`, `route_domain`, `schema_version`): `declaration.json.j2`
+renders each tenant on its own with `tenant.json.j2`, and no tenant template reads another tenant
+or the commit (`tests/render/test_emit_reuse.py` checks that a tenant's JSON is the same under two
+identities and next to different tenants).
+
+The key of a tenant's entry is a SHA-256 of the code fingerprint (`render_memo.render_fingerprint`:
+an edited template or emitter is a new key), those settings, and `repr` of the tenant's model
+(the model is dataclasses of plain values with generated `repr`s, so equal reprs are equal
+models; a repr with an object address in it is not used). The tenants that miss are rendered by
+the real `render_as3`, together with an empty stand-in for every hit so that the declaration's
+keys come out in the order a full render gives them; the stand-ins are then replaced by the
+stored JSON.
+
+Not reused, the whole declaration is rendered as before: with the repository's own templates
+(`templates:` in as3-gitops.yaml; they may do anything), with AS3 ConfigMap tenants or an override
+ConfigMap (they merge into the declaration after the templates). A tenant whose JSON holds secret
+material (a private key, a passphrase) is never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+from renderer import model as model_module
+from renderer.as3 import MARKER_LABEL, Identity, render_as3
+from renderer.config import Config
+from renderer.errors import Origin, SourceLocation
+from renderer.model import Model, Tenant
+from renderer.render_memo import holds_secrets, render_fingerprint
+from renderer.source import Tree
+
+KIND = "as3-tenant"
+FORMAT = 1
+
+
+def _tenant_key(tenant: Tenant, config: Config) -> str | None:
+    text = repr(tenant)
+    if " object at 0x" in text:  # an object without a value repr: equal text would not mean equal
+        return None
+    settings = (FORMAT, MARKER_LABEL, config.bigip.schema_version, config.bigip.default_route_domain)
+    digest = hashlib.sha256(repr(settings).encode() + b"\0" + text.encode("utf-8", "surrogatepass")).hexdigest()
+    return "\0".join((KIND, render_fingerprint(), digest))
+
+
+@functools.cache
+def repr_is_complete() -> bool:
+    """Every field of every model dataclass is in its `repr` (a `field(repr=False)` would let two
+    different tenants share a key: then nothing is reused)."""
+    classes = [obj for obj in vars(model_module).values()
+               if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == model_module.__name__]
+    return all(f.repr for cls in classes for f in dataclasses.fields(cls)) and all(
+        f.repr for cls in (Origin, SourceLocation) for f in dataclasses.fields(cls))
+
+
+def reusable(model: Model, config: Config) -> bool:
+    return not (config.templates or model.raw_tenants or model.override is not None) and repr_is_complete()
+
+
+def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None, disk: Any) -> dict[str, Any]:
+    """`render_as3(model, config, identity, tree)`, with unchanged tenants' JSON from `disk`."""
+    if disk is None or not reusable(model, config):
+        return render_as3(model, config, identity, tree)
+    keys = {name: _tenant_key(tenant, config) for name, tenant in model.tenants.items()}
+    stored: dict[str, Any] = {}
+    for name, key in keys.items():
+        if key is not None:
+            value = disk.get(key, lambda v: v if isinstance(v, dict) and v.get("class") == "Tenant" else None)
+            if value is not None:
+                stored[name] = value
+    partial = replace(model, tenants={name: (Tenant(name) if name in stored else tenant)
+                                      for name, tenant in model.tenants.items()})
+    as3 = render_as3(partial, config, identity, tree)
+    declaration = as3["declaration"]
+    for name, key in keys.items():
+        if name in stored:
+            declaration[name] = stored[name]
+        elif key is not None and isinstance(declaration.get(name), dict):
+            _store(disk, key, declaration[name])
+    disk.tenant_hits = getattr(disk, "tenant_hits", 0) + len(stored)
+    disk.tenant_misses = getattr(disk, "tenant_misses", 0) + len(keys) - len(stored)
+    return as3
+
+
+def _store(disk: Any, key: str, body: dict[str, Any]) -> None:
+    disk.put(key, body, refuse=holds_secrets)
