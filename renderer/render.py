@@ -7,7 +7,6 @@ raises for bad input; the findings say what is wrong and where. Stages: source -
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from renderer.as3 import Identity, as3_sources
 from renderer.config import Config, load_config
 from renderer.emit_reuse import emit_as3
 from renderer.errors import Finding, Origin, Severity, sorted_findings
+from renderer.gcpause import paused_gc
 from renderer.generate import load_manifests
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
@@ -76,9 +76,7 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
                 memo: bool = True) -> RenderResult:
     """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         disk = getattr(cache, "disk", None) if memo else None
         if disk is None or not render_memo.memoizable(tree) or load_config(tree)[0].generate:
             # generate: commands read what they like (and need the real tree): no whole-render memo
@@ -94,9 +92,6 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
         result = _render_tree(tracing, cache=cache, now=now, reuse=disk)  # type: ignore[arg-type]
         render_memo.store(disk, tracing, result)
         return result
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None) -> RenderResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import re
 import sys
@@ -17,6 +16,7 @@ from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import check_output_file
 from renderer.errors import As3GitopsError, Finding, UsageError
 from renderer.fileio import write_atomic
+from renderer.gcpause import paused_gc
 from renderer.report import summary_line, write_findings
 
 EXIT_OK, EXIT_CHANGES, EXIT_INVALID = 0, 1, 2
@@ -85,13 +85,8 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     """The cyclic GC is paused for the whole diff, as `render_tree` pauses it for one render: between
     and after the two renders a full collection would walk both sides' millions of objects (which
     hold no cycles worth collecting) once per side."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _run(opts, out, err)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:

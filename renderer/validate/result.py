@@ -18,6 +18,7 @@ from typing import Any
 
 from renderer.as3_schema import find_schema
 from renderer.errors import Finding, Origin, Severity, SourceLocation
+from renderer.gcpause import paused_gc
 from renderer.validate.ajv import Ajv, AjvError
 from renderer.validate.as3 import As3Validator, ValidatorCache
 from renderer.validate.formats import FORMATS
@@ -204,8 +205,9 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
                            repo_root=repo, schema_version=result.config.bigip.schema_version)
     validator = (cache or ValidatorCache()).get(location.path, disk)
     store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
-    findings = validate_result(result, validator, store=store)
-    if any(f.is_error for f in findings):  # worth reading files again only on the error path
-        findings = validate_result(result, validator, store=store, locator=locator_for(
-            repo, result.identity, getattr(result, "generated", None)))
+    with paused_gc():  # filling copies tenants: many small containers, no cycles (renderer.gcpause)
+        findings = validate_result(result, validator, store=store)
+        if any(f.is_error for f in findings):  # worth reading files again only on the error path
+            findings = validate_result(result, validator, store=store, locator=locator_for(
+                repo, result.identity, getattr(result, "generated", None)))
     return findings
