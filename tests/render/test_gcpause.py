@@ -18,10 +18,9 @@ def _restore_gc():
 
 def test_paused_inside_restored_after_even_on_error() -> None:
     gc.enable()
-    with pytest.raises(RuntimeError):
-        with paused_gc():
-            assert not gc.isenabled()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
     assert gc.isenabled()
 
 
