@@ -13,6 +13,7 @@ includes them.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def measure_watch(work: Path, steps: int = 12, debounce: float = 0.2) -> dict[st
     api.start()
     cluster = Cluster(api)
     cluster.load()
-    password = "bench-Pa55word"
+    password = secrets.token_hex(12)  # a fresh one per run, as benchmarks/deploy.py does
     server = EmulatorServer(Device(EmulatorConfig(username="admin", password=password)), "127.0.0.1", 0, None).start()
     saved = {k: os.environ.get(k) for k in (*GIT_ENV, "BIGIP_USERNAME", "BIGIP_PASSWORD")}
     os.environ.update({**GIT_ENV, "BIGIP_USERNAME": "admin", "BIGIP_PASSWORD": password})

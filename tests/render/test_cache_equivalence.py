@@ -3,15 +3,14 @@ real git repository (working tree and --ref), and require byte-identical output 
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_package import bench_generate
 
 from renderer.cache import DiskCache
 from renderer.cli import main
@@ -25,15 +24,7 @@ def git(cwd: Path, *args: str) -> str:
     """git in a test repository (the autouse fixture sets author, committer and dates)."""
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
-if "benchmarks" not in sys.modules:  # as tests/benchmarks/conftest.py: the folder is not installed
-    _spec = importlib.util.spec_from_file_location(
-        "benchmarks", REPO_ROOT / "benchmarks" / "__init__.py",
-        submodule_search_locations=[str(REPO_ROOT / "benchmarks")])
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["benchmarks"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["benchmarks"])
-
-import benchmarks.generate as gen  # noqa: E402 (registered just above)
+gen = bench_generate()
 
 SIZE = 60
 STEPS = 20

@@ -9,15 +9,14 @@ declarations, the findings, the sources, the counts and the diff report.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_package import bench_generate
 
 from renderer import render_memo
 from renderer.cache import DiskCache
@@ -28,15 +27,7 @@ from renderer.source import ParseCache, dump_json, open_tree
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TLS_CASE = REPO_ROOT / "tests" / "render" / "cases" / "tls-redirect-shared-vip"
 
-if "benchmarks" not in sys.modules:  # as tests/benchmarks/conftest.py: the folder is not installed
-    _spec = importlib.util.spec_from_file_location(
-        "benchmarks", REPO_ROOT / "benchmarks" / "__init__.py",
-        submodule_search_locations=[str(REPO_ROOT / "benchmarks")])
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["benchmarks"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["benchmarks"])
-
-import benchmarks.generate as gen  # noqa: E402 (registered just above)
+gen = bench_generate()
 
 SIZE = 30
 STEPS = 10

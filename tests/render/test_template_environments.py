@@ -9,12 +9,11 @@ each against the plain render, byte for byte.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from bench_package import bench_generate
 
 import renderer.as3 as as3
 from renderer.render import render
@@ -24,13 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _generator():  # type: ignore[no-untyped-def]
-    """benchmarks/generate.py (the benchmark package is not installed): loaded from its file."""
-    spec = importlib.util.spec_from_file_location("_bench_generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module.generate
+    """benchmarks/generate.py's generate() (the benchmark package is not installed)."""
+    return bench_generate().generate
 
 
 BUILTIN = ROOT / "templates" / "as3"

@@ -16,24 +16,6 @@ EXAMPLES = SHARED / "reference" / "as3-examples"
 HELLO_WORLD = REPO_ROOT / "examples" / "hello-world"
 
 
-def bench_generate() -> Any:
-    """The repository's benchmarks/generate.py (not installed): the `benchmarks` package is
-    registered from its folder, as tests/benchmarks/conftest.py does (generate.py imports it)."""
-    import importlib
-    import importlib.util
-    import sys
-
-    if "benchmarks" not in sys.modules or not hasattr(sys.modules["benchmarks"], "__file__") \
-            or sys.modules["benchmarks"].__file__ != str(REPO_ROOT / "benchmarks" / "__init__.py"):
-        spec = importlib.util.spec_from_file_location("benchmarks", REPO_ROOT / "benchmarks" / "__init__.py",
-                                                      submodule_search_locations=[str(REPO_ROOT / "benchmarks")])
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["benchmarks"] = module
-        spec.loader.exec_module(module)
-    return importlib.import_module("benchmarks.generate")
-
-
 def schema_path() -> Path:
     return Path(os.environ.get("AS3_SCHEMA") or SHARED / "reference" / "as3-schema" / "as3-schema.json")
 

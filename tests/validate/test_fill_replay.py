@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
+from bench_package import bench_generate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_data import reference
@@ -27,7 +28,7 @@ from renderer.validate.ajv import Ajv, _Ctx
 from renderer.validate.formats import FORMATS
 from renderer.validate.jsonvalues import compile_simple
 
-from .conftest import EXAMPLES, HELLO_WORLD, bench_generate, json_paths, schema_path
+from .conftest import EXAMPLES, HELLO_WORLD, json_paths, schema_path
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_package import bench_generate
 
 from renderer.cache import DiskCache
 from renderer.validate import As3Validator, validate_rendered
 from renderer.validate import as3 as as3_module
 from renderer.validate.tenants import TenantKeys, TenantStore, validator_fingerprint
 
-from .conftest import EXAMPLES, bench_generate, schema_path
+from .conftest import EXAMPLES, schema_path
 
 
 @pytest.fixture(scope="module")
