@@ -78,12 +78,13 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
     with paused_gc():
         disk = getattr(cache, "disk", None) if memo else None
-        if disk is None or not render_memo.memoizable(tree) or load_config(tree)[0].generate:
-            # generate: commands read what they like (and need the real tree): no whole-render memo
+        if disk is None or not render_memo.memoizable(tree):
+            return _render_tree(tree, cache=cache, now=now, reuse=disk)
+        config, _ = load_config(tree)
+        if config.generate:  # generate: commands read what they like (and need the real tree): no memo
             return _render_tree(tree, cache=cache, now=now, reuse=disk)
         fields = render_memo.lookup(disk, tree)
-        if fields is not None:
-            config, _ = load_config(tree)  # the same file: the trace checked its bytes
+        if fields is not None:  # the lookup checked the config file's bytes too: `config` is its render's
             return RenderResult(config=config, **fields)
         addressed = render_memo.content_addressed(tree)
         tracing = render_memo.TracingTree(tree, content_addressed=addressed)
