@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from renderer import yaml_fast
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.limits import DEFAULT_LIMITS, Limits
 from renderer.trees import (
@@ -161,10 +162,18 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
     too_many = alias_findings(src.path, src.text, limits, KubeLoader)
     if too_many:
         return docs, too_many
-    loader = KubeLoader(src.text)
-    loader.duplicate_keys = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
+    try:
+        fast = yaml_fast.parse(src.text)  # plain manifests, line by line; BAIL for anything else
+        if fast is not yaml_fast.BAIL:
+            return [Document(src, index, line, data) for index, line, data in fast], []
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    loader = KubeLoader(src.text)
+    loader.duplicate_keys = []
+    gc.disable()
     try:
         index = 0
         while loader.check_node():

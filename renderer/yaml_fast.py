@@ -1,0 +1,246 @@
+"""A line-oriented fast path for the YAML manifests almost always are; anything else goes to KubeLoader.
+
+PyYAML's C parser is fast, but its composer builds a Node with two Marks for every scalar, which our
+constructor then walks in Python (renderer/yaml_loader.py): at 10k Ingresses that is most of the
+render's parse time. Manifests and snapshots are block mappings and sequences of one-line scalars,
+so this module reads such text line by line, straight into dicts and lists.
+
+The contract (tests/render/test_yaml_fast.py enforces it against KubeLoader): `parse(text)` is
+either BAIL (None) or exactly what KubeLoader gives, as `(document index, start line, data)` for
+each document whose data is not None (what `renderer.source._parse_yaml` keeps): same values and
+types, same key order, keys interned. Whatever is outside the subset below, or that this module
+is unsure of, bails for the whole file, and the existing path gives its result, finding or error.
+
+The subset: block mappings and sequences (`- key: value` compact items, sequences at their parent
+key's indent), plain scalars, single- and double-quoted scalars on one line (no backslash in a
+double-quoted one), one-line flow collections of plain scalars (`[a, b]`, `{k: v, k: v}`, `[]`,
+`{}`), literal block scalars `|` and `|-` (no indentation indicator, no leading empty line),
+comments, `---`, `...` before `---`, a BOM, CRLF line ends. It bails on tabs, anchors,
+aliases, tags, `?`/`:` keys, directives, folded `>` scalars, merge keys, duplicate keys, multi-line
+plain or quoted scalars, nesting deeper than the lean constructor goes, and every error.
+Scalars resolve through PyYAML's own resolver table and are constructed by KubeLoader's methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yaml.reader import Reader
+
+from renderer.yaml_fast_lines import (
+    DASH,
+    DASH_SPECIAL,
+    EMPTY,
+    END,
+    KEY,
+    START,
+    VALUE_SPECIAL,
+    Bail,
+    flow,
+    key_memo,
+    line_tokens,
+    resolve,
+)
+from renderer.yaml_loader import _IMPLICIT, _MAX_FAST_DEPTH
+
+BAIL = None
+Parsed = list[tuple[int, int, Any]]
+
+_NO_LIMIT = 1 << 30
+_AFTER_END = -2  # below every column: after `...` any token but `---` bails
+_NON_PRINTABLE = Reader.NON_PRINTABLE
+
+
+def _documents(text: str) -> Parsed:
+    """Read `text` line by line into documents: (index, start line, data) for non-null data.
+
+    Each line gives tokens: DASH (`- `), KEY (key and value, or EMPTY), VAL (a scalar alone),
+    START/END (`---`, `...`). The loop reads the common shapes (`key: plain`, `key:`, `- key: x`,
+    with keys seen before as valid plain keys) itself; _line() tokenizes any other line.
+    The tokens drive a stack of open collections, each with the column it started at: a deeper
+    token after `key:` or `- ` starts that slot's node; a token at an open collection's column
+    continues it (a key ends a sequence at its parent key's column); anything else bails."""
+    lines = text.split("\n")
+    count = len(lines)
+    strip = " \n" in text or text[-1:] == " "
+    memo = key_memo
+    implicit = _IMPLICIT
+    special = VALUE_SPECIAL
+    docs: Parsed = []
+    index = 0
+    queue: list[tuple[int, int, Any, Any, int]] = []
+    holder: list[Any] = [None]
+    frames: list[tuple[int, Any, bool]] = []
+    fcol, cont, is_map = -1, None, False  # the innermost open collection
+    pcont: Any = holder  # where the next deeper node goes: container, key or index, column
+    pkey: Any = 0
+    pcol = -1
+    pmap = False
+    limit = _NO_LIMIT  # after a scalar alone on its line, the next token may not be deeper than this
+    start = -1  # the document's first line, -1 while it has no token
+    explicit = False
+    n = 0
+    while True:
+        if queue:
+            col, kind, k, value, ln = queue.pop()
+        else:
+            if n >= count:
+                break
+            line = lines[n]
+            content = line.lstrip(" ")
+            if not content:
+                n += 1
+                continue
+            first = content[0]
+            if first == "#":
+                n += 1
+                continue
+            col = len(line) - len(content)
+            if strip:
+                content = content.rstrip(" ")
+            kind = KEY
+            if first == "-":
+                if content[1:2] != " " or content[2:3] in DASH_SPECIAL:
+                    n = line_tokens(lines, n, queue.append)
+                    queue.reverse()
+                    continue
+                key, sep, value = content[2:].partition(": ")
+                kind = DASH
+            else:
+                key, sep, value = content.partition(": ")
+            if sep:
+                k = memo.get(key, memo)
+                v0 = value[0]
+                if k is memo or (col == 0 and first == "."):
+                    n = line_tokens(lines, n, queue.append)
+                    queue.reverse()
+                    continue
+                if v0 in special:
+                    if v0 != "{" and v0 != "[":
+                        n = line_tokens(lines, n, queue.append)
+                        queue.reverse()
+                        continue
+                    value = flow(value)
+                elif "#" in value or ": " in value or value[-1] == ":":
+                    n = line_tokens(lines, n, queue.append)
+                    queue.reverse()
+                    continue
+                elif v0 in implicit:
+                    value = resolve(value)
+            elif key[-1] == ":" and not (col == 0 and first == "."):
+                k = memo.get(key[:-1], memo)
+                if k is memo:
+                    n = line_tokens(lines, n, queue.append)
+                    queue.reverse()
+                    continue
+                value = EMPTY
+            else:
+                n = line_tokens(lines, n, queue.append)
+                queue.reverse()
+                continue
+            if kind == DASH:
+                queue.append((col + 2, KEY, k, value, n))
+            ln = n
+            n += 1
+        # One token: (col, kind, k, value) on line `ln`. First the commonest: the next key of the
+        # innermost mapping (never deeper than `limit`: after a scalar alone, fcol == limit).
+        if pcont is None and col == fcol and kind == KEY and is_map:
+            if k in cont:
+                raise Bail  # duplicate keys: KubeLoader reports them
+            if value is EMPTY:
+                cont[k] = None
+                pcont, pkey, pcol, pmap = cont, k, col, True
+            else:
+                cont[k] = value
+            continue
+        if kind >= START:
+            if start >= 0 or explicit:
+                if start >= 0 and holder[0] is not None:
+                    docs.append((index, start + 1, holder[0]))
+                index += 1
+            elif kind == END:
+                raise Bail  # `...` with no document before it
+            explicit = kind == START
+            holder = [None]
+            frames = []
+            fcol, cont, is_map = -1, None, False
+            pcont, pkey, pcol, pmap = holder, 0, -1, False
+            limit = _AFTER_END if kind == END else _NO_LIMIT  # after `...` only `---` may follow
+            start = -1
+            continue
+        if col > limit:
+            raise Bail  # a multi-line scalar, a node after a scalar, a document after `...`
+        limit = _NO_LIMIT
+        if pcont is not None:
+            if col > pcol or (col == pcol and pmap and kind == DASH):
+                if start < 0:
+                    start = ln
+                if kind == KEY:
+                    node: Any = {k: None if value is EMPTY else value}
+                    frames.append((fcol, cont, is_map))
+                    fcol, cont, is_map = col, node, True
+                    pcont[pkey] = node
+                    if value is EMPTY:
+                        pcont, pkey, pcol, pmap = node, k, col, True
+                    else:
+                        pcont = None
+                elif kind == DASH:
+                    node = [None]
+                    frames.append((fcol, cont, is_map))
+                    fcol, cont, is_map = col, node, False
+                    pcont[pkey] = node
+                    pcont, pkey, pcol, pmap = node, 0, col, False
+                else:
+                    pcont[pkey] = k
+                    pcont = None
+                    limit = pcol
+                if len(frames) > _MAX_FAST_DEPTH:
+                    raise Bail
+                continue
+            pcont = None  # the slot keeps None
+        while col < fcol:
+            fcol, cont, is_map = frames.pop()
+        if kind == KEY:
+            if not is_map:
+                if col != fcol or not frames or frames[-1][0] != col or not frames[-1][2]:
+                    raise Bail
+                fcol, cont, is_map = frames.pop()  # a key at the column of a sequence's parent key
+            elif col != fcol:
+                raise Bail
+            if k in cont:
+                raise Bail
+            if value is EMPTY:
+                cont[k] = None
+                pcont, pkey, pcol, pmap = cont, k, col, True
+            else:
+                cont[k] = value
+        elif kind == DASH:
+            if is_map or col != fcol:
+                raise Bail
+            pcont, pkey, pcol, pmap = cont, len(cont), col, False
+            cont.append(None)
+        else:
+            raise Bail  # a scalar where a key or an item belongs
+    if limit == _AFTER_END:
+        return docs  # the last document ended with `...`
+    if start >= 0 and holder[0] is not None:
+        docs.append((index, start + 1, holder[0]))
+    return docs
+
+
+def parse(text: str) -> Parsed | None:
+    """The documents of `text` as KubeLoader gives them, or BAIL (None) when outside the subset."""
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    if "\t" in text or "\ufeff" in text:
+        return BAIL
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return BAIL
+    if "\x85" in text or "\u2028" in text or "\u2029" in text or _NON_PRINTABLE.search(text):
+        return BAIL
+    try:
+        return _documents(text)
+    except (Bail, ValueError, RecursionError):  # ValueError: e.g. an int beyond Python's digit limit
+        return BAIL
