@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from yaml.nodes import ScalarNode
+from yaml.scanner import Scanner
 
 from renderer.yaml_loader import _IMPLICIT, KubeLoader
 
@@ -24,8 +25,11 @@ _INDICATORS = frozenset("?:,[]{}#&*!|>'\"%@`")
 # What makes the fast loop of yaml_fast hand a value or a `- ` line to line_tokens().
 VALUE_SPECIAL = frozenset(_INDICATORS | {"-", " "})
 DASH_SPECIAL = frozenset({"", " ", "-", "#"})
-# Characters that make a one-line flow collection more than plain scalars and commas.
-_FLOW_BAIL = re.compile(r"""[\[\]{}#&*!|>'"%@`?]""")
+# Where a plain scalar inside a flow collection ends; it bails unless at `,`, `]`, `}` or the end.
+_FLOW_STOP = frozenset(",[]{}:#'\"")
+_FLOW_BAD_STOP = frozenset("[{:#'\"")
+_MAX_FLOW_DEPTH = 10
+_ESCAPES = {key: value for key, value in Scanner.ESCAPE_REPLACEMENTS.items() if key != "\t"}
 _MAX_KEY = 1000  # PyYAML refuses simple keys longer than 1024 characters
 _MEMO_MAX = 50_000
 
@@ -90,7 +94,7 @@ def _alternation(resolvers: list[tuple[str, re.Pattern[str]]]) -> Any:
 _ANY_IMPLICIT = {first: _alternation(resolvers) for first, resolvers in _IMPLICIT.items()}
 
 
-def _key(text: str) -> Any:
+def key_of(text: str) -> Any:
     key = key_memo.get(text, key_memo)
     if key is not key_memo:
         return key
@@ -112,7 +116,7 @@ def _quoted(text: str) -> tuple[str, str]:
             raise Bail  # multi-line
         value = text[1:end]
         if "\\" in value:
-            raise Bail  # escapes: KubeLoader decodes them
+            return _escaped(text)
         return value, text[end + 1:]
     start = 1
     while True:
@@ -124,17 +128,31 @@ def _quoted(text: str) -> tuple[str, str]:
         start = end + 2
 
 
+def _escaped(text: str) -> tuple[str, str]:
+    """A double-quoted scalar with backslash escapes: the one-character ones of PyYAML's table
+    (`\\n`, `\\"`, `\\\\`, ...); `\\x`, `\\u`, `\\U` and a line continuation bail."""
+    chunks = []
+    at = 1
+    while True:
+        quote = text.find('"', at)
+        slash = text.find("\\", at)
+        if quote < 0:
+            raise Bail
+        if slash < 0 or quote < slash:
+            chunks.append(text[at:quote])
+            return "".join(chunks), text[quote + 1:]
+        chunks.append(text[at:slash])
+        replacement = _ESCAPES.get(text[slash + 1:slash + 2])
+        if replacement is None:
+            raise Bail
+        chunks.append(replacement)
+        at = slash + 2
+
+
 def _no_rest(rest: str) -> None:
     """After a quoted scalar or a flow collection only spaces and a comment may follow."""
     if rest and rest.strip(" ") and (rest[0] != " " or rest.lstrip(" ")[0] != "#"):
         raise Bail
-
-
-def _flow_item(text: str) -> Any:
-    text = text.strip(" ")
-    if not text or text[0] in _INDICATORS or (text[0] == "-" and text[1:2] in ("", " ")):
-        raise Bail
-    return resolve(text) if text[0] in _IMPLICIT else text
 
 
 _WORD = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*"
@@ -157,7 +175,7 @@ def flow(text: str) -> Any:
             for key, value in pairs:
                 k = memo.get(key, memo)
                 if k is memo:
-                    k = _key(key)
+                    k = key_of(key)
                 mapping[k] = resolve(value) if value[0] in implicit else value
             if len(mapping) != len(pairs):
                 raise Bail
@@ -169,41 +187,75 @@ def flow(text: str) -> Any:
 
 
 def _flow_general(text: str) -> Any:
-    if "#" in text:
-        cut = text.find(" #")
-        if cut >= 0:
-            text = text[:cut].rstrip(" ")
-    close = "]" if text[0] == "[" else "}"
-    if text[-1] != close:
+    """A flow collection on one line, nested ones and quoted scalars included; a comment may follow."""
+    value, at = _flow_node(text, 0, 0)
+    _no_rest(text[at:])
+    return value
+
+
+def _flow_node(text: str, at: int, depth: int) -> tuple[Any, int]:
+    """The flow collection starting at text[at] (`[` or `{`): (value, index after it)."""
+    if depth > _MAX_FLOW_DEPTH:
         raise Bail
-    inner = text[1:-1]
-    if not inner.strip(" "):
-        return [] if close == "]" else {}
-    if _FLOW_BAIL.search(inner):
+    close = "]" if text[at] == "[" else "}"
+    items: Any = [] if close == "]" else {}
+    at = _skip(text, at + 1)
+    if text[at:at + 1] == close:
+        return items, at + 1
+    while True:
+        if close == "]":
+            value, at = _flow_scalar_or_node(text, at, depth)
+            items.append(value)
+        else:
+            if text[at:at + 1] in ("[", "{"):
+                raise Bail  # a collection as a key
+            key, at = _flow_scalar(text, at, is_key=True)
+            if text[at:at + 2] != ": ":
+                raise Bail  # `{a}`, `{"a":b}`, `{a :b}`...
+            key = _intern(key) if key.__class__ is str else key
+            if key in items:
+                raise Bail  # duplicate keys
+            items[key], at = _flow_scalar_or_node(text, _skip(text, at + 2), depth)
+        at = _skip(text, at)
+        sep = text[at:at + 1]
+        if sep == close:
+            return items, at + 1
+        if sep != ",":
+            raise Bail
+        at = _skip(text, at + 1)
+        if text[at:at + 1] in (close, ""):
+            raise Bail  # a trailing comma
+
+
+def _skip(text: str, at: int) -> int:
+    while text[at:at + 1] == " ":
+        at += 1
+    return at
+
+
+def _flow_scalar_or_node(text: str, at: int, depth: int) -> tuple[Any, int]:
+    if text[at:at + 1] in ("[", "{"):
+        return _flow_node(text, at, depth + 1)
+    return _flow_scalar(text, at, is_key=False)
+
+
+def _flow_scalar(text: str, at: int, *, is_key: bool) -> tuple[Any, int]:
+    """A quoted or plain scalar inside a flow collection; a plain one holds no `:` and no `#`."""
+    first = text[at:at + 1]
+    if first in ("'", '"'):
+        value, rest = _quoted(text[at:])
+        return value, len(text) - len(rest)
+    end = at
+    while end < len(text) and text[end] not in _FLOW_STOP:
+        end += 1
+    plain = text[at:end].rstrip(" ")
+    stop = text[end:end + 1]
+    if not plain or plain[0] in _INDICATORS or (plain[0] == "-" and plain[1:2] in ("", " ")) or \
+            (stop in _FLOW_BAD_STOP and not (is_key and stop == ":")):
         raise Bail
-    items = inner.split(",")
-    if close == "]":
-        if ":" in inner:
-            raise Bail
-        return [_flow_item(item) for item in items]
-    mapping = {}
-    memo = key_memo
-    for item in items:
-        key, sep, value = item.partition(": ")
-        if not sep or ":" in key:
-            raise Bail
-        key = key.strip(" ")
-        k = memo.get(key, memo)
-        if k is memo:
-            if not key or key[0] in _INDICATORS or key[0] == "-":
-                raise Bail
-            k = _key(key)
-        if ":" in value:
-            raise Bail
-        mapping[k] = _flow_item(value)
-    if len(mapping) != len(items):
-        raise Bail  # duplicate keys
-    return mapping
+    if is_key:
+        return key_of(plain), end
+    return (resolve(plain) if plain[0] in _IMPLICIT else plain), end
 
 
 def _value(text: str) -> Any:
@@ -319,7 +371,7 @@ def line_tokens(lines: list[str], n: int, append: Any) -> int:
         raw = content[:pos]
         if raw[-1] == " " or (first == "-" and raw[1:2] in ("", " ")):
             raise Bail
-        key = _key(raw)
+        key = key_of(raw)
         value_text = content[pos + 2:].lstrip(" ")
     if not value_text:
         append((col, KEY, key, EMPTY, n))
