@@ -48,9 +48,10 @@ _CONSTRUCT = {_INT: _ctor.construct_yaml_int, _FLOAT: _ctor.construct_yaml_float
               _BOOL: _ctor.construct_yaml_bool}
 _ctor.dispose()
 _intern = sys.intern
-# Plain scalar text -> its value when that is not a string (int, float, bool, None: immutable),
-# and plain key text -> the key, interned; both bounded in size.
-_memo: dict[str, Any] = {}
+# Plain scalar text -> its value (str, int, float, bool, None: immutable), for the scalars whose
+# first character has resolvers (`team-0001`, `TCP`, `80` repeat); yaml_fast.parse() empties it
+# after a large file. Plain key text -> the key, interned. Both bounded in size.
+value_memo: dict[str, Any] = {}
 key_memo: dict[str, Any] = {}
 
 
@@ -59,10 +60,12 @@ def resolve(text: str) -> Any:
 
     One regex per first character (the alternation of that character's resolvers, in order) tells
     a string from the rest; only then are the resolvers tried one by one, as PyYAML does."""
-    value = _memo.get(text, _memo)
-    if value is not _memo:
+    value = value_memo.get(text, value_memo)
+    if value is not value_memo:
         return value
     if not _ANY_IMPLICIT[text[0]](text):
+        if len(value_memo) < _MEMO_MAX:
+            value_memo[text] = text
         return text
     for tag, regexp in _IMPLICIT[text[0]]:
         if regexp.match(text):
@@ -76,8 +79,8 @@ def resolve(text: str) -> Any:
             break
     else:  # pragma: no cover - the alternation matched, so one of its parts does
         raise Bail
-    if len(_memo) < _MEMO_MAX:
-        _memo[text] = value
+    if len(value_memo) < _MEMO_MAX:
+        value_memo[text] = value
     return value
 
 
@@ -103,7 +106,7 @@ def key_of(text: str) -> Any:
     key = resolve(text) if text[:1] in _IMPLICIT else text
     if key.__class__ is str:
         key = _intern(key)
-    if len(key_memo) < _MEMO_MAX:
+    if len(key_memo) < _MEMO_MAX and text[0] != ".":  # yaml_fast's loop never sees `...` as a key
         key_memo[text] = key
     return key
 
@@ -155,34 +158,40 @@ def _no_rest(rest: str) -> None:
         raise Bail
 
 
-_WORD = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*"
-_FLOW_MAP = re.compile(rf"\{{ *{_WORD}: +{_WORD} *(?:, *{_WORD}: +{_WORD} *)*\}}").fullmatch
-_FLOW_SEQ = re.compile(rf"\[ *{_WORD} *(?:, *{_WORD} *)*\]").fullmatch
-_FLOW_PAIR = re.compile(rf"({_WORD}): +({_WORD})").findall
-_FLOW_WORD = re.compile(_WORD).findall
+_WORD = r"([A-Za-z0-9_.][A-Za-z0-9_./-]*)"
+_FLOW_SHORT = 6  # the one-regex shapes hold up to this many items
+_FLOW_MAP = re.compile(rf"\{{ *{_WORD}: +{_WORD}" + rf"(?: *, *{_WORD}: +{_WORD})?" * (_FLOW_SHORT - 1)
+                       + r" *\}").fullmatch
+_FLOW_SEQ = re.compile(rf"\[ *{_WORD}" + rf"(?: *, *{_WORD})?" * (_FLOW_SHORT - 1) + r" *\]").fullmatch
 
 
 def flow(text: str) -> Any:
-    """A one-line flow collection of plain scalars: `[a, b]`, `{k: v}`; anything richer bails.
+    """A one-line flow collection: `[a, b]`, `{k: v, k: [x]}`; anything richer bails.
 
-    The common shape (words of `[A-Za-z0-9_./-]`, no comment) is split by two regexes."""
+    The commonest shape (up to six words of `[A-Za-z0-9_./-]`, no comment) is one regex."""
+    implicit = _IMPLICIT
     if text[0] == "{":
-        if _FLOW_MAP(text):
+        match = _FLOW_MAP(text)
+        if match:
             mapping = {}
             memo = key_memo
-            implicit = _IMPLICIT
-            pairs = _FLOW_PAIR(text)
-            for key, value in pairs:
+            parts = iter(match.groups())
+            pairs = 0
+            for key, value in zip(parts, parts, strict=True):
+                if key is None:
+                    break
                 k = memo.get(key, memo)
                 if k is memo:
                     k = key_of(key)
                 mapping[k] = resolve(value) if value[0] in implicit else value
-            if len(mapping) != len(pairs):
-                raise Bail
+                pairs += 1
+            if len(mapping) != pairs:
+                raise Bail  # duplicate keys
             return mapping
-    elif _FLOW_SEQ(text):
-        implicit = _IMPLICIT
-        return [resolve(value) if value[0] in implicit else value for value in _FLOW_WORD(text)]
+    else:
+        match = _FLOW_SEQ(text)
+        if match:
+            return [resolve(value) if value[0] in implicit else value for value in match.groups() if value]
     return _flow_general(text)
 
 
@@ -316,6 +325,7 @@ def _block(lines: list[str], at: int, parent: int, keep_break: bool) -> tuple[st
     value = "".join(chunks)
     if keep_break and last + 1 < count:  # the clip chomping keeps the last line break, if any
         value += "\n"
+    lines[first:last + 1] = [""] * (last + 1 - first)  # read: yaml_fast's loop skips them as empty
     return value, last + 1
 
 

@@ -295,3 +295,13 @@ def test_random_mutations_of_real_manifests(seed: int, edits: int) -> None:
         else:  # replace a character
             text = text[:where] + rng.choice(_MUTATIONS) + text[where + 1:]
     check(text)
+
+
+def test_the_ascii_printable_check_is_pyyamls() -> None:
+    from yaml.reader import Reader
+    for code in range(128):
+        char = chr(code)
+        refused = Reader.NON_PRINTABLE.search(char) is not None
+        assert bool(char.encode("ascii").translate(None, yaml_fast._PRINTABLE_ASCII)) == refused, code
+        if refused:
+            assert yaml_fast.parse(f"a: x{char}y\n") is BAIL
