@@ -62,7 +62,8 @@ SUBDIR = f"parse-v{FORMAT}"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a process that died mid-write
 # The modules whose code decides what a parse returns: editing one changes every key.
-PARSER_MODULES = ("source.py", "yaml_guard.py", "limits.py", "errors.py", "cache.py")
+PARSER_MODULES = ("source.py", "yaml_guard.py", "yaml_loader.py", "yaml_fast.py", "yaml_fast_lines.py", "limits.py",
+                  "errors.py", "cache.py")
 
 
 @functools.cache

@@ -63,11 +63,11 @@ def resolve(text: str) -> Any:
     value = value_memo.get(text, value_memo)
     if value is not value_memo:
         return value
-    if not _ANY_IMPLICIT[text[0]](text):
+    if not _ANY_IMPLICIT[text[:1]](text):
         if len(value_memo) < _MEMO_MAX:
             value_memo[text] = text
         return text
-    for tag, regexp in _IMPLICIT[text[0]]:
+    for tag, regexp in _IMPLICIT[text[:1]]:
         if regexp.match(text):
             if tag == _NULL:
                 value = None

@@ -246,10 +246,10 @@ _scalars = st.one_of(_words, st.integers(-10**6, 10**6), st.booleans(), st.none(
                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6))
 _keys = st.one_of(_words, st.integers(0, 50), st.booleans())
 _trees = st.recursive(_scalars, lambda kids: st.one_of(st.lists(kids, max_size=4),
-                                                       st.dictionaries(_keys, kids, max_size=4)), max_leaves=30)
+                                                       st.dictionaries(_keys, kids, max_size=4)), max_leaves=20)
 
 
-@settings(max_examples=fuzz_examples("AS3_GITOPS_FAST_YAML_EXAMPLES", 3), deadline=None,
+@settings(max_examples=fuzz_examples("AS3_GITOPS_FAST_YAML_EXAMPLES", 1), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_trees, min_size=1, max_size=3), st.sampled_from([2, 3, 4]), st.booleans(),
        st.sampled_from([20, 80, 10_000]), st.booleans())
@@ -273,7 +273,7 @@ _MUTATIONS = [" ", "  ", "#", " #", "'", '"', ":", ": ", "- ", "\t", "\n", "|", 
               "!", "?", "...", "---", "\r", "\ufeff", "\\", "''", "x"]
 
 
-@settings(max_examples=fuzz_examples("AS3_GITOPS_FAST_YAML_EXAMPLES", 3), deadline=None,
+@settings(max_examples=fuzz_examples("AS3_GITOPS_FAST_YAML_EXAMPLES", 1), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10**9), st.integers(1, 4))
 def test_random_mutations_of_real_manifests(seed: int, edits: int) -> None:
