@@ -116,7 +116,13 @@ def _documents(text: str) -> Parsed:
             if sep:  # memo keys never start with `.`: `...` at column 0 is read by line_tokens()
                 k = memo.get(key, memo)
                 v0 = value[0]
-                if "#" in value or ": " in value or value[-1] == ":" or \
+                if (v0 == "'" or v0 == '"') and value[-1] == v0 and len(value) > 1:
+                    inner = value[1:-1]
+                    if v0 in inner or ("\\" in inner and v0 == '"'):
+                        k = memo  # `''` or escapes inside, or two scalars: line_tokens() reads it
+                    else:
+                        value = inner
+                elif "#" in value or ": " in value or value[-1] == ":" or \
                         (v0 in special and v0 != "{" and v0 != "["):
                     k = memo
                 elif k is memo:
