@@ -345,9 +345,13 @@ def _finish_tls(state: _Routes, config: Config, findings: list[Finding]) -> None
         vs.server_tls = sorted(state.client_profiles | ({DEFAULT_CLIENT_SSL} if defaulted else set()))
     if state.server_profiles:
         vs.client_tls = sorted(state.server_profiles)[0]  # the iRule picks the right one per host and path
-    if PASSTHROUGH_IRULE in vs.irules:
+    passthrough = "ssl_passthrough_servername_dg" in tenant.data_groups
+    if PASSTHROUGH_IRULE in vs.irules and not (passthrough or state.server_profiles):
+        vs.irules.remove(PASSTHROUGH_IRULE)  # edge Routes only: nothing to do, and no data group to read
+    elif PASSTHROUGH_IRULE in vs.irules:
         tenant.irules[PASSTHROUGH_IRULE] = IRule(PASSTHROUGH_IRULE, route_irules.passthrough(
-            state.partition, reencrypt=bool(state.server_profiles)), origins=list(vs.origins))
+            state.partition, passthrough=passthrough, reencrypt=bool(state.server_profiles)),
+            origins=list(vs.origins))
 
 
 def _redirect(vs: VirtualServer, state: _Routes, route: Route) -> None:

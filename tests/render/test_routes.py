@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from renderer.render import render
+from renderer.validate import As3Validator
 
 CASE = Path(__file__).parent / "cases" / "routes-tls"
 
@@ -104,3 +109,45 @@ def test_passthrough_only_keeps_a_client_ssl_profile_for_the_irule_to_turn_off(t
     assert "SSL::disable serverside" not in shared["openshift_passthrough_irule"]["iRule"]
     assert shared["ssl_passthrough_servername_dg"]["records"] == [
         {"key": "vault.example.com", "value": "/openshift/Shared/openshift_shop_vault"}]
+
+
+@functools.cache
+def _validator(path: Path) -> As3Validator:
+    return As3Validator.from_path(path)
+
+
+@pytest.fixture
+def route_validator(as3_schema_path: Path) -> As3Validator:
+    return _validator(as3_schema_path)
+
+
+def _irule_data_groups(shared: dict) -> set[str]:
+    """The data groups the iRules of the Route virtuals name (`class match ... /openshift/Shared/<dg>`)."""
+    text = "".join(v["iRule"] for v in shared.values() if isinstance(v, dict) and v.get("class") == "iRule")
+    return set(re.findall(r"/openshift/Shared/(\w+)", text))
+
+
+@pytest.mark.parametrize(("terminations", "irule"), [
+    (("edge",), False),  # nothing for an iRule to do: the secure policy routes edge Routes
+    (("reencrypt",), True),  # the server-SSL profile per host and path
+    (("passthrough",), True),  # routed by the SNI
+    (("edge", "reencrypt"), True),
+    (("edge", "passthrough"), True),
+    (("edge", "reencrypt", "passthrough"), True),
+])
+def test_the_route_irule_names_only_data_groups_the_declaration_has(
+        tmp_path: Path, terminations: tuple[str, ...], irule: bool, route_validator: As3Validator) -> None:
+    """The iRule used to read ssl_passthrough_servername_dg whenever it was attached, and that data group is
+    declared only with a passthrough Route: BIG-IP refuses an iRule naming a data group that does not exist."""
+    routes = "---\n".join(_route(t, host=f"{t}.example.com", service="vault" if t == "passthrough" else "web",
+                                 tls=f"  tls:\n    termination: {t}\n") for t in terminations)
+    result = render(_repo(tmp_path, routes))
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    named = _irule_data_groups(shared)
+    assert named <= {k for k, v in shared.items() if isinstance(v, dict) and v.get("class") == "Data_Group"}
+    assert ("openshift_passthrough_irule" in shared) is irule
+    assert shared["https_ose_vserver"].get("iRules", []) == (["openshift_passthrough_irule"] if irule else [])
+    assert ("ssl_passthrough_servername_dg" in named) is ("passthrough" in terminations)
+    assert ("ssl_reencrypt_serverssl_dg" in named) is ("reencrypt" in terminations)
+    assert [str(e) for e in route_validator.validate_adc(result.adc)] == []
