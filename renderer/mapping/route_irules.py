@@ -9,14 +9,16 @@ every other connection is terminated here and routed by the secure policy. With 
 picks the server-SSL profile per host and path (`ssl_reencrypt_serverssl_dg`), and turns the server
 side off for edge Routes. Edge Routes alone need no iRule (the secure policy routes them).
 `ab_deployment_path_irule` spreads requests over a Route's backends by weight (`ab_deployment_dg`:
-`host+path` -> `pool,weight;pool,weight`).
+`host+path` -> `pool,weight;pool,weight`); a passthrough Route's connections are spread by the SNI
+part, from the same data group.
 """
 
 from __future__ import annotations
 
 
-def passthrough(partition: str, *, passthrough: bool, reencrypt: bool) -> str:
-    """The iRule text; `passthrough` / `reencrypt`: whether such Routes (and so their data groups) exist."""
+def passthrough(partition: str, *, passthrough: bool, reencrypt: bool, ab: bool = False) -> str:
+    """The iRule text; `passthrough` / `reencrypt`: whether such Routes (and so their data groups) exist;
+    `ab`: a passthrough Route has alternate backends (in `ab_deployment_dg`, keyed by its host)."""
     dg = f"/{partition}/Shared"
     lines = [
         "# Passthrough Routes by SNI; edge and reencrypt Routes are terminated here.",
@@ -27,7 +29,7 @@ def passthrough(partition: str, *, passthrough: bool, reencrypt: bool) -> str:
         "}",
     ]
     if passthrough:
-        lines += _sni_lines(dg)
+        lines += _sni_lines(dg, ab)
     if reencrypt:
         lines += [
             "when HTTP_REQUEST {",
@@ -45,7 +47,10 @@ def passthrough(partition: str, *, passthrough: bool, reencrypt: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sni_lines(dg: str) -> list[str]:
+def _sni_lines(dg: str, ab: bool) -> list[str]:
+    # the A/B records are host + path, and a passthrough Route has no path: "<host>/"
+    weighted = [f"        set ab [class match -value -- \"[string tolower $sni]/\" equals {dg}/ab_deployment_dg]",
+                *_weighted_pick("        ")] if ab else []
     return [
         "when CLIENT_DATA {",
         "    set sni \"\"",
@@ -78,10 +83,32 @@ def _sni_lines(dg: str) -> list[str]:
         "        SSL::disable clientside",
         "        HTTP::disable",
         "        pool $pool",
+        *weighted,
         "    }",
         "    TCP::release",
         "}",
     ]
+
+
+def _weighted_pick(indent: str) -> list[str]:
+    """TCL sending the connection to one of the pools in `$ab` (`pool,weight;...`), in proportion to the weights."""
+    return [indent + line for line in [
+        "if { $ab ne \"\" } {",
+        "    set total 0",
+        "    foreach entry [split $ab \";\"] { incr total [lindex [split $entry \",\"] 1] }",
+        "    if { $total > 0 } {",
+        "        set pick [expr {int(rand() * $total)}]",
+        "        foreach entry [split $ab \";\"] {",
+        "            set weight [lindex [split $entry \",\"] 1]",
+        "            if { $pick < $weight } {",
+        "                pool [lindex [split $entry \",\"] 0]",
+        "                break",
+        "            }",
+        "            incr pick -$weight",
+        "        }",
+        "    }",
+        "}",
+    ]]
 
 
 def ab_deployment(partition: str) -> str:
@@ -90,20 +117,6 @@ def ab_deployment(partition: str) -> str:
         "when HTTP_REQUEST {",
         "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
         f"    set ab [class match -value -- $key starts_with /{partition}/Shared/ab_deployment_dg]",
-        "    if { $ab ne \"\" } {",
-        "        set total 0",
-        "        foreach entry [split $ab \";\"] { incr total [lindex [split $entry \",\"] 1] }",
-        "        if { $total > 0 } {",
-        "            set pick [expr {int(rand() * $total)}]",
-        "            foreach entry [split $ab \";\"] {",
-        "                set weight [lindex [split $entry \",\"] 1]",
-        "                if { $pick < $weight } {",
-        "                    pool [lindex [split $entry \",\"] 0]",
-        "                    break",
-        "                }",
-        "                incr pick -$weight",
-        "            }",
-        "        }",
-        "    }",
+        *_weighted_pick("    "),
         "}",
     ]) + "\n"
