@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,9 +13,11 @@ from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import findings_format, render_targets
 from renderer.errors import Finding, InvalidInput, UsageError
 from renderer.fileio import write_all_atomic
-from renderer.render import RenderResult, render
 from renderer.report import FORMATS, objects_line, strict, summary_line, write_findings
-from renderer.source import ParseCache, dump_json
+
+if TYPE_CHECKING:  # the pipeline (YAML, Jinja2, the model) is imported when a command runs, not for --help
+    from renderer.render import RenderResult
+    from renderer.source import ParseCache
 
 
 def validation_findings(result: RenderResult, repo: Path, as3_schema: str | None,
@@ -30,6 +33,8 @@ def render_from_args(repo: Path, ref: str | None, cache: ParseCache | None = Non
     """REPO `-`: the manifests are a stream on stdin, the rest (config, snapshot) from the current folder.
     `cache` (the parse cache) applies to repositories; a stream on stdin is always parsed."""
     if str(repo) != "-":
+        from renderer.render import render
+
         return render(repo, ref, cache=cache)
     if ref is not None:
         raise UsageError("--ref and REPO '-' cannot be combined: stdin has no history",
@@ -70,6 +75,8 @@ def render_command(
     has_errors = any(f.is_error for f in findings)
     if has_errors:
         raise InvalidInput(findings)
+    from renderer.source import dump_json
+
     files: dict[Path, bytes] = {}
     out_dir = targets[0].parent if targets else Path(output)
     if targets:
