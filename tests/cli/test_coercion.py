@@ -13,6 +13,7 @@ from renderer.cli import _command
 from renderer.cli.coercion import _plain_class
 
 SAMPLES: tuple[Any, ...] = ("x", "", "élan", "  spaced  ", ".", "/tmp", "a/b.json", "-", "7", "-3", "1.5", "abc",
+                            "/root/.ssh/nope", "/proc/1/mem", "/etc/shadow",
                             "true", "0", 0, 5, -1, 1.5, 0.0, True, False, Path("."), Path("/x"), ("a", "b"),
                             ["c"], (), ("a", 1))
 
@@ -45,7 +46,7 @@ def test_every_parameter_coerces_as_typer_does() -> None:
     plain = _plain_class()
     if plain is None:
         pytest.skip("this typer version does not coerce through pydantic (nothing is replaced)")
-    from typer._coercion import build_runtime_param
+    from typer.core import build_runtime_param
 
     compared = replaced = 0
     for cmd, param in _parameters():
