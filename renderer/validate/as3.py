@@ -30,6 +30,7 @@ from renderer.validate.fill import Filler
 from renderer.validate.formatmemo import DoubtfulAddresses, memo_formats
 from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
+from renderer.validate.pruned import cut_definitions, member_classes
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
 from renderer.validate.scan import DUPLICATE_PROPS, scan
 from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable, validator_fingerprint
@@ -192,19 +193,28 @@ class As3Validator:
         """One validator for both (compiling one costs as much as a 1k declaration's verdict): an
         object of class Tenant is judged as a tenant, any other as an ADC. The callers route by
         class; a False for a class the schema would accept only sends the caller the exact way."""
-        validator = self._rs.get(_CLEAN)
-        if validator is None:
-            clean = {"$ref": f"#/definitions/{_CLEAN}"}
-            wrapper = {"if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
-                       "then": {"allOf": [self.definitions["ADC"].get("additionalProperties", True), clean]},
-                       "else": {"allOf": [{"$ref": "#/definitions/ADC"}, clean]},
-                       "definitions": self._walk_definitions}
-            validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
-            self._rs[_CLEAN] = validator
+        classes = member_classes(data, self.definitions)
+        seen, validator = self._rs.get(_CLEAN, (frozenset(), None))
+        if validator is None or not classes <= seen:  # compiled for the classes seen so far (pruned.py)
+            seen = seen | classes
+            validator = jsonschema_rs.Draft7Validator(self.clean_schema(seen), formats=self.formats,
+                                                      validate_formats=True)
+            self._rs[_CLEAN] = (seen, validator)
         try:
             return bool(validator.is_valid(data))
         except (ValueError, OverflowError, TypeError, RecursionError):
             return False
+
+    def clean_schema(self, classes: frozenset[str] | None) -> dict[str, Any]:
+        """The clean verdict's schema, cut to the Application member `classes` (None: the whole)."""
+        clean = {"$ref": f"#/definitions/{_CLEAN}"}
+        wrapper: dict[str, Any] = {
+            "if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
+            "then": {"allOf": [self.definitions["ADC"].get("additionalProperties", True), clean]},
+            "else": {"allOf": [{"$ref": "#/definitions/ADC"}, clean]}}
+        cut = None if classes is None else cut_definitions(self._walk_definitions, wrapper, classes)
+        wrapper["definitions"] = self._walk_definitions if cut is None else cut
+        return wrapper
 
     @property
     def schema_hash(self) -> str:
