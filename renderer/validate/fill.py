@@ -28,6 +28,7 @@ from typing import Any
 
 from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
+from renderer.validate.replaycode import compile_ops
 
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
 _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
@@ -35,6 +36,7 @@ _SCALARS = frozenset(_ATOMIC)
 _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
 MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
+COMPILE_AFTER = 4  # replays of a program interpreted before it is compiled (replaycode.py)
 
 
 def _shape(data: dict) -> tuple:
@@ -99,7 +101,10 @@ class Filler:
 
     def __init__(self, ajv: Ajv):
         self.ajv = ajv
-        self._programs: dict[tuple, list[tuple[tuple, int, int]]] = {}
+        # per (schema node, composite, shape): programs [ops, visits, deepest, run, replays]; run is the
+        # compiled program (replaycode.py), None until it has been replayed COMPILE_AFTER times, False
+        # when it cannot be compiled
+        self._programs: dict[tuple, list[list]] = {}
         self._seen_once: set[tuple] = set()  # a program is kept from a shape's second object on
         self._keep: list[Any] = []  # schema nodes keyed by id stay alive
         self._kept: set[int] = set()
@@ -163,7 +168,7 @@ class Filler:
                     self._kept.add(id(schema))
                     self._keep.append(schema)
             if len(programs) < MAX_PROGRAMS:
-                programs.append((tuple(ops), frame.visits, frame.deepest))
+                programs.append([tuple(ops), frame.visits, frame.deepest, None, 0])
 
     def _remember(self, key: tuple) -> None:
         if len(self._seen_once) + len(self._programs) >= MAX_SHAPES:  # a long-lived process stays bounded
@@ -171,38 +176,17 @@ class Filler:
             self._programs.clear()
         self._seen_once.add(key)
 
-    def _replay(self, program: tuple, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
-        ops, visits, _ = program
+    def _replay(self, program: list, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
+        run = program[3]
+        if run is None:
+            program[4] += 1
+            if program[4] > COMPILE_AFTER:  # a program replayed this often is worth compiling
+                run = program[3] = compile_ops(program[0], _values, self._object_frame) or False
         undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
         ctx.replaying += 1
-        ok = True
         try:
-            for op in ops:
-                code = op[0]
-                node = root
-                if op[1]:
-                    for token in op[1]:
-                        node = node[token]
-                if code == _OBSERVE:
-                    if op[2](node) != op[3]:
-                        ok = False
-                        break
-                elif code == _VALUES:
-                    if _values(node, op[2]) != op[3]:
-                        ok = False
-                        break
-                elif code == _INSERT:
-                    for key, default, atomic in op[2]:
-                        node[key] = default if atomic else copy.deepcopy(default)
-                    ctx.undo.append((node, op[3]))
-                elif code == _APPEND:
-                    node.append(op[2] if op[3] else copy.deepcopy(op[2]))
-                    ctx.undo.append((node, None))
-                elif code == _SITE:
-                    ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
-                else:
-                    self._object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
-            ctx.budget -= visits
+            ok = run(root, path, depth, ctx) if run else self._interpret(root, path, depth, ctx, program[0])
+            ctx.budget -= program[1]
             ok = ok and ctx.budget >= 0
         finally:
             ctx.replaying -= 1
@@ -211,6 +195,33 @@ class Filler:
         elif not ctx.replaying:
             del ctx.undo[:]
         return ok
+
+    def _interpret(self, root: dict, path: str, depth: int, ctx: _Ctx, ops: tuple) -> bool:
+        """Do a program's ops in order; False at the first observation that differs."""
+        for op in ops:
+            code = op[0]
+            node = root
+            if op[1]:
+                for token in op[1]:
+                    node = node[token]
+            if code == _OBSERVE:
+                if op[2](node) != op[3]:
+                    return False
+            elif code == _VALUES:
+                if _values(node, op[2]) != op[3]:
+                    return False
+            elif code == _INSERT:
+                for key, default, atomic in op[2]:
+                    node[key] = default if atomic else copy.deepcopy(default)
+                ctx.undo.append((node, op[3]))
+            elif code == _APPEND:
+                node.append(op[2] if op[3] else copy.deepcopy(op[2]))
+                ctx.undo.append((node, None))
+            elif code == _SITE:
+                ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
+            else:
+                self._object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
+        return True
 
     @staticmethod
     def _rollback(ctx: _Ctx, undo_mark: int, site_mark: int, budget_mark: int) -> None:

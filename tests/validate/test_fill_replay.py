@@ -430,3 +430,50 @@ def test_forgetting_programs_changes_nothing(as3_schema: dict[str, Any], bench_a
     for adc in (bench_adc, _small(bench_adc), bench_adc):
         assert outcome(fast, adc) == outcome(slow, adc)
     assert len(fast.filler._programs) + len(fast.filler._seen_once) <= 7
+
+
+# -- compiled programs (replaycode.py) against the interpreter ---------------------------------------
+
+@pytest.mark.parametrize("compile_after", [0, 10**9], ids=["compiled-at-once", "interpreted-only"])
+def test_compiled_and_interpreted_programs_fill_as_the_walk(as3_schema: dict[str, Any], walking: As3Validator,
+                                                            bench_adc: dict[str, Any], compile_after: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every program compiled on its first replay, and none ever: the same fill, sites and errors as the
+    walk on the benchmark render and on every breakage (replays abandoned halfway, then undone)."""
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", compile_after)
+    fast = As3Validator(as3_schema)
+    adcs = [bench_adc] + [_apply(bench_adc, path, value) for _name, (path, value) in _breakages(bench_adc)]
+    for adc in [*adcs, bench_adc]:
+        assert outcome(fast, adc) == outcome(walking, adc)
+    programs = [p for found in fast.filler._programs.values() for p in found]
+    if compile_after:
+        assert programs and all(p[3] is None for p in programs)
+    else:
+        assert sum(callable(p[3]) for p in programs) >= 5  # members, monitors, pools, services, policies
+
+
+def test_a_compiled_program_stops_and_is_undone_at_the_first_different_answer(as3_schema: dict[str, Any],
+                                                                              walking: As3Validator,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", 0)
+    members = [{"addressDiscovery": "static", "serverAddresses": [f"10.0.0.{i}"], "servicePort": 80}
+               for i in range(1, 6)]
+    members.insert(3, {"addressDiscovery": "fqdn", "serverAddresses": ["10.0.0.9"], "servicePort": 80})
+    members.append({"addressDiscovery": "static", "serverAddresses": ["10.0.0.999"], "servicePort": 80})
+    adc = {"class": "ADC", "schemaVersion": "3.50.0", "id": "undo",
+           "T": {"class": "Tenant", "A": {"class": "Application", "template": "generic",
+                                          "p": {"class": "Pool", "members": members}}}}
+    fast = As3Validator(as3_schema)
+    filled = orjson.loads(assert_same(fast, walking, adc)[0])
+    assert "hostname" not in filled["T"]["A"]["p"]["members"][4]
+    assert filled["T"]["A"]["p"]["members"][3]["addressFamily"] == "IPv4"
+    assert any(callable(p[3]) for found in fast.filler._programs.values() for p in found)
+
+
+def test_programs_with_unexpected_path_tokens_are_left_to_the_interpreter() -> None:
+    from renderer.validate.replaycode import OBSERVE, compile_ops
+
+    assert compile_ops(((OBSERVE, (1.5,), len, 0),), fill_module._values, lambda *a: None) is None
+    run = compile_ops(((OBSERVE, ("a", 0), len, 2),), fill_module._values, lambda *a: None)
+    assert run is not None and run({"a": ["xy"]}, "", 0, fill_module._Ctx()) is True
+    assert run({"a": ["xyz"]}, "", 0, fill_module._Ctx()) is False
