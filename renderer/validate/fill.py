@@ -33,6 +33,7 @@ from renderer.validate.replaycode import compile_ops
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
 _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
 _SCALARS = frozenset(_ATOMIC)
+_SHAPED = frozenset({str, int, bool, type(None)})  # a direct child of these types: its JSON type is in the shape
 _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
 MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
@@ -66,6 +67,16 @@ def _root_keys(schema: Any) -> frozenset[str] | None:
         inner = _root_keys(schema["not"])
         return None if inner is None else keys | inner
     return keys
+
+
+def _type_only(schema: Any) -> bool:
+    """A tiny schema with no const/enum anywhere: on a scalar only `type` can decide (properties and
+    required hold for anything that is not an object)."""
+    if schema is True or schema == {}:
+        return True
+    if compile_simple(schema) is None or "const" in schema or "enum" in schema:
+        return False
+    return "not" not in schema or _type_only(schema["not"])
 
 
 class _Ctx:
@@ -110,6 +121,7 @@ class Filler:
         self._kept: set[int] = set()
         self._root_keys: dict[int, Any] = {}
         self._choosers: dict[int, Any] = {}
+        self._type_only_memo: dict[int, bool] = {}
 
     @staticmethod
     def context() -> _Ctx:
@@ -181,7 +193,7 @@ class Filler:
         if run is None:
             program[4] += 1
             if program[4] > COMPILE_AFTER:  # a program replayed this often is worth compiling
-                run = program[3] = compile_ops(program[0], _values, self._object_frame) or False
+                run = program[3] = compile_ops(program[0], _values, self._object_frame, _MISSING) or False
         undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
         ctx.replaying += 1
         try:
@@ -365,7 +377,8 @@ class Filler:
             if isinstance(branches, list):
                 chooser = self._chooser(branches)
                 pick = chooser(data)
-                self._observe(frame, rel, chooser, pick, data)
+                if not (not rel and self._fold_choice(branches, data, pick, frame)):
+                    self._observe(frame, rel, chooser, pick, data)
                 if pick is not None:
                     self._walk(branches[pick], data, rel, path, False, depth, frame, ctx)
         all_of = schema.get("allOf")
@@ -379,7 +392,8 @@ class Filler:
         if "if" in schema and ("then" in schema or "else" in schema):
             test = self.ajv.judge(schema["if"])
             branch = "then" if test(data) else "else"
-            if not (not rel and self._fold(schema["if"], data, frame)):
+            if not (self._fold(schema["if"], data, frame) if not rel else
+                    len(rel) == 1 and type(data) in _SHAPED and self._type_only(schema["if"])):
                 self._observe(frame, rel, test, branch == "then", data)
             if branch in schema:
                 self._walk(schema[branch], data, rel, path, composite, depth, frame, ctx)
@@ -389,10 +403,41 @@ class Filler:
         """True when a tiny schema's answer on the frame's object follows from the shape plus the values
         of some of its keys that hold scalars (never changed: filling only adds keys); those keys are
         then checked once, up front, instead of the answer."""
+        return self._fold_keys(self._tiny_keys(schema), data, frame)
+
+    def _fold_choice(self, branches: list, data: dict, pick: int | None, frame: _Frame) -> bool:
+        """`_fold` for an anyOf/oneOf of tiny branches whose pick a branch's own answer made (not a
+        trial fill): `_pick_branch` reads `class`, each branch's answer the keys `_fold` reads, and the
+        chooser's loop over those answers is the same on an object that agrees on them all."""
+        if pick is None:
+            return False
+        keys: set[str] = {"class"} if "class" in data else set()
+        for sub in branches:
+            found = self._tiny_keys(sub)
+            if found is None:
+                return False
+            keys |= found
+        return self.ajv.rust_judge(branches[pick])(data) and self._fold_keys(frozenset(keys), data, frame)
+
+    def _type_only(self, schema: Any) -> bool:
+        """True when a tiny schema's answer on a scalar is a function of its JSON type alone; on a
+        direct child that is not a float (whose type is in the frame's shape, and which filling never
+        changes) the answer then needs no observation."""
+        hit = self._type_only_memo.get(id(schema))
+        if hit is None:
+            hit = self._type_only_memo[id(schema)] = _type_only(schema)
+            self._keep.append(schema)
+        return hit
+
+    def _tiny_keys(self, schema: Any) -> frozenset[str] | None:
         keys = self._root_keys.get(id(schema), _MISSING)
         if keys is _MISSING:
             keys = self._root_keys[id(schema)] = _root_keys(schema)
             self._keep.append(schema)
+        return keys
+
+    @staticmethod
+    def _fold_keys(keys: frozenset[str] | None, data: dict, frame: _Frame) -> bool:
         if keys is None or frame.initial is None:
             return False
         if any(k in data and type(data[k]) not in _SCALARS for k in keys):

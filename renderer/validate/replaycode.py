@@ -40,10 +40,26 @@ def _node(rel: tuple) -> str | None:
     return text
 
 
-def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_frame: Callable) -> Run | None:
-    """The function that does what interpreting `ops` does (see the module docstring)."""
+def _values_check(node: str, keys: tuple, expected: tuple, const: Callable[[Any], str]) -> list[str]:
+    """`values_of(node, keys) != expected` key by key: the tuple comparison compares (type, value)
+    pairs item by item, each with `is` first and then `==`, live value on the left; so does this."""
+    if len(keys) != len(expected) or not all(type(pair) is tuple and len(pair) == 2 for pair in expected):
+        return [f"if values_of({node}, {const(keys)}) != {const(expected)}: return False"]
+    lines = [f"n = {node}"]
+    for key, (kind, value) in zip(keys, expected, strict=True):
+        expect = const(value)
+        lines.append(f"x = n.get({const(key)}, MISSING)")
+        lines.append(f"if not (type(x) is {const(kind)} or type(x) == {const(kind)}) or not (x is {expect} or "
+                     f"x == {expect}): return False")
+    return lines
+
+
+def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_frame: Callable,
+                missing: object) -> Run | None:
+    """The function that does what interpreting `ops` does (see the module docstring); `values_of`
+    and `missing`: fill.py's `_values` and the default it gives for an absent key."""
     names: dict[str, Any] = {"PointerSite": PointerSite, "deepcopy": copy.deepcopy, "values_of": values_of,
-                             "object_frame": object_frame}
+                             "object_frame": object_frame, "MISSING": missing}
     body: list[str] = []
 
     def const(value: Any) -> str:
@@ -59,7 +75,7 @@ def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_fr
         if code == OBSERVE:
             body.append(f"if {const(op[2])}({node}) != {const(op[3])}: return False")
         elif code == VALUES:
-            body.append(f"if values_of({node}, {const(op[2])}) != {const(op[3])}: return False")
+            body.extend(_values_check(node, op[2], op[3], const))
         elif code == INSERT:
             body.append(f"n = {node}")
             for key, default, atomic in op[2]:

@@ -473,7 +473,27 @@ def test_a_compiled_program_stops_and_is_undone_at_the_first_different_answer(as
 def test_programs_with_unexpected_path_tokens_are_left_to_the_interpreter() -> None:
     from renderer.validate.replaycode import OBSERVE, compile_ops
 
-    assert compile_ops(((OBSERVE, (1.5,), len, 0),), fill_module._values, lambda *a: None) is None
-    run = compile_ops(((OBSERVE, ("a", 0), len, 2),), fill_module._values, lambda *a: None)
+    assert compile_ops(((OBSERVE, (1.5,), len, 0),), fill_module._values, lambda *a: None, object()) is None
+    run = compile_ops(((OBSERVE, ("a", 0), len, 2),), fill_module._values, lambda *a: None, object())
     assert run is not None and run({"a": ["xy"]}, "", 0, fill_module._Ctx()) is True
     assert run({"a": ["xyz"]}, "", 0, fill_module._Ctx()) is False
+
+
+VALUE_CASES = [1, 1.0, True, False, 0, 0.0, None, "1", "", "static", float("nan"), -0.0, 2**70, [1], {"a": 1}]
+
+
+@pytest.mark.parametrize("recorded", [*VALUE_CASES, "absent"], ids=repr)
+def test_a_compiled_values_check_answers_as_the_tuple_comparison(recorded: Any) -> None:
+    """The VALUES op compiled key by key gives what `_values(node, keys) != expected` gives."""
+    from renderer.validate.replaycode import VALUES, compile_ops
+
+    keys = ("k", "other")
+    source = {"other": "x"} if recorded == "absent" else {"k": recorded, "other": "x"}
+    expected = fill_module._values(source, keys)
+    run = compile_ops(((VALUES, (), keys, expected),), fill_module._values, lambda *a: None, fill_module._MISSING)
+    assert run is not None
+    for live in [*VALUE_CASES, "absent"]:
+        data = {"other": "x"} if live == "absent" else {"k": live, "other": "x"}
+        assert run(data, "", 0, fill_module._Ctx()) is (fill_module._values(data, keys) == expected), (recorded, live)
+    assert run({"k": recorded, "other": "y"} if recorded != "absent" else {"other": "y"}, "", 0,
+               fill_module._Ctx()) is False
