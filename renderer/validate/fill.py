@@ -38,6 +38,7 @@ _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
 MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
 COMPILE_AFTER = 4  # replays of a program interpreted before it is compiled (replaycode.py)
+MAX_COMPILED = 5_000  # compiled programs kept (a long-lived process stays bounded); beyond, interpret
 
 
 def _shape(data: dict) -> tuple:
@@ -122,6 +123,7 @@ class Filler:
         self._root_keys: dict[int, Any] = {}
         self._choosers: dict[int, Any] = {}
         self._type_only_memo: dict[int, bool] = {}
+        self._compiled = 0
 
     @staticmethod
     def context() -> _Ctx:
@@ -186,13 +188,15 @@ class Filler:
         if len(self._seen_once) + len(self._programs) >= MAX_SHAPES:  # a long-lived process stays bounded
             self._seen_once.clear()
             self._programs.clear()
+            self._compiled = 0
         self._seen_once.add(key)
 
     def _replay(self, program: list, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
         run = program[3]
         if run is None:
             program[4] += 1
-            if program[4] > COMPILE_AFTER:  # a program replayed this often is worth compiling
+            if program[4] > COMPILE_AFTER and self._compiled < MAX_COMPILED:  # replayed this often: compile
+                self._compiled += 1
                 run = program[3] = compile_ops(program[0], _values, self._object_frame, _MISSING) or False
         undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
         ctx.replaying += 1

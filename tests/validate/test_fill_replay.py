@@ -497,3 +497,13 @@ def test_a_compiled_values_check_answers_as_the_tuple_comparison(recorded: Any) 
         assert run(data, "", 0, fill_module._Ctx()) is (fill_module._values(data, keys) == expected), (recorded, live)
     assert run({"k": recorded, "other": "y"} if recorded != "absent" else {"other": "y"}, "", 0,
                fill_module._Ctx()) is False
+
+
+def test_compiled_programs_are_bounded(as3_schema: dict[str, Any], walking: As3Validator, bench_adc: dict[str, Any],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", 0)
+    monkeypatch.setattr(fill_module, "MAX_COMPILED", 2)
+    fast = As3Validator(as3_schema)
+    assert outcome(fast, bench_adc) == outcome(walking, bench_adc)
+    programs = [p for found in fast.filler._programs.values() for p in found]
+    assert sum(p[3] is not None for p in programs) == 2 and len(programs) > 2
