@@ -203,7 +203,7 @@ def is_manifest(path: str) -> bool:
 
 
 class ParseCache:
-    """Parsed files keyed by content (git blob sha), so identical files on two refs parse once.
+    """Parsed files keyed by content (git blob id), so identical files on two refs parse once.
 
     `disk` (a `renderer.cache.DiskCache`) also keeps parses between runs; `remember=False` keeps
     nothing in memory (a single render lets its documents go before building the declaration)."""
@@ -215,8 +215,18 @@ class ParseCache:
 
     def get(self, path: str, key: str, loader, *options: Any) -> tuple[SourceFile, list[Document], list[Finding]]:
         """`options` are parse_file's further arguments (e.g. limits): their repr is part of the
-        disk key, so a parse made under other options is never reused."""
+        disk key, so a parse made under other options is never reused.
+
+        A working tree's key is the path itself (WorkTree.walk): remembered by that, an edit between
+        two renders would get the old parse. So such a file is read and remembered under its git
+        blob id, the key a GitTree gives the same bytes (a file unchanged since a commit shares that
+        commit's parse). Without `remember` nothing is kept and the bytes are not hashed here."""
         cache_key = (path, key)
+        if key == path and self.remember:
+            from renderer.cache import git_blob_id
+
+            data = loader()
+            cache_key, loader = (path, git_blob_id(data)), lambda: data
         hit = self._by_key.get(cache_key)
         if hit is None:
             if self.disk is not None:

@@ -68,6 +68,7 @@ class _Routes:
     secure: bool = False
     profile_route: ObjectMeta | None = None  # the first Route that asked for a client-SSL profile
     defaulted: bool = False  # a terminated Route without certificate or profile
+    ab_passthrough: bool = False  # a passthrough Route with alternate backends: the SNI part picks by weight
     registry: Registry | None = None  # for name claims (registry.claim: names are injective)
 
 
@@ -228,7 +229,8 @@ def _build_one(route: Route, state: _Routes, cluster: Cluster, config: Config, r
             _add_rules(vs, SECURE_POLICY, route, ann, main_pool, state, findings)
         if len(pools) > 1:
             _ab(vs, state, route, record, pools)
-        elif PASSTHROUGH_IRULE not in vs.irules:
+            state.ab_passthrough = state.ab_passthrough or tls.termination == "passthrough"
+        if PASSTHROUGH_IRULE not in vs.irules:  # _finish_tls keeps it when a part of it is needed
             vs.irules.append(PASSTHROUGH_IRULE)
     _monitors(route, ann, state, [p for p, _w in pools], findings)
 
@@ -345,9 +347,14 @@ def _finish_tls(state: _Routes, config: Config, findings: list[Finding]) -> None
         vs.server_tls = sorted(state.client_profiles | ({DEFAULT_CLIENT_SSL} if defaulted else set()))
     if state.server_profiles:
         vs.client_tls = sorted(state.server_profiles)[0]  # the iRule picks the right one per host and path
-    if PASSTHROUGH_IRULE in vs.irules:
+    passthrough = "ssl_passthrough_servername_dg" in tenant.data_groups
+    if PASSTHROUGH_IRULE in vs.irules and not (passthrough or state.server_profiles):
+        vs.irules.remove(PASSTHROUGH_IRULE)  # edge Routes only: nothing to do, and no data group to read
+    elif PASSTHROUGH_IRULE in vs.irules:
         tenant.irules[PASSTHROUGH_IRULE] = IRule(PASSTHROUGH_IRULE, route_irules.passthrough(
-            state.partition, reencrypt=bool(state.server_profiles)), origins=list(vs.origins))
+            state.partition, passthrough=passthrough, reencrypt=bool(state.server_profiles),
+            ab=state.ab_passthrough),
+            origins=list(vs.origins))
 
 
 def _redirect(vs: VirtualServer, state: _Routes, route: Route) -> None:

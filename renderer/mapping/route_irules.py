@@ -1,25 +1,57 @@
 """The iRules of the Route virtuals (our own TCL, doing what CIS's iRules of the same names do).
 
-`openshift_passthrough_irule` reads the SNI of the TLS ClientHello before the client-SSL profile runs:
-a host in `ssl_passthrough_servername_dg` is sent to its pool still encrypted (SSL and HTTP disabled);
+`openshift_passthrough_irule` has a part per kind of Route that needs it, and only those parts: each
+names its data group literally, and BIG-IP checks the objects an iRule names literally when it saves
+it, so a part whose data group is not declared would make the declaration fail on the device.
+With passthrough Routes it reads the SNI of the TLS ClientHello before the client-SSL profile runs: a
+host in `ssl_passthrough_servername_dg` is sent to its pool still encrypted (SSL and HTTP disabled);
 every other connection is terminated here and routed by the secure policy. With reencrypt Routes it
-also picks the server-SSL profile per host and path (`ssl_reencrypt_serverssl_dg`), and turns the
-server side off for edge Routes. `ab_deployment_path_irule` spreads requests over a Route's backends
-by weight (`ab_deployment_dg`: `host+path` -> `pool,weight;pool,weight`).
+picks the server-SSL profile per host and path (`ssl_reencrypt_serverssl_dg`), and turns the server
+side off for edge Routes. Edge Routes alone need no iRule (the secure policy routes them).
+`ab_deployment_path_irule` spreads requests over a Route's backends by weight (`ab_deployment_dg`:
+`host+path` -> `pool,weight;pool,weight`); a passthrough Route's connections are spread by the SNI
+part, from the same data group.
 """
 
 from __future__ import annotations
 
 
-def passthrough(partition: str, *, reencrypt: bool) -> str:
+def passthrough(partition: str, *, passthrough: bool, reencrypt: bool, ab: bool = False) -> str:
+    """The iRule text; `passthrough` / `reencrypt`: whether such Routes (and so their data groups) exist;
+    `ab`: a passthrough Route has alternate backends (in `ab_deployment_dg`, keyed by its host)."""
     dg = f"/{partition}/Shared"
     lines = [
         "# Passthrough Routes by SNI; edge and reencrypt Routes are terminated here.",
         "when CLIENT_ACCEPTED {",
         "    set passthrough 0",
         "    set serverssl \"\"",
-        "    TCP::collect",
+        *(["    TCP::collect"] if passthrough else []),
         "}",
+    ]
+    if passthrough:
+        lines += _sni_lines(dg, ab)
+    if reencrypt:
+        lines += [
+            "when HTTP_REQUEST {",
+            "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
+            f"    set serverssl [class match -value -- $key starts_with {dg}/ssl_reencrypt_serverssl_dg]",
+            "}",
+            "when SERVER_CONNECTED {",
+            "    if { $serverssl eq \"\" } {",
+            "        SSL::disable serverside",
+            "    } else {",
+            "        SSL::profile $serverssl",
+            "    }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _sni_lines(dg: str, ab: bool) -> list[str]:
+    # the A/B records are host + path, and a passthrough Route has no path: "<host>/"
+    weighted = [f"        set ab [class match -value -- \"[string tolower $sni]/\" equals {dg}/ab_deployment_dg]",
+                *_weighted_pick("        ")] if ab else []
+    return [
         "when CLIENT_DATA {",
         "    set sni \"\"",
         "    set data [TCP::payload]",
@@ -51,25 +83,32 @@ def passthrough(partition: str, *, reencrypt: bool) -> str:
         "        SSL::disable clientside",
         "        HTTP::disable",
         "        pool $pool",
+        *weighted,
         "    }",
         "    TCP::release",
         "}",
     ]
-    if reencrypt:
-        lines += [
-            "when HTTP_REQUEST {",
-            "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
-            f"    set serverssl [class match -value -- $key starts_with {dg}/ssl_reencrypt_serverssl_dg]",
-            "}",
-            "when SERVER_CONNECTED {",
-            "    if { $serverssl eq \"\" } {",
-            "        SSL::disable serverside",
-            "    } else {",
-            "        SSL::profile $serverssl",
-            "    }",
-            "}",
-        ]
-    return "\n".join(lines) + "\n"
+
+
+def _weighted_pick(indent: str) -> list[str]:
+    """TCL sending the connection to one of the pools in `$ab` (`pool,weight;...`), in proportion to the weights."""
+    return [indent + line for line in [
+        "if { $ab ne \"\" } {",
+        "    set total 0",
+        "    foreach entry [split $ab \";\"] { incr total [lindex [split $entry \",\"] 1] }",
+        "    if { $total > 0 } {",
+        "        set pick [expr {int(rand() * $total)}]",
+        "        foreach entry [split $ab \";\"] {",
+        "            set weight [lindex [split $entry \",\"] 1]",
+        "            if { $pick < $weight } {",
+        "                pool [lindex [split $entry \",\"] 0]",
+        "                break",
+        "            }",
+        "            incr pick -$weight",
+        "        }",
+        "    }",
+        "}",
+    ]]
 
 
 def ab_deployment(partition: str) -> str:
@@ -78,20 +117,6 @@ def ab_deployment(partition: str) -> str:
         "when HTTP_REQUEST {",
         "    set key \"[string tolower [getfield [HTTP::host] \":\" 1]][HTTP::path]\"",
         f"    set ab [class match -value -- $key starts_with /{partition}/Shared/ab_deployment_dg]",
-        "    if { $ab ne \"\" } {",
-        "        set total 0",
-        "        foreach entry [split $ab \";\"] { incr total [lindex [split $entry \",\"] 1] }",
-        "        if { $total > 0 } {",
-        "            set pick [expr {int(rand() * $total)}]",
-        "            foreach entry [split $ab \";\"] {",
-        "                set weight [lindex [split $entry \",\"] 1]",
-        "                if { $pick < $weight } {",
-        "                    pool [lindex [split $entry \",\"] 0]",
-        "                    break",
-        "                }",
-        "                incr pick -$weight",
-        "            }",
-        "        }",
-        "    }",
+        *_weighted_pick("    "),
         "}",
     ]) + "\n"

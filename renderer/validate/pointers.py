@@ -60,6 +60,20 @@ def _parent(root: Any, tokens: list[str]) -> Any:
     return node
 
 
+def _app_level(src: list[str], root: Any) -> bool:
+    """Whether AS3 checks the pointer at `src` against its application-level pattern.
+
+    AS3 takes the default pattern for pointers at most three names deep and for a pointer held by
+    an object of class Constants (the pointer tag's parentData, e.g. `{"use": "m", "class":
+    "Constants"}`, which Pointer_Monitor admits). `src` starts with the empty token before the
+    first "/": the walk starts after it (it used to look "" up at the top, so never saw Constants).
+    """
+    if len(src) <= 4:
+        return False
+    holder = _parent(root, src[1:-1])
+    return not (isinstance(holder, dict) and holder.get("class") == "Constants")
+
+
 def _absolute_elems(value: str, src: list[str], root: Any) -> list[str]:
     """The path from the declaration root that `value` names, written at `src`."""
     if src and src[-1] in _POLYMORPHIC:
@@ -102,9 +116,7 @@ def _absolute_elems(value: str, src: list[str], root: Any) -> list[str]:
 def resolve(value: str, pointer: str, root: dict[str, Any]) -> Any:
     """The object `value` points to from the property at JSON pointer `pointer`; raises PointerProblem."""
     src = pointer.split("/")
-    origin = _parent(root, src[:-1])
-    is_app_level = len(src) > 4 and not (isinstance(origin, dict) and origin.get("class") == "Constants")
-    if value == "#" or (_PLAIN_RX.fullmatch(value) is None and not _TOKEN_RX[is_app_level].match(value)):
+    if value == "#" or (_PLAIN_RX.fullmatch(value) is None and not _TOKEN_RX[_app_level(src, root)].match(value)):
         raise PointerProblem("contains an invalid path (invalid character)")
     elems = _absolute_elems(value.removesuffix("#"), src, root)
     leaf = elems.pop()

@@ -126,16 +126,16 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
     assert sorted(data["sizes"]) == ["30", "50"]
     assert data["sizes"]["50"]["expected_counts"]["pools"] == 60
     assert data["command"] == f"python -m benchmarks --sizes 30,50 --repeat 1 --no-deploy --no-watch --output {output}"
+    per_size = [
+        "render({n}) / floor({n})", "render() library, no validation ({n}) / floor({n})", "diff({n}) / render({n})",
+        "PR diff, warm parse cache ({n}) / cold render({n})", "PR diff, warm cache ({n}) / cold render({n})",
+        "render after the PR change, warm cache ({n}) / cold render({n})",
+        "PR diff, both sides rendered before ({n}) / cold render({n})",
+        "render, warm parse cache ({n}) / cold render({n})", "peak RSS render({n}) / holding its documents"]
     assert [t["target"] for t in data["targets"]] == [
-        "render(50) / floor(50)", "render() library, no validation (50) / floor(50)",
-        "python jsonschema / our validate (50)",
-        "python jsonschema / jsonschema-rs verdict (50)", "diff(50) / render(50)",
-        "PR diff, warm parse cache (50) / cold render(50)", "PR diff, warm cache (50) / cold render(50)",
-        "render after the PR change, warm cache (50) / cold render(50)",
-        "PR diff, both sides rendered before (50) / cold render(50)",
-        "render, warm parse cache (50) / cold render(50)",
-        "render(50) / render(30)",
-        "peak RSS render(50) / holding its documents", "output: json.dumps / orjson time (50)"]
+        *(name.format(n=30) for name in per_size), *(name.format(n=50) for name in per_size),
+        "python jsonschema / our validate (50)", "python jsonschema / jsonschema-rs verdict (50)",
+        "render(50) / render(30)", "output: json.dumps / orjson time (50)"]
     assert "size 50: 163 documents in 6 files" in proc.stdout
     assert "targets (cpu-time ratios; wall-time ratio in brackets):" in proc.stdout
 

@@ -141,8 +141,11 @@ def test_the_holder_renews_its_lock_and_notices_when_it_is_taken(bigip_emulator)
     while lock.lost is None and time.monotonic() < deadline:
         time.sleep(0.02)
     # seen either mid-way (deleted by the breaker) or after (held by "second")
-    assert lock.lost is not None and lock.lost.startswith("the device lock was taken over"), lock.lost
-    with pytest.raises(Exception, match="taken over"):
+    # the renewer may read the lock just before the breaker deletes it: its PATCH then meets a 404
+    assert lock.lost is not None, "the renewer never noticed"
+    assert lock.lost.startswith("the device lock was taken over") or lock.lost == "the device lock was deleted", \
+        lock.lost
+    with pytest.raises(Exception, match=r"taken over|was deleted"):
         lock.check()
     lock.release()  # not ours any more: left alone
     current = other.read()

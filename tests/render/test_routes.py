@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from renderer.render import render
+from renderer.validate import As3Validator
 
 CASE = Path(__file__).parent / "cases" / "routes-tls"
 
@@ -104,3 +109,79 @@ def test_passthrough_only_keeps_a_client_ssl_profile_for_the_irule_to_turn_off(t
     assert "SSL::disable serverside" not in shared["openshift_passthrough_irule"]["iRule"]
     assert shared["ssl_passthrough_servername_dg"]["records"] == [
         {"key": "vault.example.com", "value": "/openshift/Shared/openshift_shop_vault"}]
+
+
+@functools.cache
+def _validator(path: Path) -> As3Validator:
+    return As3Validator.from_path(path)
+
+
+@pytest.fixture
+def route_validator(as3_schema_path: Path) -> As3Validator:
+    return _validator(as3_schema_path)
+
+
+def _irule_data_groups(shared: dict) -> set[str]:
+    """The data groups the iRules of the Route virtuals name (`class match ... /openshift/Shared/<dg>`)."""
+    text = "".join(v["iRule"] for v in shared.values() if isinstance(v, dict) and v.get("class") == "iRule")
+    return set(re.findall(r"/openshift/Shared/(\w+)", text))
+
+
+@pytest.mark.parametrize(("terminations", "irule"), [
+    (("edge",), False),  # nothing for an iRule to do: the secure policy routes edge Routes
+    (("reencrypt",), True),  # the server-SSL profile per host and path
+    (("passthrough",), True),  # routed by the SNI
+    (("edge", "reencrypt"), True),
+    (("edge", "passthrough"), True),
+    (("edge", "reencrypt", "passthrough"), True),
+])
+def test_the_route_irule_names_only_data_groups_the_declaration_has(
+        tmp_path: Path, terminations: tuple[str, ...], irule: bool, route_validator: As3Validator) -> None:
+    """The iRule used to read ssl_passthrough_servername_dg whenever it was attached, and that data group is
+    declared only with a passthrough Route: BIG-IP refuses an iRule naming a data group that does not exist."""
+    routes = "---\n".join(_route(t, host=f"{t}.example.com", service="vault" if t == "passthrough" else "web",
+                                 tls=f"  tls:\n    termination: {t}\n") for t in terminations)
+    result = render(_repo(tmp_path, routes))
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    named = _irule_data_groups(shared)
+    assert named <= {k for k, v in shared.items() if isinstance(v, dict) and v.get("class") == "Data_Group"}
+    assert ("openshift_passthrough_irule" in shared) is irule
+    assert shared["https_ose_vserver"].get("iRules", []) == (["openshift_passthrough_irule"] if irule else [])
+    assert ("ssl_passthrough_servername_dg" in named) is ("passthrough" in terminations)
+    assert ("ssl_reencrypt_serverssl_dg" in named) is ("reencrypt" in terminations)
+    assert [str(e) for e in route_validator.validate_adc(result.adc)] == []
+
+
+def _ab_route(name: str, host: str, termination: str) -> str:
+    return _route(name, host=host, service="vault", tls=f"  tls:\n    termination: {termination}\n").replace(
+        "  to: {kind: Service, name: vault}\n",
+        "  to: {kind: Service, name: vault, weight: 80}\n  alternateBackends:\n  - {kind: Service, name: web, weight: 20}\n")
+
+
+def test_an_ab_passthrough_route_is_passed_through_by_weight(tmp_path: Path, route_validator: As3Validator) -> None:
+    """It used to get the A/B iRule only: the connection was terminated with the default client-SSL profile
+    and its HTTP sent to pods that expect TLS, and ssl_passthrough_servername_dg was read by nothing."""
+    result = render(_repo(tmp_path, _ab_route("a", "vault.example.com", "passthrough")))
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    assert "openshift_passthrough_irule" in shared["https_ose_vserver"]["iRules"]
+    text = shared["openshift_passthrough_irule"]["iRule"]
+    assert "equals /openshift/Shared/ab_deployment_dg]" in text and "rand()" in text
+    assert shared["ab_deployment_dg"]["records"] == [{"key": "vault.example.com/", "value":
+                                                      "/openshift/Shared/openshift_shop_vault,80;"
+                                                      "/openshift/Shared/openshift_shop_web,20"}]
+    assert _irule_data_groups(shared) == {"ssl_passthrough_servername_dg", "ab_deployment_dg"}
+    assert [str(e) for e in route_validator.validate_adc(result.adc)] == []
+
+
+def test_ab_reencrypt_and_ab_edge_routes_get_the_server_ssl_choice(tmp_path: Path) -> None:
+    """A/B Routes used to skip the passthrough iRule: with a reencrypt Route the virtual's server-SSL
+    profile then also spoke TLS to the edge Route's pods."""
+    routes = _ab_route("a", "api.example.com", "reencrypt") + "---\n" + _ab_route("b", "www.example.com", "edge")
+    result = render(_repo(tmp_path, routes))
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    shared = result.as3["declaration"]["openshift"]["Shared"]
+    assert shared["https_ose_vserver"]["iRules"] == ["ab_deployment_path_irule", "openshift_passthrough_irule"]
+    assert "SSL::disable serverside" in shared["openshift_passthrough_irule"]["iRule"]
+    assert _irule_data_groups(shared) == {"ssl_reencrypt_serverssl_dg", "ab_deployment_dg"}
