@@ -23,11 +23,18 @@ class ObjectMeta:
     doc: Document = field(compare=False, repr=False)
     # keys of `doc.data` leading to this object (non-empty for items of a `kind: List`)
     base: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
+    _origin: Origin | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def origin(self) -> Origin:
-        """Cheap: the document's start line (items of a `kind: List` share it); for diffs and sources."""
-        return Origin(self.doc.location, self.kind, self.namespace, self.name)
+        """Cheap: the document's start line (items of a `kind: List` share it); for diffs and sources.
+        Made once per object and shared (an Origin is frozen): a pool, its virtual server, its ARPs
+        and the render memo's table of origins all hold the same one."""
+        made = self._origin
+        if made is None:
+            made = Origin(self.doc.location, self.kind, self.namespace, self.name)
+            object.__setattr__(self, "_origin", made)
+        return made
 
     @property
     def location(self) -> SourceLocation:

@@ -11,6 +11,7 @@ that is disambiguated instead is certificates: see `names.certificate_names`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -90,8 +91,11 @@ class Registry:
             vs.translate_address = not (votes and all(v is False for v in votes))
 
 
+@functools.lru_cache(maxsize=65536)
 def address_key(ip: str) -> str:
-    """One spelling per address (`::1` and `0::1` are one ip on the device); `%rd` kept, `/prefix` dropped."""
+    """One spelling per address (`::1` and `0::1` are one ip on the device); `%rd` kept, `/prefix` dropped.
+    Cached: a pure function of the text, asked for every virtual server (each Ingress on a shared
+    address parses it again)."""
     text = ip.split("/")[0]
     address, _, rd = text.partition("%")
     with contextlib.suppress(ValueError):

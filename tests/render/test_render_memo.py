@@ -214,6 +214,75 @@ def test_random_edits_render_and_diff_identically_warm_cold_and_without(
     assert hits >= STEPS, hits
 
 
+PR_STEPS = 8
+
+
+def _pr_order(synthetic: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, steps: int = PR_STEPS,
+              seed: int = 2019) -> DiskCache:
+    """Pull requests as CI meets them: the base commit was rendered (and memoized) by a run on main,
+    the head commit, one to three random edits later, was never rendered. On even steps the diff
+    meets the head first (`diff --base --head` with that warm cache must print exactly what
+    `--no-cache` prints), on odd steps a render does (it must equal a render without the cache);
+    then the other one runs, and the head's render once more."""
+    rng = random.Random(seed)
+    root = synthetic.path
+    warm = tmp_path / "pr-warm"
+    base = git(root, "rev-parse", "HEAD")
+    render(root, base, cache=ParseCache(DiskCache(warm), remember=False))  # main's run
+    disk = DiskCache(warm)
+    for step in range(steps):
+        for _ in range(rng.randint(1, 3)):
+            rng.choice(EDITS)(rng, root)
+        head = synthetic.commit(message=f"pr {step}")
+        expected = snapshot_of(render(root, head))
+        renders = [lambda h=head: render(root, h, cache=ParseCache(disk, remember=False))] * 2
+        diffs = [lambda fmt=fmt, h=head, b=base: _diff(root, ["--base", b, "--head", h, "--format", fmt,
+                                                              "--exit-code", "--cache-dir", str(warm)], capsys)
+                 for fmt in ("text", "json")]
+        for job in (diffs + renders) if step % 2 == 0 else (renders[:1] + diffs + renders[1:]):
+            got = job()
+            if isinstance(got, RenderResult):
+                assert snapshot_of(got) == expected, f"PR step {step}, render of the head"
+            else:
+                fmt = "json" if got[1].lstrip().startswith(("{", "[")) else "text"
+                plain = _diff(root, ["--base", base, "--head", head, "--format", fmt, "--exit-code", "--no-cache"],
+                              capsys)
+                assert got == plain, f"PR step {step}, diff ({fmt})"
+        base = head  # the next pull request starts where this one merged
+    return disk
+
+
+def test_pr_order_head_never_rendered_diffs_identically(synthetic: Any, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    disk = _pr_order(synthetic, tmp_path, capsys)
+    # the reuse was exercised: unchanged tenants came from the cache, renders seen before were lookups
+    assert disk.tenant_hits > 0 and disk.memo_hits >= PR_STEPS, vars(disk)
+
+
+def _break_tenant_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant keyed by its name alone: a changed tenant would come from the cache unchanged."""
+    from renderer import emit_reuse
+    from renderer.model import Tenant
+
+    real = emit_reuse._tenant_key
+    monkeypatch.setattr(emit_reuse, "_tenant_key", lambda tenant, config: real(Tenant(tenant.name), config))
+
+
+def _break_parse_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parses keyed by path alone (not by the blob id): the head would be read as the base's files."""
+    real = DiskCache.entry_key
+    monkeypatch.setattr(DiskCache, "entry_key", lambda self, path, cid, extra="": real(self, path, "any", extra))
+
+
+@pytest.mark.parametrize("breakage", [_break_tenant_key, _break_parse_key])
+def test_the_guard_fails_a_broken_reuse(synthetic: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch, breakage: Any) -> None:
+    """The PR-order test above can fail: with a reuse that ignores part of what it depends on, it does."""
+    breakage(monkeypatch)
+    with pytest.raises(AssertionError):
+        _pr_order(synthetic, tmp_path, capsys)
+
+
 def _memo_file(disk: DiskCache, root: Path, ref: str | None) -> Path:
     return disk._file(render_memo.memo_key(open_tree(root, ref)))
 
