@@ -16,7 +16,8 @@ The next object with the same schema node and the same shape (its keys, its valu
 its `class`) replays a recorded program: every observation is re-evaluated on the live data
 and must give the recorded answer, otherwise everything the replay wrote is undone and the
 next program (or a fresh recording) is used. Since the walk's every decision is one of the
-observations, a replay that passes them all does exactly what the walk would have done.
+observations, a replay that passes them all does exactly what the walk would have done. A
+program replayed often is compiled to a Python function (replaycode.py); the others are interpreted.
 Requires data without shared sub-objects (a fresh copy, as As3Validator.check_adc makes).
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 
 from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
-from renderer.validate.replaycode import compile_ops
+from renderer.validate.replaycode import compile_ops, interpret
 
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
 _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
@@ -201,7 +202,8 @@ class Filler:
         undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
         ctx.replaying += 1
         try:
-            ok = run(root, path, depth, ctx) if run else self._interpret(root, path, depth, ctx, program[0])
+            ok = run(root, path, depth, ctx) if run else interpret(program[0], root, path, depth, ctx, _values,
+                                                                   self._object_frame)
             ctx.budget -= program[1]
             ok = ok and ctx.budget >= 0
         finally:
@@ -211,33 +213,6 @@ class Filler:
         elif not ctx.replaying:
             del ctx.undo[:]
         return ok
-
-    def _interpret(self, root: dict, path: str, depth: int, ctx: _Ctx, ops: tuple) -> bool:
-        """Do a program's ops in order; False at the first observation that differs."""
-        for op in ops:
-            code = op[0]
-            node = root
-            if op[1]:
-                for token in op[1]:
-                    node = node[token]
-            if code == _OBSERVE:
-                if op[2](node) != op[3]:
-                    return False
-            elif code == _VALUES:
-                if _values(node, op[2]) != op[3]:
-                    return False
-            elif code == _INSERT:
-                for key, default, atomic in op[2]:
-                    node[key] = default if atomic else copy.deepcopy(default)
-                ctx.undo.append((node, op[3]))
-            elif code == _APPEND:
-                node.append(op[2] if op[3] else copy.deepcopy(op[2]))
-                ctx.undo.append((node, None))
-            elif code == _SITE:
-                ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
-            else:
-                self._object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
-        return True
 
     @staticmethod
     def _rollback(ctx: _Ctx, undo_mark: int, site_mark: int, budget_mark: int) -> None:

@@ -98,3 +98,33 @@ def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_fr
     source += "".join(f"    {line}\n" for line in body) + "    return True\n"
     exec(compile(source, "<fill program>", "exec"), names)  # our own source: constants are passed by name
     return names["run"]
+
+
+def interpret(ops: tuple, root: dict, path: str, depth: int, ctx: Any, values_of: Callable[[dict, tuple], tuple],
+              object_frame: Callable) -> bool:
+    """Do a program's ops in order (what `compile_ops` makes a function of); False at the first
+    observation that differs."""
+    for op in ops:
+        code = op[0]
+        node = root
+        if op[1]:
+            for token in op[1]:
+                node = node[token]
+        if code == OBSERVE:
+            if op[2](node) != op[3]:
+                return False
+        elif code == VALUES:
+            if values_of(node, op[2]) != op[3]:
+                return False
+        elif code == INSERT:
+            for key, default, atomic in op[2]:
+                node[key] = default if atomic else copy.deepcopy(default)
+            ctx.undo.append((node, op[3]))
+        elif code == APPEND:
+            node.append(op[2] if op[3] else copy.deepcopy(op[2]))
+            ctx.undo.append((node, None))
+        elif code == SITE:
+            ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
+        else:
+            object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
+    return True
