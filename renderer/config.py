@@ -13,8 +13,6 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import jsonschema
-
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.generate.spec import GenerateSpec, parse_generate
 from renderer.limits import DEFAULT_LIMITS, Limits, limits_from_config
@@ -200,7 +198,27 @@ def _pick(raw: dict[str, Any] | None, mapping: dict[str, str]) -> dict[str, Any]
     return out
 
 
+@functools.cache
+def _config_verdict() -> Any:
+    """jsonschema-rs's yes/no for as3-gitops.yaml. Formats are not asserted (python-jsonschema
+    without a format checker does not either); where the two differ, Rust is the stricter (`$`
+    does not match before a trailing newline), and a no is always re-judged by python-jsonschema."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft7Validator(config_schema(), validate_formats=False)
+
+
 def _schema_findings(doc: Document, data: Any) -> list[Finding]:
+    """CFG002/CFG003 as python-jsonschema words them. A valid file (every render reads one) is
+    accepted by jsonschema-rs; python-jsonschema (several MB of imports) judges only the rest,
+    and values Rust cannot take (YAML dates, non-string keys)."""
+    try:
+        if _config_verdict().is_valid(data):
+            return []
+    except (ValueError, OverflowError, TypeError, RecursionError):
+        pass
+    import jsonschema
+
     validator = jsonschema.Draft7Validator(config_schema())
     findings = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):

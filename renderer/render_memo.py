@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import sys
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -50,6 +49,8 @@ _PACKAGES = ("renderer", "renderer.templates", "renderer.schemas")
 def render_fingerprint() -> str:
     """The code a render runs: every file of the renderer package, its templates and schemas, and
     the versions of Python and the libraries the pipeline calls. An edit anywhere is a new key."""
+    import importlib.metadata  # email, zipfile, csv...: only a render with the disk cache asks
+
     digest = hashlib.sha256()
     digest.update(f"{FORMAT}\0{renderer.__version__}\0{sys.version}\0".encode())
     for name in _LIBRARIES:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import requests
-
 # OpenSSL's words when the other side answered something that is not a TLS record (plain HTTP).
 _NOT_TLS = ("wrong version number", "wrong_version_number", "record layer failure", "packet length too long",
             "unknown protocol", "http request", "tlsv1 alert protocol version")
@@ -62,6 +60,8 @@ def tls_problem(err: BaseException, url: str, verify: bool | str) -> tuple[str, 
 
 def connection_problem(err: BaseException, url: str) -> str:
     """The cause of a failed request, in words: refused, unresolvable, timed out, closed."""
+    import requests  # here: the CLI imports this module for --host, and a render needs no HTTP client
+
     text = str(err).lower()
     where = endpoint(url)
     if isinstance(err, requests.exceptions.ConnectTimeout):

@@ -63,18 +63,23 @@ def exit_code_for(err: BaseException) -> int:
 @functools.cache
 def _command() -> typer.core.TyperGroup:
     """The click command tree, built once per process (typer rebuilds it on every `app()` call,
-    which costs more than a small render when main() runs in-process many times, as in tests)."""
+    which costs more than a small render when main() runs in-process many times, as in tests),
+    with option values coerced without pydantic where typer would gain nothing from it."""
     command = typer.main.get_command(app)
     _no_flag_metavar(command)
     return command  # type: ignore[return-value]
 
 
 def _no_flag_metavar(command: Any) -> None:
-    """Closed pipes are success (see _pipe_safe), and help shows no type after an on/off flag
-    (newer typer prints `<bool>` there, as if it took a value)."""
+    """Closed pipes are success (see _pipe_safe), help shows no type after an on/off flag (newer
+    typer prints `<bool>` there, as if it took a value), and values are coerced without pydantic
+    where typer would gain nothing from it (renderer.cli.coercion)."""
+    from renderer.cli.coercion import install
+
     ctx = command.context_class(command, info_name="as3-gitops", help_option_names=["-h", "--help"])
     help_option = command.get_help_option(ctx)  # typer >= 0.26 keeps this object for the help page
     for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        install(param)
         if (getattr(param, "is_flag", False) or getattr(param, "count", False)) and param.metavar is None:
             param.metavar = ""
     if command.callback is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from renderer.cli.app import app
 from renderer.errors import SourceLocation, UsageError
 
 if TYPE_CHECKING:
+    import ssl
+
     from renderer.emulator import EmulatorServer
 
 
@@ -53,6 +54,8 @@ def _password(opts: EmulatorOptions) -> str:
 
 
 def _context(opts: EmulatorOptions) -> ssl.SSLContext | None:
+    import ssl
+
     from renderer.emulator import server_context
 
     wants_tls = opts.tls if opts.tls is not None else bool(opts.cert and opts.key)

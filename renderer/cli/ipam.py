@@ -10,7 +10,6 @@ import typer
 from renderer.cli.app import app
 from renderer.errors import InvalidInput
 from renderer.fileio import write_all_atomic
-from renderer.mapping.ipam import ALLOCATIONS_FILE, dump_allocations
 from renderer.report import write_findings
 
 ipam_app = typer.Typer(help="IP address allocation for ipamLabel (CIS's F5 IPAM controller, as a reviewed file).",
@@ -21,6 +20,7 @@ app.add_typer(ipam_app, name="ipam")
 def allocate_repository(repo: Path) -> tuple[bool, list]:
     """Allocate for the working tree of `repo` and write the file when it changes; (changed, findings)."""
     from renderer.ipam_allocate import allocate_tree
+    from renderer.mapping.ipam import ALLOCATIONS_FILE, dump_allocations
 
     text, findings = allocate_tree(repo)
     if text is None:
@@ -42,6 +42,8 @@ def allocate_command(
     changed, findings = allocate_repository(repo)
     if any(f.is_error for f in findings):
         raise InvalidInput(findings)
+    from renderer.mapping.ipam import ALLOCATIONS_FILE
+
     write_findings(findings, sys.stderr, "text")
     sys.stderr.write(f"{'wrote' if changed else 'unchanged:'} {repo / ALLOCATIONS_FILE}\n")
     return 0

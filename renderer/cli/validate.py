@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from renderer.as3_schema import find_schema
 from renderer.cli.app import app
 from renderer.cli.cache_option import CACHE_DIR, NO_CACHE, parse_cache
 from renderer.cli.output import findings_format
-from renderer.config import Config
 from renderer.errors import Finding, UsageError
-from renderer.mapping.silent import ObjectCounts
 from renderer.report import FORMATS, objects_line, strict, summary_line, write_findings
-from renderer.validate import ValidatorCache, validate_declaration_file, validate_rendered
+
+if TYPE_CHECKING:  # the validator (jsonschema-rs, the schema tables) is imported when a command runs
+    from renderer.mapping.silent import ObjectCounts
+    from renderer.validate import ValidatorCache
 
 EXIT_VALID = 0
 EXIT_INVALID = 2
 
 
-# One cache for the life of the process, owned by the CLI layer (the library takes it as an argument):
-# repeated in-process runs, such as tests, parse and compile the 1.2 MB schema once. It is keyed
-# by path and mtime, so an edited schema file is picked up.
-_VALIDATORS = ValidatorCache()
+@functools.cache
+def _validators() -> ValidatorCache:
+    """One cache for the life of the process, owned by the CLI layer (the library takes it as an
+    argument): repeated in-process runs, such as tests, parse and compile the 1.2 MB schema once.
+    It is keyed by path and mtime, so an edited schema file is picked up."""
+    from renderer.validate import ValidatorCache
+
+    return ValidatorCache()
 
 
 @dataclass(frozen=True)
@@ -42,14 +48,15 @@ class ValidateOptions:
     cache_dir: Path | None = None
 
 
-def run_validate(opts: ValidateOptions, cache: ValidatorCache = _VALIDATORS) -> list[Finding]:
+def run_validate(opts: ValidateOptions, cache: ValidatorCache | None = None) -> list[Finding]:
     """All findings: render + validation of the repository, or validation of one declaration file."""
     return run_validate_counted(opts, cache)[0]
 
 
 def run_validate_counted(opts: ValidateOptions,
-                         cache: ValidatorCache = _VALIDATORS) -> tuple[list[Finding], ObjectCounts | None]:
+                         cache: ValidatorCache | None = None) -> tuple[list[Finding], ObjectCounts | None]:
     """run_validate, plus the rendered/skipped object counts of a repository (None for --declaration)."""
+    cache = _validators() if cache is None else cache
     if opts.declaration is not None:
         if str(opts.declaration) == "-":
             findings = _validate_stdin_declaration(opts, cache)
@@ -57,6 +64,7 @@ def run_validate_counted(opts: ValidateOptions,
             findings = _validate_declaration(opts.declaration, opts, cache)
         return (strict(findings) if opts.strict else findings), None
     from renderer.cli.render import render_from_args
+    from renderer.validate import validate_rendered
 
     parses = parse_cache(opts.no_cache, opts.cache_dir)
     result = render_from_args(opts.repo, opts.ref, parses)
@@ -83,6 +91,10 @@ def _validate_declaration(path: Path, opts: ValidateOptions, cache: ValidatorCac
         from renderer.validate.result import net_findings
 
         return net_findings(json.loads(path.read_bytes()), {}, SourceLocation(str(path), 1, 1))
+    from renderer.as3_schema import find_schema
+    from renderer.config import Config
+    from renderer.validate import validate_declaration_file
+
     location = find_schema(option=opts.as3_schema, environ=os.environ, config_schema=None, repo_root=None,
                            schema_version=Config().bigip.schema_version)
     return validate_declaration_file(str(path), cache.get(location.path))

@@ -13,13 +13,14 @@ import functools
 import importlib.resources
 import json
 from collections.abc import Sequence
-from typing import Any
-
-import jsonschema
-import jsonschema_rs
+from typing import TYPE_CHECKING, Any
 
 from renderer.errors import Finding
 from renderer.kube.objects import ObjectMeta
+
+if TYPE_CHECKING:  # imported when a custom resource is checked (python-jsonschema: only to explain one)
+    import jsonschema
+    import jsonschema_rs
 
 CRD_GROUP = "cis.f5.com"
 CRD_KINDS = ("VirtualServer", "TLSProfile", "TransportServer", "Policy", "IngressLink", "ExternalDNS")
@@ -27,21 +28,25 @@ CRD_API_VERSION = "cis.f5.com/v1"
 
 
 @functools.cache
-def _validator(kind: str) -> jsonschema.Draft7Validator:
+def _schema(kind: str) -> dict[str, Any]:
     text = importlib.resources.files("renderer.schemas").joinpath(f"cis-crd-{kind.lower()}.schema.json").read_text()
-    return jsonschema.Draft7Validator(json.loads(text))
+    return json.loads(text)
+
+
+@functools.cache
+def _validator(kind: str) -> jsonschema.Draft7Validator:
+    import jsonschema
+
+    return jsonschema.Draft7Validator(_schema(kind))
 
 
 @functools.cache
 def _verdict(kind: str) -> jsonschema_rs.Draft7Validator:
     """The fast yes/no (~1,000 x python-jsonschema); Rust's regex dialect is RE2's, as Kubernetes' own
     validation of these patterns is. python-jsonschema only explains a spec that fails."""
-    return jsonschema_rs.Draft7Validator(_validator(kind).schema)
+    import jsonschema_rs
 
-
-@functools.cache
-def _schema(kind: str) -> dict[str, Any]:
-    return _validator(kind).schema
+    return jsonschema_rs.Draft7Validator(_schema(kind))
 
 
 def _field(path: Sequence[str | int]) -> str:

@@ -11,8 +11,7 @@ import functools
 import importlib.resources
 import json
 import re
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from renderer.config import Config
 from renderer.errors import Finding, Severity
@@ -25,28 +24,56 @@ from renderer.mapping.members import members_for, resolve_backend
 from renderer.mapping.registry import Registry
 from renderer.model import Monitor, Pool
 
+if TYPE_CHECKING:  # python-jsonschema is imported when a virtual-server ConfigMap is read
+    import jsonschema
+
 # v0.1.0-v0.1.2 are read with the v0.1.7 rules: CIS validates them against its own older copies, which
 # accept a subset of what v0.1.7 accepts for the fields that matter here (a violation is CM004 with a hint)
 SCHEMA_RX = re.compile(r"^f5schemadb://bigip-virtual-server_v0\.1\.([0-7])\.json$")
 MODE_CLASS = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP"}
 
-_format_checker = jsonschema.FormatChecker()
-
-
-@_format_checker.checks("bigipv4")
 def _is_bigipv4(value: object) -> bool:
     return isinstance(value, str) and (parsed := parse_vs_address(value)) is not None and ":" not in parsed
 
 
-@_format_checker.checks("bigipv6")
 def _is_bigipv6(value: object) -> bool:
     return isinstance(value, str) and (parsed := parse_vs_address(value)) is not None and ":" in parsed
 
 
 @functools.cache
-def _validator() -> jsonschema.Draft7Validator:
+def _schema() -> dict:
     text = importlib.resources.files("renderer.schemas").joinpath("bigip-virtual-server.schema.json").read_text()
-    return jsonschema.Draft7Validator(json.loads(text), format_checker=_format_checker)
+    return json.loads(text)
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft7Validator:
+    """python-jsonschema: its words for CM004 (imported only for data the fast verdict rejects)."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    checker.checks("bigipv4")(_is_bigipv4)
+    checker.checks("bigipv6")(_is_bigipv6)
+    return jsonschema.Draft7Validator(_schema(), format_checker=checker)
+
+
+@functools.cache
+def _verdict() -> Any:
+    """jsonschema-rs with the same two format checks. The schema has no `pattern`, and both formats
+    sit under `"type": "string"` (python-jsonschema would apply them to any type, Rust to strings)."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft7Validator(_schema(), formats={"bigipv4": _is_bigipv4, "bigipv6": _is_bigipv6},
+                                         validate_formats=True)
+
+
+def _schema_errors(data: Any) -> list[jsonschema.ValidationError]:
+    try:
+        if _verdict().is_valid(data):
+            return []
+    except (ValueError, OverflowError, TypeError, RecursionError):  # values Rust cannot take: ask python
+        pass
+    return sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
 
 
 def is_virtual_server_configmap(cm: ConfigMap) -> bool:
@@ -80,7 +107,7 @@ def _build_one(cm: ConfigMap, cluster: Cluster, config: Config, reg: Registry, f
     except (ValueError, RecursionError) as err:  # ValueError: also ints beyond 4300 digits
         findings.append(Finding("CM003", f"{what}: data.data is not valid JSON ({err})", meta.locate("data", "data")))
         return
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = _schema_errors(data)
     if errors:
         for err in errors:
             path = "/".join(map(str, err.absolute_path)) or "(root)"

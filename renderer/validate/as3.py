@@ -30,6 +30,7 @@ from renderer.validate.fill import Filler
 from renderer.validate.formatmemo import DoubtfulAddresses, memo_formats
 from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
+from renderer.validate.pruned import cut_definitions, member_classes
 from renderer.validate.request import DUPLICATE_TEXT, Task, action_errors, controls_action, mark_duplicates, tasks_of
 from renderer.validate.scan import DUPLICATE_PROPS, scan
 from renderer.validate.tenants import Fallback, TenantStore, check_by_tenant, streamable, validator_fingerprint
@@ -139,6 +140,7 @@ class As3Validator:
         wrapper = dict(definitions.get("AS3") or {"type": "object"})
         wrapper["properties"] = {**wrapper.get("properties", {}), "declaration": _DECLARATION_STUB}
         self._wrapper_schema = wrapper
+        self._walk_definitions = {**definitions, **_walk_definitions(self._protected)}
 
     def tables(self) -> tuple:
         """The schema-derived tables (plain data) that `tables=` takes back."""
@@ -188,24 +190,31 @@ class As3Validator:
         return type(tenant) is dict and tenant.get("class") == "Tenant" and self._clean(tenant)
 
     def _clean(self, data: dict) -> bool:
-        """Two Rust passes: the schema (one validator for both callers: compiling one costs as much as
-        a 1k declaration's verdict; an object of class Tenant is judged as a tenant, any other as an
-        ADC), then the duplicate and secret walk (a validator of its own, small: two passes cost less
-        than one over `allOf` of both). The callers route by class; a False for a class the schema
-        would accept only sends the caller the exact way."""
-        judges = self._rs.get(_CLEAN)
-        if judges is None:
-            schema = {"if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
-                      "then": self.definitions["ADC"].get("additionalProperties", True),
-                      "else": {"$ref": "#/definitions/ADC"}, "definitions": self.definitions}
-            walk = {"$ref": f"#/definitions/{_CLEAN}", "definitions": _walk_definitions(self._protected)}
-            judges = (jsonschema_rs.Draft7Validator(schema, formats=self.formats, validate_formats=True),
-                      jsonschema_rs.Draft7Validator(walk))
-            self._rs[_CLEAN] = judges
+        """One validator for both (compiling one costs as much as a 1k declaration's verdict): an
+        object of class Tenant is judged as a tenant, any other as an ADC. The callers route by
+        class; a False for a class the schema would accept only sends the caller the exact way."""
+        classes = member_classes(data, self.definitions)
+        seen, validator = self._rs.get(_CLEAN, (frozenset(), None))
+        if validator is None or not classes <= seen:  # compiled for the classes seen so far (pruned.py)
+            seen = seen | classes
+            validator = jsonschema_rs.Draft7Validator(self.clean_schema(seen), formats=self.formats,
+                                                      validate_formats=True)
+            self._rs[_CLEAN] = (seen, validator)
         try:
-            return bool(judges[0].is_valid(data)) and bool(judges[1].is_valid(data))
+            return bool(validator.is_valid(data))
         except (ValueError, OverflowError, TypeError, RecursionError):
             return False
+
+    def clean_schema(self, classes: frozenset[str] | None) -> dict[str, Any]:
+        """The clean verdict's schema, cut to the Application member `classes` (None: the whole)."""
+        clean = {"$ref": f"#/definitions/{_CLEAN}"}
+        wrapper: dict[str, Any] = {
+            "if": {"properties": {"class": {"const": "Tenant"}}, "required": ["class"]},
+            "then": {"allOf": [self.definitions["ADC"].get("additionalProperties", True), clean]},
+            "else": {"allOf": [{"$ref": "#/definitions/ADC"}, clean]}}
+        cut = None if classes is None else cut_definitions(self._walk_definitions, wrapper, classes)
+        wrapper["definitions"] = self._walk_definitions if cut is None else cut
+        return wrapper
 
     @property
     def schema_hash(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import renderer.cli.render as render_cli
+import renderer.render as render_module
 from renderer.cli import main
 
 
@@ -30,14 +30,14 @@ def _explode(*_args, **_kwargs):
 
 
 def test_internal_error_is_exit_5_with_one_line(monkeypatch, tmp_path, capsys) -> None:
-    monkeypatch.setattr(render_cli, "render", _explode)
+    monkeypatch.setattr(render_module, "render", _explode)  # the command imports it when run
     assert main(["render", str(tmp_path), "-o", "-"]) == 5
     err = capsys.readouterr().err
     assert err == "as3-gitops: internal error (a bug); run again with --debug for the traceback\n"
 
 
 def test_debug_shows_the_traceback_of_an_internal_error(monkeypatch, tmp_path, capsys) -> None:
-    monkeypatch.setattr(render_cli, "render", _explode)
+    monkeypatch.setattr(render_module, "render", _explode)  # the command imports it when run
     assert main(["--debug", "render", str(tmp_path), "-o", "-"]) == 5
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "RuntimeError: boom" in err
