@@ -16,7 +16,8 @@ The next object with the same schema node and the same shape (its keys, its valu
 its `class`) replays a recorded program: every observation is re-evaluated on the live data
 and must give the recorded answer, otherwise everything the replay wrote is undone and the
 next program (or a fresh recording) is used. Since the walk's every decision is one of the
-observations, a replay that passes them all does exactly what the walk would have done.
+observations, a replay that passes them all does exactly what the walk would have done. A
+program replayed often is compiled to a Python function (replaycode.py); the others are interpreted.
 Requires data without shared sub-objects (a fresh copy, as As3Validator.check_adc makes).
 """
 
@@ -28,13 +29,17 @@ from typing import Any
 
 from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
+from renderer.validate.replaycode import compile_ops, interpret
 
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
 _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
 _SCALARS = frozenset(_ATOMIC)
+_SHAPED = frozenset({str, int, bool, type(None)})  # a direct child of these types: its JSON type is in the shape
 _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
 MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
+COMPILE_AFTER = 4  # replays of a program interpreted before it is compiled (replaycode.py)
+MAX_COMPILED = 5_000  # compiled programs kept (a long-lived process stays bounded); beyond, interpret
 
 
 def _shape(data: dict) -> tuple:
@@ -64,6 +69,16 @@ def _root_keys(schema: Any) -> frozenset[str] | None:
         inner = _root_keys(schema["not"])
         return None if inner is None else keys | inner
     return keys
+
+
+def _type_only(schema: Any) -> bool:
+    """A tiny schema with no const/enum anywhere: on a scalar only `type` can decide (properties and
+    required hold for anything that is not an object)."""
+    if schema is True or schema == {}:
+        return True
+    if compile_simple(schema) is None or "const" in schema or "enum" in schema:
+        return False
+    return "not" not in schema or _type_only(schema["not"])
 
 
 class _Ctx:
@@ -99,12 +114,17 @@ class Filler:
 
     def __init__(self, ajv: Ajv):
         self.ajv = ajv
-        self._programs: dict[tuple, list[tuple[tuple, int, int]]] = {}
+        # per (schema node, composite, shape): programs [ops, visits, deepest, run, replays]; run is the
+        # compiled program (replaycode.py), None until it has been replayed COMPILE_AFTER times, False
+        # when it cannot be compiled
+        self._programs: dict[tuple, list[list]] = {}
         self._seen_once: set[tuple] = set()  # a program is kept from a shape's second object on
         self._keep: list[Any] = []  # schema nodes keyed by id stay alive
         self._kept: set[int] = set()
         self._root_keys: dict[int, Any] = {}
         self._choosers: dict[int, Any] = {}
+        self._type_only_memo: dict[int, bool] = {}
+        self._compiled = 0
 
     @staticmethod
     def context() -> _Ctx:
@@ -163,46 +183,28 @@ class Filler:
                     self._kept.add(id(schema))
                     self._keep.append(schema)
             if len(programs) < MAX_PROGRAMS:
-                programs.append((tuple(ops), frame.visits, frame.deepest))
+                programs.append([tuple(ops), frame.visits, frame.deepest, None, 0])
 
     def _remember(self, key: tuple) -> None:
         if len(self._seen_once) + len(self._programs) >= MAX_SHAPES:  # a long-lived process stays bounded
             self._seen_once.clear()
             self._programs.clear()
+            self._compiled = 0
         self._seen_once.add(key)
 
-    def _replay(self, program: tuple, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
-        ops, visits, _ = program
+    def _replay(self, program: list, root: dict, path: str, depth: int, ctx: _Ctx) -> bool:
+        run = program[3]
+        if run is None:
+            program[4] += 1
+            if program[4] > COMPILE_AFTER and self._compiled < MAX_COMPILED:  # replayed this often: compile
+                self._compiled += 1
+                run = program[3] = compile_ops(program[0], _values, self._object_frame, _MISSING) or False
         undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
         ctx.replaying += 1
-        ok = True
         try:
-            for op in ops:
-                code = op[0]
-                node = root
-                if op[1]:
-                    for token in op[1]:
-                        node = node[token]
-                if code == _OBSERVE:
-                    if op[2](node) != op[3]:
-                        ok = False
-                        break
-                elif code == _VALUES:
-                    if _values(node, op[2]) != op[3]:
-                        ok = False
-                        break
-                elif code == _INSERT:
-                    for key, default, atomic in op[2]:
-                        node[key] = default if atomic else copy.deepcopy(default)
-                    ctx.undo.append((node, op[3]))
-                elif code == _APPEND:
-                    node.append(op[2] if op[3] else copy.deepcopy(op[2]))
-                    ctx.undo.append((node, None))
-                elif code == _SITE:
-                    ctx.pointers.append(PointerSite(path + op[2], node, op[3]))
-                else:
-                    self._object_frame(op[3], node, path + op[2], op[4], depth + op[5], ctx)
-            ctx.budget -= visits
+            ok = run(root, path, depth, ctx) if run else interpret(program[0], root, path, depth, ctx, _values,
+                                                                   self._object_frame)
+            ctx.budget -= program[1]
             ok = ok and ctx.budget >= 0
         finally:
             ctx.replaying -= 1
@@ -354,7 +356,8 @@ class Filler:
             if isinstance(branches, list):
                 chooser = self._chooser(branches)
                 pick = chooser(data)
-                self._observe(frame, rel, chooser, pick, data)
+                if not (not rel and self._fold_choice(branches, data, pick, frame)):
+                    self._observe(frame, rel, chooser, pick, data)
                 if pick is not None:
                     self._walk(branches[pick], data, rel, path, False, depth, frame, ctx)
         all_of = schema.get("allOf")
@@ -368,7 +371,8 @@ class Filler:
         if "if" in schema and ("then" in schema or "else" in schema):
             test = self.ajv.judge(schema["if"])
             branch = "then" if test(data) else "else"
-            if not (not rel and self._fold(schema["if"], data, frame)):
+            if not (self._fold(schema["if"], data, frame) if not rel else
+                    len(rel) == 1 and type(data) in _SHAPED and self._type_only(schema["if"])):
                 self._observe(frame, rel, test, branch == "then", data)
             if branch in schema:
                 self._walk(schema[branch], data, rel, path, composite, depth, frame, ctx)
@@ -378,10 +382,41 @@ class Filler:
         """True when a tiny schema's answer on the frame's object follows from the shape plus the values
         of some of its keys that hold scalars (never changed: filling only adds keys); those keys are
         then checked once, up front, instead of the answer."""
+        return self._fold_keys(self._tiny_keys(schema), data, frame)
+
+    def _fold_choice(self, branches: list, data: dict, pick: int | None, frame: _Frame) -> bool:
+        """`_fold` for an anyOf/oneOf of tiny branches whose pick a branch's own answer made (not a
+        trial fill): `_pick_branch` reads `class`, each branch's answer the keys `_fold` reads, and the
+        chooser's loop over those answers is the same on an object that agrees on them all."""
+        if pick is None:
+            return False
+        keys: set[str] = {"class"} if "class" in data else set()
+        for sub in branches:
+            found = self._tiny_keys(sub)
+            if found is None:
+                return False
+            keys |= found
+        return self.ajv.rust_judge(branches[pick])(data) and self._fold_keys(frozenset(keys), data, frame)
+
+    def _type_only(self, schema: Any) -> bool:
+        """True when a tiny schema's answer on a scalar is a function of its JSON type alone; on a
+        direct child that is not a float (whose type is in the frame's shape, and which filling never
+        changes) the answer then needs no observation."""
+        hit = self._type_only_memo.get(id(schema))
+        if hit is None:
+            hit = self._type_only_memo[id(schema)] = _type_only(schema)
+            self._keep.append(schema)
+        return hit
+
+    def _tiny_keys(self, schema: Any) -> frozenset[str] | None:
         keys = self._root_keys.get(id(schema), _MISSING)
         if keys is _MISSING:
             keys = self._root_keys[id(schema)] = _root_keys(schema)
             self._keep.append(schema)
+        return keys
+
+    @staticmethod
+    def _fold_keys(keys: frozenset[str] | None, data: dict, frame: _Frame) -> bool:
         if keys is None or frame.initial is None:
             return False
         if any(k in data and type(data[k]) not in _SCALARS for k in keys):

@@ -188,27 +188,35 @@ def _candidates(declaration: Any) -> list[Any]:
     known: set[str] = {"class", "constants", "$value"}  # decided: already a candidate, or never one
     words: list[Any] = []
     todo = [declaration]
-    while todo:
-        node = todo.pop()
-        if type(node) is dict:
-            for key in node.keys() - known:
-                value = node[key]
-                if type(value) is dict and truthy(value.get("class")):
-                    continue  # removed here; another occurrence may still keep it
-                known.add(key)
-                if not js_numeric(key):
-                    words.append(key)
+    pop, push = todo.pop, todo.append
+    while todo:  # every container once (the hot loop of a large declaration: no temporary lists)
+        node = pop()
+        kind = type(node)
+        if kind is dict:
+            keys = node.keys()
+            if not keys <= known:
+                for key in keys - known:
+                    value = node[key]
+                    if type(value) is dict and truthy(value.get("class")):
+                        continue  # removed here; another occurrence may still keep it
+                    known.add(key)
+                    if not js_numeric(key):
+                        words.append(key)
             for key in _VALUE_WORDS:
                 if key in node:
                     words.append(node[key])
-            if _NOT_LOOKED_INTO.isdisjoint(node):
-                todo += [v for v in node.values() if type(v) is dict or type(v) is list]
+            if _NOT_LOOKED_INTO.isdisjoint(keys):
+                for value in node.values():
+                    if type(value) is dict or type(value) is list:
+                        push(value)
             else:
                 todo += [v for k, v in node.items() if k not in _NOT_LOOKED_INTO and isinstance(v, dict | list)]
-        elif type(node) is list:
-            todo += [v for v in node if type(v) is dict or type(v) is list]
+        elif kind is list:
+            for value in node:
+                if type(value) is dict or type(value) is list:
+                    push(value)
         elif isinstance(node, dict | list):  # subclasses: the same words
-            todo.append(dict(node) if isinstance(node, dict) else list(node))
+            push(dict(node) if isinstance(node, dict) else list(node))
     return words
 
 

@@ -157,12 +157,30 @@ class TenantKeys:
     def __init__(self, fingerprint: str, schema_hash: str) -> None:
         self.prefix = f"as3-validate-tenant\0{fingerprint}\0{schema_hash}\0"
 
-    def key(self, name: str, tenant: Any) -> str | None:
-        try:
-            content = orjson.dumps(tenant)
-        except (TypeError, orjson.JSONEncodeError):  # values orjson refuses: never cached
-            return None
+    def key(self, name: str, tenant: Any, content: bytes | None = None) -> str | None:
+        """`content`: the tenant's orjson bytes when the caller has them (they are what is hashed)."""
+        if content is None:
+            content = _dumped(tenant)
+            if content is None:  # values orjson refuses: never cached
+                return None
         return self.prefix + name + "\0" + hashlib.sha256(content).hexdigest()
+
+
+def _dumped(value: Any) -> bytes | None:
+    """orjson's bytes of a value, or None for values it refuses (integers beyond 64 bits...)."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def _fresh_copy(value: Any, content: bytes | None = None) -> Any:
+    """A copy to fill (from `content`, the value's orjson bytes, when given); a value orjson refuses
+    sends the declaration to the exact path, whose copy takes anything JSON."""
+    content = _dumped(value) if content is None else content
+    if content is None:
+        raise Fallback
+    return orjson.loads(content)
 
 
 def combine(parts: list[TenantSummary], scratch: bool) -> dict[str, list[AjvError]]:
@@ -187,11 +205,13 @@ def shell_part(name: str, filled: Any) -> TenantSummary:
     return TenantSummary(0, True, full, servers, late, auto, [], [])
 
 
-def tenant_summary(validator: Any, name: str, tenant: dict, shell: dict, ctx: Any) -> TenantSummary:
-    """Fill a copy of one tenant, judge it and reduce it to its summary (the copy is dropped)."""
+def tenant_summary(validator: Any, name: str, tenant: dict, shell: dict, ctx: Any,
+                   content: bytes | None = None) -> TenantSummary:
+    """Fill a copy of one tenant (made from `content`, its orjson bytes, when given), judge it and
+    reduce it to its summary (the copy is dropped)."""
     filler = validator.filler
     doubtful = validator.doubtful
-    filled = orjson.loads(orjson.dumps(tenant))
+    filled = _fresh_copy(tenant, content)
     before = filler.budget_left(ctx)
     log: set[str] = set()
     doubtful.log = log
@@ -236,8 +256,8 @@ class TenantStore:
         self.keys = keys
         self.hits = self.misses = 0
 
-    def get(self, name: str, tenant: Any) -> tuple[str | None, TenantSummary | None]:
-        key = self.keys.key(name, tenant)
+    def get(self, name: str, tenant: Any, content: bytes | None = None) -> tuple[str | None, TenantSummary | None]:
+        key = self.keys.key(name, tenant, content)
         found = None if key is None else self.disk.get(key, TenantSummary.unpack)
         if found is None:
             self.misses += 1
@@ -255,7 +275,7 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
     props = schema["properties"]
     tenants = {k for k, v in adc.items() if k not in props and type(v) is dict}
     outline = {k: (PLACEHOLDER if k in tenants else v) for k, v in adc.items()}
-    shell = orjson.loads(orjson.dumps(outline))
+    shell = _fresh_copy(outline)
     filler = validator.filler
     ctx = filler.context()
     shell_sites = filler.fill(schema, shell, ctx)
@@ -270,14 +290,15 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
         if name not in tenants:
             parts.append(shell_part(name, shell[name]))
             continue
-        key, summary = store.get(name, value) if store is not None else (None, None)
+        content = _dumped(value) if store is not None else None  # hashed for the key, loaded for the copy
+        key, summary = store.get(name, value, content) if store is not None else (None, None)
         if summary is not None:
             filler.spend(ctx, summary.visits)
             if filler.budget_left(ctx) < 0:
                 raise Fallback
             validator.doubtful.values.update(summary.doubtful)
         else:
-            summary = tenant_summary(validator, name, value, shell, ctx)
+            summary = tenant_summary(validator, name, value, shell, ctx, content)
             if key is not None and summary.local:
                 store.put(key, summary)  # type: ignore[union-attr]
         parts.append(summary)

@@ -430,3 +430,80 @@ def test_forgetting_programs_changes_nothing(as3_schema: dict[str, Any], bench_a
     for adc in (bench_adc, _small(bench_adc), bench_adc):
         assert outcome(fast, adc) == outcome(slow, adc)
     assert len(fast.filler._programs) + len(fast.filler._seen_once) <= 7
+
+
+# -- compiled programs (replaycode.py) against the interpreter ---------------------------------------
+
+@pytest.mark.parametrize("compile_after", [0, 10**9], ids=["compiled-at-once", "interpreted-only"])
+def test_compiled_and_interpreted_programs_fill_as_the_walk(as3_schema: dict[str, Any], walking: As3Validator,
+                                                            bench_adc: dict[str, Any], compile_after: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every program compiled on its first replay, and none ever: the same fill, sites and errors as the
+    walk on the benchmark render and on every breakage (replays abandoned halfway, then undone)."""
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", compile_after)
+    fast = As3Validator(as3_schema)
+    adcs = [bench_adc] + [_apply(bench_adc, path, value) for _name, (path, value) in _breakages(bench_adc)]
+    for adc in [*adcs, bench_adc]:
+        assert outcome(fast, adc) == outcome(walking, adc)
+    programs = [p for found in fast.filler._programs.values() for p in found]
+    if compile_after:
+        assert programs and all(p[3] is None for p in programs)
+    else:
+        assert sum(callable(p[3]) for p in programs) >= 5  # members, monitors, pools, services, policies
+
+
+def test_a_compiled_program_stops_and_is_undone_at_the_first_different_answer(as3_schema: dict[str, Any],
+                                                                              walking: As3Validator,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", 0)
+    members = [{"addressDiscovery": "static", "serverAddresses": [f"10.0.0.{i}"], "servicePort": 80}
+               for i in range(1, 6)]
+    members.insert(3, {"addressDiscovery": "fqdn", "serverAddresses": ["10.0.0.9"], "servicePort": 80})
+    members.append({"addressDiscovery": "static", "serverAddresses": ["10.0.0.999"], "servicePort": 80})
+    adc = {"class": "ADC", "schemaVersion": "3.50.0", "id": "undo",
+           "T": {"class": "Tenant", "A": {"class": "Application", "template": "generic",
+                                          "p": {"class": "Pool", "members": members}}}}
+    fast = As3Validator(as3_schema)
+    filled = orjson.loads(assert_same(fast, walking, adc)[0])
+    assert "hostname" not in filled["T"]["A"]["p"]["members"][4]
+    assert filled["T"]["A"]["p"]["members"][3]["addressFamily"] == "IPv4"
+    assert any(callable(p[3]) for found in fast.filler._programs.values() for p in found)
+
+
+def test_programs_with_unexpected_path_tokens_are_left_to_the_interpreter() -> None:
+    from renderer.validate.replaycode import OBSERVE, compile_ops
+
+    assert compile_ops(((OBSERVE, (1.5,), len, 0),), fill_module._values, lambda *a: None, object()) is None
+    run = compile_ops(((OBSERVE, ("a", 0), len, 2),), fill_module._values, lambda *a: None, object())
+    assert run is not None and run({"a": ["xy"]}, "", 0, fill_module._Ctx()) is True
+    assert run({"a": ["xyz"]}, "", 0, fill_module._Ctx()) is False
+
+
+VALUE_CASES = [1, 1.0, True, False, 0, 0.0, None, "1", "", "static", float("nan"), -0.0, 2**70, [1], {"a": 1}]
+
+
+@pytest.mark.parametrize("recorded", [*VALUE_CASES, "absent"], ids=repr)
+def test_a_compiled_values_check_answers_as_the_tuple_comparison(recorded: Any) -> None:
+    """The VALUES op compiled key by key gives what `_values(node, keys) != expected` gives."""
+    from renderer.validate.replaycode import VALUES, compile_ops
+
+    keys = ("k", "other")
+    source = {"other": "x"} if recorded == "absent" else {"k": recorded, "other": "x"}
+    expected = fill_module._values(source, keys)
+    run = compile_ops(((VALUES, (), keys, expected),), fill_module._values, lambda *a: None, fill_module._MISSING)
+    assert run is not None
+    for live in [*VALUE_CASES, "absent"]:
+        data = {"other": "x"} if live == "absent" else {"k": live, "other": "x"}
+        assert run(data, "", 0, fill_module._Ctx()) is (fill_module._values(data, keys) == expected), (recorded, live)
+    assert run({"k": recorded, "other": "y"} if recorded != "absent" else {"other": "y"}, "", 0,
+               fill_module._Ctx()) is False
+
+
+def test_compiled_programs_are_bounded(as3_schema: dict[str, Any], walking: As3Validator, bench_adc: dict[str, Any],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fill_module, "COMPILE_AFTER", 0)
+    monkeypatch.setattr(fill_module, "MAX_COMPILED", 2)
+    fast = As3Validator(as3_schema)
+    assert outcome(fast, bench_adc) == outcome(walking, bench_adc)
+    programs = [p for found in fast.filler._programs.values() for p in found]
+    assert sum(p[3] is not None for p in programs) == 2 and len(programs) > 2

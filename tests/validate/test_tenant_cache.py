@@ -261,3 +261,16 @@ def test_render_validation_uses_the_cache_and_no_cache_bypasses_it(tmp_path: Pat
     assert validate_rendered(result, repo=repo, as3_schema=str(schema_path()), disk=disk) == \
         validate_rendered(result, repo=repo, as3_schema=str(schema_path())) == []
     assert disk.hits >= 1
+
+
+def test_a_value_orjson_refuses_takes_the_exact_path(as3_schema: dict[str, Any], tmp_path: Path) -> None:
+    """An integer beyond 64 bits (JSON allows it) cannot be copied by orjson: the per-tenant path
+    hands the declaration to the exact one instead of raising, with or without a cache."""
+    member = {"servicePort": 2**70, "serverAddresses": ["10.0.0.1"]}
+    adc = {"class": "ADC", "schemaVersion": "3.50.0", "id": "big",
+           "T": {"class": "Tenant", "A": {"class": "Application", "p": {"class": "Pool", "members": [member]}}}}
+    rows = _all_ways(As3Validator(as3_schema), adc, tmp_path)
+    assert [(r[0], r[2]) for r in rows] == [("/T/A/p/members/0/servicePort", "should be <= 65535")]
+    shell = {**adc, "label": 2**70}  # at the top level too
+    del shell["T"]
+    assert _all_ways(As3Validator(as3_schema), shell, tmp_path / "shell")
