@@ -98,6 +98,9 @@ _ANY_IMPLICIT = {first: _alternation(resolvers) for first, resolvers in _IMPLICI
 
 
 def key_of(text: str) -> Any:
+    """A plain key as the lean constructor builds it: resolved like a value (`1`, `true`, `~` are
+    not strings), a string interned. Memoized: yaml_fast's loop takes a key found in key_memo as
+    one line_tokens() has already checked to be a plain key."""
     key = key_memo.get(text, key_memo)
     if key is not key_memo:
         return key
