@@ -252,6 +252,8 @@ def parse(text: str) -> Parsed | None:
         return _documents(text)
     except (Bail, ValueError, RecursionError):  # ValueError: e.g. an int beyond Python's digit limit
         return BAIL
+    except Exception:  # a bug of this fast path must not fail a render: the exact path decides
+        return BAIL
     finally:
         if len(value_memo) > _MEMO_KEEP:
             value_memo.clear()
