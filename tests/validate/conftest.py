@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ def validator() -> As3Validator:
     if not path.is_file():
         pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
     return As3Validator.from_path(path)
+
+
+@pytest.fixture(scope="module")
+def as3_schema() -> dict[str, Any]:
+    """The official schema's parsed JSON, for tests that build their own validators."""
+    path = schema_path()
+    if not path.is_file():
+        pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
+    return json.loads(path.read_bytes())
 
 
 def json_paths(node: Any, prefix: tuple = ()) -> list[tuple]:

@@ -28,15 +28,7 @@ from renderer.validate.ajv import Ajv, _Ctx
 from renderer.validate.formats import FORMATS
 from renderer.validate.jsonvalues import compile_simple
 
-from .conftest import EXAMPLES, HELLO_WORLD, json_paths, schema_path
-
-
-@pytest.fixture(scope="module")
-def as3_schema() -> dict[str, Any]:
-    path = schema_path()
-    if not path.is_file():
-        pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
-    return json.loads(path.read_bytes())
+from .conftest import EXAMPLES, HELLO_WORLD, json_paths
 
 
 @pytest.fixture(scope="module")

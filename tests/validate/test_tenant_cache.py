@@ -28,14 +28,6 @@ from renderer.validate.tenants import TenantKeys, TenantStore, validator_fingerp
 from .conftest import EXAMPLES, schema_path
 
 
-@pytest.fixture(scope="module")
-def as3_schema() -> dict[str, Any]:
-    path = schema_path()
-    if not path.is_file():
-        pytest.skip(f"official AS3 schema not found at {path} (set AS3_SCHEMA)")
-    return json.loads(path.read_bytes())
-
-
 def _generate(folder: Path, size: int) -> Path:
     generate = bench_generate()
     repo = folder / "repo"
