@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_PREFIX = "#/definitions/"
+from renderer.validate.rust import reached_definitions
 
 
 def member_classes(data: Any, definitions: dict[str, Any]) -> frozenset[str]:
@@ -56,7 +56,7 @@ def cut_definitions(definitions: dict[str, Any], root: Any, classes: frozenset[s
     only = {"type": "object", "required": ["class"], "properties": {"class": {"enum": sorted(classes)}}}
     cut_extra: Any = {**extra, "allOf": [only, *kept]} if classes else False  # no classes: no member at all
     cut = {**definitions, "Application": {**application, "additionalProperties": cut_extra}}
-    return _reached(cut, root)
+    return reached_definitions(cut, root)  # a reference the cut does not follow: None, the whole schema
 
 
 def _properties(schema: Any) -> dict[str, Any]:
@@ -76,23 +76,3 @@ def _branch_class(branch: Any) -> str | None:
             or set(props["class"]) != {"const"} or not isinstance(props["class"]["const"], str):
         return None
     return props["class"]["const"]
-
-
-def _reached(definitions: dict[str, Any], root: Any) -> dict[str, Any] | None:
-    reached: dict[str, Any] = {}
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                name = ref[len(_PREFIX):]
-                if not ref.startswith(_PREFIX) or "/" in name or "~" in name or name not in definitions:
-                    return None  # a reference this cut does not follow: keep the whole schema
-                if name not in reached:
-                    reached[name] = definitions[name]
-                    todo.append(definitions[name])
-            todo += list(node.values())
-        elif isinstance(node, list):
-            todo += node
-    return reached

@@ -18,6 +18,33 @@ from renderer.validate.jsonvalues import compile_simple
 _PREFIX = "#/definitions/"
 
 
+def reached_definitions(definitions: dict[str, Any], root: Any, *, skip_missing: bool = False
+                        ) -> dict[str, Any] | None:
+    """The definitions `root` reaches through `#/definitions/<name>` references, so that only they
+    are compiled; None for any other kind of reference (and, unless `skip_missing`, for a name
+    `definitions` does not have)."""
+    reached: dict[str, Any] = {}
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref[len(_PREFIX):]
+                if not ref.startswith(_PREFIX) or "/" in name or "~" in name:
+                    return None
+                if name not in definitions:
+                    if not skip_missing:
+                        return None
+                elif name not in reached:
+                    reached[name] = definitions[name]
+                    todo.append(definitions[name])
+            todo += list(node.values())
+        elif isinstance(node, list):
+            todo += node
+    return reached
+
+
 class RustJudges:
     """jsonschema-rs validators per schema node of one Ajv instance (its root, formats, judge)."""
 
@@ -57,22 +84,10 @@ class RustJudges:
 
         root = self.ajv.root
         definitions = root.get("definitions") if isinstance(root, dict) else None
-        reached: dict[str, Any] = {}
-        todo = [schema]
-        while todo:
-            node = todo.pop()
-            if isinstance(node, dict):
-                ref = node.get("$ref")
-                if isinstance(ref, str):
-                    name = ref[len(_PREFIX):]
-                    if not ref.startswith(_PREFIX) or "/" in name or "~" in name:
-                        return None  # anything but a plain definition: keep the Python walk
-                    if name not in reached and isinstance(definitions, dict) and name in definitions:
-                        reached[name] = definitions[name]
-                        todo.append(definitions[name])
-                todo += list(node.values())
-            elif isinstance(node, list):
-                todo += node
+        reached = reached_definitions(definitions if isinstance(definitions, dict) else {}, schema,
+                                      skip_missing=True)
+        if reached is None:
+            return None  # anything but a plain definition: keep the Python walk
         try:
             return jsonschema_rs.Draft7Validator({"allOf": [schema], "definitions": reached},
                                                  formats=self.ajv.formats, validate_formats=True)
