@@ -8,7 +8,6 @@ finding, by composing that one file again with marks.
 from __future__ import annotations
 
 import functools
-import gc
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import yaml
 
 from renderer import yaml_fast
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
+from renderer.gcpause import paused_gc
 from renderer.limits import DEFAULT_LIMITS, Limits
 from renderer.trees import (
     STDIN_PATH,
@@ -162,18 +162,17 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
     too_many = alias_findings(src.path, src.text, limits, KubeLoader)
     if too_many:
         return docs, too_many
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the loader allocates many small containers; cyclic GC passes only cost time here
-    try:
+    with paused_gc():  # parsing allocates many small containers; cyclic GC passes only cost time here
         fast = yaml_fast.parse(src.text)  # plain manifests, line by line; BAIL for anything else
         if fast is not yaml_fast.BAIL:
             return [Document(src, index, line, data) for index, line, data in fast], []
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+        return _parse_with_loader(src, docs)
+
+
+def _parse_with_loader(src: SourceFile, docs: list[Document]) -> tuple[list[Document], list[Finding]]:
+    """PyYAML's path (KubeLoader): every YAML the fast path hands back, with PyYAML's own findings."""
     loader = KubeLoader(src.text)
     loader.duplicate_keys = []
-    gc.disable()
     try:
         index = 0
         while loader.check_node():
@@ -200,8 +199,6 @@ def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[
         return docs, [Finding("SRC001", f"invalid YAML: {err}", SourceLocation(src.path, 1, 1))]
     finally:
         loader.dispose()
-        if gc_was_enabled:
-            gc.enable()
     if loader.duplicate_keys:
         return [], duplicate_findings(src.path, loader.duplicate_keys)
     return docs, []
