@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from renderer.kube.crd import TLSProfileCR, VirtualServerCR
+from renderer.kube.objects import ObjectMeta
 from renderer.mapping import names
 from renderer.mapping.certificates import certificate_from_secret, secret_text
 from renderer.mapping.crd_common import CrdContext, bigip
@@ -178,26 +179,33 @@ def attach_tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, members: list
 
 def _tls_client(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, m: Member, prof: TLSProfileCR,
                 secrets: tuple[str, ...]) -> str | None:
-    """Server-side Secrets: their CAs join the tenant's CA bundle; the TLS_Client trusts it."""
+    return tls_client_from_secrets(ctx, tenant, vs.name, m.res.meta, prof.meta, secrets,
+                                   _cipher_props(prof, "serverSSLParams"))
+
+
+def tls_client_from_secrets(ctx: CrdContext, tenant: Tenant, vs_name: str, owner: ObjectMeta, source: ObjectMeta,
+                            secrets: tuple[str, ...], cipher_props: dict[str, Any]) -> str | None:
+    """Server-side Secrets (of `owner`'s namespace, named in `source`'s spec.tls): their CAs join the
+    tenant's CA bundle; the TLS_Client `<vs>_tls_client` trusts it. Shared by TLSProfile and TransportServer."""
     pems = []
     for secret in secrets:
-        text = secret_text(ctx.cluster, m.res.meta.namespace, secret, "tls.crt")
+        text = secret_text(ctx.cluster, owner.namespace, secret, "tls.crt")
         if text is None:
-            ctx.error("CRD044", prof.meta, f"TLS Secret {m.res.meta.namespace}/{secret} does not exist in the "
+            ctx.error("CRD044", source, f"TLS Secret {owner.namespace}/{secret} does not exist in the "
                       "manifests or lacks tls.crt", "spec", "tls")
             return None
-        pems.append(((m.res.meta.namespace, secret), text))
-    if not ctx.claim(tenant, CA_BUNDLE, ("ca bundle", tenant.name), prof.meta):
+        pems.append(((owner.namespace, secret), text))
+    if not ctx.claim(tenant, CA_BUNDLE, ("ca bundle", tenant.name), source):
         return None
     parts, origins = ctx.ca_bundles.setdefault(tenant.name, ({}, []))
     for (ns, secret), text in pems:
         parts[f"{ns}/{secret}"] = text.strip()
-    origins.append(prof.meta.origin)
-    name = names.crd_object_name(vs.name, "tls_client", tenant=tenant.name)
-    if not ctx.claim(tenant, name, ("tls client", vs.name), m.res.meta):
+    origins.append(source.origin)
+    name = names.crd_object_name(vs_name, "tls_client", tenant=tenant.name)
+    if not ctx.claim(tenant, name, ("tls client", vs_name), owner):
         return None
-    props = {"class": "TLS_Client", "trustCA": {"use": CA_BUNDLE}, **_cipher_props(prof, "serverSSLParams")}
-    tenant.declared[name] = Declared(name, props, origins=[m.res.meta.origin, prof.meta.origin])
+    props = {"class": "TLS_Client", "trustCA": {"use": CA_BUNDLE}, **cipher_props}
+    tenant.declared[name] = Declared(name, props, origins=list(dict.fromkeys([owner.origin, source.origin])))
     return name
 
 

@@ -29,6 +29,7 @@ from renderer.mapping.crd_common import (
 )
 from renderer.mapping.crdpolicy import policy_for
 from renderer.mapping.ipam import ipam_key
+from renderer.mapping.tlsprofile import tls_client_from_secrets
 from renderer.model import Tenant, TLSServer, VirtualServer
 
 STANDARD = {"udp": "Service_UDP", "sctp": "Service_SCTP"}
@@ -121,7 +122,8 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
 
 
 def _tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServerCR) -> None:
-    """spec.tls: serverTLS/clientTLS on the TCP virtual (the class stays Service_TCP, as in CIS)."""
+    """spec.tls: serverTLS/clientTLS on the TCP virtual (the class stays Service_TCP, as in CIS); server-side
+    Secrets make `<vs>_tls_client` trusting the tenant's `serverssl_ca_bundle`, as a TLSProfile's do."""
     tls = res.mapping("tls")
     if not tls:
         return
@@ -141,9 +143,8 @@ def _tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServe
                 return
             tenant.tls_servers[server] = TLSServer(server, certs, "", origins=[res.meta.origin], properties={})
             vs.server_tls = server
-        if servers:
-            ctx.error("CRD050", res.meta, "server-side Secrets on a TransportServer are not supported yet",
-                      "spec", "tls", "serverSSLs", hint="use reference: bigip with a server-SSL profile")
+        if servers:  # CIS handleTransportServerTLS: as a TLSProfile's server Secrets (cis-crd-behaviour.md §2.2)
+            vs.client_tls_name = tls_client_from_secrets(ctx, tenant, vs.name, res.meta, res.meta, servers, {})
         return
     if clients:
         vs.server_tls = sorted(c if c.startswith("/") else f"/{tenant.name}/{c}" for c in clients)

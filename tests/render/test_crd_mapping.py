@@ -338,3 +338,53 @@ def test_two_things_never_share_one_name(tmp_path: Path) -> None:
     findings = [f for f in render(repo).findings if f.is_error]
     assert [(f.code, f.location.path) for f in findings] == [("CRD120", "manifests/m3.yaml")]
     assert "VirtualServer default/one (manifests/m2.yaml" in findings[0].message
+
+
+def _tls_secret(name: str, cert: str, key: str | None) -> str:
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    data = f"  tls.crt: {b64(cert)}\n" + (f"  tls.key: {b64(key)}\n" if key else "")
+    return f"---\napiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: default}}\n" \
+           f"type: kubernetes.io/tls\ndata:\n{data}"
+
+
+def test_transport_server_server_side_secrets_make_a_tls_client_trusting_the_ca_bundle(
+        tmp_path: Path, as3_schema_path: Path) -> None:
+    """CIS handleTransportServerTLS treats serverSSLs Secrets as a TLSProfile's: `<vs>_tls_client` with
+    trustCA serverssl_ca_bundle (the Secrets' tls.crt); the back-end Secret's key never reaches the output."""
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBclientSideCert\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nMIIBclientSideKey\n-----END PRIVATE KEY-----\n"
+    ca = "-----BEGIN CERTIFICATE-----\nMIIBbackendCa\n-----END CERTIFICATE-----\n"
+    secret_key = "-----BEGIN PRIVATE KEY-----\nMIIBbackendKeyNeverOut\n-----END PRIVATE KEY-----\n"
+    ts = """---
+apiVersion: cis.f5.com/v1
+kind: TransportServer
+metadata: {name: t1}
+spec:
+  virtualServerAddress: 10.2.2.3
+  virtualServerPort: 6443
+  mode: standard
+  pool: {service: web, servicePort: 80}
+  tls: {reference: secret, clientSSLs: [front], serverSSLs: [back]}
+"""
+    repo = _repo(tmp_path, _svc("web"), ts, _tls_secret("front", cert, key), _tls_secret("back", ca, secret_key))
+    from renderer.validate import As3Validator
+
+    result = render(repo)
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    assert As3Validator.from_path(as3_schema_path).validate_adc(result.adc) == []
+    app = result.as3["declaration"]["kubernetes"]["Shared"]
+    vs = app["crd_10_2_2_3_6443"]
+    assert (vs["class"], vs["serverTLS"], vs["clientTLS"]) == (
+        "Service_TCP", "crd_10_2_2_3_6443_tls_server", "crd_10_2_2_3_6443_tls_client")
+    assert app["crd_10_2_2_3_6443_tls_client"] == {"class": "TLS_Client", "trustCA": {"use": "serverssl_ca_bundle"}}
+    assert app["serverssl_ca_bundle"] == {"class": "CA_Bundle", "bundle": ca}
+    import json
+
+    text = json.dumps(result.as3)
+    assert "MIIBbackendKeyNeverOut" not in text and "MIIBclientSideKey" in text  # AS3 needs the front key
+    missing = _repo(tmp_path / "missing", _svc("web"), ts, _tls_secret("front", cert, key))
+    assert [c for c, *_ in _errors(missing)] == ["CRD044"]
