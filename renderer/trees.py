@@ -139,8 +139,8 @@ class GitTree:
         self.git_dir = git_dir
         # the configuration folder may be any folder of a repository (a monorepo, envs/prod)
         self.prefix = prefix.rstrip("\n").rstrip("/")
-        done = run_git(["--git-dir", git_dir, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                        f"{ref}^{{commit}}"]) if ref and not ref.startswith("-") else None
+        done = run_git(["--git-dir", git_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+                       ) if ref and not ref.startswith("-") else None  # never an option
         if done is None or done.returncode != 0:
             raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref")
         self.identity = done.stdout.decode().strip()
