@@ -59,7 +59,8 @@ def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None
     With a disk cache (`cache.disk`), a render whose every input is unchanged is read back
     (`renderer.render_memo`) and unchanged tenants are not emitted again (`renderer.emit_reuse`);
     `memo=False` uses the parse cache only."""
-    return render_tree(open_tree(repo, ref), cache=cache, now=now, memo=memo)
+    with open_tree(repo, ref) as tree:  # a GitTree's git process ends here, also on errors and ^C
+        return render_tree(tree, cache=cache, now=now, memo=memo)
 
 
 def render_stdin(repo: str | Path, data: bytes) -> RenderResult:

@@ -18,6 +18,7 @@ import yaml
 from renderer import yaml_fast
 from renderer.errors import Finding, Severity, SourceError, SourceLocation
 from renderer.gcpause import paused_gc
+from renderer.gitobjects import GitReadError
 from renderer.limits import DEFAULT_LIMITS, Limits
 from renderer.trees import (
     STDIN_PATH,
@@ -285,12 +286,16 @@ def load_documents(
                         src, docs, problems = cache.get(path, key, lambda p=path, k=key: tree.read_keyed(p, k), limits)
                     else:
                         src, docs, problems = parse_file(path, tree.read_keyed(path, key), limits)
+                except GitReadError:
+                    raise  # git itself failed: the whole read is void (exit 2 with git's reason)
                 except SourceError as err:
                     findings.append(err.as_finding("SRC005"))
                     continue
                 budget.used += max(size, src.size)
                 documents.extend(docs)
                 findings.extend(problems)
+    except GitReadError:
+        raise
     except SourceError as err:  # the configured root itself leaves the repository
         findings.append(err.as_finding("SRC005"))
     return documents, findings

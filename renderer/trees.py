@@ -8,11 +8,23 @@ tree), as --ref cannot leave it either. Split from renderer/source.py (which re-
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Protocol, Self
 
 from renderer.errors import SourceError, SourceLocation
+from renderer.gitobjects import (
+    BLOB,
+    GITLINK,
+    BlobReader,
+    Entry,
+    GitReadError,
+    committer_time,
+    list_tree,
+    run_git,
+    stderr_line,
+)
 
 WORKING_TREE = "working tree"
 STDIN_PATH = "<stdin>"  # the manifest stream of `render -` / `validate -` (e.g. `kustomize build . |`)
@@ -45,6 +57,15 @@ class WorkTree:
         self.identity = WORKING_TREE
         self.root_label = str(self.root)
         self._real_root = self.root.resolve()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to end (a GitTree ends its git process): every tree can be used in `with`."""
 
     def _abs(self, path: str) -> Path:
         """The file for `path`, refused (SourceError) when it leaves the repository, as --ref cannot."""
@@ -101,68 +122,107 @@ class WorkTree:
 
 
 class GitTree:
-    """Files of one commit, read from git objects: the working tree is never touched."""
+    """Files of one commit, read from git objects: the working tree is never touched.
+
+    Through the git binary (renderer/gitobjects.py): one tree listing, one `git cat-file --batch`
+    process for the blobs. Content keys are the git blob ids (the parse cache and render memo key on
+    them). Blobs are files and symlinks (a symlink's content is its target, as git stores it);
+    submodules (gitlinks) exist but are neither walked nor read. Use it as a context manager, or
+    `close()` it: that ends the cat-file process (also done at garbage collection and exit)."""
 
     def __init__(self, repo_path: str | Path, ref: str):
-        import git  # gitpython; imported here so working-tree renders do not pay for it
-
-        try:  # the configuration folder may be any folder of a repository (a monorepo, envs/prod)
-            self.repo = git.Repo(repo_path, search_parent_directories=True)
-        except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError) as err:
+        found = run_git(["-C", str(repo_path), "rev-parse", "--absolute-git-dir", "--show-prefix"])
+        if found.returncode != 0:
             raise SourceError(f"{repo_path}: not inside a git repository",
-                              hint="--ref needs the folder to be in a git repository") from err
-        try:
-            self.commit = self.repo.commit(ref)
-        except (git.exc.BadName, ValueError) as err:
-            raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref") from err
-        self.identity = self.commit.hexsha
+                              hint="--ref needs the folder to be in a git repository")
+        git_dir, _, prefix = found.stdout.decode("utf-8", "surrogateescape").partition("\n")
+        self.git_dir = git_dir
+        # the configuration folder may be any folder of a repository (a monorepo, envs/prod)
+        self.prefix = prefix.rstrip("\n").rstrip("/")
+        done = run_git(["--git-dir", git_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+                       ) if ref and not ref.startswith("-") else None  # never an option
+        if done is None or done.returncode != 0:
+            raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref")
+        self.identity = done.stdout.decode().strip()
         self.root_label = f"{repo_path}@{ref}"
-        self.prefix = _folder_in_repo(self.repo, repo_path)
-        self._tree = self.commit.tree
-        if self.prefix:
-            try:
-                self._tree = self._tree / self.prefix
-            except KeyError:
-                raise SourceError(f"{repo_path}: folder {self.prefix!r} does not exist at {ref}",
-                                  hint="check the ref, or the folder name at that commit") from None
+        treeish = f"{self.identity}:{self.prefix}" if self.prefix else f"{self.identity}^{{tree}}"
+        entries = list_tree(git_dir, treeish)
+        if entries is None:
+            raise SourceError(f"{repo_path}: folder {self.prefix!r} does not exist at {ref}",
+                              hint="check the ref, or the folder name at that commit")
+        self._entries = entries
+        self._blobs = BlobReader(git_dir)
 
-    def _entry(self, path: str):
-        try:
-            return self._tree / path
-        except KeyError:
-            return None
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._blobs.close()
+
+    def _entry(self, path: str) -> Entry | None:
+        return self._entries.get(_norm(path))
 
     def read(self, path: str) -> bytes | None:
         entry = self._entry(path)
-        if entry is None or entry.type != "blob":
+        if entry is None or entry.type != BLOB:
             return None
-        return entry.data_stream.read()
+        return self._blob(path, entry.sha)
 
     def exists(self, path: str) -> bool:
         return self._entry(path) is not None
 
     def walk(self, root: str) -> Iterator[tuple[str, str]]:
-        entry = self._entry(_norm(root)) if _norm(root) not in ("", ".") else self._tree
-        if entry is None:
-            return
-        if entry.type == "blob":
-            yield _norm(root), entry.hexsha
-            return
-        cut = len(self.prefix) + 1 if self.prefix else 0  # paths stay relative to the configuration folder
-        blobs = [(item.path[cut:], item.hexsha) for item in entry.traverse() if item.type == "blob"]
+        top = _norm(root)
+        if top in ("", "."):
+            blobs = [(path, e.sha) for path, e in self._entries.items() if e.type == BLOB]
+        else:
+            entry = self._entries.get(top)
+            if entry is None or entry.type == GITLINK:
+                return
+            if entry.type == BLOB:
+                yield top, entry.sha
+                return
+            below = top + "/"
+            blobs = [(path, e.sha) for path, e in self._entries.items() if e.type == BLOB and path.startswith(below)]
         yield from sorted(blobs)
 
     def read_keyed(self, path: str, key: str) -> bytes:
-        return self.repo.odb.stream(bytes.fromhex(key)).read()
+        return self._blob(path, key)
+
+    def _blob(self, path: str, key: str) -> bytes:
+        kind, data = self._blobs.read(key)
+        if kind != BLOB:
+            raise GitReadError(f"{path}: git object {key} is a {kind}, not a file")
+        return data
 
     def size(self, path: str, key: str) -> int:
-        return self.repo.odb.info(bytes.fromhex(key)).size
+        entry = self._entry(path)
+        if entry is not None and entry.sha == key:
+            return entry.size
+        return len(self._blob(path, key))
+
+    @functools.cached_property
+    def committed_date(self) -> int:
+        """The commit's committer time (epoch s): SOURCE_DATE_EPOCH for generate: commands."""
+        return committer_time(self._blobs.read(self.identity)[1])
+
+    def commit_files(self) -> list[tuple[str, int, str]]:
+        """(path, mode, blob id) of every file and symlink of the whole commit (not only the
+        configuration folder), for extracting it: generate: commands may read `../../charts`."""
+        entries = list_tree(self.git_dir, f"{self.identity}^{{tree}}", recursive_trees=False) or {}
+        return sorted((path, e.mode, e.sha) for path, e in entries.items() if e.type == BLOB)
 
     def last_change(self, paths: Sequence[str]) -> int | None:
         """Commit time (epoch s) of the newest commit touching `paths`, or None."""
         full = [f"{self.prefix}/{p}" if self.prefix else p for p in paths]
-        commits = list(self.repo.iter_commits(self.commit, paths=full, max_count=1))
-        return commits[0].committed_date if commits else None
+        done = run_git(["--git-dir", self.git_dir, "log", "-1", "--format=%ct", self.identity, "--", *full])
+        if done.returncode != 0:
+            raise GitReadError(f"git log: {stderr_line(done)}")
+        out = done.stdout.strip()
+        return int(out) if out else None
 
 
 def confined_path(path: str) -> None:
@@ -175,14 +235,6 @@ def confined_path(path: str) -> None:
 
 def _norm(path: str) -> str:
     return PurePosixPath(path).as_posix().strip("/") if path not in ("", ".") else path
-
-
-def _folder_in_repo(repo: Any, folder: str | Path) -> str:
-    """The configuration folder's path inside the repository ('' for its root or a bare repository)."""
-    if repo.working_tree_dir is None:
-        return ""
-    rel = Path(folder).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    return "" if rel == "." else rel
 
 
 def clean_head(folder: str | Path) -> str | None:
@@ -226,6 +278,15 @@ class StdinTree:
         self.roots = {_norm(r) for r in manifest_roots}
         self.identity = WORKING_TREE
         self.root_label = f"{base.root_label} (manifests from stdin)"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to end (a GitTree ends its git process): every tree can be used in `with`."""
 
     def read(self, path: str) -> bytes | None:
         return self.data if path == STDIN_PATH else self.base.read(path)

@@ -16,7 +16,7 @@ from typing import Any
 from yaml.nodes import ScalarNode
 from yaml.scanner import Scanner
 
-from renderer.yaml_loader import _IMPLICIT, KubeLoader
+from renderer.yaml_loader import _IMPLICIT, IMPLICIT_ANY, KubeLoader
 
 DASH, KEY, VAL, START, END = range(5)
 EMPTY = object()  # a key with no value on its line: null, or a node on the following lines
@@ -63,7 +63,7 @@ def resolve(text: str) -> Any:
     value = value_memo.get(text, value_memo)
     if value is not value_memo:
         return value
-    if not _ANY_IMPLICIT[text[:1]](text):
+    if not IMPLICIT_ANY[text[:1]](text):
         if len(value_memo) < _MEMO_MAX:
             value_memo[text] = text
         return text
@@ -82,19 +82,6 @@ def resolve(text: str) -> Any:
     if len(value_memo) < _MEMO_MAX:
         value_memo[text] = value
     return value
-
-
-def _alternation(resolvers: list[tuple[str, re.Pattern[str]]]) -> Any:
-    parts = []
-    for _tag, regexp in resolvers:
-        flags = "x" if regexp.flags & re.VERBOSE else ""
-        if regexp.flags & ~(re.VERBOSE | re.UNICODE):  # pragma: no cover - PyYAML's use no other flags
-            raise ImportError("renderer.yaml_fast: a resolver regex with unexpected flags")
-        parts.append(f"(?{flags}:{regexp.pattern})" if flags else f"(?:{regexp.pattern})")
-    return re.compile("|".join(parts)).match
-
-
-_ANY_IMPLICIT = {first: _alternation(resolvers) for first, resolvers in _IMPLICIT.items()}
 
 
 def key_of(text: str) -> Any:

@@ -17,6 +17,7 @@ document, and at 10k Ingresses those copies were a third of the parsed documents
 from __future__ import annotations
 
 import operator
+import re
 import sys
 from typing import Any
 
@@ -138,3 +139,19 @@ _IMPLICIT = KubeLoader.yaml_implicit_resolvers
 # The lean resolve() relies on these: PyYAML's SafeLoader registers no wildcard and no path resolvers.
 if None in _IMPLICIT or KubeLoader.yaml_path_resolvers:  # pragma: no cover - a PyYAML that changed this
     raise ImportError("renderer.yaml_loader: PyYAML's SafeLoader now has wildcard or path resolvers")
+
+
+def _alternation(resolvers: list[tuple[str, re.Pattern[str]]]) -> Any:
+    parts = []
+    for _tag, regexp in resolvers:
+        flags = "x" if regexp.flags & re.VERBOSE else ""
+        if regexp.flags & ~(re.VERBOSE | re.UNICODE):  # pragma: no cover - PyYAML's use no other flags
+            raise ImportError("renderer.yaml_loader: a resolver regex with unexpected flags")
+        parts.append(f"(?{flags}:{regexp.pattern})" if flags else f"(?:{regexp.pattern})")
+    return re.compile("|".join(parts)).match
+
+
+# The resolver table as one regex per first character (the alternation of that character's
+# resolvers, in order): `match` is None exactly when every resolver leaves the scalar a string,
+# so renderer/yaml_fast_lines.resolve() tries the resolvers one by one only for the rest.
+IMPLICIT_ANY = {first: _alternation(resolvers) for first, resolvers in _IMPLICIT.items()}

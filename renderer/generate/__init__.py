@@ -68,10 +68,10 @@ def _workspace(tree: Tree, where: SourceLocation) -> Iterator[tuple[Path | None,
         yield None, fixed, [Finding("GEN001", f"generate: cannot run for {tree.root_label}: neither a working "
                                     "tree nor a git commit", where)]
         return
-    fixed["SOURCE_DATE_EPOCH"] = str(base.commit.committed_date)  # reproducible-builds convention
+    fixed["SOURCE_DATE_EPOCH"] = str(base.committed_date)  # reproducible-builds convention
     with temp_folder() as folder:
         try:
-            findings = extract_commit(base.repo, base.commit, folder, where)
+            findings = extract_commit(base, folder, where)
         except OSError as err:
             yield None, fixed, [Finding("GEN001", f"generate: cannot extract {base.identity[:12]} into a temp "
                                         f"folder: {err.strerror or err}", where, hint="check free space in TMPDIR")]

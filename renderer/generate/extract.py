@@ -28,25 +28,23 @@ SYMLINK_MODE = 0o120000
 TEMP_PREFIX = "as3-gitops-generate-"
 
 
-def extract_commit(repo: Any, commit: Any, dest: Path, where: SourceLocation) -> list[Finding]:
-    """Write every blob of `commit` (gitpython objects) under `dest`; warnings for refused symlinks."""
+def extract_commit(tree: Any, dest: Path, where: SourceLocation) -> list[Finding]:
+    """Write every file of `tree`'s whole commit (a GitTree) under `dest`; warnings for refused symlinks.
+    Trees are made on the way; submodules (gitlinks) are not in `commit_files`."""
     findings: list[Finding] = []
     links: list[tuple[str, bytes]] = []
-    for item in commit.tree.traverse():
-        if item.type != "blob":
-            continue  # trees are made on the way; "commit" entries are submodules
-        path = item.path
+    for path, mode, sha in tree.commit_files():
         if path.startswith("/") or ".." in path.split("/"):  # git refuses such trees; never trust it
             continue
-        data = repo.odb.stream(item.binsha).read()
-        if item.mode == SYMLINK_MODE:
+        data = tree.read_keyed(path, sha)
+        if mode == SYMLINK_MODE:
             links.append((path, data))
             continue
         target = dest.joinpath(*path.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as out:  # x: never through anything already there
             out.write(data)
-        if item.mode & 0o111:
+        if mode & 0o111:
             target.chmod(0o755)
     made = []
     for path, data in links:  # after the files: no file is ever written through a link

@@ -18,7 +18,7 @@ from renderer.mapping import names
 from renderer.mapping.annotations import BALANCE_MODES, parse_vs_address
 from renderer.mapping.members import ResolvedBackend, members_for
 from renderer.mapping.registry import Registry
-from renderer.model import Declared, Monitor, Pool, Tenant, VirtualServer
+from renderer.model import DataGroup, Declared, IRule, Monitor, Pool, Tenant, VirtualServer
 
 PERSISTENCE_BUILTINS = ("cookie", "destination-address", "hash", "msrdp", "sip-info", "source-address",
                         "tls-session-id", "universal")
@@ -171,7 +171,8 @@ def add_pool(ctx: CrdContext, tenant: Tenant, meta: ObjectMeta, spec: CrdPool, n
             continue
         mname = names.crd_monitor_name(meta.namespace, monitor_ip, mon.type, mon.target_port or port_for_monitor or 0,
                                        host, spec.path, tenant=tenant.name)
-        if not ctx.claim(tenant, mname, ("monitor", name, mname), meta):
+        # the entry's own monitor: A/B backends of one entry share it, as in CIS
+        if not ctx.claim(tenant, mname, ("monitor", mname, mon), meta):
             continue
         tenant.monitors[mname] = Monitor(
             mname, mon.type, mon.send if mon.send is not None else "",
@@ -332,3 +333,19 @@ def snat_of(res: CustomResource, policy: PolicyCR | None) -> str:
 
 def locate(meta: ObjectMeta, *keys: str | int) -> Callable[[], SourceLocation]:
     return lambda: meta.locate(*keys)
+
+
+def attach_irule(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, name: str,
+                 metas: list[ObjectMeta]) -> None:
+    """Declare `dg` and the iRule `name` that reads it, and attach the iRule to `vs`; nothing (with
+    CRD120 from `claim`) when either name belongs to something else. `metas`: the resources they serve."""
+    meta = metas[0]
+    if not (ctx.claim(tenant, dg.name, ("data group", vs.name, dg.name), meta)
+            and ctx.claim(tenant, name, ("irule", vs.name, name), meta)):
+        return
+    origins = [m.origin for m in metas]
+    dg.origins = origins
+    tenant.data_groups[dg.name] = dg
+    tenant.irules[name] = IRule(name, text, origins=list(origins))
+    if name not in vs.irules:
+        vs.irules.append(name)

@@ -2,22 +2,28 @@
 Service_L4 (mode performance), its pool and monitors (cis-crd-behaviour.md §3).
 
 Names are CIS's (`crd_<ip>_<port>` or `<virtualServerName>_<port>`, the same space as VirtualServers,
-so a clash with one is reported by the registry). CIS only logs a second TransportServer on the same
-address:port and lets it overwrite the first; here it is an error naming both files.
+so a clash with one is reported by the registry). With `pool.alternateBackends` (A/B) the virtual has
+no default pool: one pool per backend, the data group `<vs>_ab_deployment_dg` (key `/`) and the iRule
+`<vs>_ab_deployment_path_irule` choose one per connection, as CIS 2.20 does (`pool.name` is then
+ignored, as in CIS). A `weight` without alternateBackends changes nothing in CIS: here a warning.
+CIS only logs a second TransportServer on the same address:port and lets it overwrite the first;
+here it is an error naming both files.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from renderer.errors import Finding
+from renderer.errors import Finding, Severity
 from renderer.kube.crd import PolicyCR, TransportServerCR
 from renderer.mapping import names
+from renderer.mapping.abdeploy import ab_l4_irule, ab_pools, weights_value
 from renderer.mapping.certificates import certificate_from_secret
 from renderer.mapping.crd_common import (
     CrdContext,
     add_pool,
     address_of,
+    attach_irule,
     bigip,
     check_balance,
     irules_of,
@@ -29,7 +35,7 @@ from renderer.mapping.crd_common import (
 )
 from renderer.mapping.crdpolicy import policy_for
 from renderer.mapping.ipam import ipam_key
-from renderer.model import Tenant, TLSServer, VirtualServer
+from renderer.model import DataGroup, Tenant, TLSServer, VirtualServer
 
 STANDARD = {"udp": "Service_UDP", "sctp": "Service_SCTP"}
 
@@ -69,9 +75,10 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     if spec.multi_cluster:
         ctx.error("CRD051", meta, "multiClusterServices needs CIS's multi-cluster mode; not supported",
                   "spec", "pool", "multiClusterServices")
-    if spec.alternates or spec.weight is not None:
-        ctx.error("CRD052", meta, "weight / alternateBackends (A/B) are not supported by as3-gitops yet",
-                  "spec", "pool")
+    if spec.weight is not None and not spec.alternates:
+        ctx.error("CRD121", meta, "pool.weight without alternateBackends has no effect (CIS ignores it too)",
+                  "spec", "pool", "weight", severity=Severity.WARNING,
+                  hint="add alternateBackends to split traffic, or remove weight")
     if not spec.service or spec.service_port is None:
         ctx.error("CRD025", meta, "pool needs service and servicePort", "spec", "pool")
     partition = partition_of(ctx, res)
@@ -104,6 +111,9 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     vs.properties.update(l4_properties(policy, cls, protocol, res.text("profileL4")))
     vs.irules, _ = irules_of(res, policy, https=False)
     service_address(ctx, tenant, vs, res)
+    if spec.alternates:
+        _ab(ctx, tenant, vs, res, policy, ip)
+        return
     if not check_balance(ctx, meta, spec):
         return
     backend = resolve_service(ctx, meta, spec.namespace, spec.service, spec.service_port, spec.keys)
@@ -116,6 +126,20 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
                 check_send=False) is None:
         return
     vs.pool = pool
+    _tls(ctx, tenant, vs, res)
+    ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
+
+
+def _ab(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServerCR, policy: PolicyCR | None,
+        ip: str) -> None:
+    """A/B: the pools, the data group (key `/`) and the per-connection iRule; no default pool."""
+    backends = ab_pools(ctx, tenant, res.meta, res.pool, ip, vs.name, host="", policy=policy, check_send=False)
+    if backends is None:
+        return
+    dg_name = names.crd_object_name(vs.name, "ab_deployment_dg", tenant=tenant.name)
+    dg = DataGroup(dg_name, {"/": weights_value(backends)})
+    attach_irule(ctx, tenant, vs, dg, ab_l4_irule(tenant.name, dg.name),
+                 names.crd_object_name(vs.name, "ab_deployment_path_irule", tenant=tenant.name), [res.meta])
     _tls(ctx, tenant, vs, res)
     ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
 

@@ -20,6 +20,7 @@ from renderer.mapping.crd_common import (
     CrdContext,
     add_pool,
     address_of,
+    attach_irule,
     bigip,
     check_balance,
     irules_of,
@@ -33,7 +34,7 @@ from renderer.mapping.crdpolicy import policy_for
 from renderer.mapping.ipam import ipam_key
 from renderer.mapping.irules import passthrough_irule, redirect_irule
 from renderer.mapping.tlsprofile import attach_tls, find_tls_profile
-from renderer.model import Action, Condition, DataGroup, IRule, Policy, Rule, Tenant, VirtualServer
+from renderer.model import Action, Condition, DataGroup, Policy, Rule, Tenant, VirtualServer
 
 # hostPersistence.method -> (AS3 persist action key, metaData fields AS3 requires)
 PERSIST = {
@@ -226,7 +227,8 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
                 ctx.error("CRD052", m.res.meta, "weight / alternateBackends with passthrough TLS are not supported",
                           *spec.keys)
                 continue
-            backends = ab_pools(ctx, tenant, m, spec, ip, remark) if ab else None
+            backends = ab_pools(ctx, tenant, m.res.meta, spec, ip, remark, host=m.res.host,
+                                 policy=m.policy) if ab else None
             pool = backends[0][0] if backends else (None if ab else _pool(ctx, tenant, m, spec, ip, remark))
             if pool is None:
                 continue
@@ -250,36 +252,23 @@ def _build_virtual(ctx: CrdContext, tenant: Tenant, ip: str, port: int, https: b
             rule.rank = (rank,)
         tenant.policies[policy.name] = policy
         vs.policy = policy.name
+    metas = [m.res.meta for m in members]
     if redirect_dg.records and not suppressed:
         https_port = members[0].res.https_port
-        _attach_irule(ctx, tenant, vs, redirect_dg, redirect_irule(tenant.name, https_port, redirect_dg.name),
-                      names.crd_object_name(vs.name, f"http_redirect_irule_{https_port}", tenant=tenant.name), members)
+        attach_irule(ctx, tenant, vs, redirect_dg, redirect_irule(tenant.name, https_port, redirect_dg.name),
+                     names.crd_object_name(vs.name, f"http_redirect_irule_{https_port}", tenant=tenant.name), metas)
     if ab_dg.records:  # the A/B iRule is what forwards: `none` in iRules cannot turn it off
-        _attach_irule(ctx, tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
-                      names.crd_object_name(vs.name, "ab_deployment_path_irule", tenant=tenant.name), members)
+        attach_irule(ctx, tenant, vs, ab_dg, ab_irule(tenant.name, ab_dg.name),
+                     names.crd_object_name(vs.name, "ab_deployment_path_irule", tenant=tenant.name), metas)
     if passthrough_dg.records and not suppressed:
-        _attach_irule(ctx, tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
-                      names.crd_object_name(vs.name, "tls_irule", tenant=tenant.name), members)
+        attach_irule(ctx, tenant, vs, passthrough_dg, passthrough_irule(tenant.name, passthrough_dg.name),
+                     names.crd_object_name(vs.name, "tls_irule", tenant=tenant.name), metas)
     if https and not passthrough:
         attach_tls(ctx, tenant, vs, members, suppressed)
     serves = https or not any(m.tls and m.http_traffic in ("allow", "redirect") for m in members)
     for m in members:
         for host in m.res.hosts:
             ctx.hosts.append((host, tenant.name, vs.name, serves))
-
-
-def _attach_irule(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, dg: DataGroup, text: str, name: str,
-                  members: list[Member]) -> None:
-    meta = members[0].res.meta
-    if not (ctx.claim(tenant, dg.name, ("data group", vs.name, dg.name), meta)
-            and ctx.claim(tenant, name, ("irule", vs.name, name), meta)):
-        return
-    origins = [m.res.meta.origin for m in members]
-    dg.origins = origins
-    tenant.data_groups[dg.name] = dg
-    tenant.irules[name] = IRule(name, text, origins=list(origins))
-    if name not in vs.irules:
-        vs.irules.append(name)
 
 
 def _pool(ctx: CrdContext, tenant: Tenant, m: Member, spec: CrdPool, ip: str, remark: str) -> str | None:

@@ -299,6 +299,22 @@ def test_ab_pools_get_a_weighted_data_group_and_the_ab_irule(tmp_path: Path) -> 
     assert app["green_80_canary_a_com_shop"]["members"][0]["servicePort"] == 30081
 
 
+def test_ab_backends_share_their_entry_monitor(tmp_path: Path, as3_schema_path: Path) -> None:
+    """CIS declares one monitor per pool entry and gives it to every A/B backend's pool (before, the
+    second backend's pool was refused with CRD120 for the monitor name)."""
+    repo = _repo(tmp_path, _svc("blue"), _svc("green", ns="canary", node_port=30081),
+                 _vs("a", "  virtualServerAddress: 10.1.1.13\n  host: a.com\n  pools:\n"
+                          "  - {path: /shop, service: blue, servicePort: 80, weight: 70,\n"
+                          "     monitor: {type: http, send: 'GET / HTTP/1.1\\r\\n', interval: 10, timeout: 31},\n"
+                          "     alternateBackends: [{service: green, serviceNamespace: canary, weight: 30}]}\n"))
+    app = _app(repo)
+    blue, green = app["blue_80_default_a_com_shop"]["monitors"], app["green_80_canary_a_com_shop"]["monitors"]
+    assert blue == green and len(blue) == 1
+    from renderer.validate import As3Validator
+
+    assert As3Validator.from_path(as3_schema_path).validate_adc(render(repo).adc) == []
+
+
 def test_ab_weights_leave_out_zero_and_all_zero_is_empty() -> None:
     from renderer.mapping.abdeploy import weights_value
 
