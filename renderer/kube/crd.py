@@ -134,7 +134,7 @@ def monitors_of(raw: dict[str, Any], keys: Keys) -> tuple[CrdMonitor, ...]:
 def pool_of(raw: dict[str, Any], keys: Keys, namespace: str) -> CrdPool:
     own_ns = raw.get("serviceNamespace") or ""
     alternates = tuple(
-        AltBackend((*keys, "alternateBackends", i), b["service"], b.get("serviceNamespace") or own_ns or namespace,
+        AltBackend((*keys, "alternateBackends", i), b["service"], b.get("serviceNamespace") or namespace,
                    b.get("weight", 100))
         for i, b in enumerate(raw.get("alternateBackends") or []) if isinstance(b, dict))
     return CrdPool(

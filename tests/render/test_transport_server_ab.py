@@ -140,3 +140,15 @@ def test_weight_without_alternates_is_a_warning_and_the_plain_pool(tmp_path: Pat
     vs = result.as3["declaration"]["k8s"]["Shared"]["crd_10_8_0_72_5432"]
     assert vs["pool"] == "/k8s/Shared/blue_5432_default"
     assert vs["iRules"] == [{"bigip": "/Common/log_rule"}]
+
+
+def test_an_alternate_without_service_namespace_is_in_the_resources_namespace(tmp_path: Path) -> None:
+    """CIS (GetPoolBackendsForTS/ForVS): an alternate backend without serviceNamespace is looked up in
+    the resource's namespace, not in the primary backend's serviceNamespace."""
+    pool = ("    service: green\n    serviceNamespace: canary\n    servicePort: 5432\n"
+            "    alternateBackends: [{service: blue}]\n")
+    result = _render(tmp_path, pool)
+    assert result.ok, [f.message for f in result.findings if f.is_error]
+    app = result.as3["declaration"]["k8s"]["Shared"]
+    assert app["crd_10_8_0_72_5432_ab_deployment_dg"]["records"] == [
+        {"key": "/", "value": "green_5432_canary,0.500;blue_5432_default,1.000"}]
