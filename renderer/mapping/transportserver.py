@@ -112,37 +112,42 @@ def _build_one(ctx: CrdContext, res: TransportServerCR, claimed: dict[tuple[str,
     vs.properties.update(l4_properties(policy, cls, protocol, res.text("profileL4")))
     vs.irules, _ = irules_of(res, policy, https=False)
     service_address(ctx, tenant, vs, res)
-    if spec.alternates:
-        _ab(ctx, tenant, vs, res, policy, ip)
+    if not (_ab(ctx, tenant, vs, res, policy, ip) if spec.alternates else _pool(ctx, tenant, vs, res, policy, ip)):
         return
+    _tls(ctx, tenant, vs, res)
+    ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
+
+
+def _pool(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServerCR, policy: PolicyCR | None,
+          ip: str) -> bool:
+    """The one pool, the virtual's default pool; False when it cannot be made (the finding says why)."""
+    meta, spec = res.meta, res.pool
     if not check_balance(ctx, meta, spec):
-        return
+        return False
     backend = resolve_service(ctx, meta, spec.namespace, spec.service, spec.service_port, spec.keys)
     if backend is None:
-        return
+        return False
     pool = names.crd_name(spec.name, tenant=tenant.name) if spec.name else names.crd_pool_name(
         spec.service, spec.service_port if spec.service_port is not None else "", spec.namespace, "",
         spec.node_member_label, tenant=tenant.name)
     if add_pool(ctx, tenant, meta, spec, pool, backend, monitor_ip=ip, host="", remark_vs=vs.name, policy=policy,
                 check_send=False) is None:
-        return
+        return False
     vs.pool = pool
-    _tls(ctx, tenant, vs, res)
-    ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
+    return True
 
 
 def _ab(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServerCR, policy: PolicyCR | None,
-        ip: str) -> None:
+        ip: str) -> bool:
     """A/B: the pools, the data group (key `/`) and the per-connection iRule; no default pool."""
     backends = ab_pools(ctx, tenant, res.meta, res.pool, ip, vs.name, host="", policy=policy, check_send=False)
     if backends is None:
-        return
-    dg_name = names.crd_object_name(vs.name, "ab_deployment_dg", tenant=tenant.name)
-    dg = DataGroup(dg_name, {"/": weights_value(backends)})
+        return False
+    dg = DataGroup(names.crd_object_name(vs.name, "ab_deployment_dg", tenant=tenant.name),
+                   {"/": weights_value(backends)})
     attach_irule(ctx, tenant, vs, dg, ab_l4_irule(tenant.name, dg.name),
                  names.crd_object_name(vs.name, "ab_deployment_path_irule", tenant=tenant.name), [res.meta])
-    _tls(ctx, tenant, vs, res)
-    ctx.hosts.append((res.text("host"), tenant.name, vs.name, True))
+    return True
 
 
 def _tls(ctx: CrdContext, tenant: Tenant, vs: VirtualServer, res: TransportServerCR) -> None:
