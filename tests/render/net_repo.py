@@ -1,6 +1,7 @@
 """The small repository that the net.json tests (test_network.py) and the static-route tests
 (test_static_routes.py) render: one Service and one Ingress, with the config, the rest of the
-manifests and the snapshot that each test chooses."""
+manifests and the snapshot that each test chooses; and flannel Node documents (also for
+test_transport_server_ab.py)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def write_repo(tmp_path: Path, config: str, manifests: str, snapshot: str, snaps
     (repo / "manifests" / "app.yaml").write_text(manifests)
     (repo / "snapshot" / snapshot_file).write_text(snapshot)
     return repo
+
+
+def node(name: str, mac: str | None, ip: str, cidr: str, extra: str = "") -> str:
+    """A flannel Node document (no backend-data annotation when `mac` is None)."""
+    ann = f"    flannel.alpha.coreos.com/backend-data: '{{\"VtepMAC\":\"{mac}\"}}'\n" if mac else ""
+    return f"""---
+apiVersion: v1
+kind: Node
+metadata:
+  name: {name}
+  annotations:
+{ann}    flannel.alpha.coreos.com/public-ip: {ip}
+{extra}spec: {{podCIDR: {cidr}}}
+"""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from net_repo import SERVICE_AND_INGRESS, write_repo
+from net_repo import SERVICE_AND_INGRESS, node, write_repo
 
 from renderer.render import render
 
@@ -26,19 +26,6 @@ metadata: {name: app, namespace: default}
 subsets:
   - addresses: [{ip: 10.244.1.5, nodeName: n1}, {ip: 10.244.2.5, nodeName: n2}]
     ports: [{name: http, port: 8080}]
-"""
-
-
-def node(name: str, mac: str | None, ip: str, cidr: str, extra: str = "") -> str:
-    ann = f"    flannel.alpha.coreos.com/backend-data: '{{\"VtepMAC\":\"{mac}\"}}'\n" if mac else ""
-    return f"""---
-apiVersion: v1
-kind: Node
-metadata:
-  name: {name}
-  annotations:
-{ann}    flannel.alpha.coreos.com/public-ip: {ip}
-{extra}spec: {{podCIDR: {cidr}}}
 """
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from net_repo import write_repo
+from net_repo import node, write_repo
 
 from renderer.render import render
 from renderer.validate import As3Validator
@@ -41,19 +41,6 @@ subsets:
 """
 
 
-def _node(name: str, mac: str, ip: str, cidr: str) -> str:
-    return f"""---
-apiVersion: v1
-kind: Node
-metadata:
-  name: {name}
-  annotations:
-    flannel.alpha.coreos.com/backend-data: '{{"VtepMAC":"{mac}"}}'
-    flannel.alpha.coreos.com/public-ip: {ip}
-spec: {{podCIDR: {cidr}}}
-"""
-
-
 def _ts(pool: str) -> str:
     return f"""---
 apiVersion: cis.f5.com/v1
@@ -70,8 +57,8 @@ spec:
 
 
 SNAPSHOT = (_endpoints("blue", "default", "10.244.1.5", "n1") + _endpoints("green", "canary", "10.244.2.7", "n2")
-            + _node("n1", "aa:bb:cc:00:00:01", "192.168.1.11", "10.244.1.0/24")
-            + _node("n2", "aa:bb:cc:00:00:02", "192.168.1.12", "10.244.2.0/24"))
+            + node("n1", "aa:bb:cc:00:00:01", "192.168.1.11", "10.244.1.0/24")
+            + node("n2", "aa:bb:cc:00:00:02", "192.168.1.12", "10.244.2.0/24"))
 AB_POOL = """    service: blue
     servicePort: 5432
     name: ignored_with_alternates
@@ -125,7 +112,7 @@ def test_default_weight_is_100(tmp_path: Path) -> None:
         {"key": "/", "value": "blue_5432_default,0.500;green_5432_canary,1.000"}]
 
 
-def test_a_missing_alternate_service_is_an_error_and_nothing_half_built(tmp_path: Path) -> None:
+def test_a_missing_alternate_service_is_crd020_naming_it(tmp_path: Path) -> None:
     result = _render(tmp_path, services=_service("blue", "default"))
     errors = [(f.code, f.location.path) for f in result.findings if f.is_error]
     assert errors == [("CRD020", "manifests/app.yaml")]
