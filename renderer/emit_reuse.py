@@ -42,10 +42,13 @@ KIND = "as3-tenant"
 FORMAT = 1
 
 
-def _tenant_key(tenant: Tenant, config: Config) -> str | None:
-    text = repr(tenant)
-    if " object at 0x" in text:  # an object without a value repr: equal text would not mean equal
-        return None
+def _tenant_key(tenant: Tenant, config: Config, build_key: str | None = None) -> str | None:
+    if build_key is not None:  # the tenant is exactly a cached Ingress build: that key names its model
+        text = f"ingress build {build_key}"
+    else:
+        text = repr(tenant)
+        if " object at 0x" in text:  # an object without a value repr: equal text would not mean equal
+            return None
     settings = (FORMAT, MARKER_LABEL, config.bigip.schema_version, config.bigip.default_route_domain)
     digest = hashlib.sha256(repr(settings).encode() + b"\0" + text.encode("utf-8", "surrogatepass")).hexdigest()
     return "\0".join((KIND, render_fingerprint(), digest))
@@ -69,7 +72,7 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
     """`render_as3(model, config, identity, tree)`, with unchanged tenants' JSON from `disk`."""
     if disk is None or not reusable(model, config):
         return render_as3(model, config, identity, tree)
-    keys = {name: _tenant_key(tenant, config) for name, tenant in model.tenants.items()}
+    keys = {name: _tenant_key(tenant, config, model.build_keys.get(name)) for name, tenant in model.tenants.items()}
     stored: dict[str, Any] = {}
     for name, key in keys.items():
         if key is not None:

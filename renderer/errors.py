@@ -53,7 +53,8 @@ class Finding:
 
     def sort_key(self) -> tuple:
         loc = self.location or SourceLocation("")
-        return (loc.path, loc.line, loc.column or 0, _SEVERITY_ORDER[self.severity], self.code, self.message)
+        return (loc.path, loc.line, loc.column or 0, _SEVERITY_ORDER[self.severity], self.code, self.message,
+                self.hint or "")
 
 
 def sorted_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding]:

@@ -247,3 +247,6 @@ class Model:
     override: Override | None = None
     # several devices (bigip.devices): each device's network (its VTEP and self IP differ)
     device_networks: dict[str, Network] = field(default_factory=dict)
+    # tenant -> the key of the cached Ingress build the tenant is exactly (nothing else added to it):
+    # its emit can be keyed by that instead of by the whole model (renderer.emit_reuse)
+    build_keys: dict[str, str] = field(default_factory=dict)

@@ -135,7 +135,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     findings += _staleness(tree, config, now)
     allocations, problems = load_allocations(tree)
     findings += problems
-    model, problems = build_model(cluster, config, allocations)
+    model, problems = build_model(cluster, config, allocations, reuse)
     findings += problems
     problems, counts = silent_findings(cluster, config, model, findings)
     findings += problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from renderer.config import Config, device_view
 from renderer.errors import Finding, Severity
 from renderer.kube.load import Cluster
@@ -19,15 +21,17 @@ from renderer.mapping.static_routes import build_static_network
 from renderer.model import Model, Network, RawTenant
 
 
-def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, dict[str, str]] | None = None
-                ) -> tuple[Model, list[Finding]]:
-    """`ipam_allocations`: the committed ipam-allocations.yaml (label -> key -> address), if any."""
+def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, dict[str, str]] | None = None,
+                reuse: Any = None) -> tuple[Model, list[Finding]]:
+    """`ipam_allocations`: the committed ipam-allocations.yaml (label -> key -> address), if any;
+    `reuse`: the DiskCache unchanged tenants' Ingress builds come from (renderer.mapping.tenant_reuse)."""
     from renderer.mapping.ipam import Ipam
 
     findings: list[Finding] = []
     reg = Registry()
     reg.tenant(config.bigip.partition)  # the default partition always exists, as in CIS
-    build_ingresses(cluster, config, reg, findings)
+    build_ingresses(cluster, config, reg, findings, reuse)
+    reg.touched = set()  # a tenant any later builder asks for is no longer just its cached Ingress build
     build_configmaps(cluster, config, reg, findings)
     build_routes(cluster, config, reg, findings)
     ipam = Ipam(config, ipam_allocations or {}, findings)
@@ -39,7 +43,7 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
     override = build_override(cluster, config, set(reg.tenants), raw, findings)
     if not config.bigip.devices:
         network = _network(cluster, config, reg.tenants, findings, raw)
-        return Model(reg.tenants, network, raw, override), findings
+        return Model(reg.tenants, network, raw, override, build_keys=_build_keys(reg)), findings
     devices: dict[str, Network] = {}
     for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
         seen = list(findings)
@@ -53,7 +57,11 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
                                     hint="render --emit-bigip-node, kubectl apply the Nodes, and capture the snapshot"))
         findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
     first = devices[config.bigip.devices[0].name]
-    return Model(reg.tenants, first, raw, override, device_networks=devices), findings
+    return Model(reg.tenants, first, raw, override, device_networks=devices, build_keys=_build_keys(reg)), findings
+
+
+def _build_keys(reg: Registry) -> dict[str, str]:
+    return {t: key for t, key in reg.build_keys.items() if t not in (reg.touched or ())}
 
 
 def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding],

@@ -8,6 +8,7 @@ profile, and allow/whitelist-source-range also protects single-service Ingresses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from renderer.config import Config
 from renderer.errors import Finding, Severity
@@ -34,6 +35,7 @@ from renderer.model import (
 )
 
 V1BETA1 = ("extensions/v1beta1", "networking.k8s.io/v1beta1")
+PARTITION = "virtual-server.f5.com/partition"  # the tenant (parse_annotations checks it)
 
 
 def ingress_is_ours(ing: Ingress, cluster: Cluster, config: Config) -> tuple[bool, str]:
@@ -74,7 +76,9 @@ class _IngressPlan:
     backends: dict[tuple[str, int | str], _Backend] = field(default_factory=dict)
 
 
-def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding]) -> None:
+def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: list[Finding],
+                    reuse: Any = None) -> None:
+    """`reuse`: a renderer.cache.DiskCache to build tenant by tenant with (renderer.mapping.tenant_reuse)."""
     ingresses = sorted(cluster.ingresses, key=lambda i: (i.meta.namespace, i.meta.name))
     ours_list = []
     for ing in ingresses:
@@ -92,6 +96,13 @@ def build_ingresses(cluster: Cluster, config: Config, reg: Registry, findings: l
     reg.certificate_names.update(names.certificate_names(
         (ing.meta.namespace, tls.secret_name) for ing in ours_list for tls in ing.tls
         if tls.secret_name and not tls.secret_name.startswith("/")))
+    if reuse is not None:
+        from renderer.mapping.tenant_reuse import build_by_tenant
+
+        default = config.bigip.partition
+        if build_by_tenant(ours_list, cluster, config, reg, findings, reuse, _build_one,
+                           lambda ing: ing.meta.annotations.get(PARTITION, default)):
+            return
     for ing in ours_list:
         _build_one(ing, cluster, config, reg, findings)
 

@@ -33,6 +33,11 @@ class Registry:
     claims: dict[tuple[str, str], tuple[Hashable, ObjectMeta]] = field(default_factory=dict)
     # (namespace, Secret name) -> Certificate name (see names.certificate_names)
     certificate_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # every (address, port) a virtual server was asked for, owned or refused (renderer.mapping.tenant_reuse)
+    attempted: set[tuple[str, int]] = field(default_factory=set)
+    # tenant -> the key of the cached Ingress build it is exactly (renderer.mapping.tenant_reuse)
+    build_keys: dict[str, str] = field(default_factory=dict)
+    touched: set[str] | None = None  # once set: every tenant asked for since (it may have changed)
 
     def claim(self, tenant: str, name: str, identity: Hashable, meta: ObjectMeta, findings: list[Finding],
               what: str = "object") -> bool:
@@ -52,6 +57,8 @@ class Registry:
         return False
 
     def tenant(self, name: str) -> Tenant:
+        if self.touched is not None:
+            self.touched.add(name)
         tenant = self.tenants.get(name)
         if tenant is None:
             tenant = self.tenants[name] = Tenant(name)
@@ -62,6 +69,7 @@ class Registry:
         """The VS for ip:port in `partition`, created on first use; None (with an error) on a clash."""
         vs_name = name or names.vs_name(ip, port, tenant=partition)
         key = (address_key(ip), port)
+        self.attempted.add(key)
         owner = self.addresses.get(key)
         what = f"{meta.kind} {meta.ident}"
         if owner is not None and (owner[0], owner[1]) != (partition, vs_name):

@@ -257,6 +257,7 @@ def test_pr_order_head_never_rendered_diffs_identically(synthetic: Any, tmp_path
     disk = _pr_order(synthetic, tmp_path, capsys)
     # the reuse was exercised: unchanged tenants came from the cache, renders seen before were lookups
     assert disk.tenant_hits > 0 and disk.memo_hits >= PR_STEPS, vars(disk)
+    assert disk.tenant_builds_reused > 0, vars(disk)
 
 
 def _break_tenant_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,7 +266,16 @@ def _break_tenant_key(monkeypatch: pytest.MonkeyPatch) -> None:
     from renderer.model import Tenant
 
     real = emit_reuse._tenant_key
-    monkeypatch.setattr(emit_reuse, "_tenant_key", lambda tenant, config: real(Tenant(tenant.name), config))
+    monkeypatch.setattr(emit_reuse, "_tenant_key",
+                        lambda tenant, config, build_key=None: real(Tenant(tenant.name), config))
+
+
+def _break_build_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant's cached Ingress build trusted without checking what it read (Services, Endpoints):
+    a moved pod would leave the old member in the pool."""
+    from renderer.mapping import tenant_reuse
+
+    monkeypatch.setattr(tenant_reuse, "_current", lambda *args: None)
 
 
 def _break_parse_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,7 +284,7 @@ def _break_parse_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DiskCache, "entry_key", lambda self, path, cid, extra="": real(self, path, "any", extra))
 
 
-@pytest.mark.parametrize("breakage", [_break_tenant_key, _break_parse_key])
+@pytest.mark.parametrize("breakage", [_break_tenant_key, _break_parse_key, _break_build_reads])
 def test_the_guard_fails_a_broken_reuse(synthetic: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch, breakage: Any) -> None:
     """The PR-order test above can fail: with a reuse that ignores part of what it depends on, it does."""

@@ -1,0 +1,338 @@
+"""Per-tenant reuse of the Ingress build: a tenant whose inputs are unchanged comes from the disk cache.
+
+Why: in a pull request that changes one Ingress and moves one pod, nine tenants of ten are built
+exactly as before, and the Ingress build is the largest stage of a render after parsing.
+
+How it stays exact. `build_ingresses` visits the Ingresses in one global order and shares one
+`Registry`. Here each tenant's Ingresses (the same order, filtered) are built instead on a registry
+of their own, and the results are put together. That gives the global result when the tenants do
+not meet: every name claim is keyed by its tenant, so the only shared state is the `ip:port` table
+(`Registry.addresses`) and the certificate names (computed before, from every Ingress, and only
+read here). So the composition is refused, and the global build runs, when
+
+- two tenants asked for one `ip:port` (its owner would depend on the order: ING012), or
+- a tenant's build created or touched another tenant (the grouping guessed wrong).
+
+Tenants are inserted into the registry in the order the global build creates them, and findings
+are sorted with a total order (`Finding.sort_key`), so nothing downstream sees the difference.
+
+A tenant's entry in the cache is keyed by the code fingerprint, the settings (`repr` of the
+`Config`), the tenant and its Ingresses' documents (path, index, line, the object's keys in a
+`kind: List`, and the data marshalled in version 0, whose bytes depend on the values only: no
+references, no interning flags). A view is a function of these; precise positions are found
+from the file only on the error path, which is why only clean builds are stored). The entry also
+lists every read the build made of the cluster's tables (Services, Endpoints, EndpointSlices,
+Nodes, Secrets, whole-table reads included) and of the certificate names, each with the digest of
+what it found; it is used only when every read finds the same again. An entry is stored only for
+a build with no finding, whose tenant holds no certificate (no secret material on disk). The model
+is kept as a pickle that may name only the model's own classes (`_ModelUnpickler`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import marshal
+import pickle
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from renderer.config import Config
+from renderer.errors import Finding, Origin, Severity, SourceLocation
+from renderer.kube.load import Cluster
+from renderer.kube.objects import Ingress, ObjectMeta
+from renderer.mapping.registry import Registry
+
+KIND = "ingress-tenant"
+FORMAT = 1
+TABLES = ("services", "endpoints", "slices", "nodes", "secrets")
+class _Whole:
+    """The key of a read of a whole table (iteration, len); its repr is stable (part of a key)."""
+
+    def __repr__(self) -> str:
+        return "<whole table>"
+
+
+_WHOLE = _Whole()
+
+
+class _Unhashable(Exception):
+    """A value with no stable digest (e.g. data marshal cannot hold): the tenant is built, not stored."""
+
+
+class Digests:
+    """Digests of objects' documents, each document marshalled once per render."""
+
+    def __init__(self) -> None:
+        self._docs: dict[int, bytes] = {}
+        self._keep: list[Any] = []  # the documents digested: their ids stay theirs while we hold them
+
+    def meta(self, meta: ObjectMeta) -> bytes:
+        doc = meta.doc
+        found = self._docs.get(id(doc))
+        if found is None:
+            try:
+                data = marshal.dumps(doc.data, 0)  # version 0: no references nor interning flags
+            except ValueError as err:
+                raise _Unhashable(str(err)) from None
+            head = repr((doc.path, doc.index, doc.line)).encode("utf-8", "surrogatepass")
+            found = hashlib.blake2b(head + b"\0" + data, digest_size=16).digest()
+            self._docs[id(doc)] = found
+            self._keep.append(doc)
+        return found + repr(meta.base).encode() if meta.base else found
+
+    def value(self, table: str, value: Any) -> Any:
+        """What a read found, as plain data: None, a document digest, or (slices) a tuple of them."""
+        if value is None:
+            return None
+        if table == "slices":
+            return tuple(self.meta(s.meta) for s in value)
+        if table == "certificate_names":
+            return value
+        return self.meta(value.meta)
+
+
+class _Recorded(Mapping):
+    """A read-only view of one table that notes every key asked for (and whole-table reads)."""
+
+    def __init__(self, inner: Mapping, name: str, reads: dict[tuple[str, Any], None]) -> None:
+        self._inner, self._name, self._reads = inner, name, reads
+
+    def __getitem__(self, key: Any) -> Any:
+        self._reads[(self._name, key)] = None
+        return self._inner[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._reads[(self._name, key)] = None
+        return self._inner.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._reads[(self._name, key)] = None
+        return key in self._inner
+
+    def __iter__(self) -> Iterator[Any]:
+        self._reads[(self._name, _WHOLE)] = None
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        self._reads[(self._name, _WHOLE)] = None
+        return len(self._inner)
+
+
+class _RecordingCluster:
+    """The part of a `Cluster` the Ingress build reads, with every read noted. Any other attribute
+    is an AttributeError, so a build that reads something unrecorded fails loudly (and the global
+    build runs) instead of being reused wrongly."""
+
+    members_from: tuple = ()
+
+    def __init__(self, cluster: Cluster, reads: dict[tuple[str, Any], None]) -> None:
+        for name in TABLES:
+            setattr(self, name, _Recorded(getattr(cluster, name), name, reads))
+
+    def endpoints_for(self, namespace: str, name: str) -> Any:
+        return Cluster.endpoints_for(self, namespace, name)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Built:
+    """One tenant's share of the Ingress build: what it adds to the registry, and its findings."""
+
+    tenant: Any  # renderer.model.Tenant, or None when no Ingress of the group got that far
+    created_at: int | None  # index (in the group) of the Ingress whose build created the tenant
+    addresses: dict[tuple[str, int], tuple[str, str, str]]
+    attempted: set[tuple[str, int]]
+    claims: list[tuple[tuple[str, str], Any, ObjectMeta]]  # (tenant, name), identity, who claimed it
+    single_service_owner: dict[tuple[str, str], str]
+    translate_votes: dict[tuple[str, str], list[bool | None]]
+    findings: list[Finding] = field(default_factory=list)
+    reads: list[tuple[str, Any, Any]] = field(default_factory=list)  # table, key, digest of what it found
+
+
+def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
+                    findings: list[Finding], disk: Any, build_one: Callable[..., None],
+                    tenant_of: Callable[[Ingress], str]) -> bool:
+    """Build `items` tenant by tenant (reusing unchanged tenants from `disk`) into `reg` and
+    `findings`; False, with nothing changed, when the tenants meet and the global build must run."""
+    if cluster.members_from or reg.addresses or len(reg.tenants) > 1:
+        return False  # several clusters read more than the recorded tables; or not the first builder
+    settings = _settings(config)
+    if settings is None:
+        return False
+    groups: dict[str, list[int]] = {}
+    for i, ing in enumerate(items):
+        groups.setdefault(tenant_of(ing), []).append(i)
+    digests = Digests()
+    built: dict[str, _Built] = {}
+    hits = 0
+    keys: dict[str, str] = {}
+    for tenant, index in groups.items():
+        group = [items[i] for i in index]
+        key = _key(settings, tenant, group, digests)
+        part = _lookup(disk, key, group, cluster, reg, digests) if key is not None else None
+        hits += part is not None
+        if part is None:
+            part = _build_alone(tenant, group, cluster, config, reg, build_one, digests)
+            if part is None:
+                return False
+            if key is not None and _storable(part, group):
+                disk.put(key, _pack(part, group))
+            else:
+                key = None
+        built[tenant] = part
+        if key is not None and part.tenant is not None:  # the entry's key and what its reads found
+            keys[tenant] = hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
+    if _meet(built):
+        return False
+    _install(built, groups, reg, findings)
+    reg.build_keys.update(keys)
+    disk.tenant_builds_reused = getattr(disk, "tenant_builds_reused", 0) + hits
+    return True
+
+
+def _meet(built: dict[str, _Built]) -> bool:
+    """Two tenants asked for one ip:port: which gets it (ING012 for the other) depends on the global order."""
+    attempted = [a for part in built.values() for a in part.attempted]
+    return len(set(attempted)) != len(attempted)
+
+
+def _settings(config: Config) -> bytes | None:
+    from renderer.render_memo import render_fingerprint
+
+    text = repr(config)
+    if " object at 0x" in text:  # a value without a value repr: equal text would not mean equal settings
+        return None
+    return f"{KIND}\0{FORMAT}\0{render_fingerprint()}\0".encode() + text.encode("utf-8", "surrogatepass")
+
+
+def _key(settings: bytes, tenant: str, group: list[Ingress], digests: Digests) -> str | None:
+    digest = hashlib.sha256(settings)
+    digest.update(b"\0" + tenant.encode("utf-8", "surrogatepass"))
+    try:
+        for ing in group:
+            digest.update(b"\0" + digests.meta(ing.meta))
+    except _Unhashable:
+        return None
+    return f"{KIND}\0{digest.hexdigest()}"
+
+
+def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
+                 build_one: Callable[..., None], digests: Digests) -> _Built | None:
+    """The group built on a registry of its own, every read noted; None if it touched another tenant."""
+    reads: dict[tuple[str, Any], None] = {}
+    sub = Registry()
+    sub.certificate_names = _Recorded(reg.certificate_names, "certificate_names", reads)  # type: ignore[assignment]
+    view = _RecordingCluster(cluster, reads)
+    found: list[Finding] = []
+    created_at = None
+    for j, ing in enumerate(group):
+        build_one(ing, view, config, sub, found)
+        if created_at is None and tenant in sub.tenants:
+            created_at = j
+    if set(sub.tenants) - {tenant} or any(t != tenant for t, _ in sub.claims):
+        return None
+    if any(p != tenant for p, _ in (*sub.single_service_owner, *sub.translate_votes)):
+        return None
+    claims = [(k, identity, meta) for k, (identity, meta) in sub.claims.items()]
+    part = _Built(sub.tenants.get(tenant), created_at, dict(sub.addresses), set(sub.attempted), claims,
+                  dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found)
+    try:
+        part.reads = [(table, key, _current(cluster, reg, table, key, digests)) for table, key in reads]
+    except _Unhashable:
+        part.reads = [("", None, None)]  # never matches: not storable
+    return part
+
+
+def _current(cluster: Cluster, reg: Registry, table: str, key: Any, digests: Digests) -> Any:
+    source = reg.certificate_names if table == "certificate_names" else getattr(cluster, table)
+    if key is _WHOLE:
+        return tuple((k, digests.value(table, v)) for k, v in source.items())
+    return digests.value(table, source.get(key))
+
+
+def _storable(part: _Built, group: list[Ingress]) -> bool:
+    metas = {id(ing.meta) for ing in group}
+    return (not part.findings and all(id(meta) in metas for _, _, meta in part.claims)
+            and not (part.tenant is not None and part.tenant.certificates)
+            and all(table for table, _, _ in part.reads))
+
+
+def _pack(part: _Built, group: list[Ingress]) -> dict[str, Any]:
+    index = {id(ing.meta): j for j, ing in enumerate(group)}
+    reads = [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in part.reads]
+    return {
+        "format": FORMAT,
+        "tenant": None if part.tenant is None else pickle.dumps(part.tenant, protocol=pickle.HIGHEST_PROTOCOL),
+        "created_at": part.created_at,
+        "addresses": list(part.addresses.items()),
+        "claims": [(k, identity, index[id(meta)]) for k, identity, meta in part.claims],
+        "single_service_owner": list(part.single_service_owner.items()),
+        "translate_votes": list(part.translate_votes.items()),
+        "reads": reads,
+        "size": len(group),
+    }
+
+
+def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
+            digests: Digests) -> _Built | None:
+    """The stored part for `key` if it is well formed and every read it made finds the same again."""
+    raw = disk.get(key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
+    if raw is None:
+        return None
+    try:
+        if raw["size"] != len(group):
+            return None
+        reads = []
+        for table, key_, found, whole in raw["reads"]:
+            if table not in (*TABLES, "certificate_names"):
+                return None
+            key_ = _WHOLE if whole else key_
+            if _current(cluster, reg, table, key_, digests) != found:
+                return None
+            reads.append((table, key_, found))
+        tenant = None if raw["tenant"] is None else _ModelUnpickler(io.BytesIO(raw["tenant"])).load()
+        claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
+                  if isinstance(i, int) and 0 <= i < len(group)]
+        if len(claims) != len(raw["claims"]):
+            return None
+        addresses = {tuple(k): tuple(v) for k, v in raw["addresses"]}
+        return _Built(tenant, raw["created_at"], addresses, set(addresses), claims,  # type: ignore[arg-type]
+                      {tuple(k): v for k, v in raw["single_service_owner"]},  # type: ignore[misc]
+                      {tuple(k): list(v) for k, v in raw["translate_votes"]}, [], reads)  # type: ignore[misc]
+    except (KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            _Unhashable):
+        return None
+
+
+def _install(built: dict[str, _Built], groups: dict[str, list[int]], reg: Registry,
+             findings: list[Finding]) -> None:
+    """Put the parts into `reg` as the global build leaves it: tenants in creation order."""
+    order = sorted((groups[t][p.created_at], t) for t, p in built.items() if p.created_at is not None)
+    for _, tenant in order:
+        reg.tenants[tenant] = built[tenant].tenant
+    for part in built.values():
+        reg.addresses.update(part.addresses)
+        reg.attempted.update(part.attempted)
+        reg.single_service_owner.update(part.single_service_owner)
+        reg.translate_votes.update(part.translate_votes)
+        findings.extend(part.findings)
+        for k, identity, meta in part.claims:
+            reg.claims[k] = (identity, meta)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Unpickles the model's own classes only: a tampered cache entry cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        from renderer import model
+
+        allowed = {("renderer.errors", "Origin"): Origin, ("renderer.errors", "SourceLocation"): SourceLocation,
+                   ("renderer.errors", "Severity"): Severity}
+        if (module, name) in allowed:
+            return allowed[(module, name)]
+        if module == "renderer.model":
+            cls = getattr(model, name, None)
+            if isinstance(cls, type) and cls.__module__ == model.__name__:
+                return cls
+        raise pickle.UnpicklingError(f"{module}.{name} is not a model class")

@@ -1,0 +1,196 @@
+"""The per-tenant reuse of the Ingress build (renderer.mapping.tenant_reuse) never changes a result:
+each case renders a working tree with a warm cache and without one and requires the same output,
+findings and sources, and checks that the reuse did (or, where it must not, did not) happen."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from net_repo import node
+
+from renderer.cache import DiskCache
+from renderer.mapping import tenant_reuse
+from renderer.render import RenderResult, render
+from renderer.source import ParseCache, dump_json
+
+CONFIG = """bigip:
+  partition: k8s
+vxlan:
+  localAddress: 192.168.1.254
+  selfIP: 10.244.30.15/16
+"""
+NODES = node("n1", "AA:BB:CC:00:00:01", "192.168.1.11", "10.244.1.0/24") + \
+    node("n2", "aa:bb:cc:00:00:02", "192.168.1.12", "10.244.2.0/24")
+
+
+def app(ns: str, name: str, ip: str, tenant: str, pods: tuple[str, ...] = ("10.244.1.5", "10.244.2.5"),
+        tls: bool = False) -> str:
+    """A Service, its Endpoints and an Ingress for it in `tenant` (and with `tls`, a TLS Secret)."""
+    addresses = ", ".join(f"{{ip: {p}, nodeName: n{1 + i % 2}}}" for i, p in enumerate(pods))
+    secret = spec_tls = ""
+    if tls:
+        secret = f"""---
+apiVersion: v1
+kind: Secret
+metadata: {{name: {name}-tls, namespace: {ns}}}
+type: kubernetes.io/tls
+data: {{tls.crt: Y2VydA==, tls.key: a2V5}}
+"""
+        spec_tls = f"\n  tls: [{{secretName: {name}-tls}}]"
+    return f"""---
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  ports: [{{name: http, port: 80}}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {{name: {name}, namespace: {ns}}}
+subsets:
+  - addresses: [{addresses}]
+    ports: [{{name: http, port: 8080}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {name}
+  namespace: {ns}
+  annotations: {{kubernetes.io/ingress.class: f5, virtual-server.f5.com/ip: {ip},
+                virtual-server.f5.com/partition: {tenant}}}
+spec:{spec_tls}
+  defaultBackend: {{service: {{name: {name}, port: {{number: 80}}}}}}
+{secret}"""
+
+
+def write(root: Path, apps: dict[str, str], config: str = CONFIG, nodes: str = NODES) -> Path:
+    (root / "manifests").mkdir(parents=True, exist_ok=True)
+    (root / "snapshot").mkdir(exist_ok=True)
+    (root / "as3-gitops.yaml").write_text(config)
+    for old in (root / "manifests").glob("*.yaml"):
+        old.unlink()
+    for name, text in apps.items():
+        (root / "manifests" / f"{name}.yaml").write_text(text)
+    (root / "snapshot" / "nodes.yaml").write_text(nodes)
+    return root
+
+
+def outcome(result: RenderResult) -> tuple[Any, ...]:
+    findings = [(f.code, f.message, str(f.location), f.severity, f.hint) for f in result.findings]
+    return dump_json(result.as3), dump_json(result.net), findings, sorted(
+        (k, tuple(map(str, v))) for k, v in result.sources.items())
+
+
+def warm(root: Path, cache: Path) -> tuple[RenderResult, DiskCache]:
+    disk = DiskCache(cache)
+    return render(root, cache=ParseCache(disk, remember=False)), disk
+
+
+def check(root: Path, cache: Path) -> DiskCache:
+    """Render with the cache and without it; the same outcome. Returns the cache (its counters)."""
+    got, disk = warm(root, cache)
+    assert outcome(got) == outcome(render(root))
+    return disk
+
+
+def three_tenants(**pods: tuple[str, ...]) -> dict[str, str]:
+    return {t: app(f"ns-{t}", f"web-{t}", f"10.5.5.{i}", t, **({"pods": pods[t]} if t in pods else {}))
+            + app(f"ns-{t}", f"api-{t}", f"10.5.6.{i}", t)
+            for i, t in enumerate(("t1", "t2", "t3"), start=1)}
+
+
+def test_unchanged_tenants_are_reused_and_a_moved_pod_is_seen(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", three_tenants())
+    cache = tmp_path / "cache"
+    first = check(root, cache)
+    assert getattr(first, "tenant_builds_reused", 0) == 0
+    write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # one pod of t2 moved
+    second = check(root, cache)
+    assert second.tenant_builds_reused == 2  # t1 and t3; t2 read the changed Endpoints
+    assert second.tenant_hits == 3  # their AS3 JSON came from the cache too, and the empty k8s tenant's
+    assert "10.244.2.77" in dump_json(warm(root, cache)[0].as3).decode()
+
+
+def test_tenants_asking_for_one_address_are_built_in_the_global_order(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    apps = three_tenants()
+    apps["t3"] = app("ns-t3", "web-t3", "10.5.5.1", "t3")  # t1's address: the first Ingress in order wins
+    root = write(tmp_path / "repo", apps)
+    check(root, tmp_path / "cache")
+    check(root, tmp_path / "cache")
+    assert any(f.code == "ING012" for f in render(root).findings)
+    # the guard matters: composed without it, both tenants would get the address
+    monkeypatch.setattr(tenant_reuse, "_meet", lambda built: False)
+    got, _ = warm(root, tmp_path / "other")
+    assert outcome(got) != outcome(render(root))
+
+
+def test_a_build_that_strays_into_another_tenant_is_not_composed(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a grouping that guesses every tenant wrong, each group's build touches tenants not its
+    own: the parts are refused and the global build runs."""
+    from renderer.mapping import ingress
+
+    monkeypatch.setattr(ingress, "PARTITION", "example.com/no-such-annotation")
+    root = write(tmp_path / "repo", three_tenants())
+    for _ in range(2):
+        disk = check(root, tmp_path / "cache")
+        assert getattr(disk, "tenant_builds_reused", 0) == 0
+
+
+def test_a_tenant_with_findings_or_a_certificate_is_built_every_time(tmp_path: Path) -> None:
+    apps = three_tenants()
+    apps["t1"] += app("ns-t1", "tls-t1", "10.5.7.1", "t1", tls=True)
+    apps["t2"] = apps["t2"].replace("name: api-t2, port", "name: no-such-service, port")  # ING020
+    root = write(tmp_path / "repo", apps)
+    check(root, tmp_path / "cache")
+    disk = check(root, tmp_path / "cache")
+    assert disk.tenant_builds_reused == 1  # t3 only
+    for f in (tmp_path / "cache").rglob("*"):
+        if f.is_file():
+            assert b"a2V5" not in f.read_bytes() and b"PRIVATE KEY" not in f.read_bytes()
+
+
+def test_nodeport_members_read_every_node(tmp_path: Path) -> None:
+    config = "bigip:\n  partition: k8s\n  poolMemberType: nodeport\n"
+    apps = {t: text.replace("ports: [{name: http, port: 80}]", "type: NodePort\n  ports: [{name: http, port: 80, "
+                            "nodePort: 30080}]") for t, text in three_tenants().items()}
+    nodes = NODES.replace("spec: {podCIDR", "status: {addresses: [{type: InternalIP, address: 192.168.1.1X}]}\n"
+                          "spec: {podCIDR")
+    nodes = nodes.replace("1X", "11", 1).replace("1X", "12", 1)
+    root = write(tmp_path / "repo", apps, config, nodes)
+    check(root, tmp_path / "cache")
+    more = nodes + node("n3", "aa:bb:cc:00:00:03", "192.168.1.13", "10.244.3.0/24",
+                        "status: {addresses: [{type: InternalIP, address: 192.168.1.13}]}\n")
+    write(root, apps, config, more)
+    disk = check(root, tmp_path / "cache")
+    assert getattr(disk, "tenant_builds_reused", 0) == 0  # every tenant's pools list every node
+    assert "192.168.1.13" in dump_json(render(root).as3).decode()
+
+
+CALLED: list[str] = []
+
+
+def _planted() -> None:  # what a tampered entry would run on load; it must never be called
+    CALLED.append("ran")
+
+
+class _Planted:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_planted, ())
+
+
+def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write(tmp_path / "repo", three_tenants())
+    real = pickle.dumps
+    monkeypatch.setattr(tenant_reuse.pickle, "dumps", lambda obj, protocol=None: real(_Planted(), protocol))
+    check(root, tmp_path / "cache")
+    monkeypatch.setattr(tenant_reuse.pickle, "dumps", real)
+    write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # a new render (not the memo's)
+    disk = check(root, tmp_path / "cache")
+    assert CALLED == [] and getattr(disk, "tenant_builds_reused", 0) == 0
+    write(root, three_tenants(t2=("10.244.1.5", "10.244.2.78")))
+    assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t1 and t3: rewritten by the run before
