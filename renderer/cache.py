@@ -132,11 +132,13 @@ class DiskCache:
         entry = self.entry_key(path, f"git:{blob_id}", extra)
         hit = self.get(entry, lambda stored: _unpack(path, stored, digest))
         if hit is not None:
+            hit[0]._content = f"git:{blob_id}"
             return hit
         if data is None:
             data = loader()
             digest = hashlib.sha256(data).digest()
         src, docs, findings = parse(data)
+        src._content = f"git:{blob_id}"
         # Only clean parses (every finding of a parse is made again on every run), and never a file
         # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
         if not findings and not any(_is_secret(doc.data) for doc in docs):

@@ -55,6 +55,8 @@ class SourceFile:
     text: str
     _nodes: list[yaml.Node] | None = field(default=None, repr=False)
     size: int = 0  # bytes read, for limits.max_total_bytes
+    # the content's id ("git:<blob id>") when the parse went through the disk cache, else None
+    _content: str | None = field(default=None, repr=False, compare=False)
 
     def _composed(self) -> list[yaml.Node]:
         if self._nodes is None:

@@ -18,8 +18,7 @@ are sorted with a total order (`Finding.sort_key`), so nothing downstream sees t
 
 A tenant's entry in the cache is keyed by the code fingerprint, the settings (`repr` of the
 `Config`), the tenant and its Ingresses' documents (path, index, line, the object's keys in a
-`kind: List`, and the data marshalled in version 0, whose bytes depend on the values only: no
-references, no interning flags). A view is a function of these; precise positions are found
+`kind: List`, and the document's lines: see `Digests`). A view is a function of these; precise positions are found
 from the file only on the error path, which is why only clean builds are stored). The entry also
 lists every read the build made of the cluster's tables (Services, Endpoints, EndpointSlices,
 Nodes, Secrets, whole-table reads included) and of the certificate names, each with the digest of
@@ -30,9 +29,11 @@ is kept as a pickle that may name only the model's own classes (`_ModelUnpickler
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import functools
 import hashlib
 import io
-import marshal
 import pickle
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
 
 KIND = "ingress-tenant"
+DIGEST_KIND = "document-digests"
 FORMAT = 1
 TABLES = ("services", "endpoints", "slices", "nodes", "secrets")
 class _Whole:
@@ -58,29 +60,75 @@ _WHOLE = _Whole()
 
 
 class _Unhashable(Exception):
-    """A value with no stable digest (e.g. data marshal cannot hold): the tenant is built, not stored."""
+    """A document with no digest (see `Digests`): the tenant is built, not stored."""
 
 
 class Digests:
-    """Digests of objects' documents, each document marshalled once per render."""
+    """Digests of objects' documents: a digest of the document's lines, each file split once. With
+    `disk`, a file parsed through the disk cache (its content id known) keeps its documents'
+    digests there too, so an unchanged file is not hashed again (`flush` writes the new ones)."""
 
-    def __init__(self) -> None:
+    def __init__(self, disk: Any = None) -> None:
         self._docs: dict[int, bytes] = {}
-        self._keep: list[Any] = []  # the documents digested: their ids stay theirs while we hold them
+        self._files: dict[int, tuple[list[str], list[int]] | None] = {}
+        self._stored: dict[int, tuple[str | None, dict[tuple[int, int], bytes], bool]] = {}
+        self._keep: list[Any] = []  # what is keyed by id() here stays alive while we hold it
+        self._disk = disk
 
     def meta(self, meta: ObjectMeta) -> bytes:
         doc = meta.doc
         found = self._docs.get(id(doc))
         if found is None:
-            try:
-                data = marshal.dumps(doc.data, 0)  # version 0: no references nor interning flags
-            except ValueError as err:
-                raise _Unhashable(str(err)) from None
-            head = repr((doc.path, doc.index, doc.line)).encode("utf-8", "surrogatepass")
-            found = hashlib.blake2b(head + b"\0" + data, digest_size=16).digest()
-            self._docs[id(doc)] = found
+            found = self._docs[id(doc)] = self._remembered(doc)
             self._keep.append(doc)
         return found + repr(meta.base).encode() if meta.base else found
+
+    def _remembered(self, doc: Any) -> bytes:
+        source = doc.source
+        stored = self._stored.get(id(source))
+        if stored is None:
+            content = getattr(source, "_content", None)
+            key = None if content is None or self._disk is None else \
+                f"{DIGEST_KIND}\0{FORMAT}\0{source.path}\0{content}"
+            table = self._disk.get(key, _digest_table) if key is not None else None
+            stored = self._stored[id(source)] = (key, table or {}, False)
+            self._keep.append(source)
+        key, table, dirty = stored
+        found = table.get((doc.index, doc.line))
+        if found is None:
+            found = table[(doc.index, doc.line)] = self._document(doc)
+            if key is not None and not dirty:
+                self._stored[id(source)] = (key, table, True)
+        return found
+
+    def flush(self) -> None:
+        """Write the digest tables that gained entries."""
+        for key, table, dirty in self._stored.values():
+            if dirty and key is not None:
+                self._disk.put(key, table)
+
+    def _document(self, doc: Any) -> bytes:
+        """A document's data is a function of its lines from its first token (`doc.line`) to the next
+        document marker (`---` or `...` at column 0, which no content line can be); its views are a
+        function of that data and of (path, line). A file with a directive (`%TAG` changes what the
+        next document means) has no digest."""
+        source = doc.source
+        split = self._files.get(id(source), False)
+        if split is False:
+            text = source.text
+            directive = text.startswith("%") or "\n%" in text
+            split = None if directive else (text.split("\n"), _marker_lines(text))
+            self._files[id(source)] = split
+            self._keep.append(source)
+        if split is None or doc.line < 1:
+            raise _Unhashable(f"{doc.path}: no digest")
+        lines, markers = split
+        start = doc.line - 1
+        after = bisect.bisect_right(markers, start)
+        end = markers[after] if after < len(markers) else len(lines)
+        body = "\n".join(lines[start:end]).encode("utf-8", "surrogatepass")
+        head = repr((doc.path, doc.index, doc.line)).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(head + b"\0" + body, digest_size=16).digest()
 
     def value(self, table: str, value: Any) -> Any:
         """What a read found, as plain data: None, a document digest, or (slices) a tuple of them."""
@@ -91,6 +139,35 @@ class Digests:
         if table == "certificate_names":
             return value
         return self.meta(value.meta)
+
+
+def _marker_lines(text: str) -> list[int]:
+    """0-based numbers of the lines that are document markers (`---`/`...` then a space or the line's end)."""
+    starts = []
+    for mark in ("---", "..."):
+        if text.startswith(mark):
+            starts.append(0)
+        pos = text.find("\n" + mark)
+        while pos >= 0:
+            starts.append(pos + 1)
+            pos = text.find("\n" + mark, pos + 1)
+    lines, line, at = [], 0, 0
+    for start in sorted(starts):
+        if text[start + 3:start + 4] in ("", " ", "\t", "\r", "\n"):
+            line += text.count("\n", at, start)
+            at = start
+            lines.append(line)
+    return lines
+
+
+
+
+def _digest_table(value: Any) -> dict[tuple[int, int], bytes] | None:
+    """A stored digest table, if well formed (else a miss)."""
+    if not isinstance(value, dict) or not all(
+            isinstance(k, tuple) and len(k) == 2 and isinstance(v, bytes) and len(v) == 16 for k, v in value.items()):
+        return None
+    return value
 
 
 class _Recorded(Mapping):
@@ -163,32 +240,43 @@ def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg:
     groups: dict[str, list[int]] = {}
     for i, ing in enumerate(items):
         groups.setdefault(tenant_of(ing), []).append(i)
-    digests = Digests()
-    built: dict[str, _Built] = {}
-    hits = 0
-    keys: dict[str, str] = {}
+    digests = Digests(disk)
+    try:
+        parts = _parts(groups, items, settings, cluster, config, reg, disk, build_one, digests)
+    finally:
+        digests.flush()
+    if parts is None or _meet({t: p for t, (p, _, _) in parts.items()}):
+        return False
+    _install({t: p for t, (p, _, _) in parts.items()}, groups, reg, findings)
+    reg.build_keys.update({t: k for t, (_, k, _) in parts.items() if k is not None})
+    disk.tenant_builds_reused = getattr(disk, "tenant_builds_reused", 0) + sum(hit for _, _, hit in parts.values())
+    return True
+
+
+def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, cluster: Cluster, config: Config,
+           reg: Registry, disk: Any, build_one: Callable[..., None], digests: Digests
+           ) -> dict[str, tuple[_Built, str | None, bool]] | None:
+    """tenant -> (its part, the key of the model it is (None: not storable), whether it came from
+    `disk`); None when a build strayed into another tenant."""
+    parts: dict[str, tuple[_Built, str | None, bool]] = {}
     for tenant, index in groups.items():
         group = [items[i] for i in index]
         key = _key(settings, tenant, group, digests)
         part = _lookup(disk, key, group, cluster, reg, digests) if key is not None else None
-        hits += part is not None
+        hit = part is not None
         if part is None:
             part = _build_alone(tenant, group, cluster, config, reg, build_one, digests)
             if part is None:
-                return False
+                return None
             if key is not None and _storable(part, group):
-                disk.put(key, _pack(part, group))
+                disk.put(key, _pack(part, group, cluster, reg))
             else:
                 key = None
-        built[tenant] = part
-        if key is not None and part.tenant is not None:  # the entry's key and what its reads found
-            keys[tenant] = hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
-    if _meet(built):
-        return False
-    _install(built, groups, reg, findings)
-    reg.build_keys.update(keys)
-    disk.tenant_builds_reused = getattr(disk, "tenant_builds_reused", 0) + hits
-    return True
+        model_key = None  # the entry's key and what its reads found: names exactly this model
+        if key is not None and part.tenant is not None:
+            model_key = hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
+        parts[tenant] = (part, model_key, hit)
+    return parts
 
 
 def _meet(built: dict[str, _Built]) -> bool:
@@ -258,12 +346,13 @@ def _storable(part: _Built, group: list[Ingress]) -> bool:
             and all(table for table, _, _ in part.reads))
 
 
-def _pack(part: _Built, group: list[Ingress]) -> dict[str, Any]:
+def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -> dict[str, Any]:
+    known = _known_origins(group, [(table, key) for table, key, _ in part.reads], cluster, reg)
     index = {id(ing.meta): j for j, ing in enumerate(group)}
     reads = [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in part.reads]
     return {
         "format": FORMAT,
-        "tenant": None if part.tenant is None else pickle.dumps(part.tenant, protocol=pickle.HIGHEST_PROTOCOL),
+        "tenant": None if part.tenant is None else _dumps(part.tenant, known),
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
         "claims": [(k, identity, index[id(meta)]) for k, identity, meta in part.claims],
@@ -291,7 +380,8 @@ def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Re
             if _current(cluster, reg, table, key_, digests) != found:
                 return None
             reads.append((table, key_, found))
-        tenant = None if raw["tenant"] is None else _ModelUnpickler(io.BytesIO(raw["tenant"])).load()
+        known = _known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
+        tenant = None if raw["tenant"] is None else _ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
         claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
                   if isinstance(i, int) and 0 <= i < len(group)]
         if len(claims) != len(raw["claims"]):
@@ -321,8 +411,75 @@ def _install(built: dict[str, _Built], groups: dict[str, list[int]], reg: Regist
             reg.claims[k] = (identity, meta)
 
 
+def _known_origins(group: list[Ingress], reads: list[tuple[str, Any]], cluster: Cluster,
+                   reg: Registry) -> list[Origin]:
+    """The origins of every object the build saw (its Ingresses, then what each read found), in an
+    order both the build and a later lookup (whose reads found the same documents) make alike: the
+    pickle names them by index, and a reused model holds this render's own Origin objects."""
+    found = [ing.meta.origin for ing in group]
+    for table, key in reads:
+        if table == "certificate_names":
+            continue
+        source = getattr(cluster, table)
+        values = source.values() if key is _WHOLE else [source.get(key)]
+        for value in values:
+            if value is None:
+                continue
+            if table == "slices":
+                found.extend(piece.meta.origin for piece in value)
+            else:
+                found.append(value.meta.origin)
+    return found
+
+
+def _dumps(tenant: Any, known: list[Origin]) -> bytes:
+    out = io.BytesIO()
+    _ModelPickler(out, {id(o): i for i, o in reversed(list(enumerate(known)))}).dump(tenant)
+    return out.getvalue()
+
+
+class _ModelPickler(pickle.Pickler):
+    """Pickles a tenant's model with every Origin of a known object as its index (see _known_origins)."""
+
+    def __init__(self, file: io.BytesIO, origins: dict[int, int]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._origins = origins
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self._origins.get(id(obj)) if type(obj) is Origin else None
+
+    def reducer_override(self, obj: Any) -> Any:
+        """A model object as its class called with its field values: a quarter of the bytes of
+        pickle's default (a dict of slots per object), and faster to load."""
+        fields = _model_fields().get(type(obj))
+        if fields is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in fields)
+
+
+@functools.cache
+def _model_fields() -> dict[type, tuple[str, ...]]:
+    """Each model dataclass whose fields are all __init__ arguments, with their names in order."""
+    from renderer import model
+
+    classes = [c for c in vars(model).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__]
+    return {c: tuple(f.name for f in dataclasses.fields(c)) for c in classes
+            if all(f.init for f in dataclasses.fields(c))}
+
+
 class _ModelUnpickler(pickle.Unpickler):
-    """Unpickles the model's own classes only: a tampered cache entry cannot run code."""
+    """Unpickles the model's own classes only (a tampered cache entry cannot run code), and the
+    known objects' Origins by index."""
+
+    def __init__(self, file: io.BytesIO, known: list[Origin]) -> None:
+        super().__init__(file)
+        self._known = known
+
+    def persistent_load(self, pid: Any) -> Origin:
+        if type(pid) is not int or not 0 <= pid < len(self._known):
+            raise pickle.UnpicklingError(f"no known origin {pid!r}")
+        return self._known[pid]
 
     def find_class(self, module: str, name: str) -> Any:
         from renderer import model

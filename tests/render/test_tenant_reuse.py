@@ -185,10 +185,10 @@ class _Planted:
 
 def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write(tmp_path / "repo", three_tenants())
-    real = pickle.dumps
-    monkeypatch.setattr(tenant_reuse.pickle, "dumps", lambda obj, protocol=None: real(_Planted(), protocol))
+    real = tenant_reuse._dumps
+    monkeypatch.setattr(tenant_reuse, "_dumps", lambda tenant, known: pickle.dumps(_Planted()))
     check(root, tmp_path / "cache")
-    monkeypatch.setattr(tenant_reuse.pickle, "dumps", real)
+    monkeypatch.setattr(tenant_reuse, "_dumps", real)
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # a new render (not the memo's)
     disk = check(root, tmp_path / "cache")
     assert CALLED == [] and getattr(disk, "tenant_builds_reused", 0) == 0
