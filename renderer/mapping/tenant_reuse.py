@@ -17,21 +17,20 @@ Tenants are inserted into the registry in the order the global build creates the
 are sorted with a total order (`Finding.sort_key`), so nothing downstream sees the difference.
 
 A tenant's entry in the cache is keyed by the code fingerprint, the settings (`repr` of the
-`Config`), the tenant and its Ingresses' documents (path, index, line, the object's keys in a
-`kind: List`, and the document's lines: see `Digests`). A view is a function of these; precise positions are found
-from the file only on the error path, which is why only clean builds are stored). The entry also
-lists every read the build made of the cluster's tables (Services, Endpoints, EndpointSlices,
-Nodes, Secrets, whole-table reads included) and of the certificate names, each with the digest of
-what it found; it is used only when every read finds the same again. An entry is stored only for
-a build with no finding, whose tenant holds no certificate (no secret material on disk). The model
-is kept as a pickle that may name only the model's own classes (`_ModelUnpickler`).
+`Config`), the tenant and its Ingresses' documents (`Digests`: path, index, first line, the keys
+of the object in a `kind: List`, and the document's lines). A view is a function of its document's
+data and of (path, line); precise positions are found from the file only on the error path, which
+is why only clean builds are stored. The entry also lists every read the build made of the
+cluster's tables (Services, Endpoints, EndpointSlices, Nodes, Secrets, misses and whole-table reads
+included) and of the certificate names, each with the digest of what it found; it is used only when
+every read finds the same again. An entry is stored only for a build with no finding, whose tenant
+holds no certificate (no secret material on disk). The model is kept as a pickle that may name only
+the model's own classes (`ModelUnpickler`), with the Origins of the objects the build saw named by
+their place in its reads (`_known_origins`), so a reused model holds this render's Origin objects.
 """
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
-import functools
 import hashlib
 import io
 import pickle
@@ -40,13 +39,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.config import Config
-from renderer.errors import Finding, Origin, Severity, SourceLocation
+from renderer.errors import Finding, Origin
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
+from renderer.mapping.tenant_store import Digests, ModelUnpickler, NoDigest, dumps
 
 KIND = "ingress-tenant"
-DIGEST_KIND = "document-digests"
 FORMAT = 1
 TABLES = ("services", "endpoints", "slices", "nodes", "secrets")
 class _Whole:
@@ -57,117 +56,6 @@ class _Whole:
 
 
 _WHOLE = _Whole()
-
-
-class _Unhashable(Exception):
-    """A document with no digest (see `Digests`): the tenant is built, not stored."""
-
-
-class Digests:
-    """Digests of objects' documents: a digest of the document's lines, each file split once. With
-    `disk`, a file parsed through the disk cache (its content id known) keeps its documents'
-    digests there too, so an unchanged file is not hashed again (`flush` writes the new ones)."""
-
-    def __init__(self, disk: Any = None) -> None:
-        self._docs: dict[int, bytes] = {}
-        self._files: dict[int, tuple[list[str], list[int]] | None] = {}
-        self._stored: dict[int, tuple[str | None, dict[tuple[int, int], bytes], bool]] = {}
-        self._keep: list[Any] = []  # what is keyed by id() here stays alive while we hold it
-        self._disk = disk
-
-    def meta(self, meta: ObjectMeta) -> bytes:
-        doc = meta.doc
-        found = self._docs.get(id(doc))
-        if found is None:
-            found = self._docs[id(doc)] = self._remembered(doc)
-            self._keep.append(doc)
-        return found + repr(meta.base).encode() if meta.base else found
-
-    def _remembered(self, doc: Any) -> bytes:
-        source = doc.source
-        stored = self._stored.get(id(source))
-        if stored is None:
-            content = getattr(source, "_content", None)
-            key = None if content is None or self._disk is None else \
-                f"{DIGEST_KIND}\0{FORMAT}\0{source.path}\0{content}"
-            table = self._disk.get(key, _digest_table) if key is not None else None
-            stored = self._stored[id(source)] = (key, table or {}, False)
-            self._keep.append(source)
-        key, table, dirty = stored
-        found = table.get((doc.index, doc.line))
-        if found is None:
-            found = table[(doc.index, doc.line)] = self._document(doc)
-            if key is not None and not dirty:
-                self._stored[id(source)] = (key, table, True)
-        return found
-
-    def flush(self) -> None:
-        """Write the digest tables that gained entries."""
-        for key, table, dirty in self._stored.values():
-            if dirty and key is not None:
-                self._disk.put(key, table)
-
-    def _document(self, doc: Any) -> bytes:
-        """A document's data is a function of its lines from its first token (`doc.line`) to the next
-        document marker (`---` or `...` at column 0, which no content line can be); its views are a
-        function of that data and of (path, line). A file with a directive (`%TAG` changes what the
-        next document means) has no digest."""
-        source = doc.source
-        split = self._files.get(id(source), False)
-        if split is False:
-            text = source.text
-            directive = text.startswith("%") or "\n%" in text
-            split = None if directive else (text.split("\n"), _marker_lines(text))
-            self._files[id(source)] = split
-            self._keep.append(source)
-        if split is None or doc.line < 1:
-            raise _Unhashable(f"{doc.path}: no digest")
-        lines, markers = split
-        start = doc.line - 1
-        after = bisect.bisect_right(markers, start)
-        end = markers[after] if after < len(markers) else len(lines)
-        body = "\n".join(lines[start:end]).encode("utf-8", "surrogatepass")
-        head = repr((doc.path, doc.index, doc.line)).encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(head + b"\0" + body, digest_size=16).digest()
-
-    def value(self, table: str, value: Any) -> Any:
-        """What a read found, as plain data: None, a document digest, or (slices) a tuple of them."""
-        if value is None:
-            return None
-        if table == "slices":
-            return tuple(self.meta(s.meta) for s in value)
-        if table == "certificate_names":
-            return value
-        return self.meta(value.meta)
-
-
-def _marker_lines(text: str) -> list[int]:
-    """0-based numbers of the lines that are document markers (`---`/`...` then a space or the line's end)."""
-    starts = []
-    for mark in ("---", "..."):
-        if text.startswith(mark):
-            starts.append(0)
-        pos = text.find("\n" + mark)
-        while pos >= 0:
-            starts.append(pos + 1)
-            pos = text.find("\n" + mark, pos + 1)
-    lines, line, at = [], 0, 0
-    for start in sorted(starts):
-        if text[start + 3:start + 4] in ("", " ", "\t", "\r", "\n"):
-            line += text.count("\n", at, start)
-            at = start
-            lines.append(line)
-    return lines
-
-
-
-
-def _digest_table(value: Any) -> dict[tuple[int, int], bytes] | None:
-    """A stored digest table, if well formed (else a miss)."""
-    if not isinstance(value, dict) or not all(
-            isinstance(k, tuple) and len(k) == 2 and isinstance(v, bytes) and len(v) == 16 for k, v in value.items()):
-        return None
-    return value
 
 
 class _Recorded(Mapping):
@@ -300,7 +188,7 @@ def _key(settings: bytes, tenant: str, group: list[Ingress], digests: Digests) -
     try:
         for ing in group:
             digest.update(b"\0" + digests.meta(ing.meta))
-    except _Unhashable:
+    except NoDigest:
         return None
     return f"{KIND}\0{digest.hexdigest()}"
 
@@ -327,7 +215,7 @@ def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Co
                   dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found)
     try:
         part.reads = [(table, key, _current(cluster, reg, table, key, digests)) for table, key in reads]
-    except _Unhashable:
+    except NoDigest:
         part.reads = [("", None, None)]  # never matches: not storable
     return part
 
@@ -352,7 +240,7 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -
     reads = [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in part.reads]
     return {
         "format": FORMAT,
-        "tenant": None if part.tenant is None else _dumps(part.tenant, known),
+        "tenant": None if part.tenant is None else dumps(part.tenant, known),
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
         "claims": [(k, identity, index[id(meta)]) for k, identity, meta in part.claims],
@@ -381,7 +269,7 @@ def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Re
                 return None
             reads.append((table, key_, found))
         known = _known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
-        tenant = None if raw["tenant"] is None else _ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
+        tenant = None if raw["tenant"] is None else ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
         claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
                   if isinstance(i, int) and 0 <= i < len(group)]
         if len(claims) != len(raw["claims"]):
@@ -391,7 +279,7 @@ def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Re
                       {tuple(k): v for k, v in raw["single_service_owner"]},  # type: ignore[misc]
                       {tuple(k): list(v) for k, v in raw["translate_votes"]}, [], reads)  # type: ignore[misc]
     except (KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            _Unhashable):
+            NoDigest):
         return None
 
 
@@ -432,64 +320,3 @@ def _known_origins(group: list[Ingress], reads: list[tuple[str, Any]], cluster: 
     return found
 
 
-def _dumps(tenant: Any, known: list[Origin]) -> bytes:
-    out = io.BytesIO()
-    _ModelPickler(out, {id(o): i for i, o in reversed(list(enumerate(known)))}).dump(tenant)
-    return out.getvalue()
-
-
-class _ModelPickler(pickle.Pickler):
-    """Pickles a tenant's model with every Origin of a known object as its index (see _known_origins)."""
-
-    def __init__(self, file: io.BytesIO, origins: dict[int, int]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._origins = origins
-
-    def persistent_id(self, obj: Any) -> int | None:
-        return self._origins.get(id(obj)) if type(obj) is Origin else None
-
-    def reducer_override(self, obj: Any) -> Any:
-        """A model object as its class called with its field values: a quarter of the bytes of
-        pickle's default (a dict of slots per object), and faster to load."""
-        fields = _model_fields().get(type(obj))
-        if fields is None:
-            return NotImplemented
-        return type(obj), tuple(getattr(obj, name) for name in fields)
-
-
-@functools.cache
-def _model_fields() -> dict[type, tuple[str, ...]]:
-    """Each model dataclass whose fields are all __init__ arguments, with their names in order."""
-    from renderer import model
-
-    classes = [c for c in vars(model).values()
-               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__]
-    return {c: tuple(f.name for f in dataclasses.fields(c)) for c in classes
-            if all(f.init for f in dataclasses.fields(c))}
-
-
-class _ModelUnpickler(pickle.Unpickler):
-    """Unpickles the model's own classes only (a tampered cache entry cannot run code), and the
-    known objects' Origins by index."""
-
-    def __init__(self, file: io.BytesIO, known: list[Origin]) -> None:
-        super().__init__(file)
-        self._known = known
-
-    def persistent_load(self, pid: Any) -> Origin:
-        if type(pid) is not int or not 0 <= pid < len(self._known):
-            raise pickle.UnpicklingError(f"no known origin {pid!r}")
-        return self._known[pid]
-
-    def find_class(self, module: str, name: str) -> Any:
-        from renderer import model
-
-        allowed = {("renderer.errors", "Origin"): Origin, ("renderer.errors", "SourceLocation"): SourceLocation,
-                   ("renderer.errors", "Severity"): Severity}
-        if (module, name) in allowed:
-            return allowed[(module, name)]
-        if module == "renderer.model":
-            cls = getattr(model, name, None)
-            if isinstance(cls, type) and cls.__module__ == model.__name__:
-                return cls
-        raise pickle.UnpicklingError(f"{module}.{name} is not a model class")

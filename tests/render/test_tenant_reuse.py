@@ -12,7 +12,7 @@ import pytest
 from net_repo import node
 
 from renderer.cache import DiskCache
-from renderer.mapping import tenant_reuse
+from renderer.mapping import tenant_reuse, tenant_store
 from renderer.render import RenderResult, render
 from renderer.source import ParseCache, dump_json
 
@@ -185,12 +185,43 @@ class _Planted:
 
 def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write(tmp_path / "repo", three_tenants())
-    real = tenant_reuse._dumps
-    monkeypatch.setattr(tenant_reuse, "_dumps", lambda tenant, known: pickle.dumps(_Planted()))
+    real = tenant_reuse.dumps
+    monkeypatch.setattr(tenant_reuse, "dumps", lambda tenant, known: pickle.dumps(_Planted()))
     check(root, tmp_path / "cache")
-    monkeypatch.setattr(tenant_reuse, "_dumps", real)
+    monkeypatch.setattr(tenant_reuse, "dumps", real)
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # a new render (not the memo's)
     disk = check(root, tmp_path / "cache")
     assert CALLED == [] and getattr(disk, "tenant_builds_reused", 0) == 0
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.78")))
     assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t1 and t3: rewritten by the run before
+
+
+def test_document_markers_are_found_as_yaml_sees_them() -> None:
+    """`---`/`...` at column 0 followed by a space, a tab or the line's end; nothing else."""
+    import random
+    import re
+
+    marker = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+    rng = random.Random(7)
+    parts = ["---", "--- ", "...", "---x", "a: 1", "  ---", "", "--- {a: 1}", "...\r", "----", "---\t#", "#---"]
+    for _ in range(3000):
+        text = "\n".join(rng.choice(parts) for _ in range(rng.randint(0, 9)))
+        expected = [text.count("\n", 0, m.start()) for m in marker.finditer(text)]
+        assert tenant_store._marker_lines(text) == expected, text
+
+
+def test_list_items_and_a_file_with_a_directive(tmp_path: Path) -> None:
+    """Ingresses inside a `kind: List` are keyed item by item; a file with a YAML directive has no
+    document digests (a `%TAG` changes what the next document means), so its tenant is built."""
+    apps = three_tenants()
+    t1 = apps.pop("t1")
+    items = "".join("\n  - " + doc.strip().replace("\n", "\n    ")
+                    for doc in t1.split("---\n") if doc.strip())
+    apps["t1"] = f"apiVersion: v1\nkind: List\nitems:{items}\n"
+    apps["t2"] = "%YAML 1.1\n" + apps["t2"]
+    root = write(tmp_path / "repo", apps)
+    check(root, tmp_path / "cache")
+    apps["t3"] = apps["t3"].replace("10.244.2.5", "10.244.2.99")  # a new render, t1 and t2 unchanged
+    write(root, apps)
+    disk = check(root, tmp_path / "cache")
+    assert disk.tenant_builds_reused == 1  # t1 from its List; t2 (directive) and t3 (changed) built

@@ -1,0 +1,204 @@
+"""How a tenant's Ingress build is kept on disk (renderer.mapping.tenant_reuse): documents' digests,
+and the model as a pickle that can name nothing but the model.
+
+Why a module of its own: these are the parts whose exactness the reuse rests on (a digest must
+change whenever a view could; a stored model must load as exactly the objects a build makes, and
+must not be able to run code), and they are tested on their own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import hashlib
+import io
+import pickle
+from typing import Any
+
+from renderer.errors import Origin, Severity, SourceLocation
+from renderer.kube.objects import ObjectMeta
+
+DIGEST_KIND = "document-digests"
+FORMAT = 1
+
+
+class NoDigest(Exception):
+    """A document with no digest (see `Digests`): the tenant is built, not stored."""
+
+
+class Digests:
+    """Digests of objects' documents: a digest of the document's lines, each file split once. With
+    `disk`, a file parsed through the disk cache (its content id known) keeps its documents'
+    digests there too, so an unchanged file is not hashed again (`flush` writes the new ones)."""
+
+    def __init__(self, disk: Any = None) -> None:
+        self._docs: dict[int, bytes] = {}
+        self._files: dict[int, tuple[list[str], list[int]] | None] = {}
+        self._stored: dict[int, tuple[str | None, dict[tuple[int, int], bytes], bool]] = {}
+        self._keep: list[Any] = []  # what is keyed by id() here stays alive while we hold it
+        self._disk = disk
+
+    def meta(self, meta: ObjectMeta) -> bytes:
+        doc = meta.doc
+        found = self._docs.get(id(doc))
+        if found is None:
+            found = self._docs[id(doc)] = self._remembered(doc)
+            self._keep.append(doc)
+        return found + repr(meta.base).encode() if meta.base else found
+
+    def _remembered(self, doc: Any) -> bytes:
+        source = doc.source
+        stored = self._stored.get(id(source))
+        if stored is None:
+            content = getattr(source, "_content", None)
+            key = None if content is None or self._disk is None else \
+                f"{DIGEST_KIND}\0{FORMAT}\0{_fingerprint()}\0{source.path}\0{content}"
+            table = self._disk.get(key, digest_table) if key is not None else None
+            stored = self._stored[id(source)] = (key, table or {}, False)
+            self._keep.append(source)
+        key, table, dirty = stored
+        found = table.get((doc.index, doc.line))
+        if found is None:
+            found = table[(doc.index, doc.line)] = self._document(doc)
+            if key is not None and not dirty:
+                self._stored[id(source)] = (key, table, True)
+        return found
+
+    def flush(self) -> None:
+        """Write the digest tables that gained entries."""
+        for key, table, dirty in self._stored.values():
+            if dirty and key is not None:
+                self._disk.put(key, table)
+
+    def _document(self, doc: Any) -> bytes:
+        """A document's data is a function of its lines from its first token (`doc.line`) to the next
+        document marker (`---` or `...` at column 0, which no content line can be); its views are a
+        function of that data and of (path, line). A file with a directive (`%TAG` changes what the
+        next document means) has no digest."""
+        source = doc.source
+        split = self._files.get(id(source), False)
+        if split is False:
+            text = source.text
+            directive = text.startswith("%") or "\n%" in text
+            split = None if directive else (text.split("\n"), _marker_lines(text))
+            self._files[id(source)] = split
+            self._keep.append(source)
+        if split is None or doc.line < 1:
+            raise NoDigest(f"{doc.path}: no digest")
+        lines, markers = split
+        start = doc.line - 1
+        after = bisect.bisect_right(markers, start)
+        end = markers[after] if after < len(markers) else len(lines)
+        body = "\n".join(lines[start:end]).encode("utf-8", "surrogatepass")
+        head = repr((doc.path, doc.index, doc.line)).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(head + b"\0" + body, digest_size=16).digest()
+
+    def value(self, table: str, value: Any) -> Any:
+        """What a read found, as plain data: None, a document digest, or (slices) a tuple of them."""
+        if value is None:
+            return None
+        if table == "slices":
+            return tuple(self.meta(s.meta) for s in value)
+        if table == "certificate_names":
+            return value
+        return self.meta(value.meta)
+
+
+def _marker_lines(text: str) -> list[int]:
+    """0-based numbers of the lines that are document markers (`---`/`...` then a space or the line's end)."""
+    starts = []
+    for mark in ("---", "..."):
+        if text.startswith(mark):
+            starts.append(0)
+        pos = text.find("\n" + mark)
+        while pos >= 0:
+            starts.append(pos + 1)
+            pos = text.find("\n" + mark, pos + 1)
+    lines, line, at = [], 0, 0
+    for start in sorted(starts):
+        if text[start + 3:start + 4] in ("", " ", "\t", "\r", "\n"):
+            line += text.count("\n", at, start)
+            at = start
+            lines.append(line)
+    return lines
+
+
+
+
+def _fingerprint() -> str:
+    from renderer.render_memo import render_fingerprint
+
+    return render_fingerprint()
+
+
+def digest_table(value: Any) -> dict[tuple[int, int], bytes] | None:
+    """A stored digest table, if well formed (else a miss)."""
+    if not isinstance(value, dict) or not all(
+            isinstance(k, tuple) and len(k) == 2 and isinstance(v, bytes) and len(v) == 16 for k, v in value.items()):
+        return None
+    return value
+
+
+def dumps(tenant: Any, known: list[Origin]) -> bytes:
+    """`tenant` pickled, each Origin in `known` as its index (see ModelUnpickler)."""
+    out = io.BytesIO()
+    _ModelPickler(out, {id(o): i for i, o in reversed(list(enumerate(known)))}).dump(tenant)
+    return out.getvalue()
+
+
+class _ModelPickler(pickle.Pickler):
+    """Pickles a tenant's model with every Origin of a known object as its index (see _known_origins)."""
+
+    def __init__(self, file: io.BytesIO, origins: dict[int, int]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._origins = origins
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self._origins.get(id(obj)) if type(obj) is Origin else None
+
+    def reducer_override(self, obj: Any) -> Any:
+        """A model object as its class called with its field values: a quarter of the bytes of
+        pickle's default (a dict of slots per object), and faster to load."""
+        fields = _model_fields().get(type(obj))
+        if fields is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in fields)
+
+
+@functools.cache
+def _model_fields() -> dict[type, tuple[str, ...]]:
+    """Each model dataclass whose fields are all __init__ arguments, with their names in order."""
+    from renderer import model
+
+    classes = [c for c in vars(model).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__]
+    return {c: tuple(f.name for f in dataclasses.fields(c)) for c in classes
+            if all(f.init for f in dataclasses.fields(c))}
+
+
+class ModelUnpickler(pickle.Unpickler):
+    """Unpickles the model's own classes only (a tampered cache entry cannot run code), and the
+    known objects' Origins by index."""
+
+    def __init__(self, file: io.BytesIO, known: list[Origin]) -> None:
+        super().__init__(file)
+        self._known = known
+
+    def persistent_load(self, pid: Any) -> Origin:
+        if type(pid) is not int or not 0 <= pid < len(self._known):
+            raise pickle.UnpicklingError(f"no known origin {pid!r}")
+        return self._known[pid]
+
+    def find_class(self, module: str, name: str) -> Any:
+        from renderer import model
+
+        allowed = {("renderer.errors", "Origin"): Origin, ("renderer.errors", "SourceLocation"): SourceLocation,
+                   ("renderer.errors", "Severity"): Severity}
+        if (module, name) in allowed:
+            return allowed[(module, name)]
+        if module == "renderer.model":
+            cls = getattr(model, name, None)
+            if isinstance(cls, type) and cls.__module__ == model.__name__:
+                return cls
+        raise pickle.UnpicklingError(f"{module}.{name} is not a model class")
