@@ -31,6 +31,7 @@ their place in its reads (`_known_origins`), so a reused model holds this render
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import pickle
@@ -44,10 +45,12 @@ from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
 from renderer.mapping.tenant_store import Digests, ModelUnpickler, NoDigest, dumps
+from renderer.model import Tenant
 
 KIND = "ingress-tenant"
 FORMAT = 1
 TABLES = ("services", "endpoints", "slices", "nodes", "secrets")
+_TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
 class _Whole:
     """The key of a read of a whole table (iteration, len); its repr is stable (part of a key)."""
 
@@ -113,6 +116,7 @@ class _Built:
     translate_votes: dict[tuple[str, str], list[bool | None]]
     findings: list[Finding] = field(default_factory=list)
     reads: list[tuple[str, Any, Any]] = field(default_factory=list)  # table, key, digest of what it found
+    names: frozenset[str] = frozenset()  # every name it claimed or holds in its tenant
 
 
 def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
@@ -153,7 +157,7 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
         part = _lookup(disk, key, group, cluster, reg, digests) if key is not None else None
         hit = part is not None
         if part is None:
-            part = _build_alone(tenant, group, cluster, config, reg, build_one, digests)
+            part = _by_ingress(tenant, group, settings, cluster, config, reg, disk, build_one, digests)
             if part is None:
                 return None
             if key is not None and _storable(part, group):
@@ -165,6 +169,72 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
             model_key = hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
         parts[tenant] = (part, model_key, hit)
     return parts
+
+
+def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Cluster, config: Config,
+                reg: Registry, disk: Any, build_one: Callable[..., None], digests: Digests) -> _Built | None:
+    """A tenant whose entry missed: each Ingress built alone, or taken from the tenant's last entries
+    when its document and its reads are unchanged, and the pieces put together (`_merge`); when
+    two pieces meet (one name or one ip:port), the tenant's Ingresses are built in one pass instead.
+    None when a build strayed into another tenant."""
+    bundle_key = f"{KIND}-pieces\0" + hashlib.sha256(settings + b"\0" + tenant.encode("utf-8", "surrogatepass")
+                                                     ).hexdigest()
+    stored = disk.get(bundle_key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
+    old = stored.get("pieces") if stored is not None and isinstance(stored.get("pieces"), dict) else {}
+    idents = [f"{ing.meta.namespace}/{ing.meta.name}" for ing in group]
+    if stored is not None and stored.get("meet") == idents:  # these Ingresses met last time: one pass
+        return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
+    pieces: list[_Built] = []
+    keep: dict[bytes, Any] = {}
+    for ing in group:
+        try:
+            piece_key = digests.meta(ing.meta)
+        except NoDigest:
+            piece_key = None
+        raw = old.get(piece_key) if piece_key is not None else None
+        piece = _unpack(raw, [ing], cluster, reg, digests) if raw is not None else None
+        disk.ingress_pieces_reused = getattr(disk, "ingress_pieces_reused", 0) + (piece is not None)
+        if piece is None:
+            piece = _build_alone(tenant, [ing], cluster, config, reg, build_one, digests)
+            if piece is None:
+                return None
+            raw = _pack(piece, [ing], cluster, reg) if piece_key is not None and _storable(piece, [ing]) else None
+        if raw is not None:
+            keep[piece_key] = raw  # type: ignore[index]
+        pieces.append(piece)
+    merged = _merge(tenant, pieces)
+    if merged is None:  # remembered until the tenant's set of Ingresses changes (sharing is structural)
+        disk.put(bundle_key, {"format": FORMAT, "pieces": {}, "meet": idents})
+        return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
+    if keep != old:
+        disk.put(bundle_key, {"format": FORMAT, "pieces": keep})
+    return merged
+
+
+def _merge(tenant: str, pieces: list[_Built]) -> _Built | None:
+    """The pieces (one Ingress each, in order) as one pass over them leaves the tenant, or None when
+    two of them share a name or an ip:port (then one's build saw the other's objects)."""
+    names = [name for piece in pieces for name in piece.names]
+    attempted = [a for piece in pieces for a in piece.attempted]
+    if len(set(names)) != len(names) or len(set(attempted)) != len(attempted):
+        return None
+    created_at = next((i for i, piece in enumerate(pieces) if piece.tenant is not None), None)
+    whole = Tenant(tenant) if created_at is not None else None
+    merged = _Built(whole, created_at, {}, set(attempted), [], {}, {})
+    for piece in pieces:
+        if piece.tenant is not None and whole is not None:
+            for attr in _TENANT_DICTS:
+                getattr(whole, attr).update(getattr(piece.tenant, attr))
+        merged.addresses.update(piece.addresses)
+        merged.claims.extend(piece.claims)
+        merged.single_service_owner.update(piece.single_service_owner)
+        merged.translate_votes.update(piece.translate_votes)
+        merged.findings.extend(piece.findings)
+    # one read per lookup: the pieces were checked (or made) in this render, so equal lookups found alike
+    merged.reads = list({(table, key): (table, key, found) for piece in pieces
+                         for table, key, found in piece.reads}.values())
+    merged.names = frozenset(names)
+    return merged
 
 
 def _meet(built: dict[str, _Built]) -> bool:
@@ -211,13 +281,23 @@ def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Co
     if any(p != tenant for p, _ in (*sub.single_service_owner, *sub.translate_votes)):
         return None
     claims = [(k, identity, meta) for k, (identity, meta) in sub.claims.items()]
-    part = _Built(sub.tenants.get(tenant), created_at, dict(sub.addresses), set(sub.attempted), claims,
-                  dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found)
+    built = sub.tenants.get(tenant)
+    part = _Built(built, created_at, dict(sub.addresses), set(sub.attempted), claims,
+                  dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found,
+                  names=_names(built, claims))
     try:
         part.reads = [(table, key, _current(cluster, reg, table, key, digests)) for table, key in reads]
     except NoDigest:
         part.reads = [("", None, None)]  # never matches: not storable
     return part
+
+
+def _names(tenant: Any, claims: list[tuple[tuple[str, str], Any, Any]]) -> frozenset[str]:
+    held = {name for (_, name), _, _ in claims}
+    if tenant is not None:
+        for attr in _TENANT_DICTS:
+            held.update(getattr(tenant, attr))
+    return frozenset(held)
 
 
 def _current(cluster: Cluster, reg: Registry, table: str, key: Any, digests: Digests) -> Any:
@@ -255,8 +335,11 @@ def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Re
             digests: Digests) -> _Built | None:
     """The stored part for `key` if it is well formed and every read it made finds the same again."""
     raw = disk.get(key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
-    if raw is None:
-        return None
+    return None if raw is None else _unpack(raw, group, cluster, reg, digests)
+
+
+def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, digests: Digests) -> _Built | None:
+    """A packed part back, or None: malformed, or a read that finds something else now."""
     try:
         if raw["size"] != len(group):
             return None
@@ -277,7 +360,8 @@ def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Re
         addresses = {tuple(k): tuple(v) for k, v in raw["addresses"]}
         return _Built(tenant, raw["created_at"], addresses, set(addresses), claims,  # type: ignore[arg-type]
                       {tuple(k): v for k, v in raw["single_service_owner"]},  # type: ignore[misc]
-                      {tuple(k): list(v) for k, v in raw["translate_votes"]}, [], reads)  # type: ignore[misc]
+                      {tuple(k): list(v) for k, v in raw["translate_votes"]}, [], reads,  # type: ignore[misc]
+                      names=_names(tenant, claims))  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             NoDigest):
         return None

@@ -111,6 +111,7 @@ def test_unchanged_tenants_are_reused_and_a_moved_pod_is_seen(tmp_path: Path) ->
     second = check(root, cache)
     assert second.tenant_builds_reused == 2  # t1 and t3; t2 read the changed Endpoints
     assert second.tenant_hits == 3  # their AS3 JSON came from the cache too, and the empty k8s tenant's
+    assert second.ingress_pieces_reused == 1  # in t2, api-t2 came from t2's pieces; web-t2 was built
     assert "10.244.2.77" in dump_json(warm(root, cache)[0].as3).decode()
 
 
@@ -225,3 +226,40 @@ def test_list_items_and_a_file_with_a_directive(tmp_path: Path) -> None:
     write(root, apps)
     disk = check(root, tmp_path / "cache")
     assert disk.tenant_builds_reused == 1  # t1 from its List; t2 (directive) and t3 (changed) built
+
+
+def shared_vip(hosts: tuple[str, ...]) -> dict[str, str]:
+    """t1 as three tenants() gives it, plus Ingresses on one address with a host rule each (CIS merges
+    them into one virtual server and one policy)."""
+    apps = three_tenants()
+    for i, host in enumerate(hosts):
+        apps["t1"] += app("ns-t1", f"host{i}-t1", "10.5.9.9", "t1").replace(
+            "  defaultBackend: {service: {name: host%d-t1, port: {number: 80}}}" % i,
+            f"  rules: [{{host: {host}, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: "
+            f"{{name: host{i}-t1, port: {{number: 80}}}}}}}}]}}}}]")
+    return apps
+
+
+def test_ingresses_sharing_an_address_are_built_in_one_pass(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write(tmp_path / "repo", shared_vip(("a.example.com", "b.example.com")))
+    check(root, tmp_path / "cache")
+    write(root, shared_vip(("a.example.com", "c.example.com")))  # t1 misses: its pieces meet
+    check(root, tmp_path / "cache")
+    write(root, shared_vip(("a.example.com", "d.example.com")))  # remembered: t1 in one pass at once
+    disk = check(root, tmp_path / "cache")
+    assert getattr(disk, "ingress_pieces_reused", 0) == 0
+    assert "d.example.com" in dump_json(render(root).as3).decode()
+    # the guard matters: pieces put together although they share a virtual server lose a host's rule
+    monkeypatch.setattr(tenant_reuse, "_merge", _merge_without_checks)
+    got, _ = warm(write(tmp_path / "other", shared_vip(("a.example.com", "b.example.com"))), tmp_path / "c2")
+    assert outcome(got) != outcome(render(tmp_path / "other"))
+
+
+def _merge_without_checks(tenant: str, pieces: list[Any]) -> Any:
+    for piece in pieces:
+        piece.names, piece.attempted = frozenset(), set()
+    return REAL_MERGE(tenant, pieces)
+
+
+REAL_MERGE = tenant_reuse._merge
