@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.config import Config
-from renderer.errors import Finding, Origin
+from renderer.errors import Finding, Origin, SourceLocation
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
@@ -117,6 +117,7 @@ class _Built:
     findings: list[Finding] = field(default_factory=list)
     reads: list[tuple[str, Any, Any]] = field(default_factory=list)  # table, key, digest of what it found
     names: frozenset[str] = frozenset()  # every name it claimed or holds in its tenant
+    pieces: list[dict[str, Any]] | None = None  # when put together from one-Ingress pieces: theirs (`_piece`)
 
 
 def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
@@ -161,7 +162,8 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
             if part is None:
                 return None
             if key is not None and _storable(part, group):
-                disk.put(key, _pack(part, group, cluster, reg))
+                if disk.put(key, _pack(part, group, cluster, reg)) and part.pieces is not None:
+                    disk.put(_pointer(settings, tenant), {"format": FORMAT, "key": key})
             else:
                 key = None
         model_key = None  # the entry's key and what its reads found: names exactly this model
@@ -171,44 +173,125 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
     return parts
 
 
+def _pointer(settings: bytes, tenant: str) -> str:
+    """The key of the entry naming the tenant's last stored build (for its pieces), or that its
+    Ingresses met."""
+    return f"{KIND}-last\0" + hashlib.sha256(settings + b"\0" + tenant.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Cluster, config: Config,
                 reg: Registry, disk: Any, build_one: Callable[..., None], digests: Digests) -> _Built | None:
-    """A tenant whose entry missed: each Ingress built alone, or taken from the tenant's last entries
-    when its document and its reads are unchanged, and the pieces put together (`_merge`); when
-    two pieces meet (one name or one ip:port), the tenant's Ingresses are built in one pass instead.
+    """A tenant whose entry missed: each Ingress built alone, or taken from the tenant's last stored
+    build when its document and its reads are unchanged, and the pieces put together (`_merge`);
+    when two pieces meet (one name or one ip:port), the tenant's Ingresses are built in one pass.
     None when a build strayed into another tenant."""
-    bundle_key = f"{KIND}-pieces\0" + hashlib.sha256(settings + b"\0" + tenant.encode("utf-8", "surrogatepass")
-                                                     ).hexdigest()
-    stored = disk.get(bundle_key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
-    old = stored.get("pieces") if stored is not None and isinstance(stored.get("pieces"), dict) else {}
+    pointer = _pointer(settings, tenant)
+    last = disk.get(pointer, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
     idents = [f"{ing.meta.namespace}/{ing.meta.name}" for ing in group]
-    if stored is not None and stored.get("meet") == idents:  # these Ingresses met last time: one pass
+    if last is not None and last.get("meet") == idents:  # these Ingresses met last time: one pass
         return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
+    previous = _Previous(disk, last.get("key") if last is not None else None, group)
     pieces: list[_Built] = []
-    keep: dict[bytes, Any] = {}
+    metadata: list[dict[str, Any]] = []
     for ing in group:
         try:
-            piece_key = digests.meta(ing.meta)
+            digest = digests.meta(ing.meta)
         except NoDigest:
-            piece_key = None
-        raw = old.get(piece_key) if piece_key is not None else None
-        piece = _unpack(raw, [ing], cluster, reg, digests) if raw is not None else None
+            digest = None
+        piece = previous.piece(digest, ing, cluster, reg, digests) if digest is not None else None
         disk.ingress_pieces_reused = getattr(disk, "ingress_pieces_reused", 0) + (piece is not None)
         if piece is None:
             piece = _build_alone(tenant, [ing], cluster, config, reg, build_one, digests)
             if piece is None:
                 return None
-            raw = _pack(piece, [ing], cluster, reg) if piece_key is not None and _storable(piece, [ing]) else None
-        if raw is not None:
-            keep[piece_key] = raw  # type: ignore[index]
         pieces.append(piece)
+        metadata.append(_piece(piece, digest))
     merged = _merge(tenant, pieces)
     if merged is None:  # remembered until the tenant's set of Ingresses changes (sharing is structural)
-        disk.put(bundle_key, {"format": FORMAT, "pieces": {}, "meet": idents})
+        disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
         return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
-    if keep != old:
-        disk.put(bundle_key, {"format": FORMAT, "pieces": keep})
+    merged.pieces = metadata
     return merged
+
+
+def _piece(piece: _Built, digest: bytes | None) -> dict[str, Any]:
+    """What is kept of one Ingress's piece in its tenant's entry: its document's digest, the names of
+    its objects in each of the tenant's dicts, its reads and its share of the registry."""
+    names = {attr: list(getattr(piece.tenant, attr)) for attr in _TENANT_DICTS} if piece.tenant is not None else None
+    return {"digest": digest, "names": names, "claims": [(k, identity) for k, identity, _ in piece.claims],
+            "addresses": list(piece.addresses.items()),
+            "single_service_owner": list(piece.single_service_owner.items()),
+            "translate_votes": list(piece.translate_votes.items()), "reads": _packed_reads(piece.reads),
+            "clean": not piece.findings}
+
+
+class _Previous:
+    """The tenant's last stored build, opened only when a piece of it is wanted."""
+
+    def __init__(self, disk: Any, key: Any, group: list[Ingress]) -> None:
+        self._disk, self._key, self._group = disk, key, group
+        self._raw: dict[str, Any] | None = None
+        self._pieces: dict[bytes, dict[str, Any]] | None = None
+        self._tenant: Any = None
+
+    def _open(self) -> dict[bytes, dict[str, Any]]:
+        if self._pieces is None:
+            self._pieces = {}
+            raw = self._disk.get(self._key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT
+                                 else None) if isinstance(self._key, str) else None
+            if raw is not None and isinstance(raw.get("pieces"), list):
+                self._raw = raw
+                self._pieces = {p["digest"]: p for p in raw["pieces"]
+                                if isinstance(p, dict) and isinstance(p.get("digest"), bytes) and p.get("clean")}
+        return self._pieces
+
+    def _objects(self) -> Any:
+        """The stored tenant, its origins rebuilt from their values (this render's own where an
+        Ingress of the group has that origin)."""
+        if self._tenant is None and self._raw is not None and self._raw.get("tenant") is not None:
+            mine = {_origin_value(ing.meta.origin): ing.meta.origin for ing in self._group}
+            known = [mine.get(tuple(v)) or _origin_of(v) for v in self._raw["origins"]]
+            self._tenant = ModelUnpickler(io.BytesIO(self._raw["tenant"]), known).load()
+        return self._tenant
+
+    def piece(self, digest: bytes, ing: Ingress, cluster: Cluster, reg: Registry, digests: Digests) -> _Built | None:
+        stored = self._open().get(digest)
+        if stored is None:
+            return None
+        try:
+            reads = _checked_reads(stored["reads"], cluster, reg, digests)
+            if reads is None:
+                return None
+            names = stored["names"]
+            tenant = None
+            if names is not None:
+                whole = self._objects()
+                tenant = Tenant(whole.name)
+                for attr in _TENANT_DICTS:
+                    have, into = getattr(whole, attr), getattr(tenant, attr)
+                    for name in names[attr]:
+                        into[name] = have[name]
+            claims = [(tuple(k), identity, ing.meta) for k, identity in stored["claims"]]
+            addresses = {tuple(k): tuple(v) for k, v in stored["addresses"]}
+            return _Built(tenant, 0 if tenant is not None else None, addresses, set(addresses), claims,
+                          {tuple(k): v for k, v in stored["single_service_owner"]},
+                          {tuple(k): list(v) for k, v in stored["translate_votes"]}, [], reads,
+                          names=_names(tenant, claims))
+        except (KeyError, TypeError, ValueError, AttributeError, pickle.UnpicklingError, EOFError, ImportError,
+                NoDigest):
+            return None
+
+
+def _origin_value(origin: Origin) -> tuple[Any, ...]:
+    loc = origin.location
+    return (loc.path, loc.line, loc.column, origin.kind, origin.namespace, origin.name)
+
+
+def _origin_of(value: Any) -> Origin:
+    path, line, column, kind, namespace, name = value
+    if not all(isinstance(v, str) for v in (path, kind, namespace, name)) or not isinstance(line, int):
+        raise ValueError("not an origin")
+    return Origin(SourceLocation(path, line, column), kind, namespace, name)
 
 
 def _merge(tenant: str, pieces: list[_Built]) -> _Built | None:
@@ -317,10 +400,12 @@ def _storable(part: _Built, group: list[Ingress]) -> bool:
 def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -> dict[str, Any]:
     known = _known_origins(group, [(table, key) for table, key, _ in part.reads], cluster, reg)
     index = {id(ing.meta): j for j, ing in enumerate(group)}
-    reads = [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in part.reads]
+    reads = _packed_reads(part.reads)
     return {
         "format": FORMAT,
         "tenant": None if part.tenant is None else dumps(part.tenant, known),
+        "origins": [_origin_value(o) for o in known],
+        "pieces": part.pieces,
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
         "claims": [(k, identity, index[id(meta)]) for k, identity, meta in part.claims],
@@ -329,6 +414,23 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -
         "reads": reads,
         "size": len(group),
     }
+
+
+def _packed_reads(reads: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any, bool]]:
+    return [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in reads]
+
+
+def _checked_reads(packed: Any, cluster: Cluster, reg: Registry, digests: Digests) -> list[tuple[str, Any, Any]] | None:
+    """Stored reads back, or None when one is malformed or finds something else now."""
+    reads = []
+    for table, key, found, whole in packed:
+        if table not in (*TABLES, "certificate_names"):
+            return None
+        key = _WHOLE if whole else key
+        if _current(cluster, reg, table, key, digests) != found:
+            return None
+        reads.append((table, key, found))
+    return reads
 
 
 def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
@@ -343,14 +445,9 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
     try:
         if raw["size"] != len(group):
             return None
-        reads = []
-        for table, key_, found, whole in raw["reads"]:
-            if table not in (*TABLES, "certificate_names"):
-                return None
-            key_ = _WHOLE if whole else key_
-            if _current(cluster, reg, table, key_, digests) != found:
-                return None
-            reads.append((table, key_, found))
+        reads = _checked_reads(raw["reads"], cluster, reg, digests)
+        if reads is None:
+            return None
         known = _known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
         tenant = None if raw["tenant"] is None else ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
         claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
