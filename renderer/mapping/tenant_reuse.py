@@ -16,6 +16,12 @@ read here). So the composition is refused, and the global build runs, when
 Tenants are inserted into the registry in the order the global build creates them, and findings
 are sorted with a total order (`Finding.sort_key`), so nothing downstream sees the difference.
 
+The same argument, one level down, puts a tenant together from one-Ingress pieces (`_merge`):
+pieces that neither hold nor claim a common name nor ask for a common `ip:port` never saw each
+other's objects, so a pass over them leaves each tenant dict as the pieces' dicts one after the
+other. That is how a tenant whose entry missed is built: an Ingress whose document and reads are
+unchanged takes its objects from the tenant's last stored build, the others are built alone.
+
 A tenant's entry in the cache is keyed by the code fingerprint, the settings (`repr` of the
 `Config`), the tenant and its Ingresses' documents (`Digests`: path, index, first line, the keys
 of the object in a `kind: List`, and the document's lines). A view is a function of its document's
@@ -26,7 +32,7 @@ included) and of the certificate names, each with the digest of what it found; i
 every read finds the same again. An entry is stored only for a build with no finding, whose tenant
 holds no certificate (no secret material on disk). The model is kept as a pickle that may name only
 the model's own classes (`ModelUnpickler`), with the Origins of the objects the build saw named by
-their place in its reads (`_known_origins`), so a reused model holds this render's Origin objects.
+their place in its reads (`known_origins`), so a reused model holds this render's Origin objects.
 """
 
 from __future__ import annotations
@@ -35,72 +41,34 @@ import dataclasses
 import hashlib
 import io
 import pickle
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from renderer.config import Config
-from renderer.errors import Finding, Origin, SourceLocation
+from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
-from renderer.mapping.tenant_store import Digests, ModelUnpickler, NoDigest, dumps
+from renderer.mapping.tenant_store import (
+    Digests,
+    ModelUnpickler,
+    NoDigest,
+    Recorded,
+    RecordingCluster,
+    checked_reads,
+    current,
+    dumps,
+    known_origins,
+    origin_of,
+    origin_value,
+    packed_reads,
+)
 from renderer.model import Tenant
 
 KIND = "ingress-tenant"
 FORMAT = 1
-TABLES = ("services", "endpoints", "slices", "nodes", "secrets")
 _TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
-class _Whole:
-    """The key of a read of a whole table (iteration, len); its repr is stable (part of a key)."""
-
-    def __repr__(self) -> str:
-        return "<whole table>"
-
-
-_WHOLE = _Whole()
-
-
-class _Recorded(Mapping):
-    """A read-only view of one table that notes every key asked for (and whole-table reads)."""
-
-    def __init__(self, inner: Mapping, name: str, reads: dict[tuple[str, Any], None]) -> None:
-        self._inner, self._name, self._reads = inner, name, reads
-
-    def __getitem__(self, key: Any) -> Any:
-        self._reads[(self._name, key)] = None
-        return self._inner[key]
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._reads[(self._name, key)] = None
-        return self._inner.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._reads[(self._name, key)] = None
-        return key in self._inner
-
-    def __iter__(self) -> Iterator[Any]:
-        self._reads[(self._name, _WHOLE)] = None
-        return iter(self._inner)
-
-    def __len__(self) -> int:
-        self._reads[(self._name, _WHOLE)] = None
-        return len(self._inner)
-
-
-class _RecordingCluster:
-    """The part of a `Cluster` the Ingress build reads, with every read noted. Any other attribute
-    is an AttributeError, so a build that reads something unrecorded fails loudly (and the global
-    build runs) instead of being reused wrongly."""
-
-    members_from: tuple = ()
-
-    def __init__(self, cluster: Cluster, reads: dict[tuple[str, Any], None]) -> None:
-        for name in TABLES:
-            setattr(self, name, _Recorded(getattr(cluster, name), name, reads))
-
-    def endpoints_for(self, namespace: str, name: str) -> Any:
-        return Cluster.endpoints_for(self, namespace, name)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -221,7 +189,7 @@ def _piece(piece: _Built, digest: bytes | None) -> dict[str, Any]:
     return {"digest": digest, "names": names, "claims": [(k, identity) for k, identity, _ in piece.claims],
             "addresses": list(piece.addresses.items()),
             "single_service_owner": list(piece.single_service_owner.items()),
-            "translate_votes": list(piece.translate_votes.items()), "reads": _packed_reads(piece.reads),
+            "translate_votes": list(piece.translate_votes.items()), "reads": packed_reads(piece.reads),
             "clean": not piece.findings}
 
 
@@ -249,8 +217,8 @@ class _Previous:
         """The stored tenant, its origins rebuilt from their values (this render's own where an
         Ingress of the group has that origin)."""
         if self._tenant is None and self._raw is not None and self._raw.get("tenant") is not None:
-            mine = {_origin_value(ing.meta.origin): ing.meta.origin for ing in self._group}
-            known = [mine.get(tuple(v)) or _origin_of(v) for v in self._raw["origins"]]
+            mine = {origin_value(ing.meta.origin): ing.meta.origin for ing in self._group}
+            known = [mine.get(tuple(v)) or origin_of(v) for v in self._raw["origins"]]
             self._tenant = ModelUnpickler(io.BytesIO(self._raw["tenant"]), known).load()
         return self._tenant
 
@@ -259,7 +227,7 @@ class _Previous:
         if stored is None:
             return None
         try:
-            reads = _checked_reads(stored["reads"], cluster, reg, digests)
+            reads = checked_reads(stored["reads"], cluster, reg, digests)
             if reads is None:
                 return None
             names = stored["names"]
@@ -280,18 +248,6 @@ class _Previous:
         except (KeyError, TypeError, ValueError, AttributeError, pickle.UnpicklingError, EOFError, ImportError,
                 NoDigest):
             return None
-
-
-def _origin_value(origin: Origin) -> tuple[Any, ...]:
-    loc = origin.location
-    return (loc.path, loc.line, loc.column, origin.kind, origin.namespace, origin.name)
-
-
-def _origin_of(value: Any) -> Origin:
-    path, line, column, kind, namespace, name = value
-    if not all(isinstance(v, str) for v in (path, kind, namespace, name)) or not isinstance(line, int):
-        raise ValueError("not an origin")
-    return Origin(SourceLocation(path, line, column), kind, namespace, name)
 
 
 def _merge(tenant: str, pieces: list[_Built]) -> _Built | None:
@@ -351,8 +307,8 @@ def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Co
     """The group built on a registry of its own, every read noted; None if it touched another tenant."""
     reads: dict[tuple[str, Any], None] = {}
     sub = Registry()
-    sub.certificate_names = _Recorded(reg.certificate_names, "certificate_names", reads)  # type: ignore[assignment]
-    view = _RecordingCluster(cluster, reads)
+    sub.certificate_names = Recorded(reg.certificate_names, "certificate_names", reads)  # type: ignore[assignment]
+    view = RecordingCluster(cluster, reads)
     found: list[Finding] = []
     created_at = None
     for j, ing in enumerate(group):
@@ -369,7 +325,7 @@ def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Co
                   dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found,
                   names=_names(built, claims))
     try:
-        part.reads = [(table, key, _current(cluster, reg, table, key, digests)) for table, key in reads]
+        part.reads = [(table, key, current(cluster, reg, table, key, digests)) for table, key in reads]
     except NoDigest:
         part.reads = [("", None, None)]  # never matches: not storable
     return part
@@ -383,13 +339,6 @@ def _names(tenant: Any, claims: list[tuple[tuple[str, str], Any, Any]]) -> froze
     return frozenset(held)
 
 
-def _current(cluster: Cluster, reg: Registry, table: str, key: Any, digests: Digests) -> Any:
-    source = reg.certificate_names if table == "certificate_names" else getattr(cluster, table)
-    if key is _WHOLE:
-        return tuple((k, digests.value(table, v)) for k, v in source.items())
-    return digests.value(table, source.get(key))
-
-
 def _storable(part: _Built, group: list[Ingress]) -> bool:
     metas = {id(ing.meta) for ing in group}
     return (not part.findings and all(id(meta) in metas for _, _, meta in part.claims)
@@ -398,13 +347,13 @@ def _storable(part: _Built, group: list[Ingress]) -> bool:
 
 
 def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -> dict[str, Any]:
-    known = _known_origins(group, [(table, key) for table, key, _ in part.reads], cluster, reg)
+    known = known_origins(group, [(table, key) for table, key, _ in part.reads], cluster, reg)
     index = {id(ing.meta): j for j, ing in enumerate(group)}
-    reads = _packed_reads(part.reads)
+    reads = packed_reads(part.reads)
     return {
         "format": FORMAT,
         "tenant": None if part.tenant is None else dumps(part.tenant, known),
-        "origins": [_origin_value(o) for o in known],
+        "origins": [origin_value(o) for o in known],
         "pieces": part.pieces,
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
@@ -414,23 +363,6 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -
         "reads": reads,
         "size": len(group),
     }
-
-
-def _packed_reads(reads: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any, bool]]:
-    return [(table, "*" if key is _WHOLE else key, found, key is _WHOLE) for table, key, found in reads]
-
-
-def _checked_reads(packed: Any, cluster: Cluster, reg: Registry, digests: Digests) -> list[tuple[str, Any, Any]] | None:
-    """Stored reads back, or None when one is malformed or finds something else now."""
-    reads = []
-    for table, key, found, whole in packed:
-        if table not in (*TABLES, "certificate_names"):
-            return None
-        key = _WHOLE if whole else key
-        if _current(cluster, reg, table, key, digests) != found:
-            return None
-        reads.append((table, key, found))
-    return reads
 
 
 def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
@@ -445,10 +377,10 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
     try:
         if raw["size"] != len(group):
             return None
-        reads = _checked_reads(raw["reads"], cluster, reg, digests)
+        reads = checked_reads(raw["reads"], cluster, reg, digests)
         if reads is None:
             return None
-        known = _known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
+        known = known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
         tenant = None if raw["tenant"] is None else ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
         claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
                   if isinstance(i, int) and 0 <= i < len(group)]
@@ -478,26 +410,5 @@ def _install(built: dict[str, _Built], groups: dict[str, list[int]], reg: Regist
         findings.extend(part.findings)
         for k, identity, meta in part.claims:
             reg.claims[k] = (identity, meta)
-
-
-def _known_origins(group: list[Ingress], reads: list[tuple[str, Any]], cluster: Cluster,
-                   reg: Registry) -> list[Origin]:
-    """The origins of every object the build saw (its Ingresses, then what each read found), in an
-    order both the build and a later lookup (whose reads found the same documents) make alike: the
-    pickle names them by index, and a reused model holds this render's own Origin objects."""
-    found = [ing.meta.origin for ing in group]
-    for table, key in reads:
-        if table == "certificate_names":
-            continue
-        source = getattr(cluster, table)
-        values = source.values() if key is _WHOLE else [source.get(key)]
-        for value in values:
-            if value is None:
-                continue
-            if table == "slices":
-                found.extend(piece.meta.origin for piece in value)
-            else:
-                found.append(value.meta.origin)
-    return found
 
 

@@ -1,5 +1,6 @@
 """How a tenant's Ingress build is kept on disk (renderer.mapping.tenant_reuse): documents' digests,
-and the model as a pickle that can name nothing but the model.
+the reads a build made of the cluster (recorded, packed, checked again), and the model as a pickle
+that can name nothing but the model.
 
 Why a module of its own: these are the parts whose exactness the reuse rests on (a digest must
 change whenever a view could; a stored model must load as exactly the objects a build makes, and
@@ -14,11 +15,15 @@ import functools
 import hashlib
 import io
 import pickle
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from renderer.errors import Origin, Severity, SourceLocation
-from renderer.kube.objects import ObjectMeta
+from renderer.kube.load import Cluster
+from renderer.kube.objects import Ingress, ObjectMeta
+from renderer.mapping.registry import Registry
 
+TABLES = ("services", "endpoints", "slices", "nodes", "secrets")  # the Cluster tables a build may read
 DIGEST_KIND = "document-digests"
 FORMAT = 1
 
@@ -202,3 +207,112 @@ class ModelUnpickler(pickle.Unpickler):
             if isinstance(cls, type) and cls.__module__ == model.__name__:
                 return cls
         raise pickle.UnpicklingError(f"{module}.{name} is not a model class")
+
+
+class Whole:
+    """The key of a read of a whole table (iteration, len); its repr is stable (part of a key)."""
+
+    def __repr__(self) -> str:
+        return "<whole table>"
+
+
+WHOLE = Whole()
+
+
+class Recorded(Mapping):
+    """A read-only view of one table that notes every key asked for (and whole-table reads)."""
+
+    def __init__(self, inner: Mapping, name: str, reads: dict[tuple[str, Any], None]) -> None:
+        self._inner, self._name, self._reads = inner, name, reads
+
+    def __getitem__(self, key: Any) -> Any:
+        self._reads[(self._name, key)] = None
+        return self._inner[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._reads[(self._name, key)] = None
+        return self._inner.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._reads[(self._name, key)] = None
+        return key in self._inner
+
+    def __iter__(self) -> Iterator[Any]:
+        self._reads[(self._name, WHOLE)] = None
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        self._reads[(self._name, WHOLE)] = None
+        return len(self._inner)
+
+
+class RecordingCluster:
+    """The part of a `Cluster` the Ingress build reads, with every read noted. Any other attribute
+    is an AttributeError, so a build that reads something unrecorded fails loudly (and the global
+    build runs) instead of being reused wrongly."""
+
+    members_from: tuple = ()
+
+    def __init__(self, cluster: Cluster, reads: dict[tuple[str, Any], None]) -> None:
+        for name in TABLES:
+            setattr(self, name, Recorded(getattr(cluster, name), name, reads))
+
+    def endpoints_for(self, namespace: str, name: str) -> Any:
+        return Cluster.endpoints_for(self, namespace, name)  # type: ignore[arg-type]
+
+
+def origin_value(origin: Origin) -> tuple[Any, ...]:
+    loc = origin.location
+    return (loc.path, loc.line, loc.column, origin.kind, origin.namespace, origin.name)
+
+
+def origin_of(value: Any) -> Origin:
+    path, line, column, kind, namespace, name = value
+    if not all(isinstance(v, str) for v in (path, kind, namespace, name)) or not isinstance(line, int):
+        raise ValueError("not an origin")
+    return Origin(SourceLocation(path, line, column), kind, namespace, name)
+
+
+def current(cluster: Cluster, reg: Registry, table: str, key: Any, digests: Digests) -> Any:
+    source = reg.certificate_names if table == "certificate_names" else getattr(cluster, table)
+    if key is WHOLE:
+        return tuple((k, digests.value(table, v)) for k, v in source.items())
+    return digests.value(table, source.get(key))
+
+
+def packed_reads(reads: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any, bool]]:
+    return [(table, "*" if key is WHOLE else key, found, key is WHOLE) for table, key, found in reads]
+
+
+def checked_reads(packed: Any, cluster: Cluster, reg: Registry, digests: Digests) -> list[tuple[str, Any, Any]] | None:
+    """Stored reads back, or None when one is malformed or finds something else now."""
+    reads = []
+    for table, key, found, whole in packed:
+        if table not in (*TABLES, "certificate_names"):
+            return None
+        key = WHOLE if whole else key
+        if current(cluster, reg, table, key, digests) != found:
+            return None
+        reads.append((table, key, found))
+    return reads
+
+
+def known_origins(group: list[Ingress], reads: list[tuple[str, Any]], cluster: Cluster,
+                   reg: Registry) -> list[Origin]:
+    """The origins of every object the build saw (its Ingresses, then what each read found), in an
+    order both the build and a later lookup (whose reads found the same documents) make alike: the
+    pickle names them by index, and a reused model holds this render's own Origin objects."""
+    found = [ing.meta.origin for ing in group]
+    for table, key in reads:
+        if table == "certificate_names":
+            continue
+        source = getattr(cluster, table)
+        values = source.values() if key is WHOLE else [source.get(key)]
+        for value in values:
+            if value is None:
+                continue
+            if table == "slices":
+                found.extend(piece.meta.origin for piece in value)
+            else:
+                found.append(value.meta.origin)
+    return found

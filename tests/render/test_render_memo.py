@@ -273,9 +273,12 @@ def _break_tenant_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def _break_build_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """A tenant's cached Ingress build trusted without checking what it read (Services, Endpoints):
     a moved pod would leave the old member in the pool."""
-    from renderer.mapping import tenant_reuse
+    from renderer.mapping import tenant_reuse, tenant_store
 
-    monkeypatch.setattr(tenant_reuse, "_current", lambda *args: None)
+    def unchecked(packed: Any, *_args: Any) -> list[tuple[str, Any, Any]]:
+        return [(table, tenant_store.WHOLE if whole else key, found) for table, key, found, whole in packed]
+
+    monkeypatch.setattr(tenant_reuse, "checked_reads", unchecked)
 
 
 def _break_parse_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,7 +234,7 @@ def shared_vip(hosts: tuple[str, ...]) -> dict[str, str]:
     apps = three_tenants()
     for i, host in enumerate(hosts):
         apps["t1"] += app("ns-t1", f"host{i}-t1", "10.5.9.9", "t1").replace(
-            "  defaultBackend: {service: {name: host%d-t1, port: {number: 80}}}" % i,
+            f"  defaultBackend: {{service: {{name: host{i}-t1, port: {{number: 80}}}}}}",
             f"  rules: [{{host: {host}, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: "
             f"{{name: host{i}-t1, port: {{number: 80}}}}}}}}]}}}}]")
     return apps
