@@ -43,6 +43,7 @@ class Digests:
         self._stored: dict[int, tuple[str | None, dict[tuple[int, int], bytes], bool]] = {}
         self._keep: list[Any] = []  # what is keyed by id() here stays alive while we hold it
         self._disk = disk
+        self.found: dict[tuple[str, Any], Any] = {}  # (table, key) -> what `current` found, this phase
 
     def meta(self, meta: ObjectMeta) -> bytes:
         doc = meta.doc
@@ -146,29 +147,33 @@ def digest_table(value: Any) -> dict[tuple[int, int], bytes] | None:
 
 
 def dumps(tenant: Any, known: list[Origin]) -> bytes:
-    """`tenant` pickled, each Origin in `known` as its index (see ModelUnpickler)."""
+    """`tenant` pickled: a model object as its class called with its field values (a quarter of the
+    bytes of pickle's default, a dict of slots per object, and faster to load), each Origin in
+    `known` as its index there (see ModelUnpickler). Reducers in a dispatch table, so the pickler
+    calls Python only for model objects, not for every string and tuple."""
+    index = {id(o): i for i, o in reversed(list(enumerate(known)))}
+
+    def origin(o: Origin) -> tuple[Any, ...]:
+        at = index.get(id(o))
+        return (known_origin, (at,)) if at is not None else (Origin, (o.location, o.kind, o.namespace, o.name))
+
+    table: dict[type, Any] = {cls: functools.partial(_reduce, fields) for cls, fields in _model_fields().items()}
+    table[Origin] = origin
+    table[SourceLocation] = lambda loc: (SourceLocation, (loc.path, loc.line, loc.column))
     out = io.BytesIO()
-    _ModelPickler(out, {id(o): i for i, o in reversed(list(enumerate(known)))}).dump(tenant)
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = table  # type: ignore[assignment]
+    pickler.dump(tenant)
     return out.getvalue()
 
 
-class _ModelPickler(pickle.Pickler):
-    """Pickles a tenant's model with every Origin of a known object as its index (see _known_origins)."""
+def _reduce(fields: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
+    return type(obj), tuple([getattr(obj, name) for name in fields])
 
-    def __init__(self, file: io.BytesIO, origins: dict[int, int]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._origins = origins
 
-    def persistent_id(self, obj: Any) -> int | None:
-        return self._origins.get(id(obj)) if type(obj) is Origin else None
-
-    def reducer_override(self, obj: Any) -> Any:
-        """A model object as its class called with its field values: a quarter of the bytes of
-        pickle's default (a dict of slots per object), and faster to load."""
-        fields = _model_fields().get(type(obj))
-        if fields is None:
-            return NotImplemented
-        return type(obj), tuple(getattr(obj, name) for name in fields)
+def known_origin(index: int) -> Origin:
+    """Stands in a pickle for the known Origin at `index`; ModelUnpickler resolves it."""
+    raise pickle.UnpicklingError("a known origin outside ModelUnpickler")
 
 
 @functools.cache
@@ -190,10 +195,10 @@ class ModelUnpickler(pickle.Unpickler):
         super().__init__(file)
         self._known = known
 
-    def persistent_load(self, pid: Any) -> Origin:
-        if type(pid) is not int or not 0 <= pid < len(self._known):
-            raise pickle.UnpicklingError(f"no known origin {pid!r}")
-        return self._known[pid]
+    def _known_origin(self, index: Any) -> Origin:
+        if type(index) is not int or not 0 <= index < len(self._known):
+            raise pickle.UnpicklingError(f"no known origin {index!r}")
+        return self._known[index]
 
     def find_class(self, module: str, name: str) -> Any:
         from renderer import model
@@ -202,6 +207,8 @@ class ModelUnpickler(pickle.Unpickler):
                    ("renderer.errors", "Severity"): Severity}
         if (module, name) in allowed:
             return allowed[(module, name)]
+        if (module, name) == (__name__, "known_origin"):
+            return self._known_origin
         if module == "renderer.model":
             cls = getattr(model, name, None)
             if isinstance(cls, type) and cls.__module__ == model.__name__:
@@ -274,10 +281,21 @@ def origin_of(value: Any) -> Origin:
 
 
 def current(cluster: Cluster, reg: Registry, table: str, key: Any, digests: Digests) -> Any:
+    """What a read of `table` at `key` finds now, as digests; the same read asked again in one
+    Ingress phase (every piece reads its members' Nodes) is answered from `digests.found`."""
+    try:
+        return digests.found[(table, key)]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable key (a malformed entry): no memo
+        return None
     source = reg.certificate_names if table == "certificate_names" else getattr(cluster, table)
     if key is WHOLE:
-        return tuple((k, digests.value(table, v)) for k, v in source.items())
-    return digests.value(table, source.get(key))
+        found = tuple((k, digests.value(table, v)) for k, v in source.items())
+    else:
+        found = digests.value(table, source.get(key))
+    digests.found[(table, key)] = found
+    return found
 
 
 def packed_reads(reads: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any, bool]]:
