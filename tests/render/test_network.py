@@ -216,3 +216,23 @@ def test_arps_are_sorted_numerically_and_found_by_node_name_or_pod_cidr(tmp_path
         "pod IP 10.244.9.9 of Service default/app: no node runs it (no nodeName, no podCIDR); no ARP entry"]
     assert [(o.kind, o.name) for o in result.sources["/net/arps/10.244.2.7"]] == [("Service", "app"), ("Node", "n2")]
     assert [(o.kind, o.name) for o in result.sources["/net/arps/10.244.1.10"]] == [("Service", "app"), ("Node", "n1")]
+
+
+def test_net_sources_of_an_arp_are_its_distinct_origins() -> None:
+    """The usual ARP (a Service and a Node) skips the dedup; two origins of one kind, equal or not,
+    and any other count still go through it."""
+    from renderer.errors import Origin, SourceLocation
+    from renderer.model import Arp, Network, unique_origins
+    from renderer.net import net_sources
+
+    svc = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")
+    svc2 = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")  # equal, not the same object
+    other = Origin(SourceLocation("b.yaml", 1), "Service", "default", "b")
+    n1 = Origin(SourceLocation("nodes.yaml", 1), "Node", "", "n1")
+    cases = [[svc, n1], [n1, svc], [svc, svc2], [svc, svc], [svc, other], [svc], [], [svc, n1, svc2]]
+    arps = [Arp(f"10.0.0.{i}", "aa:bb:cc:00:00:01", origins) for i, origins in enumerate(cases)]
+    sources = net_sources(Network("cluster", [], arps))
+    for i, origins in enumerate(cases):
+        got = sources[f"/net/arps/10.0.0.{i}"]
+        assert [id(o) for o in got] == [id(o) for o in unique_origins(origins)], origins
+    assert [len(sources[f"/net/arps/10.0.0.{i}"]) for i in range(len(cases))] == [2, 2, 1, 1, 2, 1, 0, 2]
