@@ -214,7 +214,7 @@ def _by_address(wanted: dict[str, object]) -> tuple[list[str], bool]:
     except (OSError, ValueError):  # not all IPv4
         packed = None
     if packed is not None and list(map(_INET_NTOA, packed)) == ips:
-        return sorted(ips, key=dict(zip(ips, packed, strict=True)).__getitem__), True
+        return list(map(ips.__getitem__, sorted(range(len(ips)), key=packed.__getitem__))), True
     keyed = [(ip_sort_key(ip), ip) for ip in ips]
     keyed.sort(key=itemgetter(0))
     return [ip for _key, ip in keyed], False
