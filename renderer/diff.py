@@ -337,15 +337,13 @@ def _fdb_record(record: Any) -> Any:
     return record
 
 
-def _by_name(items: list, key: str) -> dict[str, dict] | None:
-    """Every item by its `key` when every item is a dict with a string there (the rendered shape),
-    found in C (`map`, no loop); None for any other shape."""
+def _names(items: list, key: str) -> list[str] | None:
+    """Every item's `key` when every item is a dict with a string there (the rendered shape), found
+    in C (`map`, no loop); None for any other shape."""
     if set(map(type, items)) != {dict}:
         return None
     names = list(map(dict.get, items, repeat(key)))
-    if set(map(type, names)) != {str}:
-        return None
-    return dict(zip(names, items, strict=True))
+    return names if set(map(type, names)) == {str} else None
 
 
 def _entries(items: Any, key: str, norm: Callable[[Any], Any] | None = None) -> dict[str, Any]:
@@ -353,9 +351,9 @@ def _entries(items: Any, key: str, norm: Callable[[Any], Any] | None = None) -> 
     by its index (`#3`)."""
     if not isinstance(items, list):
         return {}
-    fast = _by_name(items, key) if norm is None else None
-    if fast is not None:
-        return fast
+    names = _names(items, key) if norm is None else None
+    if names is not None:
+        return dict(zip(names, items, strict=True))
     out = {}
     for index, item in enumerate(items):
         name = item.get(key) if isinstance(item, dict) else None
@@ -371,23 +369,30 @@ def _list_changes(ctx: _Context, old_items: Any, new_items: Any, key: str, point
     long equal head and tail. When every entry is a dict with a string name (a name that does not
     depend on the entry's position) only the names in the middle can differ: a name whose every
     entry lies in the equal head and tail has the same last entry (the one `_entries` keeps) on both
-    sides. The head and tail are compared in place, in C; the middle's names by key as before."""
+    sides. The head and tail are compared in place, in C, and only the middle's names are keyed
+    (100,000 ARPs make no 100,000-entry dict)."""
     if norm is not None or not isinstance(old_items, list) or not isinstance(new_items, list):
         return _compare_named(ctx, NETWORK, _entries(old_items, key, norm), _entries(new_items, key, norm),
                               pointer_of, cls)
-    old_e, new_e = _by_name(old_items, key), _by_name(new_items, key)
-    if old_e is None or new_e is None:  # `#index` names move with the entries: every name is looked at
+    old_names, new_names = _names(old_items, key), _names(new_items, key)
+    if old_names is None or new_names is None:  # `#index` names move with the entries: all are looked at
         return _compare_named(ctx, NETWORK, _entries(old_items, key), _entries(new_items, key), pointer_of, cls)
-    return _compare_named(ctx, NETWORK, old_e, new_e, pointer_of, cls, names=_middle_names(old_items, new_items, key))
+    middle = _middle_names(old_items, new_items, old_names, new_names)
+    return _compare_named(ctx, NETWORK, _named(old_items, old_names, middle), _named(new_items, new_names, middle),
+                          pointer_of, cls, names=middle)
 
 
-def _middle_names(old: list[dict], new: list[dict], key: str) -> set[str]:
+def _middle_names(old: list, new: list, old_names: list[str], new_names: list[str]) -> set[str]:
     """The names of the entries between the longest equal head and the longest equal tail."""
     shortest = min(len(old), len(new))
     head = next(compress(count(), map(ne, old, new)), shortest)
     tail = min(next(compress(count(), map(ne, reversed(old), reversed(new))), shortest), shortest - head)
-    return {*map(dict.get, old[head:len(old) - tail], repeat(key)),
-            *map(dict.get, new[head:len(new) - tail], repeat(key))}
+    return {*old_names[head:len(old) - tail], *new_names[head:len(new) - tail]}
+
+
+def _named(items: list, names: list[str], wanted: set[str]) -> dict[str, Any]:
+    """The entries with a name in `wanted`, each name's last entry winning (as in `_entries`)."""
+    return {names[i]: items[i] for i in compress(count(), map(wanted.__contains__, names))}
 
 
 def _net_label(key: str, body: Any) -> str:
