@@ -241,7 +241,8 @@ def _pack_sources(sources: Mapping[str, tuple[Origin, ...]]) -> dict[str, Any]:
     row_of = dict(zip(by_id, range(len(by_id)), strict=True))
     rows = list(by_id.values())
     return {
-        "origins": [(_loc(o.location), o.kind, o.namespace, o.name) for o in rows],
+        "origins": [(None if (loc := o.location) is None else (loc.path, loc.line, loc.column), o.kind,
+                     o.namespace, o.name) for o in rows],  # `_loc` inlined: 30,000 rows at 10k Ingresses
         "sources": (_ARRAY_LAYOUT, list(sources), array(_ARRAY_CODE, map(len, per_pointer)).tobytes(),
                     array(_ARRAY_CODE, map(row_of.__getitem__, ids)).tobytes()),
     }
