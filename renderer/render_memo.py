@@ -20,9 +20,9 @@ whose result depends on the clock (`snapshot.maxAge`), a render that raised, and
 declaration holds secret material (see `holds_secrets`).
 
 The stored value is plain data (`marshal`, behind `DiskCache`'s checksum): the AS3 and net
-declarations, the findings, the sources (pointer -> origins, through a table of distinct
-origins) and the counts. The configuration is not stored: a hit reads it again with
-`load_config` (a part of the trace, so it is the same file).
+declarations, the findings, the sources (a table of distinct origins, the pointers, and each
+pointer's row numbers in flat arrays: `PackedSources`) and the counts. The configuration is not
+stored: a hit reads it again with `load_config` (a part of the trace, so it is the same file).
 """
 
 from __future__ import annotations
