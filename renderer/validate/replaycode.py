@@ -78,9 +78,18 @@ def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_fr
             body.extend(_values_check(node, op[2], op[3], const))
         elif code == INSERT:
             body.append(f"n = {node}")
+            pending: dict[str, Any] = {}  # consecutive atomic defaults: one dict.update, in the same order
             for key, default, atomic in op[2]:
+                if atomic and type(key) is str and key not in pending:
+                    pending[key] = default
+                    continue
+                if pending:
+                    body.append(f"n.update({const(pending)})")
+                    pending = {}
                 value = const(default)
                 body.append(f"n[{const(key)}] = {value}" if atomic else f"n[{const(key)}] = deepcopy({value})")
+            if pending:
+                body.append(f"n.update({const(pending)})")
             body.append(f"undo.append((n, {const(op[3])}))")
         elif code == APPEND:
             value = const(op[2])
