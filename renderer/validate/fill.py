@@ -45,12 +45,6 @@ MAX_COMPILED = 5_000  # compiled programs kept (a long-lived process stays bound
 MAX_CHOICES = 10_000  # shape-reduced choosers kept (residual.py); then all are forgotten at once
 
 
-def _shape(data: dict) -> tuple:
-    """What the program cache is keyed by; every program relies on it (keys, their values' types, class)."""
-    cls = data.get("class")
-    return tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None
-
-
 def _item_types(data: list) -> tuple:
     """The items' JSON types (and so the length): as their Python types when each is one of the
     exact types whose JSON type is fixed (`_PLAIN`: the same facts, about 4x cheaper), else as names.
@@ -172,7 +166,10 @@ class Filler:
 
     # -- frames ------------------------------------------------------------------------------------
     def _object_frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:
-        key = (id(schema), composite, _shape(data))
+        # the shape, which the program cache is keyed by and every program relies on: keys, their
+        # values' types, class (inline: this runs for every object of a declaration)
+        cls = data.get("class")
+        key = (id(schema), composite, (tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None))
         programs = self._programs.get(key)
         if programs and ctx.budget >= 0:
             for program in programs:

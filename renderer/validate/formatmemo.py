@@ -18,12 +18,12 @@ from renderer.validate.formats import FORMATS, IPV6_DOUBT, FormatCheck, ipv6_dou
 
 MAX_REMEMBERED = 1_000_000
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
-_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def fast_f5ip(value: str) -> bool:
     """is_f5ip, without the ipaddress module for plain IPv4 addresses."""
-    return _DOTTED_QUAD.fullmatch(value) is not None or is_f5ip(value)
+    return DOTTED_QUAD.fullmatch(value) is not None or is_f5ip(value)
 
 
 def remembered(check: FormatCheck) -> FormatCheck:
@@ -87,7 +87,7 @@ def memo_formats(doubtful: DoubtfulAddresses | None = None) -> dict[str, FormatC
 
 
 # -- dotted quads answered inside jsonschema-rs ------------------------------------------------------
-QUAD_PATTERN = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"  # what _DOTTED_QUAD fullmatches (ECMA: `$` is the end)
+QUAD_PATTERN = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"  # what DOTTED_QUAD fullmatches (ECMA: `$` is the end)
 _ONE = ("additionalItems", "additionalProperties", "contains", "propertyNames", "if", "then", "else", "not")
 _MANY = ("allOf", "anyOf", "oneOf")
 _NAMED = ("properties", "patternProperties", "definitions", "dependencies")

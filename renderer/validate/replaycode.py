@@ -6,7 +6,8 @@ code, walk its relative path token by token) cost more than the work the ops do.
 made here does the same ops in the same order with the same calls: each observation calls the
 recorded function on the same value and compares with `!=` against the recorded answer (so
 every comparison, NaN and 1 == 1.0 == True included, is the interpreter's), each default is
-written as the interpreter writes it (the same object for atomic values, a deep copy otherwise),
+written as the interpreter writes it (the same object for atomic values, a deep copy otherwise;
+a run of atomic ones by one `dict.update`, which inserts in the same order),
 each undo entry, pointer site and nested frame is the interpreter's. It returns False at the
 first observation that differs; the caller undoes what was written, as it did for the
 interpreter's `break`. Programs with anything the generator does not expect (a path token that

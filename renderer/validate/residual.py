@@ -8,7 +8,7 @@ and at the place of that question the object's keys and its values' types are al
 `required`, `type` and `minProperties` of the object, absent properties, `type` of its values,
 the `if` whose answer follows. What is left is, for pool members, one check of
 `serverAddresses` (strings, unique, each an f5ip), done here in Python with the same format
-callable.
+callable (a dotted quad by the regex that callable would answer it with).
 
 `Residuals.choice` gives a chooser that answers the recorded branch when that check passes and
 asks the full chooser otherwise, so a no (or anything unexpected) costs time, never a wrong
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from renderer.validate.formatmemo import DOTTED_QUAD, quads_in_rust
 from renderer.validate.jsonvalues import compile_simple
 
 _ANNOTATIONS = frozenset({"title", "description", "$comment", "default", "examples"})
@@ -41,9 +42,21 @@ _ONLY_FOR = {
 _TYPED = frozenset().union(*_ONLY_FOR.values())
 _MAX_DEPTH = 16  # $ref chains followed
 
-# A residual: True or False (decided by the keys and types), or one check of the object (a
-# function of it), or None (not reducible: keep the full judge)
-Check = Callable[[dict], bool]
+# A residual: True or False (decided by the keys and types), or the one check left (a _Property),
+# or None (not reducible: keep the full judge)
+
+
+class _Property:
+    """The check left for one property's value, as a check of the object."""
+
+    __slots__ = ("check", "name")
+
+    def __init__(self, name: str, check: Callable[[Any], bool]):
+        self.name = name
+        self.check = check
+
+    def __call__(self, obj: dict) -> bool:
+        return self.check(obj[self.name])
 
 
 class _Decline(Exception):
@@ -77,13 +90,14 @@ class Residuals:
             return lambda _data: pick
         if rest is None or rest is False or not rest(data):
             return None
+        name, check = rest.name, rest.check  # one call less per object than rest(obj)
 
         def choose(obj: Any) -> int | None:
-            return pick if rest(obj) else chooser(obj)
+            return pick if check(obj[name]) else chooser(obj)
 
         return choose
 
-    def of_object(self, schema: Any, known: dict[str, type]) -> bool | Check | None:
+    def of_object(self, schema: Any, known: dict[str, type]) -> bool | _Property | None:
         """The residual of `schema` on objects with exactly the keys of `known`, of those types."""
         try:
             parts = self._object(schema, known, 0)
@@ -98,7 +112,7 @@ class Residuals:
         return parts[0]
 
     # -- reductions: a list of checks (all must hold), or False ------------------------------------
-    def _object(self, schema: Any, known: dict[str, type], depth: int) -> list[Check] | bool:
+    def _object(self, schema: Any, known: dict[str, type], depth: int) -> list[_Property] | bool:
         if depth > _MAX_DEPTH:
             raise _Decline
         if schema is True:
@@ -110,7 +124,7 @@ class Residuals:
         schema = self._target(schema, depth)
         if schema is True or schema is False:
             return self._object(schema, known, depth + 1)
-        checks: list[Check] = []
+        checks: list[_Property] = []
         for key, value in schema.items():
             if key in _ANNOTATIONS:
                 continue
@@ -169,7 +183,7 @@ class Residuals:
                 raise _Decline  # additionalProperties, dependencies, enum, const, unknown keywords...
         return checks
 
-    def _value(self, schema: Any, name: str, kind: type, depth: int) -> list[Check] | bool:
+    def _value(self, schema: Any, name: str, kind: type, depth: int) -> list[_Property] | bool:
         """The residual of a property's schema on its value (of Python type `kind`)."""
         if schema is True:
             return []
@@ -200,9 +214,9 @@ class Residuals:
         check = _string_items(schema, self.ajv.formats) if json_type == "array" else None
         if check is None:
             raise _Decline
-        return [lambda obj: check(obj[name])]
+        return [_Property(name, check)]
 
-    def _decided(self, found: list[Check] | bool) -> bool:
+    def _decided(self, found: list[_Property] | bool) -> bool:
         """A reduction that must be True or False (a check under anyOf/oneOf/not/if declines)."""
         if found is False:
             return False
@@ -254,6 +268,9 @@ def _string_items(schema: dict, formats: dict[str, Any]) -> Callable[[list], boo
     fmt = formats.get(items["format"]) if "format" in items else None
     if "format" in items and fmt is None:
         return None
+    # a dotted quad is an f5ip (quads_in_rust), and asking the format callable about it leaves no
+    # trace (it logs values with a colon only): such values are answered by the regex alone
+    quad = DOTTED_QUAD.fullmatch if items.get("format") == "f5ip" and quads_in_rust(formats) else None
 
     def check(values: list) -> bool:
         if len(values) < low or (high is not None and len(values) > high):
@@ -263,7 +280,11 @@ def _string_items(schema: dict, formats: dict[str, Any]) -> Callable[[list], boo
                 return False
         if unique and len(set(values)) != len(values):
             return False
-        if fmt is not None:
+        if quad is not None:
+            for value in values:
+                if quad(value) is None and not fmt(value):
+                    return False
+        elif fmt is not None:
             for value in values:
                 if not fmt(value):
                     return False
