@@ -450,8 +450,7 @@ class Filler:
                 self._choices.clear()
             order = _order(len(branches), self.ajv._pick_branch(branches, data))
             found = self._residuals.choice(branches, data, pick, order, chooser) or chooser
-            self._choices[key] = found
-            self._keep.append(branches)
+            self._choices[key] = found  # `branches` (keyed by id) stays alive: _chooser keeps it
         return found
 
     def _chooser(self, branches: list) -> Any:
