@@ -10,7 +10,7 @@ from __future__ import annotations
 from renderer.errors import Finding
 from renderer.kube.crd import VIEW
 from renderer.kube.naming import name_problem, namespace_problem, shown
-from renderer.kube.objects import ObjectMeta
+from renderer.kube.objects import ObjectMeta, object_meta
 from renderer.kube.reader import Reader, plain_strings, string_map
 from renderer.source import Document
 
@@ -41,9 +41,8 @@ def read_meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: 
                 and (annotations is None or (type(annotations) is dict and plain_strings(annotations)))):
             if not _named(doc, base, kind, name, namespace, findings):
                 return None
-            return ObjectMeta(kind=kind, api_version=api, namespace=namespace, name=name,
-                              labels=dict(labels) if labels else {},
-                              annotations=dict(annotations) if annotations else {}, doc=doc, base=base)
+            return object_meta(kind, api, namespace, name, dict(labels) if labels else {},
+                               dict(annotations) if annotations else {}, doc, base)
     return _careful_meta(doc, base, data, kind, api, findings)
 
 
