@@ -27,7 +27,7 @@ from renderer.errors import ValidateError
 from renderer.validate import postchecks
 from renderer.validate.ajv import Ajv, AjvError, PointerSite
 from renderer.validate.fill import Filler
-from renderer.validate.formatmemo import DoubtfulAddresses, memo_formats
+from renderer.validate.formatmemo import DoubtfulAddresses, QuadFirst, memo_formats, quads_in_rust
 from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.pruned import cut_definitions, member_classes
@@ -131,6 +131,7 @@ class As3Validator:
         self.doubtful = DoubtfulAddresses()
         self.formats = memo_formats(self.doubtful)
         self.ajv = Ajv(schema, self.formats)
+        self._quads = QuadFirst() if quads_in_rust(self.formats) else None  # for jsonschema-rs verdicts
         names, defaults = tables if tables is not None else (None, None)
         self.names = PropertyNames(schema, names)
         self._protected = sorted(_protected_defaults(schema)) if defaults is None else defaults
@@ -173,7 +174,8 @@ class As3Validator:
         """jsonschema-rs verdict against `#/definitions/<name>` (compiled on first use)."""
         validator = self._rs.get(name)
         if validator is None:
-            wrapper = {"$ref": f"#/definitions/{name}", "definitions": self.definitions}
+            definitions = self._quads.definitions(self.definitions) if self._quads else self.definitions
+            wrapper = {"$ref": f"#/definitions/{name}", "definitions": definitions}
             validator = jsonschema_rs.Draft7Validator(wrapper, formats=self.formats, validate_formats=True)
             self._rs[name] = validator
         try:
@@ -199,8 +201,10 @@ class As3Validator:
         seen, validator = self._rs.get(_CLEAN, (frozenset(), None))
         if validator is None or not classes <= seen:  # compiled for the classes seen so far (pruned.py)
             seen = seen | classes
-            validator = jsonschema_rs.Draft7Validator(self.clean_schema(seen), formats=self.formats,
-                                                      validate_formats=True)
+            schema = self.clean_schema(seen)
+            if self._quads is not None:
+                schema = {**self._quads.schema(schema), "definitions": self._quads.definitions(schema["definitions"])}
+            validator = jsonschema_rs.Draft7Validator(schema, formats=self.formats, validate_formats=True)
             self._rs[_CLEAN] = (seen, validator)
         try:
             return bool(validator.is_valid(data))

@@ -30,25 +30,28 @@ from typing import Any
 from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
 from renderer.validate.replaycode import compile_ops, interpret
+from renderer.validate.residual import Residuals
 
 _OBSERVE, _INSERT, _APPEND, _SITE, _FRAME, _VALUES = range(6)
 _ATOMIC = (str, int, float, bool, type(None))  # copy.deepcopy returns these unchanged
 _SCALARS = frozenset(_ATOMIC)
+_PLAIN = frozenset({str, int, bool, type(None), list, dict})  # JSON type fixed by the Python type (not float)
 _SHAPED = frozenset({str, int, bool, type(None)})  # a direct child of these types: its JSON type is in the shape
 _MISSING = object()
 MAX_PROGRAMS = 16  # recorded programs per (schema node, shape); beyond that, walk live
 MAX_SHAPES = 50_000  # shapes remembered (seen once, or with programs); then all are forgotten at once
 COMPILE_AFTER = 4  # replays of a program interpreted before it is compiled (replaycode.py)
 MAX_COMPILED = 5_000  # compiled programs kept (a long-lived process stays bounded); beyond, interpret
+MAX_CHOICES = 10_000  # shape-reduced choosers kept (residual.py); then all are forgotten at once
 
 
-def _shape(data: dict) -> tuple:
-    """What the program cache is keyed by; every program relies on it (keys, their values' types, class)."""
-    cls = data.get("class")
-    return tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None
-
-
-def _item_types(data: list) -> tuple[str, ...]:
+def _item_types(data: list) -> tuple:
+    """The items' JSON types (and so the length): as their Python types when each is one of the
+    exact types whose JSON type is fixed (`_PLAIN`: the same facts, about 4x cheaper), else as names.
+    The two forms never compare equal, so a replay only ever matches a recording of the same form."""
+    kinds = tuple(map(type, data))
+    if _PLAIN.issuperset(kinds):
+        return kinds
     return tuple(map(type_of, data))
 
 
@@ -112,8 +115,11 @@ class _Frame:
 class Filler:
     """`fill(schema, data)` == `Ajv.fill_defaults(schema, data)`, fast on repeated shapes."""
 
-    def __init__(self, ajv: Ajv):
+    def __init__(self, ajv: Ajv, *, residual: bool = True):
+        """`residual=False`: record the full chooser at every anyOf/oneOf (residual.py: same answers)."""
         self.ajv = ajv
+        self._residuals = Residuals(ajv) if residual else None
+        self._choices: dict[tuple, Any] = {}  # (branches, class, keys, types, pick) -> chooser to record
         # per (schema node, composite, shape): programs [ops, visits, deepest, run, replays]; run is the
         # compiled program (replaycode.py), None until it has been replayed COMPILE_AFTER times, False
         # when it cannot be compiled
@@ -160,7 +166,10 @@ class Filler:
 
     # -- frames ------------------------------------------------------------------------------------
     def _object_frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:
-        key = (id(schema), composite, _shape(data))
+        # the shape, which the program cache is keyed by and every program relies on: keys, their
+        # values' types, class (inline: this runs for every object of a declaration)
+        cls = data.get("class")
+        key = (id(schema), composite, (tuple(data), tuple(map(type, data.values())), cls if type(cls) is str else None))
         programs = self._programs.get(key)
         if programs and ctx.budget >= 0:
             for program in programs:
@@ -357,7 +366,8 @@ class Filler:
                 chooser = self._chooser(branches)
                 pick = chooser(data)
                 if not (not rel and self._fold_choice(branches, data, pick, frame)):
-                    self._observe(frame, rel, chooser, pick, data)
+                    self._observe(frame, rel, self._reduced(branches, data, pick, chooser) if not rel else chooser,
+                                  pick, data)
                 if pick is not None:
                     self._walk(branches[pick], data, rel, path, False, depth, frame, ctx)
         all_of = schema.get("allOf")
@@ -426,6 +436,23 @@ class Filler:
                 frame.values[k] = None
         return True
 
+    def _reduced(self, branches: list, data: Any, pick: int | None, chooser: Any) -> Any:
+        """The chooser to record for the frame's own object: residual.py's, cut to what the object's
+        keys and value types (fixed at this point of any replay of the program) leave open, else
+        `chooser` itself."""
+        cls = data.get("class", None) if type(data) is dict else None
+        if self._residuals is None or pick is None or type(data) is not dict or not (cls is None or type(cls) is str):
+            return chooser
+        key = (id(branches), cls, tuple(data), tuple(map(type, data.values())), pick)
+        found = self._choices.get(key)
+        if found is None:
+            if len(self._choices) >= MAX_CHOICES:
+                self._choices.clear()
+            order = _order(len(branches), self.ajv._pick_branch(branches, data))
+            found = self._residuals.choice(branches, data, pick, order, chooser) or chooser
+            self._choices[key] = found  # `branches` (keyed by id) stays alive: _chooser keeps it
+        return found
+
     def _chooser(self, branches: list) -> Any:
         fn = self._choosers.get(id(branches))
         if fn is None:
@@ -438,10 +465,15 @@ def _selected(ajv: Ajv, all_of: list, data: Any) -> tuple[int, ...]:
     return tuple(map(id, ajv._all_of_for(all_of, data)))
 
 
+def _order(count: int, pick: int) -> list[int]:
+    """The order the chooser tries `count` branches in when `_pick_branch` says `pick`."""
+    return [pick, *(j for j in range(count) if j != pick)]
+
+
 def _chooser(ajv: Ajv, branches: list) -> Any:
     """The anyOf/oneOf branch whose defaults fill the data (Ajv._fill_branch's choice), or None."""
     judges = [ajv.rust_judge(sub) for sub in branches]  # a member, a monitor...: the big objects
-    orders = [[pick, *(j for j in range(len(branches)) if j != pick)] for pick in range(len(branches))]
+    orders = [_order(len(branches), pick) for pick in range(len(branches))]
 
     def choose(data: Any) -> int | None:
         pick = ajv._pick_branch(branches, data)

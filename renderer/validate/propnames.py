@@ -36,6 +36,7 @@ _KEYWORDS = frozenset({
 _FREE_FORM = frozenset({"metadata", "localZones", "forwardZones", "environmentVariables"})
 _NOT_LOOKED_INTO = _FREE_FORM | {"constants", "verifiers"}
 _VALUE_WORDS = ("class", "template", "logLevel")
+_VALUE_SET = frozenset(_VALUE_WORDS)
 # Definitions that come from AS3's request schema, not from its ADC schema (the file AS3 reads).
 REQUEST_DEFINITIONS = frozenset({"ADC", "ADC_Array", "AS3", "AS3_Array", "AS3_Patch_Body", "AS3_Patch_Item"})
 _JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
@@ -184,6 +185,7 @@ def _candidates(declaration: Any) -> list[Any]:
 
     A key whose value is an object with a `class` is removed where it occurs, so only its other
     occurrences can leave it in the list; `class`, `constants`, `$value` and numeric keys never stay.
+    The order of the words is the walk's, which callers do not rely on (they ask `all(allowed)`).
     """
     known: set[str] = {"class", "constants", "$value"}  # decided: already a candidate, or never one
     words: list[Any] = []
@@ -202,13 +204,18 @@ def _candidates(declaration: Any) -> list[Any]:
                     known.add(key)
                     if not js_numeric(key):
                         words.append(key)
-            for key in _VALUE_WORDS:
-                if key in node:
-                    words.append(node[key])
+            if not _VALUE_SET.isdisjoint(keys):
+                for key in _VALUE_WORDS:
+                    if key in node:
+                        words.append(node[key])
             if _NOT_LOOKED_INTO.isdisjoint(keys):
                 for value in node.values():
-                    if type(value) is dict or type(value) is list:
+                    if type(value) is dict:
                         push(value)
+                    elif type(value) is list:  # looked into at once (what popping it would do), not queued
+                        for item in value:
+                            if type(item) is dict or type(item) is list:
+                                push(item)
             else:
                 todo += [v for k, v in node.items() if k not in _NOT_LOOKED_INTO and isinstance(v, dict | list)]
         elif kind is list:

@@ -6,7 +6,8 @@ code, walk its relative path token by token) cost more than the work the ops do.
 made here does the same ops in the same order with the same calls: each observation calls the
 recorded function on the same value and compares with `!=` against the recorded answer (so
 every comparison, NaN and 1 == 1.0 == True included, is the interpreter's), each default is
-written as the interpreter writes it (the same object for atomic values, a deep copy otherwise),
+written as the interpreter writes it (the same object for atomic values, a deep copy otherwise;
+a run of atomic ones by one `dict.update`, which inserts in the same order),
 each undo entry, pointer site and nested frame is the interpreter's. It returns False at the
 first observation that differs; the caller undoes what was written, as it did for the
 interpreter's `break`. Programs with anything the generator does not expect (a path token that
@@ -78,9 +79,18 @@ def compile_ops(ops: tuple, values_of: Callable[[dict, tuple], tuple], object_fr
             body.extend(_values_check(node, op[2], op[3], const))
         elif code == INSERT:
             body.append(f"n = {node}")
+            pending: dict[str, Any] = {}  # consecutive atomic defaults: one dict.update, in the same order
             for key, default, atomic in op[2]:
+                if atomic and type(key) is str and key not in pending:
+                    pending[key] = default
+                    continue
+                if pending:
+                    body.append(f"n.update({const(pending)})")
+                    pending = {}
                 value = const(default)
                 body.append(f"n[{const(key)}] = {value}" if atomic else f"n[{const(key)}] = deepcopy({value})")
+            if pending:
+                body.append(f"n.update({const(pending)})")
             body.append(f"undo.append((n, {const(op[3])}))")
         elif code == APPEND:
             value = const(op[2])

@@ -51,6 +51,9 @@ class RustJudges:
     def __init__(self, ajv: Any):
         self.ajv = ajv
         self._judges: dict[int, tuple[Any, Callable[[Any], bool]]] = {}
+        from renderer.validate.formatmemo import QuadFirst, quads_in_rust  # formatmemo imports ajv, ajv us
+
+        self._quads = QuadFirst() if quads_in_rust(ajv.formats) else None  # f5ip quads answered in Rust
 
     def judge(self, schema: Any) -> Callable[[Any], bool]:
         hit = self._judges.get(id(schema))
@@ -88,6 +91,8 @@ class RustJudges:
                                       skip_missing=True)
         if reached is None:
             return None  # anything but a plain definition: keep the Python walk
+        if self._quads is not None:
+            schema, reached = self._quads.schema(schema), self._quads.definitions(reached)
         try:
             return jsonschema_rs.Draft7Validator({"allOf": [schema], "definitions": reached},
                                                  formats=self.ajv.formats, validate_formats=True)
