@@ -19,6 +19,7 @@ _CLUSTER_SCOPED = frozenset({"Node", "IngressClass"})
 
 
 def read_meta(doc: Document, base: tuple[str | int, ...], data: dict, findings: list[Finding]) -> ObjectMeta | None:
+    """The short path when nothing in metadata can make a finding; the careful reading otherwise."""
     kind = data.get("kind")
     api = data.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api, str) or not kind or not api:
