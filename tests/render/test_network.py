@@ -187,3 +187,52 @@ def test_unique_origins_is_dict_fromkeys() -> None:
         got = unique_origins(origins)
         assert got == tuple(dict.fromkeys(origins))
         assert [id(o) for o in got] == [id(o) for o in dict.fromkeys(origins)]
+
+
+MIXED_PODS = APP.replace(
+    "[{ip: 10.244.1.5, nodeName: n1}, {ip: 10.244.2.5, nodeName: n2}]",
+    "[{ip: 10.244.1.10, nodeName: n1}, {ip: 10.244.9.9}, {ip: 10.244.2.7}, {ip: 10.244.3.4, nodeName: n3},"
+    " {ip: 10.244.2.6, nodeName: ghost}, {ip: 10.244.1.9, nodeName: n1}POD6]")
+THREE_NODES = TWO_NODES + node("n3", None, "192.168.1.13", "10.244.3.0/24")
+
+
+@pytest.mark.parametrize("ipv6", [False, True], ids=["all-ipv4", "with-an-ipv6-pod"])
+def test_arps_are_sorted_numerically_and_found_by_node_name_or_pod_cidr(tmp_path, ipv6):
+    """Pods on a named node with a VtepMAC take the short path; the others (no nodeName, a node not
+    in the snapshot, a node without VtepMAC, no node at all) the long one. With an IPv6 pod the
+    addresses are no longer all dotted quads and are sorted by the general key: same order."""
+    render_repo(tmp_path, THREE_NODES)
+    repo = tmp_path / "repo"
+    (repo / "manifests" / "app.yaml").write_text(MIXED_PODS.replace("POD6", ", {ip: 'fd00::5', nodeName: n1}"
+                                                                    if ipv6 else ""))
+    result = render(repo)
+    n1, n2 = "aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02"
+    assert [(a["ipAddress"], a["macAddress"]) for a in result.net["arps"]] == [
+        ("10.244.1.9", n1), ("10.244.1.10", n1), ("10.244.2.6", n2), ("10.244.2.7", n2)]
+    assert [f.message for f in result.findings if f.code in ("NET020", "NET021")] == [
+        *(["pod IP fd00::5 of Service default/app is IPv6; cluster mode supports IPv4 pod networks only"]
+          if ipv6 else []),
+        "pod IP 10.244.3.4 of Service default/app: node n3 has no VtepMAC; no ARP entry",
+        "pod IP 10.244.9.9 of Service default/app: no node runs it (no nodeName, no podCIDR); no ARP entry"]
+    assert [(o.kind, o.name) for o in result.sources["/net/arps/10.244.2.7"]] == [("Service", "app"), ("Node", "n2")]
+    assert [(o.kind, o.name) for o in result.sources["/net/arps/10.244.1.10"]] == [("Service", "app"), ("Node", "n1")]
+
+
+def test_net_sources_of_an_arp_are_its_distinct_origins() -> None:
+    """The usual ARP (a Service and a Node) skips the dedup; two origins of one kind, equal or not,
+    and any other count still go through it."""
+    from renderer.errors import Origin, SourceLocation
+    from renderer.model import Arp, Network, unique_origins
+    from renderer.net import net_sources
+
+    svc = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")
+    svc2 = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")  # equal, not the same object
+    other = Origin(SourceLocation("b.yaml", 1), "Service", "default", "b")
+    n1 = Origin(SourceLocation("nodes.yaml", 1), "Node", "", "n1")
+    cases = [[svc, n1], [n1, svc], [svc, svc2], [svc, svc], [svc, other], [svc], [], [svc, n1, svc2]]
+    arps = [Arp(f"10.0.0.{i}", "aa:bb:cc:00:00:01", origins) for i, origins in enumerate(cases)]
+    sources = net_sources(Network("cluster", [], arps))
+    for i, origins in enumerate(cases):
+        got = sources[f"/net/arps/10.0.0.{i}"]
+        assert [id(o) for o in got] == [id(o) for o in unique_origins(origins)], origins
+    assert [len(sources[f"/net/arps/10.0.0.{i}"]) for i in range(len(cases))] == [2, 2, 1, 1, 2, 1, 0, 2]
