@@ -30,7 +30,10 @@ def f5_marker(meta: ObjectMeta, data: dict[str, Any]) -> str | None:
     if "f5type" in meta.labels:
         return f"label f5type: {meta.labels['f5type']}"
     for what, keys in (("label", meta.labels), ("annotation", meta.annotations)):
-        for key in sorted(keys):
-            if key.startswith(F5_PREFIXES):
-                return f"{what} {key}"
+        first = None  # the first in sorted order, without sorting every object's keys
+        for key in keys:
+            if key.startswith(F5_PREFIXES) and (first is None or key < first):
+                first = key
+        if first is not None:
+            return f"{what} {first}"
     return None
