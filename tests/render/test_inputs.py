@@ -207,7 +207,7 @@ def test_broken_user_template_names_file_and_line(tmp_path):
 
 
 def test_endpoint_addresses_of_the_wrong_type_are_findings(tmp_path):
-    """Well-formed addresses take the short path in kube/load.py; the others still get their findings."""
+    """Well-formed addresses take the short path in kube/service.py; the others still get their findings."""
     eps = """apiVersion: v1
 kind: Endpoints
 metadata: {name: web, namespace: default}
