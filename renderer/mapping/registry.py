@@ -38,10 +38,13 @@ class Registry:
     # tenant -> the key of the cached Ingress build it is exactly (renderer.mapping.tenant_reuse)
     build_keys: dict[str, str] = field(default_factory=dict)
     touched: set[str] | None = None  # once set: every tenant asked for since (it may have changed)
+    claim_log: list[str] | None = None  # when set: every name claimed, held before or not (tenant_reuse)
 
     def claim(self, tenant: str, name: str, identity: Hashable, meta: ObjectMeta, findings: list[Finding],
               what: str = "object") -> bool:
         """Reserve `name` in `tenant` for `identity`; False (with NAME001) when another identity holds it."""
+        if self.claim_log is not None:
+            self.claim_log.append(name)
         held = self.claims.get((tenant, name))
         if held is None:
             self.claims[(tenant, name)] = (identity, meta)

@@ -159,6 +159,8 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
     if last is not None and last.get("meet") == idents:  # these Ingresses met last time: one pass
         return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
     previous = _Previous(disk, last.get("key") if last is not None else None, group)
+    if not previous.has_pieces():  # nothing to take: one pass, split into its pieces afterwards
+        return _first_pass(tenant, group, cluster, config, reg, build_one, digests, disk, pointer, idents)
     pieces: list[_Built] = []
     metadata: list[dict[str, Any]] = []
     for ing in group:
@@ -182,6 +184,23 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
     return merged
 
 
+def _first_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
+                build_one: Callable[..., None], digests: Digests, disk: Any, pointer: str,
+                idents: list[str]) -> _Built | None:
+    built = _one_pass(tenant, group, cluster, config, reg, build_one, digests, split=True)
+    if built is None:
+        return None
+    part, pieces = built
+    if pieces is None:
+        disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
+        return part
+    try:
+        part.pieces = [_piece(piece, digests.meta(ing.meta)) for piece, ing in zip(pieces, group, strict=True)]
+    except NoDigest:
+        part.pieces = None
+    return part
+
+
 def _piece(piece: _Built, digest: bytes | None) -> dict[str, Any]:
     """What is kept of one Ingress's piece in its tenant's entry: its document's digest, the names of
     its objects in each of the tenant's dicts, its reads and its share of the registry."""
@@ -201,6 +220,9 @@ class _Previous:
         self._raw: dict[str, Any] | None = None
         self._pieces: dict[bytes, dict[str, Any]] | None = None
         self._tenant: Any = None
+
+    def has_pieces(self) -> bool:
+        return bool(self._open())
 
     def _open(self) -> dict[bytes, dict[str, Any]]:
         if self._pieces is None:
@@ -305,30 +327,98 @@ def _key(settings: bytes, tenant: str, group: list[Ingress], digests: Digests) -
 def _build_alone(tenant: str, group: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
                  build_one: Callable[..., None], digests: Digests) -> _Built | None:
     """The group built on a registry of its own, every read noted; None if it touched another tenant."""
+    built = _one_pass(tenant, group, cluster, config, reg, build_one, digests, split=False)
+    return None if built is None else built[0]
+
+
+def _one_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
+              build_one: Callable[..., None], digests: Digests, *, split: bool
+              ) -> tuple[_Built, list[_Built] | None] | None:
+    """`_build_alone`, and with `split` each Ingress's piece of it (what it claimed, asked for, read
+    and holds), or None for the pieces when two Ingresses met (a common name or ip:port): pieces
+    that did not meet are what each Ingress built alone makes (see the module docstring)."""
     reads: dict[tuple[str, Any], None] = {}
     sub = Registry()
     sub.certificate_names = Recorded(reg.certificate_names, "certificate_names", reads)  # type: ignore[assignment]
     view = RecordingCluster(cluster, reads)
     found: list[Finding] = []
     created_at = None
+    own: list[tuple[dict[tuple[str, Any], None], list[str], set[tuple[str, int]], set[str], int]] = []
     for j, ing in enumerate(group):
+        if split:
+            mine: dict[tuple[str, Any], None] = {}
+            view.switch(mine)
+            sub.certificate_names._reads = mine  # type: ignore[attr-defined]
+            sub.claim_log, sub.attempted, sub.touched, start = [], set(), set(), len(found)
         build_one(ing, view, config, sub, found)
         if created_at is None and tenant in sub.tenants:
             created_at = j
+        if split:
+            own.append((mine, sub.claim_log, sub.attempted, sub.touched, start))  # type: ignore[arg-type]
+    if split:
+        for mine, *_ in own:
+            reads.update(mine)
+        sub.attempted = {a for _, _, attempted, _, _ in own for a in attempted}
     if set(sub.tenants) - {tenant} or any(t != tenant for t, _ in sub.claims):
         return None
     if any(p != tenant for p, _ in (*sub.single_service_owner, *sub.translate_votes)):
         return None
     claims = [(k, identity, meta) for k, (identity, meta) in sub.claims.items()]
-    built = sub.tenants.get(tenant)
-    part = _Built(built, created_at, dict(sub.addresses), set(sub.attempted), claims,
+    whole = sub.tenants.get(tenant)
+    part = _Built(whole, created_at, dict(sub.addresses), set(sub.attempted), claims,
                   dict(sub.single_service_owner), {k: list(v) for k, v in sub.translate_votes.items()}, found,
-                  names=_names(built, claims))
+                  names=_names(whole, claims))
     try:
         part.reads = [(table, key, current(cluster, reg, table, key, digests)) for table, key in reads]
     except NoDigest:
         part.reads = [("", None, None)]  # never matches: not storable
-    return part
+    return part, (_split(tenant, part, own, cluster, reg, digests) if split else None)
+
+
+def _split(tenant: str, part: _Built, own: list[Any], cluster: Cluster, reg: Registry,
+           digests: Digests) -> list[_Built] | None:
+    """Each Ingress's piece of a one-pass build, or None when two Ingresses met or an object has no
+    single owner."""
+    owner: dict[str, int] = {}
+    for j, (_, claimed, _, _, _) in enumerate(own):
+        for name in set(claimed):
+            if owner.setdefault(name, j) != j:
+                return None
+    attempted = [a for _, _, mine, _, _ in own for a in mine]
+    if len(set(attempted)) != len(attempted):
+        return None
+    held = [name for attr in _TENANT_DICTS for name in getattr(part.tenant, attr)] if part.tenant else []
+    if any(name not in owner for name in held):
+        return None  # an object no Ingress claimed: whose it is cannot be told
+    ends = [start for *_, start in own[1:]] + [len(part.findings)]
+    pieces = []
+    for j, (mine, claimed, asked, touched, start) in enumerate(own):
+        piece = _Built(Tenant(tenant) if tenant in touched else None, 0 if tenant in touched else None,
+                       {}, set(asked), [], {}, {}, part.findings[start:ends[j]], names=frozenset(claimed))
+        try:
+            piece.reads = [(table, key, current(cluster, reg, table, key, digests)) for table, key in mine]
+        except NoDigest:
+            piece.reads = [("", None, None)]
+        pieces.append(piece)
+    if part.tenant is not None:  # each object to its owner's piece, in the tenant's order
+        for attr in _TENANT_DICTS:
+            for name, obj in getattr(part.tenant, attr).items():
+                into = pieces[owner[name]].tenant
+                if into is None:
+                    return None
+                getattr(into, attr)[name] = obj
+    try:
+        for key, value in part.addresses.items():
+            pieces[owner[value[1]]].addresses[key] = value
+        for claim in part.claims:
+            pieces[owner[claim[0][1]]].claims.append(claim)
+        for key, who in part.single_service_owner.items():
+            pieces[owner[key[1]]].single_service_owner[key] = who
+        for key, votes in part.translate_votes.items():
+            pieces[owner[key[1]]].translate_votes[key] = votes
+    except KeyError:  # a virtual server no Ingress claimed
+        return None
+    return pieces
 
 
 def _names(tenant: Any, claims: list[tuple[tuple[str, str], Any, Any]]) -> frozenset[str]:

@@ -264,6 +264,11 @@ class RecordingCluster:
         for name in TABLES:
             setattr(self, name, Recorded(getattr(cluster, name), name, reads))
 
+    def switch(self, reads: dict[tuple[str, Any], None]) -> None:
+        """Note the reads from now on in `reads` (one Ingress's, in a pass over several)."""
+        for name in TABLES:
+            getattr(self, name)._reads = reads
+
     def endpoints_for(self, namespace: str, name: str) -> Any:
         return Cluster.endpoints_for(self, namespace, name)  # type: ignore[arg-type]
 

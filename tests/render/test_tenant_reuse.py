@@ -228,32 +228,44 @@ def test_list_items_and_a_file_with_a_directive(tmp_path: Path) -> None:
     assert disk.tenant_builds_reused == 1  # t1 from its List; t2 (directive) and t3 (changed) built
 
 
-def shared_vip(hosts: tuple[str, ...]) -> dict[str, str]:
-    """t1 as three tenants() gives it, plus Ingresses on one address with a host rule each (CIS merges
-    them into one virtual server and one policy)."""
+def shared_vip(hosts: tuple[str, ...], ips: tuple[str, ...]) -> dict[str, str]:
+    """t1 as three tenants() gives it, plus an Ingress with a host rule per host, on the given
+    addresses (CIS merges Ingresses on one address into one virtual server and one policy)."""
     apps = three_tenants()
-    for i, host in enumerate(hosts):
-        apps["t1"] += app("ns-t1", f"host{i}-t1", "10.5.9.9", "t1").replace(
+    for i, (host, ip) in enumerate(zip(hosts, ips, strict=True)):
+        apps["t1"] += app("ns-t1", f"host{i}-t1", ip, "t1").replace(
             f"  defaultBackend: {{service: {{name: host{i}-t1, port: {{number: 80}}}}}}",
             f"  rules: [{{host: {host}, http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: "
             f"{{name: host{i}-t1, port: {{number: 80}}}}}}}}]}}}}]")
     return apps
 
 
+APART, SHARED = ("10.5.9.9", "10.5.9.10"), ("10.5.9.9", "10.5.9.9")
+
+
 def test_ingresses_sharing_an_address_are_built_in_one_pass(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    root = write(tmp_path / "repo", shared_vip(("a.example.com", "b.example.com")))
-    check(root, tmp_path / "cache")
-    write(root, shared_vip(("a.example.com", "c.example.com")))  # t1 misses: its pieces meet
-    check(root, tmp_path / "cache")
-    write(root, shared_vip(("a.example.com", "d.example.com")))  # remembered: t1 in one pass at once
+    root = write(tmp_path / "repo", shared_vip(("a.example.com", "b.example.com"), APART))
+    check(root, tmp_path / "cache")  # t1 split into pieces
+    write(root, shared_vip(("a.example.com", "b.example.com"), SHARED))  # host1 joins host0's address
+    assert check(root, tmp_path / "cache").ingress_pieces_reused > 0  # the pieces meet: one pass
+    write(root, shared_vip(("a.example.com", "c.example.com"), SHARED))  # remembered: one pass at once
     disk = check(root, tmp_path / "cache")
     assert getattr(disk, "ingress_pieces_reused", 0) == 0
-    assert "d.example.com" in dump_json(render(root).as3).decode()
+    assert "c.example.com" in dump_json(render(root).as3).decode()
     # the guard matters: pieces put together although they share a virtual server lose a host's rule
     monkeypatch.setattr(tenant_reuse, "_merge", _merge_without_checks)
-    got, _ = warm(write(tmp_path / "other", shared_vip(("a.example.com", "b.example.com"))), tmp_path / "c2")
-    assert outcome(got) != outcome(render(tmp_path / "other"))
+    other = write(tmp_path / "other", shared_vip(("a.example.com", "b.example.com"), APART))
+    warm(other, tmp_path / "c2")
+    got, _ = warm(write(other, shared_vip(("a.example.com", "b.example.com"), SHARED)), tmp_path / "c2")
+    assert outcome(got) != outcome(render(other))
+
+
+def test_a_first_pass_with_ingresses_sharing_an_address_keeps_no_pieces(tmp_path: Path) -> None:
+    root = write(tmp_path / "repo", shared_vip(("a.example.com", "b.example.com"), SHARED))
+    check(root, tmp_path / "cache")
+    write(root, shared_vip(("a.example.com", "c.example.com"), SHARED))
+    assert getattr(check(root, tmp_path / "cache"), "ingress_pieces_reused", 0) == 0
 
 
 def _merge_without_checks(tenant: str, pieces: list[Any]) -> Any:
