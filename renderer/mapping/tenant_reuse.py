@@ -56,6 +56,7 @@ from renderer.mapping.tenant_store import (
     NoDigest,
     Recorded,
     RecordingCluster,
+    Unrecorded,
     checked_reads,
     current,
     dumps,
@@ -104,6 +105,8 @@ def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg:
     digests = Digests(disk)
     try:
         parts = _parts(groups, items, settings, cluster, config, reg, disk, build_one, digests)
+    except Unrecorded:  # a read outside the recorded tables: nothing of this is trusted
+        return False
     finally:
         digests.flush()
     if parts is None or _meet({t: p for t, (p, _, _) in parts.items()}):

@@ -253,12 +253,19 @@ class Recorded(Mapping):
         return len(self._inner)
 
 
+class Unrecorded(Exception):
+    """The build asked the cluster for something no read is recorded of."""
+
+
 class RecordingCluster:
     """The part of a `Cluster` the Ingress build reads, with every read noted. Any other attribute
-    is an AttributeError, so a build that reads something unrecorded fails loudly (and the global
-    build runs) instead of being reused wrongly."""
+    raises `Unrecorded`: the tenant-by-tenant build is then given up and the global build runs,
+    instead of a build being reused whose inputs were not all recorded."""
 
     members_from: tuple = ()
+
+    def __getattr__(self, name: str) -> Any:
+        raise Unrecorded(name)
 
     def __init__(self, cluster: Cluster, reads: dict[tuple[str, Any], None]) -> None:
         for name in TABLES:

@@ -275,3 +275,39 @@ def _merge_without_checks(tenant: str, pieces: list[Any]) -> Any:
 
 
 REAL_MERGE = tenant_reuse._merge
+
+
+def test_an_unrecorded_read_gives_up_the_tenant_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that asks the cluster for a table no read is recorded of: the global build runs."""
+    from renderer.mapping import ingress
+
+    real = ingress._build_one
+
+    def curious(ing: Any, cluster: Any, *args: Any) -> None:
+        _ = cluster.configmaps  # not a recorded table
+        real(ing, cluster, *args)
+
+    monkeypatch.setattr(ingress, "_build_one", curious)
+    root = write(tmp_path / "repo", three_tenants())
+    disk = check(root, tmp_path / "cache")
+    assert getattr(disk, "tenant_builds_reused", 0) == 0
+
+
+GOLDEN = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if p.is_dir())
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("case", [*GOLDEN, EXAMPLES / "hello-world", EXAMPLES / "custom-resources"],
+                         ids=lambda p: p.name)
+def test_every_golden_case_renders_alike_through_the_reuse(case: Path, tmp_path: Path) -> None:
+    """Each golden case and example, copied: a render into an empty cache, then one after the last
+    document of every manifest file changed (a comment line): both equal a render without the cache."""
+    import shutil
+
+    root = tmp_path / "case"
+    shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected"))
+    check(root, tmp_path / "cache")
+    for f in sorted(root.rglob("*.yaml")):
+        if f.name != "as3-gitops.yaml":
+            f.write_text(f.read_text() + "\n# edited\n")
+    check(root, tmp_path / "cache")
