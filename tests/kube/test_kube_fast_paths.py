@@ -11,12 +11,12 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from kube_docs import documents, load, shown
 
 from renderer.kube.load import F5_CONTROLLER, INGRESS_API_VERSIONS, Cluster, add_cluster_objects, load_cluster
 from renderer.kube.meta import _careful_meta, read_meta
 from renderer.kube.objects import EndpointAddress, EndpointPort, ServicePort
 from renderer.kube.reader import Reader, port_number, string_map
-from tests.kube.kube_docs import documents, load, shown
 
 SERVICE = """apiVersion: v1
 kind: Service

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from kube_docs import documents
 
 from renderer.kube.objects import EndpointAddress, ObjectMeta, endpoint_address, object_meta
-from tests.kube.kube_docs import documents
 
 
 def _slots(obj: object) -> dict[str, object]:
