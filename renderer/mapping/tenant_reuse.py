@@ -20,7 +20,9 @@ The same argument, one level down, puts a tenant together from one-Ingress piece
 pieces that neither hold nor claim a common name nor ask for a common `ip:port` never saw each
 other's objects, so a pass over them leaves each tenant dict as the pieces' dicts one after the
 other. That is how a tenant whose entry missed is built: an Ingress whose document and reads are
-unchanged takes its objects from the tenant's last stored build, the others are built alone.
+unchanged takes its objects from the tenant's last stored build, the others are built alone. A
+tenant with no earlier pieces is built in one pass and split afterwards by who claimed what
+(`_split`): each piece is then what its Ingress alone would have built, by the same argument.
 
 A tenant's entry in the cache is keyed by the code fingerprint, the settings (`repr` of the
 `Config`), the tenant and its Ingresses' documents (`Digests`: path, index, first line, the keys
@@ -190,6 +192,8 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
 def _first_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
                 build_one: Callable[..., None], digests: Digests, disk: Any, pointer: str,
                 idents: list[str]) -> _Built | None:
+    """A tenant with no earlier pieces: one pass, split afterwards into each Ingress's piece (kept
+    with the tenant's entry); when its Ingresses met, no pieces, and the pointer says so."""
     built = _one_pass(tenant, group, cluster, config, reg, build_one, digests, split=True)
     if built is None:
         return None

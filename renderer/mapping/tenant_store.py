@@ -130,8 +130,6 @@ def _marker_lines(text: str) -> list[int]:
     return lines
 
 
-
-
 def _fingerprint() -> str:
     from renderer.render_memo import render_fingerprint
 
