@@ -138,10 +138,10 @@ class DiskCache:
             data = loader()
             digest = hashlib.sha256(data).digest()
         src, docs, findings = parse(data)
-        src._content = f"git:{blob_id}"
         # Only clean parses (every finding of a parse is made again on every run), and never a file
         # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
         if not findings and not any(_is_secret(doc.data) for doc in docs):
+            src._content = f"git:{blob_id}"  # a file whose parse is kept may have its digests kept too
             packed = _pack(path, src, docs, digest)
             if packed is not None:
                 self.put(entry, packed)

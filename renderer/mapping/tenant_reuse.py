@@ -437,10 +437,12 @@ def _names(tenant: Any, claims: list[tuple[tuple[str, str], Any, Any]]) -> froze
 
 
 def _storable(part: _Built, group: list[Ingress]) -> bool:
+    """Clean, every claim its own Ingresses', and nothing of a Secret on disk: no certificate, and no
+    read that found a Secret (even a digest of one would let a weak password be guessed offline)."""
     metas = {id(ing.meta) for ing in group}
     return (not part.findings and all(id(meta) in metas for _, _, meta in part.claims)
             and not (part.tenant is not None and part.tenant.certificates)
-            and all(table for table, _, _ in part.reads))
+            and all(table and not (table == "secrets" and found is not None) for table, _, found in part.reads))
 
 
 def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -> dict[str, Any]:

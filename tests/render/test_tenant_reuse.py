@@ -311,3 +311,25 @@ def test_every_golden_case_renders_alike_through_the_reuse(case: Path, tmp_path:
         if f.name != "as3-gitops.yaml":
             f.write_text(f.read_text() + "\n# edited\n")
     check(root, tmp_path / "cache")
+
+
+def test_nothing_of_a_secret_reaches_the_cache_not_even_its_digest(tmp_path: Path) -> None:
+    """A document digest of a Secret would let a weak password be guessed offline: a file holding a
+    Secret keeps no digests, and a tenant whose build read a Secret is not stored."""
+    from renderer.kube.load import load_cluster
+    from renderer.source import parse_file
+
+    apps = three_tenants()
+    apps["t1"] += app("ns-t1", "tls-t1", "10.5.7.1", "t1", tls=True)
+    root = write(tmp_path / "repo", apps)
+    check(root, tmp_path / "cache")
+    apps["t2"] = apps["t2"].replace("10.244.2.5", "10.244.2.66")
+    check(write(root, apps), tmp_path / "cache")
+    path = root / "manifests" / "t1.yaml"
+    _, docs, _ = parse_file(str(path.relative_to(root)), path.read_bytes())
+    cluster, _ = load_cluster(docs)
+    digests = tenant_store.Digests()
+    secret = digests.meta(next(iter(cluster.secrets.values())).meta)
+    for f in (tmp_path / "cache").rglob("*"):
+        if f.is_file():
+            assert secret not in f.read_bytes(), f
