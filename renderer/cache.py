@@ -113,6 +113,8 @@ class DiskCache:
         self.hits = self.misses = self.writes = self.rejected = 0
         # what renderer.render_memo and renderer.emit_reuse found (whole renders, tenants' JSON)
         self.memo_hits = self.memo_misses = self.memo_stores = self.tenant_hits = self.tenant_misses = 0
+        # what renderer.mapping.tenant_reuse took from here: whole tenants' Ingress builds, one-Ingress pieces
+        self.tenant_builds_reused = self.ingress_pieces_reused = 0
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))

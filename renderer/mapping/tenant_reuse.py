@@ -115,7 +115,7 @@ def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg:
         return False
     _install({t: p for t, (p, _, _) in parts.items()}, groups, reg, findings)
     reg.build_keys.update({t: k for t, (_, k, _) in parts.items() if k is not None})
-    disk.tenant_builds_reused = getattr(disk, "tenant_builds_reused", 0) + sum(hit for _, _, hit in parts.values())
+    disk.tenant_builds_reused += sum(hit for _, _, hit in parts.values())
     return True
 
 
@@ -174,7 +174,7 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
         except NoDigest:
             digest = None
         piece = previous.piece(digest, ing, cluster, reg, digests) if digest is not None else None
-        disk.ingress_pieces_reused = getattr(disk, "ingress_pieces_reused", 0) + (piece is not None)
+        disk.ingress_pieces_reused += piece is not None
         if piece is None:
             piece = _build_alone(tenant, [ing], cluster, config, reg, build_one, digests)
             if piece is None:

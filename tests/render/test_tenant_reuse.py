@@ -106,7 +106,7 @@ def test_unchanged_tenants_are_reused_and_a_moved_pod_is_seen(tmp_path: Path) ->
     root = write(tmp_path / "repo", three_tenants())
     cache = tmp_path / "cache"
     first = check(root, cache)
-    assert getattr(first, "tenant_builds_reused", 0) == 0
+    assert first.tenant_builds_reused == 0
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # one pod of t2 moved
     second = check(root, cache)
     assert second.tenant_builds_reused == 2  # t1 and t3; t2 read the changed Endpoints
@@ -139,7 +139,7 @@ def test_a_build_that_strays_into_another_tenant_is_not_composed(tmp_path: Path,
     root = write(tmp_path / "repo", three_tenants())
     for _ in range(2):
         disk = check(root, tmp_path / "cache")
-        assert getattr(disk, "tenant_builds_reused", 0) == 0
+        assert disk.tenant_builds_reused == 0
 
 
 def test_a_tenant_with_findings_or_a_certificate_is_built_every_time(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_nodeport_members_read_every_node(tmp_path: Path) -> None:
                         "status: {addresses: [{type: InternalIP, address: 192.168.1.13}]}\n")
     write(root, apps, config, more)
     disk = check(root, tmp_path / "cache")
-    assert getattr(disk, "tenant_builds_reused", 0) == 0  # every tenant's pools list every node
+    assert disk.tenant_builds_reused == 0  # every tenant's pools list every node
     assert "192.168.1.13" in dump_json(render(root).as3).decode()
 
 
@@ -192,7 +192,7 @@ def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(tenant_reuse, "dumps", real)
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # a new render (not the memo's)
     disk = check(root, tmp_path / "cache")
-    assert CALLED == [] and getattr(disk, "tenant_builds_reused", 0) == 0
+    assert CALLED == [] and disk.tenant_builds_reused == 0
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.78")))
     assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t1 and t3: rewritten by the run before
 
@@ -251,7 +251,7 @@ def test_ingresses_sharing_an_address_are_built_in_one_pass(tmp_path: Path,
     assert check(root, tmp_path / "cache").ingress_pieces_reused > 0  # the pieces meet: one pass
     write(root, shared_vip(("a.example.com", "c.example.com"), SHARED))  # remembered: one pass at once
     disk = check(root, tmp_path / "cache")
-    assert getattr(disk, "ingress_pieces_reused", 0) == 0
+    assert disk.ingress_pieces_reused == 0
     assert "c.example.com" in dump_json(render(root).as3).decode()
     # the guard matters: pieces put together although they share a virtual server lose a host's rule
     monkeypatch.setattr(tenant_reuse, "_merge", _merge_without_checks)
@@ -265,7 +265,7 @@ def test_a_first_pass_with_ingresses_sharing_an_address_keeps_no_pieces(tmp_path
     root = write(tmp_path / "repo", shared_vip(("a.example.com", "b.example.com"), SHARED))
     check(root, tmp_path / "cache")
     write(root, shared_vip(("a.example.com", "c.example.com"), SHARED))
-    assert getattr(check(root, tmp_path / "cache"), "ingress_pieces_reused", 0) == 0
+    assert check(root, tmp_path / "cache").ingress_pieces_reused == 0
 
 
 def _merge_without_checks(tenant: str, pieces: list[Any]) -> Any:
@@ -290,7 +290,7 @@ def test_an_unrecorded_read_gives_up_the_tenant_build(tmp_path: Path, monkeypatc
     monkeypatch.setattr(ingress, "_build_one", curious)
     root = write(tmp_path / "repo", three_tenants())
     disk = check(root, tmp_path / "cache")
-    assert getattr(disk, "tenant_builds_reused", 0) == 0
+    assert disk.tenant_builds_reused == 0
 
 
 GOLDEN = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if p.is_dir())
