@@ -178,10 +178,10 @@ class DiskCache:
         """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
         when `refuse` (given the marshalled bytes, e.g. to look for secret material) says no."""
         try:
-            blob = _encode(key, value)
+            header, payload = _encode_parts(key, value)
         except (ValueError, TypeError):  # e.g. a datetime from an explicit !!timestamp tag
             return False
-        if refuse is not None and refuse(blob):
+        if refuse is not None and refuse(payload):  # the header is a digest and the key: no value in it
             return False
         file = self._file(key)
         tmp = None
@@ -189,7 +189,8 @@ class DiskCache:
             file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=file.parent)
             with os.fdopen(fd, "wb") as out:
-                out.write(blob)
+                out.write(header)
+                out.write(payload)
             os.replace(tmp, file)
             tmp = None
         except OSError:
@@ -199,7 +200,7 @@ class DiskCache:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
         self.writes += 1
-        self._account(len(blob))
+        self._account(len(header) + len(payload))
         return True
 
     def _account(self, added: int) -> None:
@@ -268,18 +269,30 @@ def _unlink(file: Path) -> bool:
 
 
 def _encode(key: str, value: Any) -> bytes:
+    """The whole entry for `key` (what `put` writes, in one piece)."""
+    return b"".join(_encode_parts(key, value))
+
+
+def _encode_parts(key: str, value: Any) -> tuple[bytes, bytes]:
+    """The entry's header (magic, checksum, key) and its payload, kept apart: the payload (tens of
+    MB for a whole render) is hashed and written as it is, never copied into one blob."""
     key_bytes = key.encode("utf-8", "surrogatepass")
     payload = marshal.dumps(value, 4)
-    check = hashlib.sha256(len(key_bytes).to_bytes(4, "big") + key_bytes + payload).digest()
-    return MAGIC + check + len(key_bytes).to_bytes(4, "big") + key_bytes + payload
+    key_part = len(key_bytes).to_bytes(4, "big") + key_bytes
+    check = hashlib.sha256(key_part)
+    check.update(payload)
+    return MAGIC + check.digest() + key_part, payload
 
 
 def _decode(blob: bytes, key: str) -> Any | None:
+    """The value of an entry `_encode` made for `key`, or None. Slices are memoryviews: checking and
+    loading a large entry copies none of its bytes."""
     head = len(MAGIC)
     if len(blob) < head + 36 or not blob.startswith(MAGIC):
         return None
-    check = blob[head:head + 32]
-    body = blob[head + 32:]
+    view = memoryview(blob)
+    check = view[head:head + 32]
+    body = view[head + 32:]
     if hashlib.sha256(body).digest() != check:
         return None
     key_len = int.from_bytes(body[:4], "big")
