@@ -199,10 +199,11 @@ def peak_rss(what: str, repo: Path, files: list[Path], schema: Path) -> int:
 RSS_RUNS = tuple(_RSS_SCRIPTS)
 
 
-def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False) -> None:
+def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False, schema: Path | None = None) -> None:
     """A fresh cache holding what a run on `ref` leaves behind (the PR case: main was rendered
-    before, the pull request changes a few files): its parses, and with `memo` the whole render
-    (`renderer.render_memo`), as a run of today's as3-gitops on main leaves it."""
+    before, the pull request changes a few files): its parses, with `memo` the whole render
+    (`renderer.render_memo`), and with `schema` every tenant's validation verdict, as deploy.yml's
+    validate and deploy steps on main leave them."""
     import shutil
 
     from renderer.cache import DiskCache
@@ -213,3 +214,9 @@ def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False) -> Non
     result = render(repo, ref, cache=ParseCache(DiskCache(cache_dir), remember=False), memo=memo)
     if not result.ok:
         raise RuntimeError(f"render of {ref} failed: {result.findings[:3]}")
+    if schema is not None:
+        from renderer.validate.result import validate_rendered
+
+        findings = validate_rendered(result, repo=repo, as3_schema=str(schema), disk=DiskCache(cache_dir))
+        if any(f.is_error for f in findings):
+            raise RuntimeError(f"validation of {ref} failed: {findings[:3]}")

@@ -142,7 +142,8 @@ class Results:
         for row, name, note in (
                 (PR_WARM, "PR diff, warm cache", "issue 19: the base's whole render is in the cache (a run on main "
                  "left it); the head is rendered with every unchanged file's parse"),
-                (RENDER_PR_WARM, "render after the PR change, warm cache", "render, validate, write of the head"),
+                (RENDER_PR_WARM, "render after the PR change, warm cache", "render, validate, write of the head; "
+                 "main's run (deploy.yml) validated the base, so unchanged tenants' verdicts are cached"),
                 (PR_BOTH, "PR diff, both sides rendered before", "pr.yml's order: validate renders the head, "
                  "then diff finds both sides in the cache")):
             if row in self.sizes[size]["timings"]:

@@ -125,7 +125,7 @@ def measure_size(size: int, work: Path, schema: Path, repeat: int, results: Resu
         warm = add(PR_WARM, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))
         if warm != text:
             raise BenchmarkError(f"size {size}: the diff with the render memo differs from the one without")
-        measure.warm_cache(repo, prep["base"], cache_dir, memo=True)
+        measure.warm_cache(repo, prep["base"], cache_dir, memo=True, schema=schema)  # deploy.yml validates
         add(RENDER_PR_WARM, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
         add(RENDER_MEMO, lambda: measure.render_cli(repo, out_dir, schema, cache_dir))
         warm = add(PR_BOTH, lambda: measure.diff_cli(repo, prep["base"], prep["head"], cache_dir))

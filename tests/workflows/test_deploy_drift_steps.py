@@ -104,7 +104,8 @@ def test_deploy_steps_deploy_main_head_then_report_no_change(make_repo, runner: 
 
     assert outcomes(first) == [(None, "skipped"), (None, "skipped"), ("install", "skipped"),
                                ("cache-key", "success"), (None, "skipped"),
-                               ("deploy", "success"), (None, "success"), (None, "skipped")], \
+                               ("validate", "success"), ("deploy", "success"), (None, "success"),
+                               (None, "skipped")], \
         "\n".join(s.stdout + s.stderr for s in first.steps)
     assert first.summary.splitlines()[0] == "## as3-gitops deploy: deployed"
     assert f"- commit: `{head}`" in first.summary

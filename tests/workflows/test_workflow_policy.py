@@ -109,6 +109,12 @@ def test_deploy_workflow_renders_main_head_in_the_bigip_environment_one_at_a_tim
     assert '(deploy "${AS3_GITOPS_CONFIG:-.}" --ref HEAD --host "$BIGIP_HOST" --report' in deploy["run"]
     # Credentials reach only the deploy step.
     assert [step.get("id") for step in job["steps"] if "secrets." in str(step.get("env"))] == ["deploy"]
+    # Validated first (a failing step stops the job before the device is touched), without credentials.
+    ids = [step.get("id") for step in job["steps"]]
+    validate = job["steps"][ids.index("validate")]
+    assert ids.index("validate") < ids.index("deploy")
+    assert validate["run"] == 'as3-gitops validate "${AS3_GITOPS_CONFIG:-.}" --format github'
+    assert "if" not in validate
 
 
 def test_drift_workflow_plans_with_exit_code_and_may_write_issues_only() -> None:
