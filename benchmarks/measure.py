@@ -211,12 +211,13 @@ def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False, schema
     from renderer.source import ParseCache
 
     shutil.rmtree(cache_dir, ignore_errors=True)
-    result = render(repo, ref, cache=ParseCache(DiskCache(cache_dir), remember=False), memo=memo)
+    disk = DiskCache(cache_dir)
+    result = render(repo, ref, cache=ParseCache(disk, remember=False), memo=memo)
     if not result.ok:
         raise RuntimeError(f"render of {ref} failed: {result.findings[:3]}")
     if schema is not None:
         from renderer.validate.result import validate_rendered
 
-        findings = validate_rendered(result, repo=repo, as3_schema=str(schema), disk=DiskCache(cache_dir))
+        findings = validate_rendered(result, repo=repo, as3_schema=str(schema), disk=disk)
         if any(f.is_error for f in findings):
             raise RuntimeError(f"validation of {ref} failed: {findings[:3]}")

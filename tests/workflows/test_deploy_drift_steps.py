@@ -50,9 +50,10 @@ def bigip() -> Iterator[Bigip]:
 class Runner:
     """Runs one workflow job of ours in `repo` against the emulator, with a fresh RUNNER_TEMP."""
 
-    def __init__(self, tmp_path: Path, bigip: Bigip):
+    def __init__(self, tmp_path: Path, bigip: Bigip, schema: Path):
         self.tmp = tmp_path
         self.bigip = bigip
+        self.schema = schema  # deploy.yml validates first: never a schema download from a test
         self.count = 0
         self.bin = tmp_path / "bin"
         self.bin.mkdir()
@@ -68,6 +69,7 @@ class Runner:
         env = base_environment(Path(sys.executable).parent)
         env["PATH"] = f"{self.bin}:{env['PATH']}"
         env["FAKE_GH_STATE"] = str(self.gh_state)
+        env["AS3_SCHEMA"] = str(self.schema)
         values = {
             "BIGIP_HOST": self.bigip.server.url, "BIGIP_CA_BUNDLE": self.bigip.ca_pem,
             "BIGIP_USERNAME": "admin", "BIGIP_PASSWORD": PASSWORD,
@@ -83,8 +85,8 @@ class Runner:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, bigip: Bigip) -> Runner:
-    return Runner(tmp_path, bigip)
+def runner(tmp_path: Path, bigip: Bigip, as3_schema_path: Path) -> Runner:
+    return Runner(tmp_path, bigip, as3_schema_path)
 
 
 def everything_printed(run: JobRun, temp: Path) -> str:
@@ -118,6 +120,25 @@ def test_deploy_steps_deploy_main_head_then_report_no_change(make_repo, runner: 
     assert not second.failed
     assert second.summary.splitlines()[0] == "## as3-gitops deploy: no change"
     assert PASSWORD not in everything_printed(second, temp2)
+
+
+def test_deploy_of_a_commit_as3_would_reject_stops_at_validate(make_repo, runner: Runner) -> None:
+    """It renders (a user pool template writes an AS3-unknown loadBalancingMode), so only the
+    validate step can stop it: the deploy step is skipped and the device sees no request."""
+    repo = make_repo(HELLO)
+    builtin = (REPO_ROOT / "templates" / "as3" / "pool.json.j2").read_text()
+    needle = '"loadBalancingMode": {{ pool.balance|tojson }}'
+    assert needle in builtin, "the built-in pool template changed; update this test"
+    config = (repo.path / "as3-gitops.yaml").read_text() + "templates: tpl\n"
+    repo.commit({"tpl/pool.json.j2": builtin.replace(needle, '"loadBalancingMode": "least-connections"'),
+                 "as3-gitops.yaml": config}, message="a pool mode AS3 does not know")
+
+    run, _ = runner.run("deploy.yml", "deploy", repo.path)
+
+    assert run.step("validate").outcome == "failure"
+    assert "::error file=" in run.step("validate").stdout and "AS3002" in run.step("validate").stdout
+    assert run.step("deploy").outcome == "skipped"
+    assert runner.bigip.server.device.request_log() == []
 
 
 def test_deploy_without_host_fails_before_touching_anything(make_repo, runner: Runner) -> None:
