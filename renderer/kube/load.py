@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from renderer.errors import Finding, Severity
 from renderer.kube.crd import VIEW, CustomResources
@@ -37,7 +37,11 @@ from renderer.kube.route import read_route
 from renderer.kube.service import read_endpoints, read_service, read_slice
 from renderer.source import Document
 
-__all__ = ["F5_CONTROLLER", "INGRESS_API_VERSIONS", "Cluster", "add_cluster_objects", "load_cluster"]
+if TYPE_CHECKING:  # view_cache imports this module
+    from renderer.kube.view_cache import ViewCache
+
+__all__ = ["F5_CONTROLLER", "INDEX", "INGRESS_API_VERSIONS", "Cluster", "add_cluster_objects", "add_document",
+           "load_cluster", "replay"]
 
 
 @dataclass
@@ -80,109 +84,206 @@ def load_cluster(documents: Iterable[Document], *, snapshot: bool = False) -> tu
 
 
 def add_cluster_objects(cluster: Cluster, documents: Iterable[Document], findings: list[Finding], *,
-                        mark: bool = True) -> None:
-    """Add the objects of `documents`; with `mark`, remember those with an F5 marker (manifests, not snapshot)."""
+                        mark: bool = True, views: ViewCache | None = None) -> None:
+    """Add the objects of `documents`; with `mark`, remember those with an F5 marker (manifests, not snapshot).
+
+    `views` (renderer.kube.view_cache): files whose reading is stored are replayed from there, and
+    the others are read and recorded for the next run."""
+    if views is not None:
+        views.add_objects(cluster, documents, findings, mark)
+        return
     for doc in documents:
-        data = doc.data
-        if isinstance(data, dict):
-            kind = data.get("kind")
-            if not (isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list)):
-                _add_object(cluster, doc, (), data, findings, mark)  # one object, the common case
-                continue
-            for i, item in enumerate(data["items"]):
-                _add_object(cluster, doc, ("items", i), item, findings, mark)
-        else:
-            _add_object(cluster, doc, (), data, findings, mark)
+        add_document(cluster, doc, findings, mark)
+
+
+# What reading one object left: the findings it made, (collection, view) to index or None, the meta
+# (None: not an object) and its F5 marker. Reading is a function of the document alone; indexing
+# (duplicates across files) depends on what came before, so a replay indexes again.
+Added = tuple[str, Any] | None  # (collection in INDEX, view), or nothing to index
+Read = tuple[tuple[Finding, ...], Added, ObjectMeta | None, str | None]
+
+
+def add_document(cluster: Cluster, doc: Document, findings: list[Finding], mark: bool,
+                 record: list[Read] | None = None) -> None:
+    """The objects of one document (one, or the items of a `kind: List`); `record` gets what each read left."""
+    data = doc.data
+    if isinstance(data, dict):
+        kind = data.get("kind")
+        if not (isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list)):
+            _add_object(cluster, doc, (), data, findings, mark, record)  # one object, the common case
+            return
+        for i, item in enumerate(data["items"]):
+            _add_object(cluster, doc, ("items", i), item, findings, mark, record)
+    else:
+        _add_object(cluster, doc, (), data, findings, mark, record)
+
+
+def replay(cluster: Cluster, reads: Iterable[Read], findings: list[Finding], mark: bool) -> None:
+    """Index recorded reads as `add_document` would have: the same findings, in the same order."""
+    for made, added, meta, marker in reads:
+        if made:
+            findings.extend(made)
+        if added is not None:
+            INDEX[added[0]](cluster, added[1], findings)
+        if mark and marker is not None:
+            cluster.marked.append((meta, marker))  # type: ignore[arg-type]
 
 
 def _add_object(cluster: Cluster, doc: Document, base: tuple[str | int, ...], data: Any, findings: list[Finding],
-                mark: bool) -> None:
+                mark: bool, record: list[Read] | None) -> None:
+    start = len(findings)
     if not isinstance(data, dict):
         findings.append(Finding("K8S001", "not a Kubernetes object: expected a mapping",
                                 doc.locate(*base), hint="every manifest document needs apiVersion and kind"))
+        if record is not None:
+            record.append((tuple(findings[start:]), None, None, None))
         return
     meta = read_meta(doc, base, data, findings)
     if meta is None:
+        if record is not None:
+            record.append((tuple(findings[start:]), None, None, None))
         return
-    add = _ADDERS.get(meta.kind)
-    if add is not None:
-        add(cluster, meta, data, findings)
+    read = _READERS.get(meta.kind)
+    added = None
+    if read is not None:
+        added = read(meta, data, findings)
     elif meta.kind in VIEW and meta.api_version.split("/")[0] == CRD_GROUP:
-        _custom_resource(cluster, meta, data, findings)
-    if mark and (marker := f5_marker(meta, data)) is not None:
+        added = _read_custom_resource(meta, data, findings)
+    marker = f5_marker(meta, data) if mark or record is not None else None
+    if record is not None:
+        record.append((tuple(findings[start:]), added, meta, marker))
+    if added is not None:
+        INDEX[added[0]](cluster, added[1], findings)
+    if mark and marker is not None:
         cluster.marked.append((meta, marker))
 
 
-def _add_ingress(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
+def _read_ingress(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
     ing = read_ingress(meta, data, findings)
-    if ing and _first(cluster, ing, findings):
-        cluster.ingresses.append(ing)
+    return ("ingress", ing) if ing else None
 
 
-def _add_ingress_class(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    cluster.ingress_classes[meta.name] = read_ingress_class(meta, data, findings)
+def _read_ingress_class(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "ingress_class", read_ingress_class(meta, data, findings)
 
 
-def _add_service(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    _unique(cluster.services, (meta.namespace, meta.name), read_service(meta, data, findings), findings)
+def _read_service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "service", read_service(meta, data, findings)
 
 
-def _add_endpoints(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    _unique(cluster.endpoints, (meta.namespace, meta.name), read_endpoints(meta, data, findings), findings)
+def _read_endpoints(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "endpoints", read_endpoints(meta, data, findings)
 
 
-def _add_slice(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
+def _read_slice(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
     sl = read_slice(meta, data, findings)
     if sl.service:
-        cluster.slices.setdefault((meta.namespace, sl.service), []).append(sl)
-    else:
-        findings.append(Finding("K8S005", f"EndpointSlice {meta.ident} has no kubernetes.io/service-name "
-                                "label and is ignored", meta.locate("metadata"), Severity.WARNING))
+        return "slice", sl
+    findings.append(Finding("K8S005", f"EndpointSlice {meta.ident} has no kubernetes.io/service-name "
+                            "label and is ignored", meta.locate("metadata"), Severity.WARNING))
+    return None
 
 
-def _add_node(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    _unique(cluster.nodes, meta.name, read_node(meta, data, findings), findings)
+def _read_node(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "node", read_node(meta, data, findings)
 
 
-def _add_secret(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    _unique(cluster.secrets, (meta.namespace, meta.name), read_secret(meta, data, findings), findings)
+def _read_secret(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "secret", read_secret(meta, data, findings)
 
 
-def _add_configmap(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    cm = read_configmap(meta, data, findings)
-    if _first(cluster, cm, findings):
-        cluster.configmaps.append(cm)
+def _read_configmap(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "configmap", read_configmap(meta, data, findings)
 
 
-def _add_route(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
+def _read_route(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
     if not meta.api_version.startswith("route.openshift.io/"):
-        return  # another group's Route kind: not ours to read
+        return None  # another group's Route kind: not ours to read
     route = read_route(meta, data, findings)
-    if route and _first(cluster, route, findings):
-        cluster.routes.append(route)
+    return ("route", route) if route else None
 
 
-def _add_block_affinity(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    cluster.block_affinities.append(read_block_affinity(meta, data, findings))
+def _read_block_affinity(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    return "block_affinity", read_block_affinity(meta, data, findings)
 
 
-# kind -> how its objects are read and indexed (CIS custom resources: by VIEW and API group instead)
-_ADDERS: dict[str, Callable[[Cluster, ObjectMeta, dict, list[Finding]], None]] = {
-    "Ingress": _add_ingress,
-    "IngressClass": _add_ingress_class,
-    "Service": _add_service,
-    "Endpoints": _add_endpoints,
-    "EndpointSlice": _add_slice,
-    "Node": _add_node,
-    "Secret": _add_secret,
-    "ConfigMap": _add_configmap,
-    "Route": _add_route,
-    "BlockAffinity": _add_block_affinity,
+def _read_custom_resource(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Added:
+    """A CIS custom resource: checked against its CRD's schema (else only remembered as rejected)."""
+    if meta.api_version != CRD_API_VERSION:
+        findings.append(Finding("CRD004", f"{meta.kind} {meta.ident}: apiVersion {meta.api_version} is not "
+                                f"served by CIS 2.20", meta.locate("apiVersion"), hint=f"use {CRD_API_VERSION}"))
+        return "crd_rejected", meta
+    spec = data.get("spec", {})
+    if not validate_spec(meta, spec, findings):
+        return "crd_rejected", meta
+    return "crd", VIEW[meta.kind](meta, spec)
+
+
+# kind -> how its objects are read (CIS custom resources: by VIEW and API group instead)
+_READERS: dict[str, Callable[[ObjectMeta, dict, list[Finding]], Added]] = {
+    "Ingress": _read_ingress,
+    "IngressClass": _read_ingress_class,
+    "Service": _read_service,
+    "Endpoints": _read_endpoints,
+    "EndpointSlice": _read_slice,
+    "Node": _read_node,
+    "Secret": _read_secret,
+    "ConfigMap": _read_configmap,
+    "Route": _read_route,
+    "BlockAffinity": _read_block_affinity,
+}
+
+
+def _index_ingress_class(cluster: Cluster, view: IngressClass, findings: list[Finding]) -> None:
+    cluster.ingress_classes[view.meta.name] = view
+
+
+def _index_slice(cluster: Cluster, view: EndpointSlice, findings: list[Finding]) -> None:
+    cluster.slices.setdefault((view.meta.namespace, view.service), []).append(view)  # type: ignore[arg-type]
+
+
+def _in_list(attribute: str) -> Callable[[Cluster, Any, list[Finding]], None]:
+    """Ingresses, ConfigMaps and Routes are kept in lists: a second object of one kind/namespace/name is refused."""
+    def index(cluster: Cluster, view: Any, findings: list[Finding]) -> None:
+        if _first(cluster, view, findings):
+            getattr(cluster, attribute).append(view)
+    return index
+
+
+def _in_table(attribute: str, by_name: bool = False) -> Callable[[Cluster, Any, list[Finding]], None]:
+    def index(cluster: Cluster, view: Any, findings: list[Finding]) -> None:
+        key = view.meta.name if by_name else (view.meta.namespace, view.meta.name)
+        _unique(getattr(cluster, attribute), key, view, findings)
+    return index
+
+
+def _index_custom_resource(cluster: Cluster, view: Any, findings: list[Finding]) -> None:
+    previous = cluster.crds.add(view)
+    if previous is not None:
+        findings.append(Finding(
+            "K8S006", f"duplicate {view.meta.kind} {view.meta.ident} (also at {previous.meta.location})",
+            view.meta.location, hint="each object may be defined once across manifests and snapshot"))
+
+
+# collection -> how a read object is indexed (what may find it a duplicate of an earlier one)
+INDEX: dict[str, Callable[[Cluster, Any, list[Finding]], None]] = {
+    "ingress": _in_list("ingresses"),
+    "ingress_class": _index_ingress_class,
+    "service": _in_table("services"),
+    "endpoints": _in_table("endpoints"),
+    "slice": _index_slice,
+    "node": _in_table("nodes", by_name=True),
+    "secret": _in_table("secrets"),
+    "configmap": _in_list("configmaps"),
+    "route": _in_list("routes"),
+    "block_affinity": lambda cluster, view, findings: cluster.block_affinities.append(view),
+    "crd": _index_custom_resource,
+    "crd_rejected": lambda cluster, meta, findings: cluster.crds.rejected.append(meta),
 }
 
 
 def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
-    """Ingresses, ConfigMaps and Routes are kept in lists: a second object of one kind/namespace/name is refused."""
+    """Whether `obj` is the first of its kind/namespace/name (else a duplicate finding)."""
     key = (obj.meta.kind, obj.meta.namespace, obj.meta.name)
     previous = cluster.seen.get(key)
     if previous is None:
@@ -190,25 +291,6 @@ def _first(cluster: Cluster, obj: Any, findings: list[Finding]) -> bool:
         return True
     _unique({key: previous}, key, obj, findings)
     return False
-
-
-def _custom_resource(cluster: Cluster, meta: ObjectMeta, data: dict, findings: list[Finding]) -> None:
-    """A CIS custom resource: checked against its CRD's schema, then indexed by kind."""
-    if meta.api_version != CRD_API_VERSION:
-        findings.append(Finding("CRD004", f"{meta.kind} {meta.ident}: apiVersion {meta.api_version} is not "
-                                f"served by CIS 2.20", meta.locate("apiVersion"), hint=f"use {CRD_API_VERSION}"))
-        cluster.crds.rejected.append(meta)
-        return
-    spec = data.get("spec", {})
-    if not validate_spec(meta, spec, findings):
-        cluster.crds.rejected.append(meta)
-        return
-    view = VIEW[meta.kind](meta, spec)
-    previous = cluster.crds.add(view)
-    if previous is not None:
-        findings.append(Finding(
-            "K8S006", f"duplicate {meta.kind} {meta.ident} (also at {previous.meta.location})",
-            meta.location, hint="each object may be defined once across manifests and snapshot"))
 
 
 def _unique(index: dict, key: Any, obj: Any, findings: list[Finding]) -> None:
