@@ -19,6 +19,7 @@ from renderer.emit_reuse import emit_as3
 from renderer.errors import Finding, Origin, Severity, sorted_findings
 from renderer.gcpause import paused_gc
 from renderer.generate import load_manifests
+from renderer.kube import view_cache
 from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
 from renderer.mapping.ipam import load_allocations
@@ -106,6 +107,9 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     if any(f.is_error for f in findings):
         return RenderResult(tree.identity, config, {}, {}, sorted_findings(findings))
     budget = InputBudget(config.limits)
+    views = view_cache.for_render(tree, config, cache, reuse)
+    if views is not None:
+        cache = views  # type: ignore[assignment]  # stands for the parse cache while loading
     loaded = load_manifests(tree, config, cache, budget)
     findings += loaded.findings
     if loaded.generate_failed:  # never a render that silently lacks a generator's objects
@@ -121,16 +125,16 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
                                 + (" nor from generate:" if config.generate else ""),
                                 config.location, Severity.WARNING, hint="set paths.manifests in as3-gitops.yaml"))
     cluster = Cluster()
-    add_cluster_objects(cluster, manifests, findings)
+    add_cluster_objects(cluster, manifests, findings, views=views)
     manifest_services = set(cluster.services)
     if config.clusters:
         for spec, snapshot in zip(config.clusters, snapshots, strict=True):
             member = Cluster(services=cluster.services, ingress_classes=cluster.ingress_classes)
-            add_cluster_objects(member, snapshot, findings, mark=False)
+            add_cluster_objects(member, snapshot, findings, mark=False, views=views)
             findings += _snapshot_lint(member, manifest_services, config)
             cluster.members_from.append((spec.name, member))
     else:
-        add_cluster_objects(cluster, snapshots[0], findings, mark=False)
+        add_cluster_objects(cluster, snapshots[0], findings, mark=False, views=views)
         findings += _snapshot_lint(cluster, manifest_services, config)
     findings += _staleness(tree, config, now)
     allocations, problems = load_allocations(tree)
@@ -141,7 +145,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     findings += problems
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
-    del manifests, snapshots, snapshot, cluster
+    del manifests, snapshots, snapshot, cluster, views
     as3 = emit_as3(model, config, identity, tree, reuse)
     net = render_net_model(model, config, identity)
     sources = {**as3_sources(model), **net_model_sources(model)}
