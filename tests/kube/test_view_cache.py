@@ -1,0 +1,265 @@
+"""The per-file view cache (renderer/kube/view_cache.py) builds exactly the Cluster reading builds.
+
+Every case repository is read three ways (no view cache; a first run that records and stores each
+file; a second run that replays every file from the disk cache with stand-in documents) and the
+Clusters are compared collection by collection, in order, with each view's document position, and
+the findings in list order (not only sorted): indexing runs again at replay, so duplicates across
+files come out as reading makes them.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renderer.cache import DiskCache
+from renderer.config import load_config
+from renderer.errors import Finding
+from renderer.kube import view_cache
+from renderer.kube.load import INDEX, Cluster, add_cluster_objects
+from renderer.kube.objects import ObjectMeta
+from renderer.source import InputBudget, ParseCache, WorkTree, load_documents
+
+CASES = Path(__file__).resolve().parents[1] / "render" / "cases"
+
+
+def _where(value: Any) -> Any:
+    """The document position of a view (or of each view in a collection)."""
+    if isinstance(value, list | tuple):
+        return [_where(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _where(v) for k, v in value.items()}
+    meta = value if isinstance(value, ObjectMeta) else getattr(value, "meta", None)
+    if meta is None:
+        return None
+    return meta.doc.path, meta.doc.index, meta.doc.line, meta.base, meta.location
+
+
+def shape(cluster: Cluster) -> list[Any]:
+    """Every collection of the cluster in order: the views (equal field by field) and where they are."""
+    parts: list[Any] = []
+    for name in ("ingresses", "ingress_classes", "services", "endpoints", "slices", "nodes", "secrets",
+                 "configmaps", "routes", "marked", "block_affinities"):
+        value = getattr(cluster, name)
+        parts.append((name, list(value.items()) if isinstance(value, dict) else list(value), _where(value)))
+    crds = cluster.crds
+    for name in ("virtual_servers", "transport_servers", "tls_profiles", "policies", "ingress_links",
+                 "external_dns", "rejected"):
+        value = getattr(crds, name)
+        parts.append((name, list(value.items()) if isinstance(value, dict) else list(value), _where(value)))
+    parts.append(("seen", list(cluster.seen), _where(list(cluster.seen.values()))))
+    parts.append(("members", [(n, shape(m)) for n, m in cluster.members_from]))
+    return parts
+
+
+def read(repo: Path, disk: DiskCache | None) -> tuple[list[Any], list[Finding], view_cache.ViewCache | None]:
+    """What render's kube stage builds for `repo` (manifests marked, then each cluster's snapshot)."""
+    tree = WorkTree(repo)
+    config, _ = load_config(tree)
+    parse = ParseCache(disk)
+    views = view_cache.ViewCache(parse, disk) if disk is not None else None
+    budget = InputBudget(config.limits)
+    findings: list[Finding] = []
+    manifests, problems = load_documents(tree, config.manifests, views or parse, budget)
+    findings += problems
+    cluster = Cluster()
+    add_cluster_objects(cluster, manifests, findings, views=views)
+    for spec in config.clusters:
+        docs, problems = load_documents(tree, spec.snapshot, views or parse, budget)
+        findings += problems
+        member = Cluster(services=cluster.services, ingress_classes=cluster.ingress_classes)
+        add_cluster_objects(member, docs, findings, mark=False, views=views)
+        cluster.members_from.append((spec.name, member))
+    if not config.clusters:
+        docs, problems = load_documents(tree, config.snapshot, views or parse, budget)
+        findings += problems
+        add_cluster_objects(cluster, docs, findings, mark=False, views=views)
+    return shape(cluster), findings, views
+
+
+def _with_duplicates(tmp_path: Path, case: Path) -> Path:
+    """The case, plus a copy of every manifest file under another name: duplicates across files."""
+    repo = tmp_path / "repo"
+    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected"))
+    for f in sorted((repo / "manifests").rglob("*.y*ml")):
+        f.with_name("zz-copy-" + f.name).write_bytes(f.read_bytes())
+    return repo
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if (p / "as3-gitops.yaml").is_file()))
+@pytest.mark.parametrize("copies", [False, True], ids=["as-is", "duplicated"])
+def test_replayed_views_build_the_cluster_reading_builds(tmp_path: Path, case: str, copies: bool) -> None:
+    repo = _with_duplicates(tmp_path, CASES / case) if copies else CASES / case
+    disk = DiskCache(tmp_path / "cache")
+    plain, plain_findings, _ = read(repo, None)
+    first, first_findings, recording = read(repo, disk)
+    again, again_findings, replaying = read(repo, disk)
+    assert recording is not None and replaying is not None
+    assert recording.hits == 0 and recording.stores > 0
+    assert replaying.hits == recording.stores and replaying.stores == 0  # every stored file replayed
+    assert first == plain and first_findings == plain_findings
+    assert again == plain and again_findings == plain_findings
+    if copies:
+        assert any(f.code == "K8S006" for f in again_findings)  # made again at replay, across files
+    assert disk.rejected == 0
+
+
+def test_stand_in_documents_load_only_when_read(tmp_path: Path) -> None:
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    read(repo, disk)
+    tree = WorkTree(repo)
+    parse = ParseCache(disk)
+    views = view_cache.ViewCache(parse, disk)
+    docs, _ = load_documents(tree, ["manifests"], views)
+    cluster = Cluster()
+    findings: list[Finding] = []
+    add_cluster_objects(cluster, docs, findings, views=views)
+    assert views.hits == 2 and all(isinstance(d, view_cache.LazyDocument) for d in docs)
+    assert all("data" not in d.__dict__ and "text" not in d.source.__dict__ for d in docs)
+    ingress = cluster.ingresses[0]
+    first_file = ingress.meta.doc.source
+    assert ingress.meta.locate("spec", "rules", 0) == _plain_ingress(repo).meta.locate("spec", "rules", 0)
+    assert "text" in first_file.__dict__  # loaded by the position lookup, with its documents' data
+    assert all("data" in d.__dict__ for d in docs if d.source is first_file)
+    assert all("data" not in d.__dict__ for d in docs if d.source is not first_file)  # the other file: not
+    plain_docs, _ = load_documents(tree, ["manifests"], ParseCache())
+    assert [d.data for d in docs] == [d.data for d in plain_docs]
+    assert [(d.path, d.index, d.line, d.location) for d in docs] == \
+        [(d.path, d.index, d.line, d.location) for d in plain_docs]
+    assert [d.source.text for d in docs] == [d.source.text for d in plain_docs]
+
+
+def _plain_ingress(repo: Path) -> Any:
+    docs, _ = load_documents(WorkTree(repo), ["manifests"], ParseCache())
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [])
+    return cluster.ingresses[0]
+
+
+def _entries(disk: DiskCache) -> list[Path]:
+    return sorted(p for p in disk.dir.rglob("*") if p.is_file())
+
+
+def _view_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """path -> the view cache key the next reads use (recorded as they are made)."""
+    keys: dict[str, str] = {}
+    made = view_cache.ViewCache._key
+
+    def key(self: view_cache.ViewCache, path: str, content: str, extra: str) -> str:
+        keys[path] = made(self, path, content, extra)
+        return keys[path]
+
+    monkeypatch.setattr(view_cache.ViewCache, "_key", key)
+    return keys
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return shutil.copy, (__file__, str(self.marker))
+
+
+@pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "not-a-tuple", "foreign-class", "wrong-shape",
+                                    "wrong-view-type", "bad-document-index", "other-format"])
+def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    plain = read(repo, None)[:2]
+    stored = read(repo, disk)[2]
+    assert stored is not None and stored.stores > 1
+    key = keys["manifests/ingress.yaml"]
+    file = disk._file(key)
+    blob = file.read_bytes()
+    good = disk.get(key)
+    assert good is not None
+    marker = tmp_path / "ran"
+    fmt, digest, size, places, views = good
+    if damage == "flipped-byte":
+        file.write_bytes(blob[:-5] + bytes([blob[-5] ^ 1]) + blob[-4:])
+    elif damage == "truncated":
+        file.write_bytes(blob[: len(blob) // 2])
+    elif damage == "not-a-tuple":
+        disk.put(key, {"views": views})
+    elif damage == "foreign-class":
+        disk.put(key, (fmt, digest, size, places, pickle.dumps([_Evil(marker)])))
+    elif damage == "wrong-shape":
+        disk.put(key, (fmt, digest, size, places, pickle.dumps([(("not a finding",), None, None, None)])))
+    elif damage == "wrong-view-type":  # an ObjectMeta where an Ingress belongs
+        docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
+        reads = view_cache.ViewUnpickler(io.BytesIO(views), docs).load()  # type: ignore[arg-type]
+        bad = [(made, ("ingress", m) if added and added[0] == "ingress" else added, m, mk)
+               for made, added, m, mk in reads]
+        assert bad != reads
+        disk.put(key, (fmt, digest, size, places, view_cache._dumps(bad, docs)))
+    elif damage == "bad-document-index":
+        disk.put(key, (fmt, digest, size, [], views))  # the views name documents the entry does not have
+    else:
+        disk.put(key, (fmt + 1, digest, size, places, views))
+    shape_, findings, views_used = read(repo, disk)
+    assert views_used is not None
+    assert (shape_, findings) == plain
+    assert views_used.hits == stored.stores - 1 and views_used.stores == 1  # this one read and stored again
+    assert not marker.exists()
+    assert disk.get(key) is not None and disk.get(key)[4] == views  # the rewritten entry is the good one
+
+
+def test_every_collection_has_its_view_type() -> None:
+    assert set(view_cache._COLLECTIONS) == set(INDEX)
+
+
+SECRET = """apiVersion: v1
+kind: Secret
+metadata: {name: tls, namespace: default}
+type: kubernetes.io/tls
+stringData: {tls.crt: crt-TOKEN-7f3a9, tls.key: key-TOKEN-7f3a9}
+"""
+LISTED = """apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: plain, namespace: default}
+  data: {a: b}
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: listed, namespace: default}
+  stringData: {password: list-TOKEN-7f3a9}
+"""
+KEYED = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: holds-a-key, namespace: default}
+data:
+  key.pem: |
+    -----BEGIN PRIVATE KEY-----
+    cm-TOKEN-7f3a9
+    -----END PRIVATE KEY-----
+"""
+
+
+def test_a_file_holding_a_secret_is_never_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "fanout-health", repo, ignore=shutil.ignore_patterns("expected"))
+    (repo / "manifests" / "secret.yaml").write_text(SECRET)
+    (repo / "manifests" / "listed.yaml").write_text(LISTED)
+    (repo / "manifests" / "keyed.yaml").write_text(KEYED)
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    plain = read(repo, None)[:2]
+    for _ in range(2):
+        shape_, findings, _views = read(repo, disk)
+        assert (shape_, findings) == plain
+    for path in ("manifests/secret.yaml", "manifests/listed.yaml", "manifests/keyed.yaml"):
+        assert not disk._file(keys[path]).exists(), path
+    assert disk._file(keys["manifests/ingress.yaml"]).exists()  # the others are stored
+    # The Secret file's values are nowhere in the folder (the parse cache refuses it as well).
+    stored = b"".join(p.read_bytes() for p in _entries(disk))
+    assert b"key-TOKEN-7f3a9" not in stored and b"crt-TOKEN-7f3a9" not in stored
