@@ -33,7 +33,6 @@ import pickle
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from renderer.cache import git_blob_id
 from renderer.errors import Finding, Severity, SourceLocation
 from renderer.kube import crd, objects
 from renderer.kube.load import Cluster, Read, add_document, replay
@@ -100,6 +99,8 @@ class ViewCache:
 
     def get(self, path: str, key: str, loader: Callable[[], bytes], *options: Any) -> Parsed:
         """ParseCache.get's answer; on a hit, stand-ins whose views `add_objects` replays."""
+        from renderer.cache import git_blob_id  # only a render with the disk cache gets here
+
         data = digest = None
         if key == path:  # a working tree: the content id comes from the bytes
             data = loader()
