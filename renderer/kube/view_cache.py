@@ -207,7 +207,7 @@ class ViewCache:
             return
         try:
             views = _dumps(record, docs)
-        except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
+        except (pickle.PicklingError, KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return
         value = (FORMAT, digest, src.size, [(d.index, d.line) for d in docs], views)
         if self.disk.put(entry, value, refuse=holds_secrets):
@@ -271,11 +271,10 @@ def _dispatch() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
 
 
 def _dumps(record: list[Read], docs: list[Document]) -> bytes:
-    index = {id(doc): i for i, doc in enumerate(docs)}
+    """The reads pickled; PicklingError when they hold anything the unpickler would refuse (say a
+    datetime in a custom resource's spec), so no entry is written that could never be read."""
     out = io.BytesIO()
-    pickler = _ViewPickler(out, index)
-    pickler.dispatch_table = _dispatch()  # type: ignore[assignment]
-    pickler.dump(record)
+    _ViewPickler(out, {id(doc): i for i, doc in enumerate(docs)}).dump(record)
     return out.getvalue()
 
 
@@ -283,13 +282,24 @@ class _ViewPickler(pickle.Pickler):
     def __init__(self, out: io.BytesIO, index: dict[int, int]) -> None:
         super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
         self._index = index
+        self._reducers = _dispatch()
+        self._named = {id(v) for v in _view_classes().values()}
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, Document):
             return self._index[id(obj)]  # KeyError for a document of another file: not stored
-        if isinstance(obj, SourceFile):
-            raise pickle.PicklingError("a view holds a SourceFile")
         return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        """Views and findings by their reducers; Severity and the classes the unpickler names as
+        themselves; anything else is not stored.
+        (Plain str, int, float, bytes, list, tuple, dict, set never reach here.)"""
+        reduce = self._reducers.get(type(obj))
+        if reduce is not None:
+            return reduce(obj)
+        if type(obj) is Severity or id(obj) in self._named:  # a member; a class or constructor, by name
+            return NotImplemented
+        raise pickle.PicklingError(f"a view holds a {type(obj).__name__}")
 
 
 class ViewUnpickler(pickle.Unpickler):

@@ -263,3 +263,27 @@ def test_a_file_holding_a_secret_is_never_stored(tmp_path: Path, monkeypatch: py
     # The Secret file's values are nowhere in the folder (the parse cache refuses it as well).
     stored = b"".join(p.read_bytes() for p in _entries(disk))
     assert b"key-TOKEN-7f3a9" not in stored and b"crt-TOKEN-7f3a9" not in stored
+
+
+def test_reads_holding_what_the_unpickler_refuses_are_not_stored() -> None:
+    """A value no view class names (here a datetime, as `!!timestamp` makes) is refused when stored,
+    never written as an entry that every later run would reject."""
+    import datetime
+
+    docs, _ = load_documents(WorkTree(CASES / "fanout-health"), ["manifests/services.yaml"], ParseCache())
+    cluster = Cluster()
+    record: list[Any] = []
+    from renderer.kube.load import add_document
+
+    for doc in docs:
+        add_document(cluster, doc, [], True, record)
+    assert view_cache.ViewUnpickler(io.BytesIO(view_cache._dumps(record, docs)), docs).load() == record
+    made, (collection, service), meta, marker = next(r for r in record if r[1] and r[1][0] == "service")
+    odd = object.__new__(type(service))
+    for name in service.__slots__:
+        object.__setattr__(odd, name, getattr(service, name))
+    object.__setattr__(odd, "type", datetime.datetime(2026, 1, 1))
+    with pytest.raises(pickle.PicklingError):
+        view_cache._dumps([(made, (collection, odd), meta, marker)], docs)
+    with pytest.raises(KeyError):  # a view of a document of another file
+        view_cache._dumps(record, docs[1:])
