@@ -48,30 +48,54 @@ class ViewCacheError(RuntimeError):
 
 
 class LazySource(SourceFile):
-    """A SourceFile whose text is loaded on first use (with its documents' data)."""
+    """A SourceFile whose text (and its documents' data) is loaded on first use.
 
-    def __init__(self, path: str, size: int, content: str, fill: Callable[[], None]) -> None:
+    Nothing here points back at the documents or the cache: a file's stand-ins and views form no
+    reference cycle, so reference counting frees them as it frees parsed files (render runs with
+    the cyclic GC paused; a cycle per file would leave them all to one long collection)."""
+
+    def __init__(self, path: str, size: int, content: str, load: Callable[[], tuple[str, list[Any]]]) -> None:
         self.path, self.size, self._content, self._nodes = path, size, content, None
-        self._fill = fill
+        self._load: Callable[[], tuple[str, list[Any]]] | None = load
+        self._data: list[Any] = []
 
     def __getattr__(self, name: str) -> Any:
         if name == "text":
-            self._fill()
+            self._loaded()
             return self.__dict__["text"]
         raise AttributeError(name)
+
+    def _loaded(self) -> list[Any]:
+        """The documents' data, in file order (the text is set on the way)."""
+        load = self._load
+        if load is not None:
+            self.text, self._data = load()
+            self._load = None
+        return self._data
 
 
 class LazyDocument(Document):
     """A Document whose data is loaded on first use (the whole file's documents at once)."""
 
-    def __init__(self, source: LazySource, index: int, line: int) -> None:
+    def __init__(self, source: LazySource, index: int, line: int, position: int) -> None:
         self.source, self.index, self.line = source, index, line
+        self._position = position  # among the file's documents
 
     def __getattr__(self, name: str) -> Any:
         if name == "data":
-            self.source._fill()
-            return self.__dict__["data"]
+            data = self.source._loaded()[self._position]
+            self.data = data
+            return data
         raise AttributeError(name)
+
+
+def _load(parse: Any, path: str, key: str, loader: Callable[[], bytes], options: tuple,
+          places: list[tuple[int, int]]) -> tuple[str, list[Any]]:
+    """The text and documents' data of the parse the views were read from (the same content)."""
+    src, parsed, problems = parse.get(path, key, loader, *options)
+    if problems or [(d.index, d.line) for d in parsed] != places:
+        raise ViewCacheError(f"{path}: parses into other documents than its stored views were read from")
+    return src.text, [d.data for d in parsed]
 
 
 class _Stored:
@@ -116,8 +140,8 @@ class ViewCache:
             return memo[1]
         entry = self._key(path, content, extra)
         stored = self.disk.get(entry, lambda value: self._revive(path, content, value, digest,
-                                                               functools.partial(self._fill, path, key, loader,
-                                                                                 options)))
+                                                               functools.partial(_load, self.parse, path, key,
+                                                                                 loader, options)))
         if stored is not None:
             self.hits += 1
             parsed: Parsed = (stored.source, list(stored.docs), [])
@@ -135,8 +159,8 @@ class ViewCache:
 
         return "\0".join((KIND, str(FORMAT), render_fingerprint(), content, path, extra))
 
-    def _revive(self, path: str, content: str, value: Any, digest: bytes | None, fill: Callable[..., None]
-                ) -> _Stored | None:
+    def _revive(self, path: str, content: str, value: Any, digest: bytes | None,
+                load: Callable[[list[tuple[int, int]]], tuple[str, list[Any]]]) -> _Stored | None:
         """The stored file back, with stand-in documents; None unless every part has its shape."""
         try:
             fmt, stored_digest, size, places, views = value
@@ -144,30 +168,17 @@ class ViewCache:
                 return None
             if digest is not None and stored_digest is not None and stored_digest != digest:
                 return None
-            docs: list[LazyDocument] = []
-            source = LazySource(path, size, content, lambda: fill(source, docs))
-            for index, line in places:
-                if type(index) is not int or type(line) is not int:
-                    return None
-                docs.append(LazyDocument(source, index, line))
+            at = [(index, line) for index, line in places]
+            if not all(type(index) is int and type(line) is int for index, line in at):
+                return None
+            source = LazySource(path, size, content, functools.partial(load, at))
+            docs = [LazyDocument(source, index, line, i) for i, (index, line) in enumerate(at)]
             reads = ViewUnpickler(io.BytesIO(views), docs).load()
         except Exception:  # anything a corrupt entry makes the unpickler raise is a miss
             return None
         if not _well_formed(reads):
             return None
         return _Stored(source, docs, reads)
-
-    def _fill(self, path: str, key: str, loader: Callable[[], bytes], options: tuple, source: LazySource,
-              docs: list[LazyDocument]) -> None:
-        """Load the stand-ins' text and data: the parse the views were read from (the same content)."""
-        if "text" in source.__dict__:
-            return
-        src, parsed, problems = self.parse.get(path, key, loader, *options)
-        if problems or [(d.index, d.line) for d in parsed] != [(d.index, d.line) for d in docs]:
-            raise ViewCacheError(f"{path}: parses into other documents than its stored views were read from")
-        for doc, real in zip(docs, parsed, strict=True):
-            doc.__dict__["data"] = real.data
-        source.__dict__["text"] = src.text
 
     # --- reading ---------------------------------------------------------------------------------
 
