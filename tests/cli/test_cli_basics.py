@@ -74,8 +74,9 @@ def test_shell_completion_completes_commands_and_options() -> None:
                      "COMP_CWORD": "2"})
     assert proc.stdout.split() == ["--dry-run"]
     # typer finds the shell among the process's ancestors, as it does for a user typing this in bash;
-    # run it from bash, so the test does not depend on how pytest was started (setsid, CI, nohup)
-    shown = subprocess.run(["bash", "-c", f"'{SCRIPT}' --show-completion"], capture_output=True, text=True,
+    # run it from bash (`; true`: bash stays the parent instead of exec-ing the command), so the test
+    # does not depend on how pytest was started (setsid, CI, nohup)
+    shown = subprocess.run(["bash", "-c", f"'{SCRIPT}' --show-completion; true"], capture_output=True, text=True,
                            timeout=120)
     assert "_as3_gitops_completion" in shown.stdout, shown.stderr
 
