@@ -52,12 +52,13 @@ def _careful_meta(doc: Document, base: tuple[str | int, ...], data: dict, kind: 
     """Field by field, each wrong type a finding (labels and annotations only once the name is good)."""
     reader = Reader(doc, base, findings, kind)
     meta = reader.get(data, ("metadata",), dict, {})
-    name = reader.get(meta, ("name",), str, "")
+    name = reader.get(meta, ("name",), str, "", at=("metadata",))
     if not name:
         findings.append(Finding("K8S003", f"{kind} without metadata.name", doc.locate(*base, "metadata")))
         return None
     cluster_scoped = kind in _CLUSTER_SCOPED
-    namespace = "" if cluster_scoped else reader.get(meta, ("namespace",), str, "default") or "default"
+    namespace = "" if cluster_scoped else (
+        reader.get(meta, ("namespace",), str, "default", at=("metadata",)) or "default")
     if not _named(doc, base, kind, name, namespace, findings):
         return None
     return ObjectMeta(

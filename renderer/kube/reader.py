@@ -34,19 +34,22 @@ class Reader:
         self.what = what
 
     def bad(self, keys: Keys, message: str, code: str = "K8S002") -> None:
+        """A finding at `keys` (from the object's root) of this object."""
         self.findings.append(Finding(code, f"{self.what}: {message}", self.doc.locate(*self.base, *keys)))
 
-    def one(self, obj: Any, key: str, typ: type, default: Any = None) -> Any:
-        """`get(obj, (key,), typ, default)` without its walk when the value is absent or exactly `typ`."""
+    def one(self, obj: Any, key: str, typ: type, default: Any = None, at: tuple[str | int, ...] = ()) -> Any:
+        """`get(obj, (key,), typ, default, at=at)` without its walk when the value is absent or exactly `typ`."""
         value = obj.get(key) if isinstance(obj, dict) else None
         if value is None:
             return default
         if type(value) is typ:
             return value
-        return self.get(obj, (key,), typ, default)
+        return self.get(obj, (key,), typ, default, at=at)
 
     def get(self, obj: Any, keys: Keys, typ: type | tuple[type, ...], default: Any = None,
-            *, required: bool = False) -> Any:
+            *, required: bool = False, at: tuple[str | int, ...] = ()) -> Any:
+        """The value at `keys` inside `obj`, which sits at `at` in the object (for the finding's
+        position and its dotted path: a nested field's finding points at the field, not the document)."""
         value = obj
         for key in keys:
             if isinstance(value, dict) and isinstance(key, str):
@@ -61,15 +64,23 @@ class Reader:
                 break
         if value is None:
             if required:
-                self.bad(keys[:-1] if len(keys) > 1 else keys, f"missing {'.'.join(map(str, keys))}")
+                self.bad((*at, *keys[:-1]) if len(keys) > 1 or at else keys, f"missing {dotted((*at, *keys))}")
             return default
         if typ is int and isinstance(value, bool):
             value = None
         if not isinstance(value, typ):
             names = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-            self.bad(keys, f"{'.'.join(map(str, keys))} must be {_ARTICLE.get(names, names)}")
+            self.bad((*at, *keys), f"{dotted((*at, *keys))} must be {_ARTICLE.get(names, names)}")
             return default
         return value
+
+
+def dotted(keys: Keys) -> str:
+    """A field path as people write it: `spec.rules[0].http.paths`."""
+    out = ""
+    for key in keys:
+        out += f"[{key}]" if isinstance(key, int) else f".{key}" if out else str(key)
+    return out
 
 
 def plain_strings(raw: dict) -> bool:
@@ -100,8 +111,8 @@ def port_number(r: Reader, obj: Any, keys: Sequence[str], where: tuple[str | int
             return port
         if port is None and not required:
             return None
-    port = r.get(obj, keys, int, required=required)
+    port = r.get(obj, keys, int, required=required, at=where)
     if port is not None and not 1 <= port <= 65535:
-        r.bad([*where, *keys], f"{'.'.join(keys)} must be from 1 to 65535")
+        r.bad([*where, *keys], f"{dotted((*where, *keys))} must be from 1 to 65535")
         return None
     return port

@@ -28,7 +28,7 @@ def read_service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Servi
     r = Reader(meta.doc, meta.base, findings, f"Service {meta.ident}")
     spec = r.one(data, "spec", dict, {})
     ports = []
-    for i, p in enumerate(r.one(spec, "ports", list, [])):
+    for i, p in enumerate(r.one(spec, "ports", list, [], at=("spec",))):
         if not isinstance(p, dict):
             r.bad(("spec", "ports", i), "each port must be a mapping")
             continue
@@ -42,12 +42,12 @@ def read_service(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Servi
         elif isinstance(target, int):
             target = port_number(r, p, ("targetPort",), ("spec", "ports", i))
         ports.append(ServicePort(
-            name=r.one(p, "name", str, ""), port=port, target_port=target,
+            name=r.one(p, "name", str, "", at=("spec", "ports", i)), port=port, target_port=target,
             node_port=port_number(r, p, ("nodePort",), ("spec", "ports", i)),
-            protocol=r.one(p, "protocol", str, "TCP")))
-    cluster_ip = r.one(spec, "clusterIP", str, "")
-    return Service(meta, r.one(spec, "type", str, "ClusterIP"), cluster_ip == "None", tuple(ports),
-                   r.one(spec, "loadBalancerClass", str))
+            protocol=r.one(p, "protocol", str, "TCP", at=("spec", "ports", i))))
+    cluster_ip = r.one(spec, "clusterIP", str, "", at=("spec",))
+    return Service(meta, r.one(spec, "type", str, "ClusterIP", at=("spec",)), cluster_ip == "None", tuple(ports),
+                   r.one(spec, "loadBalancerClass", str, at=("spec",)))
 
 
 def read_endpoints(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Endpoints:
@@ -59,7 +59,7 @@ def read_endpoints(meta: ObjectMeta, data: dict, findings: list[Finding]) -> End
             continue
         addrs: list[EndpointAddress] = []
         for key, ready in (("addresses", True), ("notReadyAddresses", False)):
-            raw = r.one(s, key, list, [])
+            raw = r.one(s, key, list, [], at=("subsets", i))
             if not _plain_addresses(raw, addrs, ready):
                 _careful_addresses(r, raw, ("subsets", i, key), addrs, ready)
         subsets.append(EndpointSubset(tuple(addrs), _ports(r, s.get("ports"), ("subsets", i, "ports"))))
@@ -89,11 +89,12 @@ def _careful_addresses(r: Reader, raw: list, keys: tuple[str | int, ...], addrs:
             if isinstance(ip, str) and (node is None or isinstance(node, str)):
                 addrs.append(EndpointAddress(ip, node, ready))
                 continue
-        ip = r.get(a, ("ip",), str) if isinstance(a, dict) else None
+        ip = r.get(a, ("ip",), str, at=(*keys, j)) if isinstance(a, dict) else None
         if ip is None:
-            r.bad((*keys, j), "address needs an ip")
+            if not (isinstance(a, dict) and a.get("ip") is not None):  # a mistyped ip has its finding
+                r.bad((*keys, j), "address needs an ip")
             continue
-        addrs.append(EndpointAddress(ip, r.get(a, ("nodeName",), str), ready))
+        addrs.append(EndpointAddress(ip, r.get(a, ("nodeName",), str, at=(*keys, j)), ready))
 
 
 def _ports(r: Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPort, ...]:
@@ -104,7 +105,8 @@ def _ports(r: Reader, raw: Any, keys: tuple[str | int, ...]) -> tuple[EndpointPo
             continue
         port = port_number(r, p, ("port",), (*keys, i))
         if port is not None:
-            ports.append(EndpointPort(r.one(p, "name", str, ""), port, r.one(p, "protocol", str, "TCP")))
+            ports.append(EndpointPort(r.one(p, "name", str, "", at=(*keys, i)), port,
+                                      r.one(p, "protocol", str, "TCP", at=(*keys, i))))
     return tuple(ports)
 
 
@@ -115,9 +117,10 @@ def read_slice(meta: ObjectMeta, data: dict, findings: list[Finding]) -> Endpoin
         if not isinstance(e, dict):
             r.bad(("endpoints", i), "each endpoint must be a mapping")
             continue
-        ready = r.get(e, ("conditions", "ready"), bool, True)
-        node = r.one(e, "nodeName", str)
-        for ip in r.one(e, "addresses", list, []):
+        at = ("endpoints", i)
+        ready = r.get(e, ("conditions", "ready"), bool, True, at=at)
+        node = r.one(e, "nodeName", str, at=at)
+        for ip in r.one(e, "addresses", list, [], at=at):
             if isinstance(ip, str):
                 addrs.append(EndpointAddress(ip, node, ready))
     return EndpointSlice(

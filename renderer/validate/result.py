@@ -203,9 +203,11 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
     env = os.environ if environ is None else environ
     location = find_schema(option=as3_schema, environ=env, config_schema=result.config.as3_schema,
                            repo_root=repo, schema_version=result.config.bigip.schema_version)
-    validator = (cache or ValidatorCache()).get(location.path, disk)
-    store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
-    with paused_gc():  # filling copies tenants: many small containers, no cycles (renderer.gcpause)
+    # paused: loading the schema and filling copies of tenants make many small containers and no
+    # cycles, while the rendered result keeps millions of objects alive for a full collection to walk
+    with paused_gc():
+        validator = (cache or ValidatorCache()).get(location.path, disk)
+        store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
         findings = validate_result(result, validator, store=store)
         if any(f.is_error for f in findings):  # worth reading files again only on the error path
             findings = validate_result(result, validator, store=store, locator=locator_for(

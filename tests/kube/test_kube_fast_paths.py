@@ -57,7 +57,7 @@ def test_namespace_absent_empty_or_mistyped():
         assert (list(cluster.services), findings) == ([("default", "web")], expected)
     cluster, findings = load(SERVICE.format(namespace="7", labels="{}"))
     assert list(cluster.services) == [("default", "web")]
-    assert findings == ["m.yaml:1:1: K8S002 Service: namespace must be a string"]
+    assert findings == ["m.yaml:5:14: K8S002 Service: metadata.namespace must be a string"]
     # a cluster-scoped kind never reads its namespace
     cluster, findings = load("apiVersion: v1\nkind: Node\nmetadata: {name: n1, namespace: 7, labels: {a: '1'}}\n")
     assert (cluster.nodes["n1"].meta.namespace, cluster.nodes["n1"].meta.labels, findings) == ("", {"a": "1"}, [])
@@ -84,7 +84,7 @@ metadata: {name: ok, labels: [a]}
     assert findings == [
         "m.yaml:3:32: NAME011 Secret 's': namespace 'Bad_NS' must be a DNS-1123 label (at most 63 characters: "
         "a-z, 0-9 and '-', alphanumeric at both ends)",
-        "m.yaml:5:1: K8S002 Secret: name must be a string",
+        "m.yaml:7:18: K8S002 Secret: metadata.name must be a string",
         "m.yaml:7:11: K8S003 Secret without metadata.name",
         "m.yaml:11:11: K8S002 Secret: metadata must be a mapping",
         "m.yaml:11:11: K8S003 Secret without metadata.name",
@@ -160,13 +160,13 @@ spec:
         ServicePort("http", 80, 8080, None, "TCP"), ServicePort("np", 81, None, None, "TCP"),
         ServicePort("", 82, "web", None, "TCP"), ServicePort("", 83, None, 30083, "UDP"))
     assert findings == [
-        "m.yaml:7:24: K8S002 Service shop/web: port must be from 1 to 65535",
-        "m.yaml:8:23: K8S002 Service shop/web: port must be from 1 to 65535",
-        "m.yaml:1:1: K8S002 Service shop/web: port must be an integer",
-        "m.yaml:1:1: K8S002 Service shop/web: port must be an integer",
-        "m.yaml:11:55: K8S002 Service shop/web: targetPort must be from 1 to 65535",
-        "m.yaml:11:36: K8S002 Service shop/web: nodePort must be from 1 to 65535",
-        "m.yaml:1:1: K8S002 Service shop/web: protocol must be a string",
+        "m.yaml:7:24: K8S002 Service shop/web: spec.ports[1].port must be from 1 to 65535",
+        "m.yaml:8:23: K8S002 Service shop/web: spec.ports[2].port must be from 1 to 65535",
+        "m.yaml:9:24: K8S002 Service shop/web: spec.ports[3].port must be an integer",
+        "m.yaml:10:24: K8S002 Service shop/web: spec.ports[4].port must be an integer",
+        "m.yaml:11:55: K8S002 Service shop/web: spec.ports[5].targetPort must be from 1 to 65535",
+        "m.yaml:11:36: K8S002 Service shop/web: spec.ports[5].nodePort must be from 1 to 65535",
+        "m.yaml:12:43: K8S002 Service shop/web: spec.ports[6].protocol must be a string",
     ]
 
 
@@ -221,9 +221,9 @@ def test_endpoints_one_malformed_address_among_good_ones():
     assert second.addresses == (EndpointAddress("10.0.0.5", None, False),)
     assert findings == [
         "m.yaml:8:5: K8S002 Endpoints team/web: address needs an ip",
-        "m.yaml:12:44: K8S002 Endpoints team/web: port must be from 1 to 65535",
-        "m.yaml:1:1: K8S002 Endpoints team/web: protocol must be a string",
-        "m.yaml:1:1: K8S002 Endpoints team/web: addresses must be a list",
+        "m.yaml:12:44: K8S002 Endpoints team/web: subsets[0].ports[1].port must be from 1 to 65535",
+        "m.yaml:12:71: K8S002 Endpoints team/web: subsets[0].ports[2].protocol must be a string",
+        "m.yaml:13:14: K8S002 Endpoints team/web: subsets[1].addresses must be a list",
     ]
 
 
@@ -231,7 +231,7 @@ def test_endpoints_address_types_the_short_path_refuses():
     text = ENDPOINTS.replace("  - {nodeName: n1}\n", "  - {ip: 10.0.0.9, nodeName: 9}\n  - 10.0.0.8\n")
     cluster, findings = load(text)
     assert cluster.endpoints["team", "web"].subsets[0].addresses[2] == EndpointAddress("10.0.0.9", None, True)
-    assert findings[:2] == ["m.yaml:1:1: K8S002 Endpoints team/web: nodeName must be a string",
+    assert findings[:2] == ["m.yaml:8:30: K8S002 Endpoints team/web: subsets[0].addresses[2].nodeName must be a string",
                             "m.yaml:9:5: K8S002 Endpoints team/web: address needs an ip"]
 
 
@@ -271,13 +271,12 @@ def test_ingress_backends_and_paths():
         ("a.example.com", [("/a", "svc-a", 80), ("/e", "svc-e", "http"), ("", "svc-f", 8080)]),
         ("b.example.com", []), ("", [])]
     assert findings == [  # one finding for each mistyped name (the short path must not add a second)
-        "m.yaml:1:1: K8S002 Ingress team/shop: service.name must be a string",
-        "m.yaml:1:1: K8S002 Ingress team/shop: missing service.name",
-        "m.yaml:1:1: K8S002 Ingress team/shop: service.port must be a mapping",
-        "m.yaml:17:48: K8S002 Ingress team/shop: backend service port needs number or name",
-        "m.yaml:1:1: K8S002 Ingress team/shop: serviceName must be a string",
-        "m.yaml:1:1: K8S002 Ingress team/shop: host must be a string",
-        "m.yaml:1:1: K8S002 Ingress team/shop: http.paths must be a list",
+        "m.yaml:13:35: K8S002 Ingress team/shop: spec.rules[0].http.paths[1].backend.service.name must be a string",
+        "m.yaml:15:28: K8S002 Ingress team/shop: missing spec.rules[0].http.paths[2].backend.service.name",
+        "m.yaml:17:48: K8S002 Ingress team/shop: spec.rules[0].http.paths[3].backend.service.port must be a mapping",
+        "m.yaml:20:32: K8S002 Ingress team/shop: spec.rules[0].http.paths[5].backend.serviceName must be a string",
+        "m.yaml:24:11: K8S002 Ingress team/shop: spec.rules[2].host must be a string",
+        "m.yaml:25:19: K8S002 Ingress team/shop: spec.rules[2].http.paths must be a list",
     ]
 
 

@@ -222,10 +222,9 @@ subsets:
   ports: [{name: http, port: 8080}]
 """
     result = build(tmp_path, {"snapshot/eps.yaml": eps})
-    assert findings(result, "K8S002") == [  # the same findings as before the short path
-        "snapshot/eps.yaml:1:1: Endpoints default/web: ip must be a string",
-        "snapshot/eps.yaml:1:1: Endpoints default/web: nodeName must be a string",
+    assert findings(result, "K8S002") == [  # each at its field (a nested field used to point at 1:1)
+        "snapshot/eps.yaml:8:32: Endpoints default/web: subsets[0].addresses[2].nodeName must be a string",
         "snapshot/eps.yaml:9:5: Endpoints default/web: address needs an ip",
         "snapshot/eps.yaml:10:5: Endpoints default/web: address needs an ip",
-        "snapshot/eps.yaml:11:5: Endpoints default/web: address needs an ip",
+        "snapshot/eps.yaml:11:10: Endpoints default/web: subsets[0].addresses[5].ip must be a string",
     ]

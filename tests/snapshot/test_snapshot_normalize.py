@@ -162,9 +162,9 @@ def test_malformed_object_is_reported_with_its_line() -> None:
         _plan(text.encode())
     errors = [f for f in info.value.findings if f.is_error]
     assert [(f.code, f.message, f.location.path) for f in errors] == [
-        ("K8S002", "Endpoints shop/web: port must be an integer", "kubectl-all.yaml")]
-    # the loader points into the Endpoints object (its start, or the key itself)
-    assert object_line <= errors[0].location.line <= bad_line
+        ("K8S002", "Endpoints shop/web: subsets[0].ports[0].port must be an integer", "kubectl-all.yaml")]
+    # the finding points at the field itself, inside its object of the List
+    assert object_line < errors[0].location.line == bad_line
 
 
 def test_other_kinds_are_ignored_with_a_note() -> None:
