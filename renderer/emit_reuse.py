@@ -27,6 +27,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +42,9 @@ from renderer.source import Tree
 
 KIND = "as3-tenant"
 FORMAT = 1
+# The declarations whose tenants `emit_as3` (or a render memo hit) keyed lately: each with its
+# tenants' keys by object identity. A few only: each holds a whole declaration alive.
+_RECENT: deque[tuple[dict[str, Any], dict[int, tuple[Any, str]]]] = deque(maxlen=4)
 
 
 def _tenant_key(tenant: Tenant, config: Config, build_key: str | None = None) -> str | None:
@@ -88,6 +93,7 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
             declaration[name] = stored[name]
         elif key is not None and isinstance(declaration.get(name), dict):
             _store(disk, key, declaration[name])
+    note_keys(declaration, {name: key for name, key in keys.items() if key is not None})
     disk.tenant_hits = getattr(disk, "tenant_hits", 0) + len(stored)
     disk.tenant_misses = getattr(disk, "tenant_misses", 0) + len(keys) - len(stored)
     return as3
@@ -95,3 +101,26 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
 
 def _store(disk: Any, key: str, body: dict[str, Any]) -> None:
     disk.put(key, body, refuse=holds_secrets)
+
+
+def note_keys(declaration: dict[str, Any], keys: Mapping[str, str]) -> None:
+    """Remember the key each tenant of `declaration` was emitted (or read back) under.
+
+    Why: two tenants with one key are one JSON (the key names the tenant's model and the code,
+    and the JSON is a function of those), so a diff of main's render against a pull request's,
+    whose unchanged tenants share keys, need not compare them value by value. The tenant objects
+    themselves are held (by identity), so a key is only ever given for the object it was made for."""
+    by_id = {id(body): (body, key) for name, key in keys.items()
+             if isinstance(body := declaration.get(name), dict)}
+    _RECENT.append((declaration, by_id))
+
+
+def tenant_keys(declaration: Mapping[str, Any]) -> dict[str, str]:
+    """Each tenant of `declaration` that is the very object `note_keys` saw, with its key."""
+    out: dict[str, str] = {}
+    for _held, by_id in _RECENT:
+        for name, body in declaration.items():
+            found = by_id.get(id(body))
+            if found is not None and found[0] is body:
+                out[name] = found[1]
+    return out
