@@ -345,6 +345,9 @@ def _shape(value: Any) -> Any | None:
 
 def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
     """The stored RenderResult fields of a render of `tree` whose every input is unchanged, or None."""
+    from renderer.emit_reuse import forget_keys, note_keys
+
+    forget_keys()
     stored = disk.get(memo_key(tree), _shape)
     if stored is None or not replay(stored["trace"], tree, content_addressed=content_addressed(tree)):
         disk.memo_misses = getattr(disk, "memo_misses", 0) + 1
@@ -357,8 +360,6 @@ def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
     declaration = fields["as3"].get("declaration")
     if (type(keys) is dict and isinstance(declaration, dict) and set(map(type, keys)) <= {str}
             and set(map(type, keys.values())) <= {str}):
-        from renderer.emit_reuse import note_keys
-
         note_keys(declaration, keys)
     disk.memo_hits = getattr(disk, "memo_hits", 0) + 1
     return fields
