@@ -78,3 +78,16 @@ def test_a_tenant_object_replaced_after_the_render_has_no_key(synthetic: Any, tm
     name = next(iter(keys))
     declaration[name] = copy.deepcopy(declaration[name])  # an equal copy, but not the emitted object
     assert name not in tenant_keys(declaration) and len(tenant_keys(declaration)) == len(keys) - 1
+
+
+def test_the_next_render_lets_the_last_ones_tenants_go(synthetic: Any, tmp_path: Path) -> None:
+    """Only the latest render's tenants are held (each holds its whole declaration alive)."""
+    from renderer import emit_reuse
+
+    disk = DiskCache(tmp_path / "c")
+    first = render(synthetic.path, "HEAD", cache=ParseCache(disk, remember=False))
+    held = {id(body) for by_id in emit_reuse._LATEST for body, _key in by_id.values()}
+    assert held and held <= {id(body) for body in first.adc.values()}
+    render(synthetic.path, None, cache=ParseCache(DiskCache(tmp_path / "c2"), remember=False))
+    still = [body for by_id in emit_reuse._LATEST for body, _key in by_id.values()]
+    assert still and not any(body is mine for body in still for mine in first.adc.values())
