@@ -8,8 +8,8 @@ that is nobody's origin and has no warning or error of its own gets SKP001, so a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from renderer.errors import Finding, Origin, Severity
 from renderer.kube.objects import ObjectMeta
@@ -25,25 +25,25 @@ class ObjectCounts:
 
 
 def model_origins(model: Model) -> set[tuple[str, str, str]]:
-    """(kind, namespace, name) of every Kubernetes object some model object came from."""
-    found: set[tuple[str, str, str]] = set()
+    """(kind, namespace, name) of every Kubernetes object some model object came from.
 
-    def add(origins: Iterable[Origin]) -> None:
-        for o in origins:
-            found.add((o.kind, o.namespace, o.name))
-
-    for tenant in model.tenants.values():
-        for group in (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
-                      tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared):
-            for obj in group.values():
-                add(obj.origins)
-    for raw in model.raw_tenants.values():
-        add(raw.origins)
-    for record in (*model.network.fdb, *model.network.arps):
-        add(record.origins)
+    At 10k Ingresses that is 260,000 origins of 135,000 objects (100,000 ARPs) but only 31,500
+    distinct Origin objects (a Service's, a node's are shared): one comprehension collects them by
+    identity (no Python call per object, no Python-level Origin hash), the keys are made once each."""
+    tenants = model.tenants.values()
+    network = model.network
+    distinct: dict[int, Origin] = {
+        id(o): o
+        for obj in chain(
+            (obj for tenant in tenants
+             for group in (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
+                           tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
+             for obj in group.values()),
+            model.raw_tenants.values(), network.fdb, network.arps)
+        for o in obj.origins}
     if model.override is not None:
-        add([model.override.origin])
-    return found
+        distinct[id(model.override.origin)] = model.override.origin
+    return {(o.kind, o.namespace, o.name) for o in distinct.values()}
 
 
 def _own_finding(meta: ObjectMeta, findings: list[Finding]) -> bool:

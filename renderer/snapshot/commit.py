@@ -96,56 +96,56 @@ def check_target(repo_path: Path, root: str, branch: str | None) -> None:
     """Fail before capturing (exit 2) if the commit could not be made: no repo, bad or taken branch."""
     import git
 
-    repo = _repo(repo_path)
-    resolved = (repo_path / root).resolve()
-    if not resolved.is_relative_to(Path(repo.working_tree_dir).resolve()):
-        raise UsageError(f"paths.snapshot {root!r} is outside the repository", hint="use a path inside it")
-    if branch is None:
-        return
-    try:
-        repo.git.check_ref_format("--branch", branch)
-    except git.exc.GitCommandError as err:
-        raise UsageError(f"--branch {branch!r} is not a valid branch name") from err
-    if branch in [h.name for h in repo.heads]:
-        raise UsageError(f"branch {branch!r} already exists",
-                         hint="pick a new name (e.g. with the date) or delete the old branch")
+    with _repo(repo_path) as repo:  # closed: GitPython's cat-file processes end here
+        resolved = (repo_path / root).resolve()
+        if not resolved.is_relative_to(Path(repo.working_tree_dir).resolve()):
+            raise UsageError(f"paths.snapshot {root!r} is outside the repository", hint="use a path inside it")
+        if branch is None:
+            return
+        try:
+            repo.git.check_ref_format("--branch", branch)
+        except git.exc.GitCommandError as err:
+            raise UsageError(f"--branch {branch!r} is not a valid branch name") from err
+        if branch in [h.name for h in repo.heads]:
+            raise UsageError(f"branch {branch!r} already exists",
+                             hint="pick a new name (e.g. with the date) or delete the old branch")
 
 
 def previous_objects(repo_path: Path, root: str) -> list[dict[str, Any]]:
     """The snapshot objects committed at HEAD (empty for a new repository or folder)."""
     from renderer.source import GitTree, load_documents
 
-    repo = _repo(repo_path)
-    if not repo.head.is_valid():
-        return []
-    docs, _findings = load_documents(GitTree(repo_path, "HEAD"), [root])
-    out = []
-    for raw in raw_objects(docs):
-        obj = normalize(raw.data)
-        if obj is not None:
-            out.append(obj)
-    return out
+    with _repo(repo_path) as repo:  # closed: GitPython's cat-file processes end here
+        if not repo.head.is_valid():
+            return []
+        docs, _findings = load_documents(GitTree(repo_path, "HEAD"), [root])
+        out = []
+        for raw in raw_objects(docs):
+            obj = normalize(raw.data)
+            if obj is not None:
+                out.append(obj)
+        return out
 
 
 def commit_snapshot(repo_path: Path, root: str, message: str, branch: str | None) -> tuple[str, str] | None:
     """Stage and commit `root` only; returns (sha, branch), or None when `root` has no change."""
     import git
 
-    repo = _repo(repo_path)
-    # git runs at the repository's root: name the folder from there (the config folder may be a subfolder)
-    target = (repo_path / root).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    try:
-        repo.git.add("-A", "--", target)
-        against = ["HEAD"] if repo.head.is_valid() else []
-        staged = repo.git.diff("--cached", "--name-only", *against, "--", target)
-        if not staged.strip():
-            return None
-        if branch:
-            repo.git.switch("-c", branch)
-        repo.git.commit("-q", "-m", message, "--", target)
-    except git.exc.GitCommandError as err:
-        detail = (err.stderr or "").strip().splitlines()
-        raise UsageError(f"git commit failed: {detail[-1] if detail else err}",
-                         hint="check `git status` and that user.name/user.email are set") from err
-    on = "(detached HEAD)" if repo.head.is_detached else repo.active_branch.name
-    return repo.head.commit.hexsha, on
+    with _repo(repo_path) as repo:  # closed: GitPython's cat-file processes end here
+        # git runs at the repository's root: name the folder from there (the config folder may be a subfolder)
+        target = (repo_path / root).resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+        try:
+            repo.git.add("-A", "--", target)
+            against = ["HEAD"] if repo.head.is_valid() else []
+            staged = repo.git.diff("--cached", "--name-only", *against, "--", target)
+            if not staged.strip():
+                return None
+            if branch:
+                repo.git.switch("-c", branch)
+            repo.git.commit("-q", "-m", message, "--", target)
+        except git.exc.GitCommandError as err:
+            detail = (err.stderr or "").strip().splitlines()
+            raise UsageError(f"git commit failed: {detail[-1] if detail else err}",
+                             hint="check `git status` and that user.name/user.email are set") from err
+        on = "(detached HEAD)" if repo.head.is_detached else repo.active_branch.name
+        return repo.head.commit.hexsha, on

@@ -64,6 +64,12 @@ class GitSync:
     def path(self) -> Path:
         return self.target.workdir
 
+    def close(self) -> None:
+        """End the git processes GitPython keeps for the repository (its object database readers):
+        without this a stopped watcher leaves them running until the garbage collector finds them."""
+        if self.repo is not None:
+            self.repo.close()
+
     def _git(self):
         assert self.repo is not None, "prepare() first"
         return self.repo.git

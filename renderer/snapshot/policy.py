@@ -63,14 +63,16 @@ def pool_limits(old_as3: dict[str, Any] | None, new_as3: dict[str, Any] | None, 
 def changed_paths(repo: Path, base: str, head: str) -> list[str]:
     import git
 
-    return [p for p in git.Repo(repo).git.diff("--name-only", "--no-renames", base, head).splitlines() if p]
+    with git.Repo(repo) as opened:  # closed: no git process outlives the call
+        return [p for p in opened.git.diff("--name-only", "--no-renames", base, head).splitlines() if p]
 
 
 def is_ancestor(repo: Path, base: str, head: str) -> bool:
     import git
 
     try:
-        git.Repo(repo).git.merge_base("--is-ancestor", base, head)
+        with git.Repo(repo) as opened:
+            opened.git.merge_base("--is-ancestor", base, head)
     except git.exc.GitCommandError:
         return False
     return True

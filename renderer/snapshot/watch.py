@@ -84,6 +84,7 @@ class Watcher:
                 self.stream.store.wait(0.05)
         finally:
             self.stream.stop()
+            self.git.close()
 
     def _tick(self) -> None:
         store, now = self.stream.store, time.monotonic()

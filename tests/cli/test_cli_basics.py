@@ -73,7 +73,12 @@ def test_shell_completion_completes_commands_and_options() -> None:
     proc = _run(env={"_AS3_GITOPS_COMPLETE": "complete_bash", "COMP_WORDS": "as3-gitops deploy --dry",
                      "COMP_CWORD": "2"})
     assert proc.stdout.split() == ["--dry-run"]
-    assert "_as3_gitops_completion" in _run("--show-completion", "bash").stdout
+    # typer finds the shell among the process's ancestors, as it does for a user typing this in bash;
+    # run it from bash (`; true`: bash stays the parent instead of exec-ing the command), so the test
+    # does not depend on how pytest was started (setsid, CI, nohup)
+    shown = subprocess.run(["bash", "-c", f"'{SCRIPT}' --show-completion; true"], capture_output=True, text=True,
+                           timeout=120)
+    assert "_as3_gitops_completion" in shown.stdout, shown.stderr
 
 
 def test_bigip_host_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, make_repo, bigip_emulator) -> None:

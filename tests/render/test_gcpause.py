@@ -40,6 +40,29 @@ def test_a_collector_that_was_off_stays_off() -> None:
     assert not gc.isenabled()
 
 
+def test_restoring_it_leaves_the_paused_objects_to_full_collections_only() -> None:
+    """The young generations are empty after the pause (no collection walks what the pause made
+    as soon as anything is allocated), and a cycle dropped during the pause is still collected."""
+    import weakref
+
+    class Node:
+        pass
+
+    gc.enable()
+    with paused_gc():
+        kept = [[] for _ in range(1000)]
+        cycle = Node()
+        cycle.self = cycle
+        dead = weakref.ref(cycle)
+        del cycle
+    assert gc.get_count()[0] < 50
+    assert any(o is kept for o in gc.get_objects(generation=2))
+    assert not any(o is kept for o in gc.get_objects(generation=0))
+    assert dead() is not None  # garbage, not yet collected...
+    gc.collect()
+    assert dead() is None  # ...and not leaked
+
+
 def test_render_command_keeps_it_paused_while_the_schema_loads_and_the_output_is_written(
         make_repo, as3_schema_path, monkeypatch, tmp_path) -> None:
     """With the rendered declarations alive, a collection during the validator's schema load (or

@@ -62,12 +62,13 @@ def _gitpython_view(repo: Path, folder: str) -> dict[str, tuple[str, bytes, int]
     """What the former GitPython tree gave: blob path -> (hexsha, bytes, size)."""
     import git
 
-    tree = git.Repo(repo).commit("HEAD").tree
-    if folder:
-        tree = tree / folder
-    cut = len(folder) + 1 if folder else 0
-    return {item.path[cut:]: (item.hexsha, item.data_stream.read(), item.size)
-            for item in tree.traverse() if item.type == "blob"}
+    with git.Repo(repo) as opened:  # closed: its cat-file processes end here
+        tree = opened.commit("HEAD").tree
+        if folder:
+            tree = tree / folder
+        cut = len(folder) + 1 if folder else 0
+        return {item.path[cut:]: (item.hexsha, item.data_stream.read(), item.size)
+                for item in tree.traverse() if item.type == "blob"}
 
 
 @pytest.mark.parametrize("folder", ["", "envs/prod"], ids=["root", "monorepo-folder"])
