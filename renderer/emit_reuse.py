@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +41,10 @@ from renderer.source import Tree
 
 KIND = "as3-tenant"
 FORMAT = 1
+# The last declaration whose tenants `emit_as3` (or a render memo hit) keyed, with its tenants'
+# keys by object identity; one only, as it holds that declaration alive until the next render
+# (a render's caller reads them right after it: `Side.from_render`, the memo's store).
+_LATEST: list[dict[int, tuple[Any, str]]] = []
 
 
 def _tenant_key(tenant: Tenant, config: Config, build_key: str | None = None) -> str | None:
@@ -70,6 +75,7 @@ def reusable(model: Model, config: Config) -> bool:
 
 def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None, disk: Any) -> dict[str, Any]:
     """`render_as3(model, config, identity, tree)`, with unchanged tenants' JSON from `disk`."""
+    forget_keys()
     if disk is None or not reusable(model, config):
         return render_as3(model, config, identity, tree)
     keys = {name: _tenant_key(tenant, config, model.build_keys.get(name)) for name, tenant in model.tenants.items()}
@@ -88,6 +94,7 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
             declaration[name] = stored[name]
         elif key is not None and isinstance(declaration.get(name), dict):
             _store(disk, key, declaration[name])
+    note_keys(declaration, {name: key for name, key in keys.items() if key is not None})
     disk.tenant_hits = getattr(disk, "tenant_hits", 0) + len(stored)
     disk.tenant_misses = getattr(disk, "tenant_misses", 0) + len(keys) - len(stored)
     return as3
@@ -95,3 +102,30 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
 
 def _store(disk: Any, key: str, body: dict[str, Any]) -> None:
     disk.put(key, body, refuse=holds_secrets)
+
+
+def note_keys(declaration: dict[str, Any], keys: Mapping[str, str]) -> None:
+    """Remember the key each tenant of `declaration` was emitted (or read back) under.
+
+    Why: two tenants with one key are one JSON (the key names the tenant's model and the code,
+    and the JSON is a function of those), so a diff of main's render against a pull request's,
+    whose unchanged tenants share keys, need not compare them value by value. The tenant objects
+    themselves are held (by identity), so a key is only ever given for the object it was made for."""
+    _LATEST[:] = [{id(body): (body, key) for name, key in keys.items()
+                   if isinstance(body := declaration.get(name), dict)}]
+
+
+def forget_keys() -> None:
+    """A render starts: the last one's tenants need not be held any longer."""
+    _LATEST.clear()
+
+
+def tenant_keys(declaration: Mapping[str, Any]) -> dict[str, str]:
+    """Each tenant of `declaration` that is the very object `note_keys` saw, with its key."""
+    out: dict[str, str] = {}
+    for by_id in _LATEST:
+        for name, body in declaration.items():
+            found = by_id.get(id(body))
+            if found is not None and found[0] is body:
+                out[name] = found[1]
+    return out

@@ -23,6 +23,8 @@ The stored value is plain data (`marshal`, behind `DiskCache`'s checksum): the A
 declarations, the findings, the sources (a table of distinct origins, the pointers, and each
 pointer's row numbers in flat arrays: `PackedSources`) and the counts. The configuration is not
 stored: a hit reads it again with `load_config` (a part of the trace, so it is the same file).
+Beside the result, the key each tenant was emitted under (`renderer.emit_reuse`): a hit hands
+those on with the tenants it returns, so a diff against a render sharing them skips the compare.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 import renderer
 from renderer.errors import Finding, Origin, Severity, SourceLocation
 
-FORMAT = 2  # bump when the entry layout changes
+FORMAT = 3  # bump when the entry layout changes
 KIND = "render-memo"
 # Bytes that mark secret material in a declaration (renderer.diff_values redacts the same keys).
 SECRET_MARKERS = (b"privateKey", b"passphrase", b"ciphertext", b"PRIVATE KEY-----")
@@ -343,6 +345,9 @@ def _shape(value: Any) -> Any | None:
 
 def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
     """The stored RenderResult fields of a render of `tree` whose every input is unchanged, or None."""
+    from renderer.emit_reuse import forget_keys, note_keys
+
+    forget_keys()
     stored = disk.get(memo_key(tree), _shape)
     if stored is None or not replay(stored["trace"], tree, content_addressed=content_addressed(tree)):
         disk.memo_misses = getattr(disk, "memo_misses", 0) + 1
@@ -351,6 +356,11 @@ def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
     if fields is None or fields["identity"] != tree.identity:
         disk.memo_misses = getattr(disk, "memo_misses", 0) + 1
         return None
+    keys = stored.get("tenants")
+    declaration = fields["as3"].get("declaration")
+    if (type(keys) is dict and isinstance(declaration, dict) and set(map(type, keys)) <= {str}
+            and set(map(type, keys.values())) <= {str}):
+        note_keys(declaration, keys)
     disk.memo_hits = getattr(disk, "memo_hits", 0) + 1
     return fields
 
@@ -360,7 +370,11 @@ def store(disk: Any, tracing: TracingTree, result: Any) -> bool:
     if tracing.opaque or result.config.snapshot_max_age or getattr(result, "generated", None):
         # history, the clock or a command decided part of it
         return False
-    value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result)}
+    from renderer.emit_reuse import tenant_keys
+
+    declaration = result.as3.get("declaration") if isinstance(result.as3, dict) else None
+    keys = tenant_keys(declaration) if isinstance(declaration, dict) else {}
+    value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result), "tenants": keys}
     stored = disk.put(memo_key(tracing), value, refuse=holds_secrets)
     if stored:
         disk.memo_stores = getattr(disk, "memo_stores", 0) + 1
