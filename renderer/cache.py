@@ -15,8 +15,9 @@ Why: a pull request changes one file of a large repository, but each run parsed 
 
 Only clean parses are stored (no finding at all): a file with a duplicate key, a limit or a
 warning is parsed again every time, so every check `parse_file` makes is reported exactly as
-without the cache. A file that holds a Kubernetes Secret is never stored (its data stays out of
-the folder CI uploads). `renderer.render_memo` keeps whole renders in the same folder.
+without the cache. A file that holds a Kubernetes Secret (alone or in a `kind: List`) or other
+secret material (a private key, a passphrase: `render_memo.holds_secrets`) is never stored (its
+data stays out of the folder CI uploads). `renderer.render_memo` keeps whole renders in the same folder.
 
 Entries are `marshal` data (plain Python values; it keeps tuples, sets, bytes, non-string keys
 and shared YAML aliases, which JSON cannot) behind a header with the SHA-256 of key and payload.
@@ -143,10 +144,12 @@ class DiskCache:
         # Only clean parses (every finding of a parse is made again on every run), and never a file
         # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
         if not findings and not any(_is_secret(doc.data) for doc in docs):
+            from renderer.render_memo import holds_secrets
+
             src._content = f"git:{blob_id}"  # a file whose parse is kept may have its digests kept too
             packed = _pack(path, src, docs, digest)
-            if packed is not None:
-                self.put(entry, packed)
+            if packed is not None:  # nor secret material elsewhere (a Route's TLS key, a PEM in a ConfigMap)
+                self.put(entry, packed, refuse=holds_secrets)
         return src, docs, findings
 
     def _file(self, key: str) -> Path:
@@ -255,7 +258,11 @@ class DiskCache:
 
 
 def _is_secret(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("kind") == "Secret"
+    """A Secret, or a `kind: List` holding one (kubectl get -o yaml of several kinds)."""
+    if not isinstance(data, dict):
+        return False
+    items = data.get("items")
+    return data.get("kind") == "Secret" or (isinstance(items, list) and any(map(_is_secret, items)))
 
 
 def _unlink(file: Path) -> bool:

@@ -260,9 +260,11 @@ def test_a_file_holding_a_secret_is_never_stored(tmp_path: Path, monkeypatch: py
     for path in ("manifests/secret.yaml", "manifests/listed.yaml", "manifests/keyed.yaml"):
         assert not disk._file(keys[path]).exists(), path
     assert disk._file(keys["manifests/ingress.yaml"]).exists()  # the others are stored
-    # The Secret file's values are nowhere in the folder (the parse cache refuses it as well).
+    # None of the three files' secret values is anywhere in the folder: the parse cache refuses them
+    # as well (a Secret alone or inside a List, and a private key in a ConfigMap)
     stored = b"".join(p.read_bytes() for p in _entries(disk))
-    assert b"key-TOKEN-7f3a9" not in stored and b"crt-TOKEN-7f3a9" not in stored
+    for token in (b"key-TOKEN-7f3a9", b"crt-TOKEN-7f3a9", b"list-TOKEN-7f3a9", b"cm-TOKEN-7f3a9"):
+        assert token not in stored, token
 
 
 def test_reads_holding_what_the_unpickler_refuses_are_not_stored() -> None:
