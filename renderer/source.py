@@ -108,9 +108,9 @@ class Document:
         return SourceLocation(self.source.path, self.line, 1)
 
     def locate(self, *keys: str | int, value: bool = True) -> SourceLocation:
-        """Location of a key path, found lazily; falls back to the document start."""
-        if self.path.endswith(".json"):
-            return self.location
+        """Location of a key path, found lazily; falls back to the document start. A JSON file is
+        composed as YAML for this (JSON is flow YAML; what PyYAML cannot compose, such as a tab
+        between tokens, falls back to the start)."""
         found = self.source.locate(self.index, keys, value=value)
         return found or self.location
 

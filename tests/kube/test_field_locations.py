@@ -159,3 +159,20 @@ MUST_FIND = {
 
 def test_must_find_cases_exist() -> None:
     assert set(CASES) >= MUST_FIND
+
+
+
+def _column_of(text: str, marker: str) -> int:
+    return text.splitlines()[_line_of(text, marker) - 1].index(marker) + 1
+
+
+def test_a_json_manifest_points_at_the_field_too() -> None:
+    """JSON files are composed as YAML for positions (every field's finding used to point at 1:1)."""
+    import json
+
+    text = json.dumps(_replaced(OBJECTS["Service"], ("spec", "ports", 0, "port"), "eighty"), indent=2)
+    _, found = load_cluster(documents(text, path="svc.json"))
+    marker = '"eighty"'
+    where = f"svc.json:{_line_of(text, marker)}:{_column_of(text, marker)}"
+    assert [(f.code, str(f.location), f.message) for f in found] == [
+        ("K8S002", where, "Service team/web: spec.ports[0].port must be an integer")]
