@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,17 +151,18 @@ def _record(root: Path, history: dict) -> None:
         history.setdefault(f.relative_to(root).as_posix(), []).append(f.read_bytes())
 
 
-def test_random_edits_render_identically_with_and_without_the_cache(synthetic: Any, tmp_path: Path) -> None:
-    rng = random.Random(19)
+def edited_refs(synthetic: Any, rng: random.Random, *, steps: int, budget_s: float,
+                at_least: int) -> Iterator[tuple[int, str | None]]:
+    """Random edits of `synthetic`, one to three per step, some steps committed: after each step,
+    (step, ref) for the working tree, and when committed for HEAD and an earlier commit. Stops
+    adding steps after `budget_s` (a loaded machine), never before `at_least` steps."""
     root = synthetic.path
-    cache_dir = tmp_path / "cache"
     history: dict[str, list[bytes]] = {}
     _record(root, history)
-    hits = writes = 0
     started = time.monotonic()
-    for step in range(STEPS):
-        if step >= 8 and time.monotonic() - started > BUDGET_S:
-            break
+    for step in range(steps):
+        if step >= at_least and time.monotonic() - started > budget_s:
+            return
         for _ in range(rng.randint(1, 3)):
             rng.choice(EDITS)(rng, root, history)
         _record(root, history)
@@ -171,12 +173,21 @@ def test_random_edits_render_identically_with_and_without_the_cache(synthetic: A
             if step > 2:
                 refs.append(git(root, "rev-parse", f"HEAD~{rng.randint(1, 2)}"))
         for ref in refs:
-            disk = DiskCache(cache_dir)
-            cached = render(root, ref, cache=ParseCache(disk, remember=False))
-            plain = render(root, ref)
-            assert snapshot_of(cached) == snapshot_of(plain), f"step {step}, ref {ref}"
-            hits, writes = hits + disk.hits, writes + disk.writes
-            assert disk.rejected == 0
+            yield step, ref
+
+
+def test_random_edits_render_identically_with_and_without_the_cache(synthetic: Any, tmp_path: Path) -> None:
+    rng = random.Random(19)
+    root = synthetic.path
+    cache_dir = tmp_path / "cache"
+    hits = writes = 0
+    for step, ref in edited_refs(synthetic, rng, steps=STEPS, budget_s=BUDGET_S, at_least=8):
+        disk = DiskCache(cache_dir)
+        cached = render(root, ref, cache=ParseCache(disk, remember=False))
+        plain = render(root, ref)
+        assert snapshot_of(cached) == snapshot_of(plain), f"step {step}, ref {ref}"
+        hits, writes = hits + disk.hits, writes + disk.writes
+        assert disk.rejected == 0
     # The cache did work (a cache that never hits would pass the comparison trivially).
     assert hits > 50 and writes > 10, (hits, writes)
 

@@ -6,12 +6,11 @@ byte-identical output and findings required. Mirrors tests/render/test_cache_equ
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cache_equivalence import EDITS, _record, git, snapshot_of, synthetic  # noqa: F401 - a fixture
+from test_cache_equivalence import edited_refs, snapshot_of, synthetic  # noqa: F401 - a fixture
 
 from renderer import render_memo
 from renderer.cache import DiskCache
@@ -46,29 +45,14 @@ def test_random_edits_render_identically_with_and_without_the_view_cache(
     rng = random.Random(1919)
     root = synthetic.path
     cache_dir = tmp_path / "cache"
-    history: dict[str, list[bytes]] = {}
-    _record(root, history)
-    started = time.monotonic()
-    for step in range(STEPS):
-        if step >= 6 and time.monotonic() - started > BUDGET_S:
-            break
-        for _ in range(rng.randint(1, 3)):
-            rng.choice(EDITS)(rng, root, history)
-        _record(root, history)
-        refs: list[str | None] = [None]
-        if rng.random() < 0.6:
-            synthetic.commit(message=f"step {step}")
-            refs.append("HEAD")
-            if step > 2:
-                refs.append(git(root, "rev-parse", f"HEAD~{rng.randint(1, 2)}"))
-        for ref in refs:
-            disk = DiskCache(cache_dir)
-            before = len(made)
-            cached = render(root, ref, cache=ParseCache(disk, remember=rng.random() < 0.5))
-            assert len(made) == before + 1, "the render used the view cache"
-            plain = render(root, ref)
-            assert snapshot_of(cached) == snapshot_of(plain), f"step {step}, ref {ref}"
-            assert disk.rejected == 0
+    for step, ref in edited_refs(synthetic, rng, steps=STEPS, budget_s=BUDGET_S, at_least=6):
+        disk = DiskCache(cache_dir)
+        before = len(made)
+        cached = render(root, ref, cache=ParseCache(disk, remember=rng.random() < 0.5))
+        assert len(made) == before + 1, "the render used the view cache"
+        plain = render(root, ref)
+        assert snapshot_of(cached) == snapshot_of(plain), f"step {step}, ref {ref}"
+        assert disk.rejected == 0
     hits, stores = sum(v.hits for v in made), sum(v.stores for v in made)
     assert hits > 100 and stores > 10, (hits, stores)  # replayed files and read ones, mixed
 
