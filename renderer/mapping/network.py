@@ -162,120 +162,62 @@ def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
 
 def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings,
           raw: dict[str, RawTenant], cluster_name: str | None) -> list[Arp]:
-    """One ARP per pod IP of the pools, sorted by address; a pod IP in several pools takes the first
-    one's node and Service (tenants, pools and members in order, then the AS3 tenants by name).
-
-    At 10k Ingresses this runs for 120,000 members (100,000 IPs), so the usual case is two
-    comprehensions without a Python call per pod but the Arp's: the ARPs are made in one pass over
-    the members reversed (a later assignment overwrites, so the first occurrence wins) and then
-    ordered by their packed addresses. A Service's Origins and a node's (VtepMAC, Origin) come from
-    dicts that make an entry on the first miss. A pod whose node has no VtepMAC (or that names no
-    node) keeps (node, Service) and is settled by `_slow_arp` in address order, so its findings come
-    in the same order as before; any address that is not a dotted quad takes `_arps_in_order`."""
-    service_origins = _ServiceOrigins(cluster)
-    named = _NamedNodes(cluster, mac_of)
-    made: dict[str, Arp | tuple[str | None, tuple[str, str]]] = {
-        m.address: Arp(m.address, found[0], [*origins, found[1]]) if (found := named[m.node_name]) is not None
-        else (m.node_name, service)
-        for tenant in reversed(tenants.values()) for pool in reversed(tenant.pools.values())
-        for service in (pool.service,) for origins in (service_origins[service],) for m in reversed(pool.members)
-        if m.cluster == cluster_name}
-    if raw:  # pods of AS3 tenants' pools count only where no tenant's pool has them
-        made = {**{m.address: Arp(m.address, found[0], [*service_origins[service], found[1]])
-                   if (found := named[m.node_name]) is not None else (m.node_name, service)
-                   for name in sorted(raw, reverse=True) for m, service in reversed(raw[name].pod_members)
-                   if m.cluster == cluster_name}, **made}
-    ips = list(made)
-    order = _dotted_order(ips)
-    if order is None:
-        return _arps_in_order(cluster, _wanted(tenants, raw, cluster_name), service_origins, named, mac_of, cidrs,
-                              findings)
-    entries = list(made.values())
-    if None not in named.values():  # every pod's node has a VtepMAC: every entry is its ARP
-        return list(map(entries.__getitem__, order))
-    arps = [entry if type(entry) is Arp
-            else _slow_arp(cluster, ips[i], entry[0], entry[1], service_origins[entry[1]], mac_of, cidrs, findings)
-            for i in order for entry in (entries[i],)]
-    return [arp for arp in arps if arp is not None]
-
-
-def _dotted_order(ips: list[str]) -> list[int] | None:
-    """The indexes of `ips` in address order if every one is a canonical dotted quad, else None.
-
-    Each address is parsed and checked in C (`map`, no Python call per address; a dotted quad is
-    canonical when inet_ntoa spells it back, as in `ipv4_int`) and the four bytes alone order them
-    (big-endian bytes sort as the int; one spelling per address, so no ties), as `ip_sort_key` does."""
-    try:
-        packed = list(map(_INET_ATON, ips))
-    except (OSError, ValueError):  # not all IPv4
-        return None
-    if list(map(_INET_NTOA, packed)) != ips:
-        return None
-    return sorted(range(len(ips)), key=packed.__getitem__)
-
-
-def _wanted(tenants: dict[str, Tenant], raw: dict[str, RawTenant],
-            cluster_name: str | None) -> dict[str, tuple[str | None, tuple[str, str]]]:
-    """Pod IP -> (node name, Service) of its first occurrence, the order `_arps` gives precedence in."""
+    """One ARP per pod IP of the pools, sorted by address. At 10k Ingresses this runs for 100,000 IPs:
+    each address is parsed once, the Service's and node's Origins are made once per object, and a
+    pod on a named node with a VtepMAC (nearly every pod) costs a few dict lookups."""
     wanted: dict[str, tuple[str | None, tuple[str, str]]] = {}
     for tenant in tenants.values():
         for pool in tenant.pools.values():
+            service = pool.service
             for m in pool.members:
                 if m.address not in wanted and m.cluster == cluster_name:
-                    wanted[m.address] = (m.node_name, pool.service)
+                    wanted[m.address] = (m.node_name, service)
     for name in sorted(raw):
         for m, service in raw[name].pod_members:
             if m.address not in wanted and m.cluster == cluster_name:
                 wanted[m.address] = (m.node_name, service)
-    return wanted
-
-
-def _arps_in_order(cluster: Cluster, wanted: dict[str, tuple[str | None, tuple[str, str]]],
-                   service_origins: _ServiceOrigins, named: _NamedNodes, mac_of: dict[str, str], cidrs,
-                   findings: list[Finding]) -> list[Arp]:
-    """The ARPs when some pod IP is not a dotted quad (IPv6, another spelling): sorted by `ip_sort_key`,
-    the fast path only for dotted quads."""
-    keyed = [(ip_sort_key(ip), ip) for ip in wanted]
-    keyed.sort(key=itemgetter(0))
+    service_origins: dict[tuple[str, str], list[Origin]] = {}
+    # node name -> (VtepMAC, the node's Origin), for the nodes a pod names that have a VtepMAC
+    named: dict[str, tuple[str, Origin] | None] = {}
     arps: list[Arp] = []
-    for _key, ip in keyed:
+    ordered, dotted = _by_address(wanted)
+    for ip in ordered:
         node_name, service_key = wanted[ip]
-        origins = service_origins[service_key]
-        if ipv4_int(ip) is not None and (found := named[node_name]) is not None:
-            arps.append(Arp(ip, found[0], [*origins, found[1]]))
-            continue
+        origins = service_origins.get(service_key)
+        if origins is None:
+            svc = cluster.services.get(service_key)
+            origins = service_origins[service_key] = [svc.meta.origin] if svc else []
+        if dotted or ipv4_int(ip) is not None:
+            found = named.get(node_name) if node_name else None
+            if found is None and node_name and node_name not in named:
+                node = cluster.nodes.get(node_name)
+                mac = mac_of.get(node.meta.name) if node else None
+                found = named[node_name] = (mac, node.meta.origin) if node and mac else None
+            if found is not None:
+                arps.append(Arp(ip, found[0], [*origins, found[1]]))
+                continue
         arp = _slow_arp(cluster, ip, node_name, service_key, origins, mac_of, cidrs, findings)
         if arp is not None:
             arps.append(arp)
     return arps
 
 
-class _ServiceOrigins(dict):
-    """Service key -> the Service's Origins ([] if it does not exist), made on the first lookup."""
+def _by_address(wanted: dict[str, object]) -> tuple[list[str], bool]:
+    """The addresses sorted as `ip_sort_key` sorts them, and whether every one is a dotted quad.
 
-    def __init__(self, cluster: Cluster) -> None:
-        super().__init__()
-        self.cluster = cluster
-
-    def __missing__(self, key: tuple[str, str]) -> list[Origin]:
-        svc = self.cluster.services.get(key)
-        made = self[key] = [svc.meta.origin] if svc else []
-        return made
-
-
-class _NamedNodes(dict):
-    """Node name a pod names -> (VtepMAC, the node's Origin), or None when it names none or that node
-    does not exist or has no VtepMAC; made on the first lookup, so only named nodes make an Origin."""
-
-    def __init__(self, cluster: Cluster, mac_of: dict[str, str]) -> None:
-        super().__init__()
-        self.cluster, self.mac_of = cluster, mac_of
-
-    def __missing__(self, name: str | None) -> tuple[str, Origin] | None:
-        node = self.cluster.nodes.get(name) if name else None
-        mac = self.mac_of.get(node.meta.name) if node else None
-        made = self[name] = (mac, node.meta.origin) if node and mac else None
-        return made
+    Nearly always every one is: then each is parsed and checked in C (`map`, no Python call per
+    address; a dotted quad is canonical when inet_ntoa spells it back, as in `ipv4_int`) and the
+    four bytes alone order them (big-endian bytes sort as the int; one spelling per address)."""
+    ips = list(wanted)
+    try:
+        packed = list(map(_INET_ATON, ips))
+    except (OSError, ValueError):  # not all IPv4
+        packed = None
+    if packed is not None and list(map(_INET_NTOA, packed)) == ips:
+        return list(map(ips.__getitem__, sorted(range(len(ips)), key=packed.__getitem__))), True
+    keyed = [(ip_sort_key(ip), ip) for ip in ips]
+    keyed.sort(key=itemgetter(0))
+    return [ip for _key, ip in keyed], False
 
 
 def _slow_arp(cluster: Cluster, ip: str, node_name: str | None, service_key: tuple[str, str],
