@@ -159,21 +159,13 @@ class DiskCache:
     def get(self, key: str, check: Callable[[Any], Any | None] | None = None) -> Any | None:
         """The stored value for `key` (passed through `check`, which returns None to refuse it), or
         None: missing, unreadable, corrupt, someone else's or refused."""
-        return self._read(key, _decode, check)
-
-    def get_payload(self, key: str) -> memoryview | None:
-        """The checked, not yet loaded payload of `key`'s entry (`load_payload` makes it a value), or
-        None. Why: a diff holds a tenant's JSON this way and loads only the tenants it compares."""
-        return self._read(key, _payload, None)
-
-    def _read(self, key: str, decode: Callable[[bytes, str], Any], check: Callable[[Any], Any | None] | None) -> Any:
         file = self._file(key)
         try:
             blob = file.read_bytes()
         except OSError:
             self.misses += 1
             return None
-        value = decode(blob, key)
+        value = _decode(blob, key)
         if value is not None and check is not None:
             value = check(value)
         if value is None:
@@ -184,6 +176,15 @@ class DiskCache:
             os.utime(file)  # recently used: evicted last
         self.hits += 1
         return value
+
+    def touch(self, key: str) -> bool:
+        """Whether an entry for `key` is there (marked recently used), without reading it: its `get`
+        may still miss. Why: a diff names a tenant's JSON by its key and reads only those it compares."""
+        try:
+            os.utime(self._file(key))
+        except OSError:
+            return False
+        return True
 
     def put(self, key: str, value: Any, *, refuse: Callable[[bytes], bool] | None = None) -> bool:
         """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
@@ -302,20 +303,6 @@ def _encode_parts(key: str, value: Any) -> tuple[bytes, bytes]:
 def _decode(blob: bytes, key: str) -> Any | None:
     """The value of an entry `_encode` made for `key`, or None. Slices are memoryviews: checking and
     loading a large entry copies none of its bytes."""
-    payload = _payload(blob, key)
-    return None if payload is None else load_payload(payload)
-
-
-def load_payload(payload: memoryview | bytes) -> Any | None:
-    """The value of a payload `_payload` checked, or None when it does not load."""
-    try:
-        return marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return None
-
-
-def _payload(blob: bytes, key: str) -> memoryview | None:
-    """The marshalled value of an entry `_encode` made for `key`, once its checksum and key match."""
     head = len(MAGIC)
     if len(blob) < head + 36 or not blob.startswith(MAGIC):
         return None
@@ -328,7 +315,10 @@ def _payload(blob: bytes, key: str) -> memoryview | None:
     key_bytes = key.encode("utf-8", "surrogatepass")
     if body[4:4 + key_len] != key_bytes:
         return None
-    return body[4 + key_len:]
+    try:
+        return marshal.loads(body[4 + key_len:])
+    except (ValueError, EOFError, TypeError):
+        return None
 
 
 def _fields(cls: type, skip: str) -> tuple[str, ...]:

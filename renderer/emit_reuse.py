@@ -53,22 +53,22 @@ class TenantUnavailable(Exception):
 
 
 class StoredTenant:
-    """A tenant's JSON left in the disk cache, as its checked entry: what a render asked to defer
+    """A tenant's JSON left in the disk cache, by its key: what a render asked to defer
     tenants (`render(defer_tenants=True)`, only `diff` asks) holds in the declaration in place of
     the dict. Why: a diff of a pull request compares the tenants whose keys differ and never reads
-    the others, whose JSON is most of a large declaration. Not a dict: a deferred tenant that
-    reached anything but the diff would fail loudly (JSON encoders refuse it), never be written."""
+    the others, whose JSON is most of a large declaration. The entry is read and checked only then
+    (`load`); one that is gone or corrupt by that time raises `TenantUnavailable`. Not a dict: a
+    deferred tenant that reached anything but the diff would fail loudly (JSON encoders refuse it),
+    never be written."""
 
-    __slots__ = ("_payload", "key")
+    __slots__ = ("_disk", "key")
 
-    def __init__(self, key: str, payload: Any) -> None:
+    def __init__(self, key: str, disk: Any) -> None:
         self.key = key
-        self._payload = payload
+        self._disk = disk
 
     def load(self) -> dict[str, Any]:
-        from renderer.cache import load_payload
-
-        value = _tenant_value(load_payload(self._payload))
+        value = self._disk.get(self.key, _tenant_value)
         if value is None:
             raise TenantUnavailable(self.key)
         return value
@@ -79,11 +79,10 @@ def _tenant_value(value: Any) -> dict[str, Any] | None:
 
 
 def stored_tenant(disk: Any, key: str, defer: bool) -> Any | None:
-    """The JSON stored under `key` (a `StoredTenant` when `defer`), or None."""
+    """The JSON stored under `key` (a `StoredTenant` when `defer`: the entry is there, not yet read), or None."""
     if not defer:
         return disk.get(key, _tenant_value)
-    payload = disk.get_payload(key)
-    return None if payload is None else StoredTenant(key, payload)
+    return StoredTenant(key, disk) if disk.touch(key) else None
 
 
 def _tenant_key(tenant: Tenant, config: Config, build_key: str | None = None) -> str | None:

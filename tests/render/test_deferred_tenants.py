@@ -105,13 +105,21 @@ def test_a_deferring_render_leaves_cached_tenants_in_the_cache(synthetic: Any, t
         json.dumps(deferred.as3)
 
 
-def test_a_stored_tenant_that_does_not_load_says_so() -> None:
+def test_a_stored_tenant_that_does_not_load_says_so(tmp_path: Path) -> None:
+    disk = DiskCache(tmp_path / "c")
+    assert not disk.touch("k") and emit_reuse.stored_tenant(disk, "k", True) is None
+    assert disk.put("k", {"class": "Tenant", "label": "x"})
+    tenant = emit_reuse.stored_tenant(disk, "k", True)
+    assert type(tenant) is StoredTenant and tenant.load() == {"class": "Tenant", "label": "x"}
+    assert disk.put("k", {"class": "Application"})  # there, but not a tenant
     with pytest.raises(TenantUnavailable):
-        StoredTenant("k", b"not marshal data").load()
-    import marshal
-
-    with pytest.raises(TenantUnavailable):  # loads, but is not a tenant
-        StoredTenant("k", marshal.dumps({"class": "Application"})).load()
+        tenant.load()
+    disk._file("k").write_bytes(b"garbage")  # there, but corrupt
+    with pytest.raises(TenantUnavailable):
+        tenant.load()
+    disk._file("k").unlink()  # gone after the render named it
+    with pytest.raises(TenantUnavailable):
+        tenant.load()
 
 
 def _edit(root: Path, pattern: str, repl: Any, where: str) -> None:
