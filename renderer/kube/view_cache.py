@@ -29,8 +29,11 @@ import dataclasses
 import functools
 import hashlib
 import io
+import operator
 import pickle
+from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import chain, repeat
 from typing import Any
 
 from renderer.errors import Finding, Severity, SourceLocation
@@ -39,7 +42,7 @@ from renderer.kube.load import Cluster, Read, add_document, replay
 from renderer.source import Document, SourceFile
 
 KIND = "kube-views"
-FORMAT = 1
+FORMAT = 2  # 2: views as columns (`_columns`), the pickle only for what columns do not hold
 Parsed = tuple[SourceFile, list[Document], list[Finding]]
 
 
@@ -164,7 +167,8 @@ class ViewCache:
         """The stored file back, with stand-in documents; None unless every part has its shape."""
         try:
             fmt, stored_digest, size, places, views = value
-            if fmt != FORMAT or type(size) is not int or type(places) is not list or type(views) is not bytes:
+            if fmt != FORMAT or type(size) is not int or type(places) is not list or \
+                    type(views) not in (bytes, tuple):
                 return None
             if digest is not None and stored_digest is not None and stored_digest != digest:
                 return None
@@ -173,10 +177,13 @@ class ViewCache:
                 return None
             source = LazySource(path, size, content, functools.partial(load, at))
             docs = [LazyDocument(source, index, line, i) for i, (index, line) in enumerate(at)]
-            reads = ViewUnpickler(io.BytesIO(views), docs).load()
-        except Exception:  # anything a corrupt entry makes the unpickler raise is a miss
-            return None
-        if not _well_formed(reads):
+            if type(views) is tuple:
+                reads = _from_columns(views, docs)
+            else:
+                reads = ViewUnpickler(io.BytesIO(views), docs).load()
+                if not _well_formed(reads):
+                    return None
+        except Exception:  # anything a corrupt entry makes the decoder raise is a miss
             return None
         return _Stored(source, docs, reads)
 
@@ -217,9 +224,12 @@ class ViewCache:
         if any(meta is not None and meta.kind == "Secret" for _, _, meta, _ in record):
             return
         try:
-            views = _dumps(record, docs)
-        except (pickle.PicklingError, KeyError, TypeError, ValueError, AttributeError, RecursionError):
-            return
+            views: bytes | tuple = _columns(record, docs)
+        except _NoColumns:
+            try:
+                views = _dumps(record, docs)
+            except (pickle.PicklingError, KeyError, TypeError, ValueError, AttributeError, RecursionError):
+                return
         value = (FORMAT, digest, src.size, [(d.index, d.line) for d in docs], views)
         if self.disk.put(entry, value, refuse=holds_secrets):
             self.stores += 1
@@ -242,6 +252,224 @@ def _holds_secret(doc: Document) -> bool:
         return True
     items = data.get("items")
     return isinstance(items, list) and any(isinstance(i, dict) and i.get("kind") == "Secret" for i in items)
+
+
+# --- the columns: each view class's objects one column per field, made without a Python call each ----
+
+class _NoColumns(Exception):
+    """The reads hold something columns do not (a finding, a Document of another file, a value that
+    is neither plain data nor views): the file is stored as a pickle instead."""
+
+
+_NONE_TYPE = type(None)
+_SCALARS = frozenset({str, int, float, bool, bytes, _NONE_TYPE})
+_NEW = object.__new__
+# a column's kind: plain data ("p"), a view or None ("r"), a tuple of views ("s"), a document ("d");
+# refs are indexes into the table of objects made so far (0 is None), documents into the file's
+_PLAIN, _REF, _REFS, _DOC = "p", "r", "s", "d"
+# what reading makes as columns: every collection whose view carries its meta (not "crd_rejected")
+_COLUMN_COLLECTIONS = frozenset({"ingress", "ingress_class", "service", "endpoints", "slice", "node", "secret",
+                                 "configmap", "route", "block_affinity", "crd"})
+
+
+@functools.cache
+def _layouts() -> dict[type, tuple[tuple[str, ...], tuple[Any, ...], tuple[tuple[Any, Any], ...]]]:
+    """View class -> (its stored fields, their slot setters, (setter, default) of its init=False fields).
+
+    Only classes whose slots are exactly their fields, each stored or with a plain default (so
+    setting them all makes the object its constructor makes: ObjectMeta's `_origin` starts None)."""
+    found: dict[type, tuple[tuple[str, ...], tuple[Any, ...], tuple[tuple[Any, Any], ...]]] = {}
+    for cls in _view_classes().values():
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)) or cls in (Finding, SourceLocation):
+            continue
+        fields = dataclasses.fields(cls)
+        if not all("__slots__" in vars(klass) for klass in cls.__mro__[:-1]):  # an instance __dict__
+            continue
+        if {name for klass in cls.__mro__[:-1] for name in vars(klass)["__slots__"]} != {f.name for f in fields}:
+            continue
+        stored = tuple(f.name for f in fields if f.init)
+        defaults = [f for f in fields if not f.init]
+        if any(type(f.default) not in _SCALARS for f in defaults):
+            continue
+        found[cls] = (stored, tuple(getattr(cls, name).__set__ for name in stored),
+                      tuple((getattr(cls, f.name).__set__, f.default) for f in defaults))
+    return found
+
+
+def _plain(value: Any) -> bool:
+    """Data marshal keeps as it is (no view, no document, no other class)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is tuple or kind is list or kind is set or kind is frozenset:
+        return all(map(_plain, value))
+    if kind is dict:
+        return all(map(_plain, value)) and all(map(_plain, value.values()))
+    return False
+
+
+def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
+    """The reads as (groups, reads): each group one view class's objects of one depth, a column per
+    field; reads as four columns (meta, collection, view, marker). Objects come before those that
+    hold them, so decoding makes each group from the objects already made."""
+    layouts = _layouts()
+    doc_index = {id(doc): i for i, doc in enumerate(docs)}
+    depth: dict[int, int] = {}
+    groups: dict[tuple[int, type], list[Any]] = {}
+
+    def visit(obj: Any) -> int:
+        made = depth.get(id(obj))
+        if made is not None:
+            return made
+        layout = layouts.get(type(obj))
+        if layout is None:
+            raise _NoColumns(type(obj).__name__)
+        below = 0
+        for name in layout[0]:
+            value = getattr(obj, name)
+            kind = type(value)
+            if kind in layouts:
+                below = max(below, visit(value))
+            elif kind is tuple and value and type(value[0]) in layouts:
+                below = max(below, *map(visit, value))
+            elif isinstance(value, Document) and id(value) not in doc_index:
+                raise _NoColumns("a document of another file")
+        depth[id(obj)] = below + 1
+        groups.setdefault((below + 1, type(obj)), []).append(obj)
+        return below + 1
+
+    metas, collections, views, markers = [], [], [], []
+    for made, added, meta, marker in record:
+        if made or type(meta) is not objects.ObjectMeta or not (marker is None or type(marker) is str):
+            raise _NoColumns("a finding, or not an object")
+        visit(meta)
+        metas.append(meta)
+        markers.append(marker)
+        if added is None:
+            collections.append(None)
+            views.append(None)
+            continue
+        collection, view = added
+        if collection not in _COLUMN_COLLECTIONS or getattr(view, "meta", None) is not meta:
+            raise _NoColumns(f"collection {collection}")
+        visit(view)
+        collections.append(collection)
+        views.append(view)
+    table: dict[int, int] = {}
+    ordered = sorted(groups.items(), key=lambda item: item[0][0])  # stable: first seen first, per depth
+    for _, objs in ordered:
+        for obj in objs:
+            table[id(obj)] = len(table) + 1
+    out = []
+    for (_, cls), objs in ordered:
+        out.append((cls.__module__, cls.__name__, len(objs),
+                    tuple(_column(objs, name, table, doc_index) for name in layouts[cls][0])))
+    ref = [0 if view is None else table[id(view)] for view in views]
+    return tuple(out), ([table[id(meta)] for meta in metas], collections, ref, markers)
+
+
+def _column(objs: list[Any], name: str, table: dict[int, int], doc_index: dict[int, int]) -> tuple[str, list[Any]]:
+    """One field of a group's objects: its kind (the same for all, or no columns) and its values."""
+    layouts = _layouts()
+    values = [getattr(obj, name) for obj in objs]
+    kinds = set()
+    for value in values:
+        kind = type(value)
+        if value is None:
+            kinds.add("none")
+        elif kind is tuple and not value:
+            kinds.add("empty")
+        elif kind in layouts:
+            kinds.add(_REF)
+        elif kind is tuple and all(type(v) in layouts for v in value):
+            kinds.add(_REFS)
+        elif isinstance(value, Document):
+            kinds.add(_DOC)
+        elif _plain(value):
+            kinds.add(_PLAIN)
+        else:
+            raise _NoColumns(f"{name}: a {kind.__name__}")
+    definite = kinds - {"none", "empty"}
+    if len(definite) > 1:
+        raise _NoColumns(f"{name}: mixed")
+    kind = definite.pop() if definite else _PLAIN
+    if ("none" in kinds and kind not in (_PLAIN, _REF)) or ("empty" in kinds and kind not in (_PLAIN, _REFS)):
+        raise _NoColumns(f"{name}: mixed")
+    if kind == _REF:
+        return kind, [0 if v is None else table[id(v)] for v in values]
+    if kind == _REFS:
+        return kind, [tuple([table[id(x)] for x in v]) for v in values]
+    if kind == _DOC:
+        return kind, [doc_index[id(v)] for v in values]
+    return kind, values
+
+
+def _indexes(values: Iterable[Any]) -> None:
+    """Refs are indexes from 0 up: a negative one (which Python would count from the end) is corrupt."""
+    if min(values, default=0) < 0:
+        raise ValueError("a negative index")
+
+
+def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Read]:
+    """The reads `_columns` stored, made group by group with C loops (map over slot setters); raises
+    on anything not in its shape (the caller's miss)."""
+    groups, (meta_refs, collections, view_refs, markers) = stored
+    classes, layouts = _view_classes(), _layouts()
+    table: list[Any] = [None]
+    get = table.__getitem__
+    for module, name, n, columns in groups:
+        cls = classes[(module, name)]
+        _, setters, defaults = layouts[cls]  # a KeyError for a constructor or a finding type
+        if type(n) is not int or len(columns) != len(setters):
+            raise ValueError("a group of another shape")
+        objs = list(map(_NEW, repeat(cls, n)))
+        for setter, (kind, values) in zip(setters, columns, strict=True):
+            if len(values) != n:
+                raise ValueError("a column of another length")
+            if kind == _PLAIN:
+                made: Iterable[Any] = values
+            elif kind == _REF:
+                _indexes(values)
+                made = map(get, values)
+            elif kind == _REFS:
+                _indexes(chain.from_iterable(values))
+                made = map(tuple, map(functools.partial(map, get), values))
+            elif kind == _DOC:
+                _indexes(values)
+                made = map(docs.__getitem__, values)
+            else:
+                raise ValueError(f"a column of kind {kind!r}")
+            deque(map(setter, objs, made), 0)
+        for setter, default in defaults:
+            deque(map(setter, objs, repeat(default, n)), 0)
+        table += objs
+    n = len(meta_refs)
+    if not (len(collections) == len(view_refs) == len(markers) == n):
+        raise ValueError("read columns of other lengths")
+    _indexes(meta_refs)
+    _indexes(view_refs)
+    metas = list(map(get, meta_refs))
+    views = list(map(get, view_refs))
+    if not set(map(type, metas)) <= {objects.ObjectMeta} or not set(map(type, markers)) <= {str, _NONE_TYPE}:
+        raise ValueError("a meta or marker of another type")
+    for collection, kind in set(zip(collections, map(type, views), strict=True)):
+        if collection is None:
+            if kind is not _NONE_TYPE:
+                raise ValueError("a view in no collection")
+        elif collection not in _COLUMN_COLLECTIONS or not issubclass(kind, _COLLECTIONS[collection]):
+            raise ValueError(f"a {kind.__name__} in {collection!r}")
+    if None in collections:
+        added: list[Any] = [None if c is None else (c, v) for c, v in zip(collections, views, strict=True)]
+        pairs = [(v, m) for c, v, m in zip(collections, views, metas, strict=True) if c is not None]
+        held, owners = [v for v, _ in pairs], [m for _, m in pairs]
+    else:
+        added, held, owners = list(zip(collections, views, strict=True)), views, metas
+    if not all(map(operator.is_, map(_META, held), owners)):
+        raise ValueError("a view of another object's meta")
+    return list(zip(repeat(()), added, metas, markers))
+
+
+_META = operator.attrgetter("meta")
 
 
 # --- the pickle: view classes and findings only, documents by index ----------------------------------

@@ -168,7 +168,8 @@ class _Evil:
 
 
 @pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "not-a-tuple", "foreign-class", "wrong-shape",
-                                    "wrong-view-type", "bad-document-index", "other-format"])
+                                    "wrong-view-type", "pickled-wrong-view-type", "bad-document-index",
+                                    "other-format"])
 def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     repo = CASES / "fanout-health"
     disk = DiskCache(tmp_path / "cache")
@@ -195,7 +196,13 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
         disk.put(key, (fmt, digest, size, places, pickle.dumps([(("not a finding",), None, None, None)])))
     elif damage == "wrong-view-type":  # an ObjectMeta where an Ingress belongs
         docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
-        reads = view_cache.ViewUnpickler(io.BytesIO(views), docs).load()  # type: ignore[arg-type]
+        groups, (metas, collections, refs, markers) = views
+        bad = [m if c == "ingress" else r for m, c, r in zip(metas, collections, refs, strict=True)]
+        assert bad != refs
+        disk.put(key, (fmt, digest, size, places, (groups, (metas, collections, bad, markers))))
+    elif damage == "pickled-wrong-view-type":  # the same, in a pickled entry
+        docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
+        reads = view_cache._from_columns(views, docs)  # type: ignore[arg-type]
         bad = [(made, ("ingress", m) if added and added[0] == "ingress" else added, m, mk)
                for made, added, m, mk in reads]
         assert bad != reads
