@@ -7,6 +7,8 @@ Every view keeps its `Document` so a finding can point at the exact key later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
 
 from renderer.errors import Origin, SourceLocation
 from renderer.source import Document
@@ -166,6 +168,20 @@ class EndpointPort:
 class EndpointSubset:
     addresses: tuple[EndpointAddress, ...]
     ports: tuple[EndpointPort, ...]
+    # A subset the view cache revives holds its addresses packed (`pack_addresses`), `addresses` unset
+    # until first read: a snapshot has ten per Endpoints, and a run reads those of the Services it
+    # builds pools for. None once made (and in every subset a reader makes).
+    _packed: tuple[str, str, str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for an unset slot: the addresses of a packed subset, made on first read."""
+        packed = _get_packed(self)
+        if name != "addresses" or packed is None:
+            raise AttributeError(name)
+        made = unpack_addresses(packed)
+        _set_addresses(self, made)
+        _set_packed(self, None)
+        return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,3 +279,50 @@ def endpoint_address(ip: str, node_name: str | None, ready: bool) -> EndpointAdd
     set_node(address, node_name)
     set_ready(address, ready)
     return address
+
+
+_get_packed = EndpointSubset._packed.__get__  # type: ignore[attr-defined]
+_set_packed = EndpointSubset._packed.__set__  # type: ignore[attr-defined]
+_set_addresses = EndpointSubset.addresses.__set__  # type: ignore[attr-defined]
+_NO_NODE = "\0"  # a packed address without a node name
+
+
+def pack_addresses(addresses: tuple[EndpointAddress, ...]) -> tuple[str, str, str] | None:
+    """A subset's addresses as three strings (IPs and node names joined by newlines, readiness as
+    0/1), which `unpack_addresses` makes into the same addresses; None when they cannot be (none at
+    all, or a value holding a newline or NUL, or not of its declared type)."""
+    if not addresses:
+        return None
+    ips, nodes, ready = [], [], []
+    for address in addresses:
+        ip, node = address.ip, address.node_name
+        if type(ip) is not str or type(address.ready) is not bool or \
+                not (node is None or (type(node) is str and _NO_NODE not in node)):
+            return None
+        ips.append(ip)
+        nodes.append(_NO_NODE if node is None else node)
+        ready.append("1" if address.ready else "0")
+    joined_ips, joined_nodes = "\n".join(ips), "\n".join(nodes)
+    if joined_ips.count("\n") != len(ips) - 1 or joined_nodes.count("\n") != len(ips) - 1:
+        return None
+    return joined_ips, joined_nodes, "".join(ready)
+
+
+def unpack_addresses(packed: tuple[str, str, str]) -> tuple[EndpointAddress, ...]:
+    """The addresses `pack_addresses` packed (checked by `packed_well_formed` when revived)."""
+    ips, nodes, ready = packed
+    return tuple(map(endpoint_address, ips.split("\n"),
+                     [None if node == _NO_NODE else node for node in nodes.split("\n")], map("1".__eq__, ready)))
+
+
+def packed_well_formed(packed: list[Any]) -> bool:
+    """Whether every one of these packed address lists unpacks into as many IPs, nodes and flags."""
+    try:
+        ips, nodes, ready = zip(*packed, strict=True) if packed else ((), (), ())
+        counts = list(map(len, ready))
+        expected = [n - 1 for n in counts]
+        return min(counts, default=1) > 0 and set("".join(ready)) <= {"0", "1"} and \
+            list(map(str.count, ips, repeat("\n"))) == expected and \
+            list(map(str.count, nodes, repeat("\n"))) == expected
+    except (TypeError, ValueError):
+        return False

@@ -267,6 +267,7 @@ _NEW = object.__new__
 # a column's kind: plain data ("p"), a view or None ("r"), a tuple of views ("s"), a document ("d");
 # refs are indexes into the table of objects made so far (0 is None), documents into the file's
 _PLAIN, _REF, _REFS, _DOC = "p", "r", "s", "d"
+_PACKED = "a"  # an EndpointSubset's addresses packed (objects.pack_addresses): made when first read
 # what reading makes as columns: every collection whose view carries its meta (not "crd_rejected")
 _COLUMN_COLLECTIONS = frozenset({"ingress", "ingress_class", "service", "endpoints", "slice", "node", "secret",
                                  "configmap", "route", "block_affinity", "crd"})
@@ -315,7 +316,8 @@ def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
     layouts = _layouts()
     doc_index = {id(doc): i for i, doc in enumerate(docs)}
     depth: dict[int, int] = {}
-    groups: dict[tuple[int, type], list[Any]] = {}
+    groups: dict[tuple[int, type, bool], list[Any]] = {}
+    packed: dict[int, tuple[str, str, str]] = {}  # id of a subset -> its addresses packed
 
     def visit(obj: Any) -> int:
         made = depth.get(id(obj))
@@ -325,8 +327,13 @@ def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
         if layout is None:
             raise _NoColumns(type(obj).__name__)
         below = 0
+        pack = objects.pack_addresses(obj.addresses) if type(obj) is objects.EndpointSubset else None
+        if pack is not None:
+            packed[id(obj)] = pack
         for name in layout[0]:
             value = getattr(obj, name)
+            if pack is not None and name == "addresses":
+                continue
             kind = type(value)
             if kind in layouts:
                 below = max(below, visit(value))
@@ -335,7 +342,7 @@ def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
             elif isinstance(value, Document) and id(value) not in doc_index:
                 raise _NoColumns("a document of another file")
         depth[id(obj)] = below + 1
-        groups.setdefault((below + 1, type(obj)), []).append(obj)
+        groups.setdefault((below + 1, type(obj), pack is not None), []).append(obj)
         return below + 1
 
     metas, collections, views, markers = [], [], [], []
@@ -361,9 +368,10 @@ def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
         for obj in objs:
             table[id(obj)] = len(table) + 1
     out = []
-    for (_, cls), objs in ordered:
+    for (_, cls, is_packed), objs in ordered:
         out.append((cls.__module__, cls.__name__, len(objs),
-                    tuple(_column(objs, name, table, doc_index) for name in layouts[cls][0])))
+                    tuple((_PACKED, [packed[id(obj)] for obj in objs]) if is_packed and name == "addresses"
+                          else _column(objs, name, table, doc_index) for name in layouts[cls][0])))
     ref = [0 if view is None else table[id(view)] for view in views]
     return tuple(out), ([table[id(meta)] for meta in metas], collections, ref, markers)
 
@@ -419,15 +427,22 @@ def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Rea
     get = table.__getitem__
     for module, name, n, columns in groups:
         cls = classes[(module, name)]
-        _, setters, defaults = layouts[cls]  # a KeyError for a constructor or a finding type
+        names, setters, defaults = layouts[cls]  # a KeyError for a constructor or a finding type
         if type(n) is not int or len(columns) != len(setters):
             raise ValueError("a group of another shape")
         objs = list(map(_NEW, repeat(cls, n)))
-        for setter, (kind, values) in zip(setters, columns, strict=True):
+        for setter, default in defaults:  # first: a packed subset's `_packed` is set below
+            deque(map(setter, objs, repeat(default, n)), 0)
+        for field_name, setter, (kind, values) in zip(names, setters, columns, strict=True):
             if len(values) != n:
                 raise ValueError("a column of another length")
             if kind == _PLAIN:
                 made: Iterable[Any] = values
+            elif kind == _PACKED:
+                if cls is not objects.EndpointSubset or field_name != "addresses" or \
+                        not objects.packed_well_formed(values):
+                    raise ValueError("packed addresses of another shape")
+                setter, made = _SET_PACKED, values
             elif kind == _REF:
                 _indexes(values)
                 made = map(get, values)
@@ -440,8 +455,6 @@ def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Rea
             else:
                 raise ValueError(f"a column of kind {kind!r}")
             deque(map(setter, objs, made), 0)
-        for setter, default in defaults:
-            deque(map(setter, objs, repeat(default, n)), 0)
         table += objs
     n = len(meta_refs)
     if not (len(collections) == len(view_refs) == len(markers) == n):
@@ -470,6 +483,7 @@ def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Rea
 
 
 _META = operator.attrgetter("meta")
+_SET_PACKED = objects.EndpointSubset._packed.__set__  # type: ignore[attr-defined]
 
 
 # --- the pickle: view classes and findings only, documents by index ----------------------------------

@@ -22,7 +22,7 @@ from renderer.config import load_config
 from renderer.errors import Finding
 from renderer.kube import view_cache
 from renderer.kube.load import INDEX, Cluster, add_cluster_objects
-from renderer.kube.objects import ObjectMeta
+from renderer.kube.objects import EndpointSubset, ObjectMeta
 from renderer.source import InputBudget, ParseCache, WorkTree, load_documents
 
 CASES = Path(__file__).resolve().parents[1] / "render" / "cases"
@@ -169,7 +169,8 @@ class _Evil:
 
 @pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "not-a-tuple", "foreign-class", "wrong-shape",
                                     "wrong-view-type", "pickled-wrong-view-type", "bad-document-index",
-                                    "other-format"])
+                                    "other-format", "negative-index", "constructor-class", "short-column",
+                                    "unknown-kind", "bad-packed"])
 def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     repo = CASES / "fanout-health"
     disk = DiskCache(tmp_path / "cache")
@@ -177,7 +178,7 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
     plain = read(repo, None)[:2]
     stored = read(repo, disk)[2]
     assert stored is not None and stored.stores > 1
-    key = keys["manifests/ingress.yaml"]
+    key = keys["snapshot/endpoints.yaml" if damage == "bad-packed" else "manifests/ingress.yaml"]
     file = disk._file(key)
     blob = file.read_bytes()
     good = disk.get(key)
@@ -207,6 +208,27 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
                for made, added, m, mk in reads]
         assert bad != reads
         disk.put(key, (fmt, digest, size, places, view_cache._dumps(bad, docs)))
+    elif damage in ("negative-index", "constructor-class", "short-column", "unknown-kind", "bad-packed"):
+        groups, reads = views
+        at = next(i for i, g in enumerate(groups) if g[1] == ("EndpointSubset" if damage == "bad-packed" else
+                                                               "Ingress"))
+        module, name, n, columns = groups[at]
+        columns = list(columns)
+        if damage == "negative-index":  # Python would take it from the end of the table
+            rules = next(i for i, (kind, _) in enumerate(columns) if kind == "s")
+            columns[rules] = ("s", [(-1,)] * n)
+        elif damage == "constructor-class":
+            name = "object_meta"
+        elif damage == "short-column":
+            columns[-1] = (columns[-1][0], columns[-1][1][:-1])
+        elif damage == "unknown-kind":
+            columns[0] = ("x", columns[0][1])
+        else:
+            assert columns[0][0] == "a"
+            columns[0] = ("a", [(ips + "\n10.9.9.9", nodes, ready) for ips, nodes, ready in columns[0][1]])
+        bad = list(groups)
+        bad[at] = (module, name, n, tuple(columns))
+        disk.put(key, (fmt, digest, size, places, (tuple(bad), reads)))
     elif damage == "bad-document-index":
         disk.put(key, (fmt, digest, size, [], views))  # the views name documents the entry does not have
     else:
@@ -321,3 +343,52 @@ def test_replayed_files_are_freed_by_reference_counting(tmp_path: Path) -> None:
         assert [r() for r in refs] == [None, None, None]
     finally:
         gc.enable()
+
+
+SLICE_WITHOUT_SERVICE = """apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: stray, namespace: default}
+addressType: IPv4
+endpoints:
+- addresses: [10.1.0.9]
+"""
+
+
+def test_plain_files_are_stored_as_columns_and_others_as_a_pickle(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns hold the reads of a file without findings; a file whose reading made one (here an
+    EndpointSlice without its Service label) is pickled. Both replay into what reading builds."""
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "fanout-health", repo, ignore=shutil.ignore_patterns("expected"))
+    (repo / "snapshot" / "stray.yaml").write_text(SLICE_WITHOUT_SERVICE)
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    plain = read(repo, None)[:2]
+    assert any(f.code == "K8S005" for f in plain[1])
+    first = read(repo, disk)
+    again = read(repo, disk)
+    assert first[:2] == plain and again[:2] == plain and again[2] is not None and again[2].hits == first[2].stores
+    stored = {path: disk.get(key)[4] for path, key in keys.items()}  # type: ignore[index]
+    assert type(stored["snapshot/stray.yaml"]) is bytes
+    assert type(stored["manifests/ingress.yaml"]) is tuple and type(stored["snapshot/endpoints.yaml"]) is tuple
+
+
+def test_replayed_endpoints_keep_their_addresses_packed_until_read(tmp_path: Path) -> None:
+    """A snapshot's addresses are made when a stage reads them, equal to those reading makes."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    read(repo, disk)
+    tree = WorkTree(repo)
+    views = view_cache.ViewCache(ParseCache(disk), disk)
+    docs, _ = load_documents(tree, ["snapshot/endpoints.yaml"], views)
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [], mark=False, views=views)
+    assert views.hits == 1 and cluster.endpoints
+    subsets = [s for eps in cluster.endpoints.values() for s in eps.subsets]
+    assert subsets and all(EndpointSubset._packed.__get__(s) is not None for s in subsets)  # type: ignore[attr-defined]
+    plain_docs, _ = load_documents(tree, ["snapshot/endpoints.yaml"], ParseCache())
+    plain = Cluster()
+    add_cluster_objects(plain, plain_docs, [], mark=False)
+    assert [s.addresses for eps in cluster.endpoints.values() for s in eps.subsets] == \
+        [s.addresses for eps in plain.endpoints.values() for s in eps.subsets]
+    assert all(EndpointSubset._packed.__get__(s) is None for s in subsets)  # type: ignore[attr-defined]
