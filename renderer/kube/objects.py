@@ -2,12 +2,16 @@
 
 Raw manifest dicts stop here: later stages read attributes, never `obj["spec"]["rules"]`.
 Every view keeps its `Document` so a finding can point at the exact key later.
+
+A view the view cache revives (renderer/kube/view_cache.py) may leave the fields of `LATER` unset
+until first read: a run reads an Ingress's rules, a Service's ports, an Endpoints' subsets only for
+the few it builds pools for (the other Ingresses' builds are reused). `__getattr__`, reached only
+for an unset slot, fills them then from the view's `_later` (the same values; see `_read_later`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 from renderer.errors import Origin, SourceLocation
@@ -84,6 +88,7 @@ class Ingress:
     default_backend: BackendRef | None
     rules: tuple[IngressRule, ...]
     tls: tuple[IngressTLS, ...]
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
     @property
     def is_single_service(self) -> bool:
@@ -142,6 +147,7 @@ class Service:
     headless: bool
     ports: tuple[ServicePort, ...]
     load_balancer_class: str | None = None
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
     def port_for(self, ref: int | str) -> ServicePort | None:
         for port in self.ports:
@@ -168,20 +174,6 @@ class EndpointPort:
 class EndpointSubset:
     addresses: tuple[EndpointAddress, ...]
     ports: tuple[EndpointPort, ...]
-    # A subset the view cache revives holds its addresses packed (`pack_addresses`), `addresses` unset
-    # until first read: a snapshot has ten per Endpoints, and a run reads those of the Services it
-    # builds pools for. None once made (and in every subset a reader makes).
-    _packed: tuple[str, str, str] | None = field(default=None, init=False, compare=False, repr=False)
-
-    def __getattr__(self, name: str) -> Any:
-        """Reached only for an unset slot: the addresses of a packed subset, made on first read."""
-        packed = _get_packed(self)
-        if name != "addresses" or packed is None:
-            raise AttributeError(name)
-        made = unpack_addresses(packed)
-        _set_addresses(self, made)
-        _set_packed(self, None)
-        return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +183,7 @@ class Endpoints:
     meta: ObjectMeta
     subsets: tuple[EndpointSubset, ...]
     from_slices: bool = False
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +192,7 @@ class EndpointSlice:
     service: str | None
     address_type: str
     subset: EndpointSubset
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,48 +275,37 @@ def endpoint_address(ip: str, node_name: str | None, ready: bool) -> EndpointAdd
     return address
 
 
-_get_packed = EndpointSubset._packed.__get__  # type: ignore[attr-defined]
-_set_packed = EndpointSubset._packed.__set__  # type: ignore[attr-defined]
-_set_addresses = EndpointSubset.addresses.__set__  # type: ignore[attr-defined]
-_NO_NODE = "\0"  # a packed address without a node name
+# view class -> the fields a revived view may leave unset until first read
+LATER: dict[type, tuple[str, ...]] = {
+    Ingress: ("default_backend", "rules"),
+    Service: ("ports",),
+    Endpoints: ("subsets",),
+    EndpointSlice: ("subset",),
+}
 
 
-def pack_addresses(addresses: tuple[EndpointAddress, ...]) -> tuple[str, str, str] | None:
-    """A subset's addresses as three strings (IPs and node names joined by newlines, readiness as
-    0/1), which `unpack_addresses` makes into the same addresses; None when they cannot be (none at
-    all, or a value holding a newline or NUL, or not of its declared type)."""
-    if not addresses:
-        return None
-    ips, nodes, ready = [], [], []
-    for address in addresses:
-        ip, node = address.ip, address.node_name
-        if type(ip) is not str or type(address.ready) is not bool or \
-                not (node is None or (type(node) is str and _NO_NODE not in node)):
-            return None
-        ips.append(ip)
-        nodes.append(_NO_NODE if node is None else node)
-        ready.append("1" if address.ready else "0")
-    joined_ips, joined_nodes = "\n".join(ips), "\n".join(nodes)
-    if joined_ips.count("\n") != len(ips) - 1 or joined_nodes.count("\n") != len(ips) - 1:
-        return None
-    return joined_ips, joined_nodes, "".join(ready)
+def _read_later(cls: type, names: tuple[str, ...]) -> None:
+    """Give `cls` the `__getattr__` that fills its unset `names` from `_later` on first read.
+
+    `_later` is (source, key): `source(view, key)` returns the values of `names` for that view (the
+    view cache's stored part, or reading the view's document again). Filled once, then None."""
+    get_later = cls._later.__get__  # type: ignore[attr-defined]
+    set_later = cls._later.__set__  # type: ignore[attr-defined]
+    setters = tuple(getattr(cls, name).__set__ for name in names)
+
+    def __getattr__(self: Any, name: str) -> Any:
+        later = get_later(self)
+        if later is None or name not in names:
+            raise AttributeError(name)
+        source, key = later
+        values = source(self, key)
+        for setter, value in zip(setters, values, strict=True):
+            setter(self, value)
+        set_later(self, None)
+        return getattr(self, name)
+
+    cls.__getattr__ = __getattr__  # type: ignore[attr-defined]
 
 
-def unpack_addresses(packed: tuple[str, str, str]) -> tuple[EndpointAddress, ...]:
-    """The addresses `pack_addresses` packed (checked by `packed_well_formed` when revived)."""
-    ips, nodes, ready = packed
-    return tuple(map(endpoint_address, ips.split("\n"),
-                     [None if node == _NO_NODE else node for node in nodes.split("\n")], map("1".__eq__, ready)))
-
-
-def packed_well_formed(packed: list[Any]) -> bool:
-    """Whether every one of these packed address lists unpacks into as many IPs, nodes and flags."""
-    try:
-        ips, nodes, ready = zip(*packed, strict=True) if packed else ((), (), ())
-        counts = list(map(len, ready))
-        expected = [n - 1 for n in counts]
-        return min(counts, default=1) > 0 and set("".join(ready)) <= {"0", "1"} and \
-            list(map(str.count, ips, repeat("\n"))) == expected and \
-            list(map(str.count, nodes, repeat("\n"))) == expected
-    except (TypeError, ValueError):
-        return False
+for _cls, _names in LATER.items():
+    _read_later(_cls, _names)

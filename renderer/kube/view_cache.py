@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import marshal
 import operator
 import pickle
 from collections import deque
@@ -38,7 +39,7 @@ from typing import Any
 
 from renderer.errors import Finding, Severity, SourceLocation
 from renderer.kube import crd, objects
-from renderer.kube.load import Cluster, Read, add_document, replay
+from renderer.kube.load import Cluster, Columns, Read, add_document, read_again, replay, replay_columns
 from renderer.source import Document, SourceFile
 
 KIND = "kube-views"
@@ -102,11 +103,11 @@ def _load(parse: Any, path: str, key: str, loader: Callable[[], bytes], options:
 
 
 class _Stored:
-    """One file of a hit: its stand-ins and the reads to replay."""
+    """One file of a hit: its stand-ins and the reads to replay (a pickle's list, or columns)."""
 
     __slots__ = ("docs", "reads", "source")
 
-    def __init__(self, source: LazySource, docs: list[LazyDocument], reads: list[Read]) -> None:
+    def __init__(self, source: LazySource, docs: list[LazyDocument], reads: list[Read] | Columns) -> None:
         self.source, self.docs, self.reads = source, docs, reads
 
 
@@ -177,6 +178,7 @@ class ViewCache:
                 return None
             source = LazySource(path, size, content, functools.partial(load, at))
             docs = [LazyDocument(source, index, line, i) for i, (index, line) in enumerate(at)]
+            reads: list[Read] | Columns
             if type(views) is tuple:
                 reads = _from_columns(views, docs)
             else:
@@ -205,7 +207,10 @@ class ViewCache:
             n = len(whole) if whole is not None else 0
             if whole is not None and n and len(docs) - i >= n and _same_objects(docs[i:i + n], whole):
                 if stored is not None:
-                    replay(cluster, stored.reads, findings, mark)
+                    if type(stored.reads) is tuple:
+                        replay_columns(cluster, *stored.reads, findings, mark)
+                    else:
+                        replay(cluster, stored.reads, findings, mark)  # type: ignore[arg-type]
                 else:
                     record: list[Read] = []
                     for doc in whole:
@@ -264,22 +269,23 @@ class _NoColumns(Exception):
 _NONE_TYPE = type(None)
 _SCALARS = frozenset({str, int, float, bool, bytes, _NONE_TYPE})
 _NEW = object.__new__
-# a column's kind: plain data ("p"), a view or None ("r"), a tuple of views ("s"), a document ("d");
-# refs are indexes into the table of objects made so far (0 is None), documents into the file's
-_PLAIN, _REF, _REFS, _DOC = "p", "r", "s", "d"
-_PACKED = "a"  # an EndpointSubset's addresses packed (objects.pack_addresses): made when first read
+# a column's kind: plain data ("p"), a view or None ("r"), a tuple of views ("s"), a document ("d"),
+# or left for later ("l": objects.LATER, in the file's later part); refs are indexes into the table
+# of objects made so far (0 is None), documents into the file's
+_PLAIN, _REF, _REFS, _DOC, _LATER = "p", "r", "s", "d", "l"
 # what reading makes as columns: every collection whose view carries its meta (not "crd_rejected")
 _COLUMN_COLLECTIONS = frozenset({"ingress", "ingress_class", "service", "endpoints", "slice", "node", "secret",
                                  "configmap", "route", "block_affinity", "crd"})
+Layout = tuple[tuple[str, ...], tuple[Any, ...], tuple[tuple[Any, Any], ...]]
 
 
 @functools.cache
-def _layouts() -> dict[type, tuple[tuple[str, ...], tuple[Any, ...], tuple[tuple[Any, Any], ...]]]:
+def _layouts() -> dict[type, Layout]:
     """View class -> (its stored fields, their slot setters, (setter, default) of its init=False fields).
 
     Only classes whose slots are exactly their fields, each stored or with a plain default (so
     setting them all makes the object its constructor makes: ObjectMeta's `_origin` starts None)."""
-    found: dict[type, tuple[tuple[str, ...], tuple[Any, ...], tuple[tuple[Any, Any], ...]]] = {}
+    found: dict[type, Layout] = {}
     for cls in _view_classes().values():
         if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)) or cls in (Finding, SourceLocation):
             continue
@@ -309,47 +315,108 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
-    """The reads as (groups, reads): each group one view class's objects of one depth, a column per
-    field; reads as four columns (meta, collection, view, marker). Objects come before those that
-    hold them, so decoding makes each group from the objects already made."""
-    layouts = _layouts()
-    doc_index = {id(doc): i for i, doc in enumerate(docs)}
-    depth: dict[int, int] = {}
-    groups: dict[tuple[int, type, bool], list[Any]] = {}
-    packed: dict[int, tuple[str, str, str]] = {}  # id of a subset -> its addresses packed
+class _Graph:
+    """Views to store, grouped by (depth, class): a group holds only objects of groups before it."""
 
-    def visit(obj: Any) -> int:
-        made = depth.get(id(obj))
+    def __init__(self, doc_index: dict[int, int], later: dict[type, tuple[str, ...]]) -> None:
+        self.layouts = _layouts()
+        self.doc_index = doc_index
+        self.later = later  # fields not visited here (LATER; empty: every field)
+        self.depth: dict[int, int] = {}
+        self.groups: dict[tuple[int, type], list[Any]] = {}
+        self.table: dict[int, int] = {}
+
+    def visit(self, obj: Any) -> int:
+        made = self.depth.get(id(obj))
         if made is not None:
             return made
-        layout = layouts.get(type(obj))
+        layout = self.layouts.get(type(obj))
         if layout is None:
             raise _NoColumns(type(obj).__name__)
+        skip = self.later.get(type(obj), ())
         below = 0
-        pack = objects.pack_addresses(obj.addresses) if type(obj) is objects.EndpointSubset else None
-        if pack is not None:
-            packed[id(obj)] = pack
         for name in layout[0]:
-            value = getattr(obj, name)
-            if pack is not None and name == "addresses":
-                continue
-            kind = type(value)
-            if kind in layouts:
-                below = max(below, visit(value))
-            elif kind is tuple and value and type(value[0]) in layouts:
-                below = max(below, *map(visit, value))
-            elif isinstance(value, Document) and id(value) not in doc_index:
-                raise _NoColumns("a document of another file")
-        depth[id(obj)] = below + 1
-        groups.setdefault((below + 1, type(obj), pack is not None), []).append(obj)
+            if name not in skip:
+                below = max(below, self.value(getattr(obj, name)))
+        self.depth[id(obj)] = below + 1
+        self.groups.setdefault((below + 1, type(obj)), []).append(obj)
         return below + 1
 
+    def value(self, value: Any) -> int:
+        """The depth below a field's value (0 when it holds no view)."""
+        kind = type(value)
+        if kind in self.layouts:
+            return self.visit(value)
+        if kind is tuple and value and type(value[0]) in self.layouts:
+            return max(map(self.visit, value))
+        if isinstance(value, Document) and id(value) not in self.doc_index:
+            raise _NoColumns("a document of another file")
+        return 0
+
+    def encode(self) -> tuple[Any, ...]:
+        """The groups, each (module, class name, count, a column per field), in an order decoding can make."""
+        ordered = sorted(self.groups.items(), key=lambda item: item[0][0])  # stable: first seen first
+        for _, objs in ordered:
+            for obj in objs:
+                self.table[id(obj)] = len(self.table) + 1
+        self.order = [cls for (_, cls), _ in ordered]
+        self.members = [objs for _, objs in ordered]
+        return tuple((cls.__module__, cls.__name__, len(objs),
+                      tuple((_LATER, []) if name in self.later.get(cls, ()) else self.column(objs, name)
+                            for name in self.layouts[cls][0])) for (_, cls), objs in ordered)
+
+    def column(self, objs: list[Any], name: str) -> tuple[str, list[Any]]:
+        """One field of a group's objects: its kind (the same for all, or no columns) and its values."""
+        layouts, table = self.layouts, self.table
+        values = [getattr(obj, name) for obj in objs]
+        kinds = set()
+        for value in values:
+            kind = type(value)
+            if value is None:
+                kinds.add("none")
+            elif kind is tuple and not value:
+                kinds.add("empty")
+            elif kind in layouts:
+                kinds.add(_REF)
+            elif kind is tuple and all(type(v) in layouts for v in value):
+                kinds.add(_REFS)
+            elif isinstance(value, Document):
+                kinds.add(_DOC)
+            elif _plain(value):
+                kinds.add(_PLAIN)
+            else:
+                raise _NoColumns(f"{name}: a {kind.__name__}")
+        definite = kinds - {"none", "empty"}
+        if len(definite) > 1:
+            raise _NoColumns(f"{name}: mixed")
+        kind = definite.pop() if definite else _PLAIN
+        if ("none" in kinds and kind not in (_PLAIN, _REF)) or ("empty" in kinds and kind not in (_PLAIN, _REFS)):
+            raise _NoColumns(f"{name}: mixed")
+        try:
+            if kind == _REF:
+                return kind, [0 if v is None else table[id(v)] for v in values]
+            if kind == _REFS:
+                return kind, [tuple([table[id(x)] for x in v]) for v in values]
+            if kind == _DOC:
+                return kind, [self.doc_index[id(v)] for v in values]
+        except KeyError:  # a view of the other part (see _columns), or a document the later part cannot hold
+            raise _NoColumns(f"{name}: shared") from None
+        return kind, values
+
+
+def _columns(record: list[Read], docs: list[Document], later: bool = True) -> tuple[Any, ...]:
+    """The reads as (groups, reads, later part): groups of views as `_Graph.encode` makes them; the
+    reads as four columns (meta, collection, view, marker); and the fields of objects.LATER as a
+    marshalled part of their own (groups of the objects they hold, then each field's column), which
+    `_Later` decodes when a stage first reads one. A LATER field holding a document or an object
+    the rest also holds is not left for later (`later=False`: every field in the groups)."""
+    doc_index = {id(doc): i for i, doc in enumerate(docs)}
+    graph = _Graph(doc_index, objects.LATER if later else {})
     metas, collections, views, markers = [], [], [], []
     for made, added, meta, marker in record:
         if made or type(meta) is not objects.ObjectMeta or not (marker is None or type(marker) is str):
             raise _NoColumns("a finding, or not an object")
-        visit(meta)
+        graph.visit(meta)
         metas.append(meta)
         markers.append(marker)
         if added is None:
@@ -359,57 +426,31 @@ def _columns(record: list[Read], docs: list[Document]) -> tuple[Any, ...]:
         collection, view = added
         if collection not in _COLUMN_COLLECTIONS or getattr(view, "meta", None) is not meta:
             raise _NoColumns(f"collection {collection}")
-        visit(view)
+        graph.visit(view)
         collections.append(collection)
         views.append(view)
-    table: dict[int, int] = {}
-    ordered = sorted(groups.items(), key=lambda item: item[0][0])  # stable: first seen first, per depth
-    for _, objs in ordered:
-        for obj in objs:
-            table[id(obj)] = len(table) + 1
-    out = []
-    for (_, cls, is_packed), objs in ordered:
-        out.append((cls.__module__, cls.__name__, len(objs),
-                    tuple((_PACKED, [packed[id(obj)] for obj in objs]) if is_packed and name == "addresses"
-                          else _column(objs, name, table, doc_index) for name in layouts[cls][0])))
-    ref = [0 if view is None else table[id(view)] for view in views]
-    return tuple(out), ([table[id(meta)] for meta in metas], collections, ref, markers)
-
-
-def _column(objs: list[Any], name: str, table: dict[int, int], doc_index: dict[int, int]) -> tuple[str, list[Any]]:
-    """One field of a group's objects: its kind (the same for all, or no columns) and its values."""
-    layouts = _layouts()
-    values = [getattr(obj, name) for obj in objs]
-    kinds = set()
-    for value in values:
-        kind = type(value)
-        if value is None:
-            kinds.add("none")
-        elif kind is tuple and not value:
-            kinds.add("empty")
-        elif kind in layouts:
-            kinds.add(_REF)
-        elif kind is tuple and all(type(v) in layouts for v in value):
-            kinds.add(_REFS)
-        elif isinstance(value, Document):
-            kinds.add(_DOC)
-        elif _plain(value):
-            kinds.add(_PLAIN)
-        else:
-            raise _NoColumns(f"{name}: a {kind.__name__}")
-    definite = kinds - {"none", "empty"}
-    if len(definite) > 1:
-        raise _NoColumns(f"{name}: mixed")
-    kind = definite.pop() if definite else _PLAIN
-    if ("none" in kinds and kind not in (_PLAIN, _REF)) or ("empty" in kinds and kind not in (_PLAIN, _REFS)):
-        raise _NoColumns(f"{name}: mixed")
-    if kind == _REF:
-        return kind, [0 if v is None else table[id(v)] for v in values]
-    if kind == _REFS:
-        return kind, [tuple([table[id(x)] for x in v]) for v in values]
-    if kind == _DOC:
-        return kind, [doc_index[id(v)] for v in values]
-    return kind, values
+    groups = graph.encode()
+    table = graph.table
+    reads = ([table[id(meta)] for meta in metas], collections,
+             [0 if view is None else table[id(view)] for view in views], markers)
+    part = None
+    if later and any(cls in objects.LATER for cls in graph.order):
+        held = _Graph({}, {})
+        for cls, objs in zip(graph.order, graph.members, strict=True):
+            for name in objects.LATER.get(cls, ()):
+                for obj in objs:
+                    held.value(getattr(obj, name))
+        if held.depth.keys() & graph.depth.keys():
+            return _columns(record, docs, later=False)
+        try:
+            held_groups = held.encode()
+            fields = {g: tuple(held.column(objs, name) for name in objects.LATER[cls])
+                      for g, (cls, objs) in enumerate(zip(graph.order, graph.members, strict=True))
+                      if cls in objects.LATER}
+        except _NoColumns:
+            return _columns(record, docs, later=False)
+        part = marshal.dumps((held_groups, fields), 4)
+    return groups, reads, part
 
 
 def _indexes(values: Iterable[Any]) -> None:
@@ -418,31 +459,32 @@ def _indexes(values: Iterable[Any]) -> None:
         raise ValueError("a negative index")
 
 
-def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Read]:
-    """The reads `_columns` stored, made group by group with C loops (map over slot setters); raises
-    on anything not in its shape (the caller's miss)."""
-    groups, (meta_refs, collections, view_refs, markers) = stored
+def _make_groups(groups: Any, table: list[Any], docs: list[Any]) -> list[tuple[type, int, int, bool]]:
+    """Make the stored groups' objects onto `table`, group by group with C loops (map over slot
+    setters); (class, first index, count, has later fields) of each. Raises on anything not in its shape."""
     classes, layouts = _view_classes(), _layouts()
-    table: list[Any] = [None]
     get = table.__getitem__
+    made_groups = []
     for module, name, n, columns in groups:
         cls = classes[(module, name)]
         names, setters, defaults = layouts[cls]  # a KeyError for a constructor or a finding type
         if type(n) is not int or len(columns) != len(setters):
             raise ValueError("a group of another shape")
+        later = objects.LATER.get(cls, ())
+        kinds = [kind for kind, _ in columns]
+        left = {field for field, kind in zip(names, kinds, strict=True) if kind == _LATER}
+        if left and left != set(later):
+            raise ValueError("fields left for later that are not LATER's")
         objs = list(map(_NEW, repeat(cls, n)))
-        for setter, default in defaults:  # first: a packed subset's `_packed` is set below
+        for setter, default in defaults:
             deque(map(setter, objs, repeat(default, n)), 0)
-        for field_name, setter, (kind, values) in zip(names, setters, columns, strict=True):
+        for setter, (kind, values) in zip(setters, columns, strict=True):
+            if kind == _LATER:
+                continue
             if len(values) != n:
                 raise ValueError("a column of another length")
             if kind == _PLAIN:
                 made: Iterable[Any] = values
-            elif kind == _PACKED:
-                if cls is not objects.EndpointSubset or field_name != "addresses" or \
-                        not objects.packed_well_formed(values):
-                    raise ValueError("packed addresses of another shape")
-                setter, made = _SET_PACKED, values
             elif kind == _REF:
                 _indexes(values)
                 made = map(get, values)
@@ -455,7 +497,26 @@ def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Rea
             else:
                 raise ValueError(f"a column of kind {kind!r}")
             deque(map(setter, objs, made), 0)
+        made_groups.append((cls, len(table), n, bool(left)))
         table += objs
+    return made_groups
+
+
+def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> Columns:
+    """The reads `_columns` stored, as `load.replay_columns` takes them; raises on anything not in
+    its shape (the caller's miss). Fields left for later get their `_later` (a `_Later` of the file)."""
+    groups, (meta_refs, collections, view_refs, markers), part = stored
+    table: list[Any] = [None]
+    made = _make_groups(groups, table, docs)
+    if any(left for *_, left in made):
+        if type(part) is not bytes:
+            raise ValueError("fields left for later and no part to read them from")
+        later = _Later(part)
+        for g, (cls, start, n, left) in enumerate(made):
+            if left:
+                deque(map(cls._later.__set__, table[start:start + n],  # type: ignore[attr-defined]
+                          zip(repeat(functools.partial(later.values, g)), range(n))), 0)
+    get = table.__getitem__
     n = len(meta_refs)
     if not (len(collections) == len(view_refs) == len(markers) == n):
         raise ValueError("read columns of other lengths")
@@ -472,18 +533,63 @@ def _from_columns(stored: tuple[Any, ...], docs: list[LazyDocument]) -> list[Rea
         elif collection not in _COLUMN_COLLECTIONS or not issubclass(kind, _COLLECTIONS[collection]):
             raise ValueError(f"a {kind.__name__} in {collection!r}")
     if None in collections:
-        added: list[Any] = [None if c is None else (c, v) for c, v in zip(collections, views, strict=True)]
         pairs = [(v, m) for c, v, m in zip(collections, views, metas, strict=True) if c is not None]
         held, owners = [v for v, _ in pairs], [m for _, m in pairs]
     else:
-        added, held, owners = list(zip(collections, views, strict=True)), views, metas
+        held, owners = views, metas
     if not all(map(operator.is_, map(_META, held), owners)):
         raise ValueError("a view of another object's meta")
-    return list(zip(repeat(()), added, metas, markers))
+    return collections, views, metas, markers
 
 
 _META = operator.attrgetter("meta")
-_SET_PACKED = objects.EndpointSubset._packed.__set__  # type: ignore[attr-defined]
+
+
+class _Later:
+    """The LATER fields of one file's views, decoded when a stage first reads one of them.
+
+    The part was checked with the entry (DiskCache's checksum) but not decoded; should it not decode
+    into its shape, the view's object is read again from its document instead (`load.read_again`:
+    the same values, reading being a function of the document). Holds no view: no reference cycle."""
+
+    __slots__ = ("_fields", "_part", "_table")
+
+    def __init__(self, part: bytes) -> None:
+        self._part: bytes | None = part
+        self._table: list[Any] | None = None
+        self._fields: Any = None
+
+    def values(self, group: int, view: Any, row: int) -> tuple[Any, ...]:
+        """The LATER fields of `view`, the `row`th object of `group` (objects._read_later's source)."""
+        names = objects.LATER[type(view)]
+        try:
+            if self._table is None:
+                part, self._part = self._part, None
+                if part is None:
+                    raise ValueError("the part did not decode")
+                held_groups, fields = marshal.loads(part)
+                table: list[Any] = [None]
+                _make_groups(held_groups, table, [])
+                self._table, self._fields = table, fields
+            columns = self._fields[group]
+            if len(columns) != len(names):
+                raise ValueError("fields of another count")
+            return tuple(_one(self._table, kind, values[row]) for kind, values in columns)
+        except Exception:  # any shape the part should not have: read the object again
+            return read_again(view, names)
+
+
+def _one(table: list[Any], kind: str, value: Any) -> Any:
+    """One stored field value of the later part."""
+    if kind == _PLAIN:
+        return value
+    if kind == _REF:
+        _indexes((value,))
+        return table[value]
+    if kind == _REFS:
+        _indexes(value)
+        return tuple(map(table.__getitem__, value))
+    raise ValueError(f"a column of kind {kind!r}")
 
 
 # --- the pickle: view classes and findings only, documents by index ----------------------------------
@@ -509,14 +615,13 @@ def _reduce(cls: type, names: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
 
 @functools.cache
 def _dispatch() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
-    """A view as its class called with its field values; ObjectMeta and EndpointAddress through their
-    fast constructors (objects.py), which make the same objects."""
+    """A view as its class called with its field values (the init=False ones, a `_later`, start as the
+    constructor sets them); ObjectMeta and EndpointAddress through their fast constructors
+    (objects.py), which make the same objects."""
     table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     for cls in _view_classes().values():
         if isinstance(cls, type) and dataclasses.is_dataclass(cls):
-            fields = dataclasses.fields(cls)
-            if all(f.init for f in fields):
-                table[cls] = functools.partial(_reduce, cls, tuple(f.name for f in fields))
+            table[cls] = functools.partial(_reduce, cls, tuple(f.name for f in dataclasses.fields(cls) if f.init))
     table[objects.ObjectMeta] = lambda m: (objects.object_meta, (m.kind, m.api_version, m.namespace, m.name,
                                                                  m.labels, m.annotations, m.doc, m.base))
     table[objects.EndpointAddress] = lambda a: (objects.endpoint_address, (a.ip, a.node_name, a.ready))

@@ -22,7 +22,7 @@ from renderer.config import load_config
 from renderer.errors import Finding
 from renderer.kube import view_cache
 from renderer.kube.load import INDEX, Cluster, add_cluster_objects
-from renderer.kube.objects import EndpointSubset, ObjectMeta
+from renderer.kube.objects import ObjectMeta
 from renderer.source import InputBudget, ParseCache, WorkTree, load_documents
 
 CASES = Path(__file__).resolve().parents[1] / "render" / "cases"
@@ -170,7 +170,7 @@ class _Evil:
 @pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "not-a-tuple", "foreign-class", "wrong-shape",
                                     "wrong-view-type", "pickled-wrong-view-type", "bad-document-index",
                                     "other-format", "negative-index", "constructor-class", "short-column",
-                                    "unknown-kind", "bad-packed"])
+                                    "unknown-kind", "later-field-not-later", "later-without-part"])
 def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     repo = CASES / "fanout-health"
     disk = DiskCache(tmp_path / "cache")
@@ -178,7 +178,7 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
     plain = read(repo, None)[:2]
     stored = read(repo, disk)[2]
     assert stored is not None and stored.stores > 1
-    key = keys["snapshot/endpoints.yaml" if damage == "bad-packed" else "manifests/ingress.yaml"]
+    key = keys["manifests/ingress.yaml"]
     file = disk._file(key)
     blob = file.read_bytes()
     good = disk.get(key)
@@ -197,38 +197,41 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
         disk.put(key, (fmt, digest, size, places, pickle.dumps([(("not a finding",), None, None, None)])))
     elif damage == "wrong-view-type":  # an ObjectMeta where an Ingress belongs
         docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
-        groups, (metas, collections, refs, markers) = views
+        groups, (metas, collections, refs, markers), part = views
         bad = [m if c == "ingress" else r for m, c, r in zip(metas, collections, refs, strict=True)]
         assert bad != refs
-        disk.put(key, (fmt, digest, size, places, (groups, (metas, collections, bad, markers))))
+        disk.put(key, (fmt, digest, size, places, (groups, (metas, collections, bad, markers), part)))
     elif damage == "pickled-wrong-view-type":  # the same, in a pickled entry
         docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
-        reads = view_cache._from_columns(views, docs)  # type: ignore[arg-type]
+        reads = [((), None if c is None else (c, v), m, mk)
+                 for c, v, m, mk in zip(*view_cache._from_columns(views, docs), strict=True)]  # type: ignore[arg-type]
         bad = [(made, ("ingress", m) if added and added[0] == "ingress" else added, m, mk)
                for made, added, m, mk in reads]
         assert bad != reads
         disk.put(key, (fmt, digest, size, places, view_cache._dumps(bad, docs)))
-    elif damage in ("negative-index", "constructor-class", "short-column", "unknown-kind", "bad-packed"):
-        groups, reads = views
-        at = next(i for i, g in enumerate(groups) if g[1] == ("EndpointSubset" if damage == "bad-packed" else
+    elif damage in ("negative-index", "constructor-class", "short-column", "unknown-kind", "later-field-not-later",
+                    "later-without-part"):
+        groups, reads, part = views
+        at = next(i for i, g in enumerate(groups) if g[1] == ("ObjectMeta" if damage == "negative-index" else
                                                                "Ingress"))
         module, name, n, columns = groups[at]
         columns = list(columns)
-        if damage == "negative-index":  # Python would take it from the end of the table
-            rules = next(i for i, (kind, _) in enumerate(columns) if kind == "s")
-            columns[rules] = ("s", [(-1,)] * n)
+        if damage == "negative-index":  # Python would take it from the end of the file's documents
+            doc = next(i for i, (kind, _) in enumerate(columns) if kind == "d")
+            columns[doc] = ("d", [-1] * n)
         elif damage == "constructor-class":
             name = "object_meta"
         elif damage == "short-column":
-            columns[-1] = (columns[-1][0], columns[-1][1][:-1])
+            columns[1] = (columns[1][0], columns[1][1][:-1])
         elif damage == "unknown-kind":
-            columns[0] = ("x", columns[0][1])
+            columns[1] = ("x", columns[1][1])
+        elif damage == "later-field-not-later":  # class_annotation is always read: never left for later
+            columns[1] = ("l", [])
         else:
-            assert columns[0][0] == "a"
-            columns[0] = ("a", [(ips + "\n10.9.9.9", nodes, ready) for ips, nodes, ready in columns[0][1]])
+            part = None
         bad = list(groups)
         bad[at] = (module, name, n, tuple(columns))
-        disk.put(key, (fmt, digest, size, places, (tuple(bad), reads)))
+        disk.put(key, (fmt, digest, size, places, (tuple(bad), reads, part)))
     elif damage == "bad-document-index":
         disk.put(key, (fmt, digest, size, [], views))  # the views name documents the entry does not have
     else:
@@ -373,22 +376,60 @@ def test_plain_files_are_stored_as_columns_and_others_as_a_pickle(tmp_path: Path
     assert type(stored["manifests/ingress.yaml"]) is tuple and type(stored["snapshot/endpoints.yaml"]) is tuple
 
 
-def test_replayed_endpoints_keep_their_addresses_packed_until_read(tmp_path: Path) -> None:
-    """A snapshot's addresses are made when a stage reads them, equal to those reading makes."""
+def _replayed(repo: Path, disk: DiskCache, paths: list[str], mark: bool) -> Cluster:
+    views = view_cache.ViewCache(ParseCache(disk), disk)
+    docs, _ = load_documents(WorkTree(repo), paths, views)
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [], mark=mark, views=views)
+    assert views.hits == len({d.path for d in docs})
+    return cluster
+
+
+def _read_plain(repo: Path, paths: list[str], mark: bool) -> Cluster:
+    docs, _ = load_documents(WorkTree(repo), paths, ParseCache())
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [], mark=mark)
+    return cluster
+
+
+def _left(view: Any) -> bool:
+    """Whether `view` still has its LATER fields unset (left for later)."""
+    return type(view)._later.__get__(view) is not None
+
+
+def test_later_fields_are_made_when_first_read(tmp_path: Path) -> None:
+    """A replayed Ingress's rules, a Service's ports, an Endpoints' subsets are made when a stage reads
+    them: equal to what reading makes, and the other views of the file stay as they are."""
     repo = CASES / "fanout-health"
     disk = DiskCache(tmp_path / "cache")
     read(repo, disk)
-    tree = WorkTree(repo)
-    views = view_cache.ViewCache(ParseCache(disk), disk)
-    docs, _ = load_documents(tree, ["snapshot/endpoints.yaml"], views)
-    cluster = Cluster()
-    add_cluster_objects(cluster, docs, [], mark=False, views=views)
-    assert views.hits == 1 and cluster.endpoints
-    subsets = [s for eps in cluster.endpoints.values() for s in eps.subsets]
-    assert subsets and all(EndpointSubset._packed.__get__(s) is not None for s in subsets)  # type: ignore[attr-defined]
-    plain_docs, _ = load_documents(tree, ["snapshot/endpoints.yaml"], ParseCache())
-    plain = Cluster()
-    add_cluster_objects(plain, plain_docs, [], mark=False)
-    assert [s.addresses for eps in cluster.endpoints.values() for s in eps.subsets] == \
-        [s.addresses for eps in plain.endpoints.values() for s in eps.subsets]
-    assert all(EndpointSubset._packed.__get__(s) is None for s in subsets)  # type: ignore[attr-defined]
+    cluster = _replayed(repo, disk, ["manifests", "snapshot"], True)
+    plain = _read_plain(repo, ["manifests", "snapshot"], True)
+    views = [*cluster.ingresses, *cluster.services.values(), *cluster.endpoints.values()]
+    assert len(views) > 3 and all(map(_left, views))
+    for name in ("default_backend", "rules", "tls"):
+        assert getattr(cluster.ingresses[0], name) == getattr(plain.ingresses[0], name)
+    assert not _left(cluster.ingresses[0]) and all(map(_left, views[1:]))
+    assert cluster.services == plain.services and cluster.endpoints == plain.endpoints  # read field by field
+    assert cluster.ingresses == plain.ingresses and not any(map(_left, views))
+
+
+def test_a_later_part_that_will_not_decode_reads_the_objects_again(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The part is decoded only when a field of it is read: if it does not decode into its shape then,
+    the object is read again from its document (the same values), never a wrong or failed view."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    read(repo, disk)
+    key = keys["manifests/ingress.yaml"]
+    fmt, digest, size, places, (groups, reads, part) = disk.get(key)  # type: ignore[misc]
+    assert type(part) is bytes
+    disk.put(key, (fmt, digest, size, places, (groups, reads, part[: len(part) // 2])))
+    again: list[Any] = []
+    original = view_cache.read_again
+    monkeypatch.setattr(view_cache, "read_again", lambda view, names: again.append(view) or original(view, names))
+    cluster = _replayed(repo, disk, ["manifests"], True)
+    plain = _read_plain(repo, ["manifests"], True)
+    assert all(map(_left, cluster.ingresses))
+    assert cluster.ingresses == plain.ingresses and again == cluster.ingresses
