@@ -326,11 +326,12 @@ _KIND, _NAMESPACE, _NAME = attrgetter("kind"), attrgetter("namespace"), attrgett
 def _batch_table(attribute: str, by_name: bool = False) -> Callable[[Cluster, list[Any], list[ObjectMeta]], bool]:
     """`_in_table`'s indexing of a whole file at once, when no key is taken (else False, nothing done)."""
     def batch(cluster: Cluster, views: list[Any], metas: list[ObjectMeta]) -> bool:
-        keys = list(map(_NAME, metas)) if by_name else list(zip(map(_NAMESPACE, metas), map(_NAME, metas), strict=True))
+        keys = map(_NAME, metas) if by_name else zip(map(_NAMESPACE, metas), map(_NAME, metas), strict=True)
+        new = dict(zip(keys, views, strict=True))
         table = getattr(cluster, attribute)
-        if len(set(keys)) != len(keys) or not table.keys().isdisjoint(keys):
+        if len(new) != len(views) or not table.keys().isdisjoint(new):
             return False
-        table.update(zip(keys, views, strict=True))
+        table.update(new)
         return True
     return batch
 
@@ -338,11 +339,12 @@ def _batch_table(attribute: str, by_name: bool = False) -> Callable[[Cluster, li
 def _batch_list(attribute: str) -> Callable[[Cluster, list[Any], list[ObjectMeta]], bool]:
     """`_in_list`'s indexing of a whole file at once, when every object is the first of its name."""
     def batch(cluster: Cluster, views: list[Any], metas: list[ObjectMeta]) -> bool:
-        keys = list(zip(map(_KIND, metas), map(_NAMESPACE, metas), map(_NAME, metas), strict=True))
+        new = dict(zip(zip(map(_KIND, metas), map(_NAMESPACE, metas), map(_NAME, metas), strict=True), views,
+                       strict=True))
         seen = cluster.seen
-        if len(set(keys)) != len(keys) or not seen.keys().isdisjoint(keys):
+        if len(new) != len(views) or not seen.keys().isdisjoint(new):
             return False
-        seen.update(zip(keys, views, strict=True))
+        seen.update(new)
         getattr(cluster, attribute).extend(views)
         return True
     return batch

@@ -6,8 +6,9 @@ typed view again (a tenth of a 10k-Ingress run). Reading an object is a function
 alone (renderer.kube.load `add_document`'s record); only indexing it (is it a duplicate of an
 object of another file?) depends on the other files. So an entry holds, for one file, what reading
 its objects left (the findings, the views, the F5 markers), and a hit replays that into the
-Cluster with `load.replay`, which indexes every view again: duplicate findings across files, the
-order of every collection and of the findings come out exactly as reading would make them.
+Cluster with `load.replay_columns` (or `load.replay`), which indexes every view again: duplicate
+findings across files, the order of every collection and of the findings come out exactly as
+reading would make them (a file of one collection whose objects are all new goes in one step).
 
 The key: the file's content id (its git blob id; a working tree's bytes are hashed into the same
 id), its path (the views name it), the parse options (limits), and the code fingerprint of the whole
@@ -19,8 +20,18 @@ into the expected shape is a miss.
 The views point at their `Document` (later stages read `doc.data`, `doc.source.text`, positions):
 on a hit those are stand-ins (`LazyDocument`, `LazySource`) that know their path, index, line and
 content id, and load their data and text from the parse cache (or the file) on first use, once per
-file, so the documents nobody looks at are never loaded. The views are stored as a pickle that can
-name only the view classes and findings (`ViewUnpickler`: a tampered entry cannot run code).
+file, so the documents nobody looks at are never loaded.
+
+The views are stored as columns (`_columns`): each view class's objects of one depth are a group,
+a column per field (plain data as it is, views as indexes into the objects made before, documents
+as indexes), so a hit makes them with C loops (map over the slots' setters), not a Python call per
+object; the classes are named by module and name and looked up among the view classes only, so a
+tampered entry cannot name anything else. The fields of objects.LATER (an Ingress's rules, a
+Service's ports, an Endpoints' subsets: a run reads them only for the Ingresses it builds) are a
+marshalled part of their own, decoded when a stage first reads one of them (`_Later`; a part that
+will not decode then has the object read again from its document). Reads holding what columns do
+not (a finding, a custom resource refused) are stored as a pickle that can name only the view
+classes and findings (`ViewUnpickler`).
 """
 
 from __future__ import annotations
@@ -173,11 +184,12 @@ class ViewCache:
                 return None
             if digest is not None and stored_digest is not None and stored_digest != digest:
                 return None
-            at = [(index, line) for index, line in places]
-            if not all(type(index) is int and type(line) is int for index, line in at):
+            if not (set(map(type, places)) <= {tuple} and set(map(len, places)) <= {2}
+                    and set(map(type, chain.from_iterable(places))) <= {int}):  # (index, line) pairs
                 return None
-            source = LazySource(path, size, content, functools.partial(load, at))
-            docs = [LazyDocument(source, index, line, i) for i, (index, line) in enumerate(at)]
+            source = LazySource(path, size, content, functools.partial(load, places))
+            indexes, lines = zip(*places, strict=True) if places else ((), ())
+            docs = list(map(LazyDocument, repeat(source), indexes, lines, range(len(places))))
             reads: list[Read] | Columns
             if type(views) is tuple:
                 reads = _from_columns(views, docs)

@@ -433,3 +433,35 @@ def test_a_later_part_that_will_not_decode_reads_the_objects_again(tmp_path: Pat
     plain = _read_plain(repo, ["manifests"], True)
     assert all(map(_left, cluster.ingresses))
     assert cluster.ingresses == plain.ingresses and again == cluster.ingresses
+
+
+TWICE = """apiVersion: v1
+kind: Service
+metadata: {name: twice, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: twice, namespace: default}
+spec: {ports: [{port: 81}]}
+"""
+
+
+@pytest.mark.parametrize("kind", ["Service", "Ingress"])
+def test_a_file_holding_one_object_twice_replays_its_duplicate(tmp_path: Path, kind: str) -> None:
+    """A replayed file is indexed in one step only when its objects are new: one named twice in the
+    file is a duplicate at replay too (the first one kept, a finding for the second)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "fanout-health", repo, ignore=shutil.ignore_patterns("expected"))
+    if kind == "Service":
+        (repo / "manifests" / "twice.yaml").write_text(TWICE)
+    else:
+        ingress = (repo / "manifests" / "ingress.yaml").read_text()
+        (repo / "manifests" / "twice.yaml").write_text(ingress + "\n---\n" + ingress)
+    disk = DiskCache(tmp_path / "cache")
+    plain = read(repo, None)[:2]
+    assert sum(f.code == "K8S006" for f in plain[1]) == (1 if kind == "Service" else 2)
+    first = read(repo, disk)
+    again = read(repo, disk)
+    assert again[2] is not None and again[2].hits == first[2].stores  # type: ignore[union-attr]
+    assert first[:2] == plain and again[:2] == plain
