@@ -257,7 +257,7 @@ def _same(data: bytes) -> bytes:
 
 
 def _same_objects(a: list[Document], b: list[Document]) -> bool:
-    return all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _holds_secret(doc: Document) -> bool:
@@ -337,6 +337,8 @@ class _Graph:
         self.depth: dict[int, int] = {}
         self.groups: dict[tuple[int, type], list[Any]] = {}
         self.table: dict[int, int] = {}
+        self.strings: dict[str, str] = {}  # one object per distinct string: marshal writes the others as refs
+        self.copies: dict[int, Any] = {}  # id of a plain container -> its copy (the views keep it alive)
 
     def visit(self, obj: Any) -> int:
         made = self.depth.get(id(obj))
@@ -413,7 +415,22 @@ class _Graph:
                 return kind, [self.doc_index[id(v)] for v in values]
         except KeyError:  # a view of the other part (see _columns), or a document the later part cannot hold
             raise _NoColumns(f"{name}: shared") from None
-        return kind, values
+        return kind, [self.canonical(v) for v in values]
+
+    def canonical(self, value: Any) -> Any:
+        """Plain data with each distinct string one object (containers copied; equal values as before):
+        a file's thousand `kind: Endpoints` and label keys are stored once, decoded once."""
+        kind = type(value)
+        if kind is str:
+            return self.strings.setdefault(value, value)
+        if kind is not tuple and kind is not list and kind is not dict:
+            return value
+        copy = self.copies.get(id(value))  # a container held twice stays one
+        if copy is None:
+            copy = {self.canonical(k): self.canonical(v) for k, v in value.items()} if kind is dict else \
+                kind(map(self.canonical, value))
+            self.copies[id(value)] = copy
+        return copy
 
 
 def _columns(record: list[Read], docs: list[Document], later: bool = True) -> tuple[Any, ...]:

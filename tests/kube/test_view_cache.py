@@ -465,3 +465,17 @@ def test_a_file_holding_one_object_twice_replays_its_duplicate(tmp_path: Path, k
     again = read(repo, disk)
     assert again[2] is not None and again[2].hits == first[2].stores  # type: ignore[union-attr]
     assert first[:2] == plain and again[:2] == plain
+
+
+def test_a_stored_file_keeps_each_distinct_string_once(tmp_path: Path) -> None:
+    """Equal strings of a file's views are one object in the entry (marshal stores the others as refs,
+    decoded once): replayed Services share their `kind`, unlike those reading makes."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    read(repo, disk)
+    cluster = _replayed(repo, disk, ["manifests/services.yaml"], True)
+    plain = _read_plain(repo, ["manifests/services.yaml"], True)
+    metas = [s.meta for s in cluster.services.values()]
+    assert len(metas) == 2 and list(cluster.services.items()) == list(plain.services.items())
+    assert len({id(m.kind) for m in metas}) == 1 and len({id(m.namespace) for m in metas}) == 1
+    assert len({id(s.meta.kind) for s in plain.services.values()}) == 2
