@@ -5,8 +5,8 @@ Every view keeps its `Document` so a finding can point at the exact key later.
 
 A view the view cache revives (renderer/kube/view_cache.py) may leave the fields of `LATER` unset
 until first read: a run reads an Ingress's rules, a Service's ports, an Endpoints' subsets only for
-the few it builds pools for (the other Ingresses' builds are reused). `__getattr__`, reached only
-for an unset slot, fills them then from the view's `_later` (the same values; see `_read_later`).
+the few it builds pools for (the other Ingresses' builds are reused). Such a field reads through a
+`_LaterSlot`, which fills an unset one from the view's `_later` first (the same values).
 """
 
 from __future__ import annotations
@@ -284,27 +284,49 @@ LATER: dict[type, tuple[str, ...]] = {
 }
 
 
-def _read_later(cls: type, names: tuple[str, ...]) -> None:
-    """Give `cls` the `__getattr__` that fills its unset `names` from `_later` on first read.
+class _LaterSlot:
+    """A LATER field read through its slot; an unset slot (a view revived with the field left for
+    later) is filled from the view's `_later` first: (source, key), `source(view, key)` giving the
+    values of all the class's LATER fields (the view cache's stored part, or reading the document
+    again), set once, then `_later` None. A descriptor, not a `__getattr__`, so reading the other
+    fields stays the interpreter's fast path."""
 
-    `_later` is (source, key): `source(view, key)` returns the values of `names` for that view (the
-    view cache's stored part, or reading the view's document again). Filled once, then None."""
-    get_later = cls._later.__get__  # type: ignore[attr-defined]
-    set_later = cls._later.__set__  # type: ignore[attr-defined]
-    setters = tuple(getattr(cls, name).__set__ for name in names)
+    __slots__ = ("_get_later", "_name", "_set_later", "_setters", "slot")
 
-    def __getattr__(self: Any, name: str) -> Any:
-        later = get_later(self)
-        if later is None or name not in names:
-            raise AttributeError(name)
+    def __init__(self, cls: type, name: str, names: tuple[str, ...]) -> None:
+        self.slot = vars(cls)[name]  # the member descriptor dataclass(slots=True) made
+        self._name = name
+        self._get_later = cls._later.__get__  # type: ignore[attr-defined]
+        self._set_later = cls._later.__set__  # type: ignore[attr-defined]
+        self._setters = tuple(vars(cls)[n].__set__ for n in names)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return self.slot.__get__(obj, owner)
+        except AttributeError:
+            later = self._get_later(obj)
+            if later is None:
+                raise
         source, key = later
-        values = source(self, key)
-        for setter, value in zip(setters, values, strict=True):
-            setter(self, value)
-        set_later(self, None)
-        return getattr(self, name)
+        for setter, value in zip(self._setters, source(obj, key), strict=True):
+            setter(obj, value)
+        self._set_later(obj, None)
+        return self.slot.__get__(obj, owner)
 
-    cls.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+
+def _read_later(cls: type, names: tuple[str, ...]) -> None:
+    """Put a `_LaterSlot` in front of each of `cls`'s LATER fields."""
+    slots = [_LaterSlot(cls, name, names) for name in names]
+    for name, slot in zip(names, slots, strict=True):
+        setattr(cls, name, slot)
 
 
 for _cls, _names in LATER.items():

@@ -310,9 +310,15 @@ def _layouts() -> dict[type, Layout]:
         defaults = [f for f in fields if not f.init]
         if any(type(f.default) not in _SCALARS for f in defaults):
             continue
-        found[cls] = (stored, tuple(getattr(cls, name).__set__ for name in stored),
-                      tuple((getattr(cls, f.name).__set__, f.default) for f in defaults))
+        found[cls] = (stored, tuple(_setter(cls, name) for name in stored),
+                      tuple((_setter(cls, f.name), f.default) for f in defaults))
     return found
+
+
+def _setter(cls: type, name: str) -> Any:
+    """The slot's own setter (behind a LATER field's `_LaterSlot` too)."""
+    found = getattr(cls, name)
+    return getattr(found, "slot", found).__set__
 
 
 def _plain(value: Any) -> bool:
