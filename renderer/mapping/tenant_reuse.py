@@ -35,10 +35,11 @@ document is: `tenant_store.checked` compares a table's places as one list and ha
 they are equal); it is used only when every read finds the same again. An entry is stored only for a
 build with no finding, whose tenant holds no certificate (no secret material on disk). The model is
 kept as a pickle that may name only the model's own classes (`ModelUnpickler`), with the Origins of
-the objects the build saw named by their index in what its reads found (`tenant_store.Origins`,
-each made when the pickle asks for it), so a reused model holds this render's Origin objects. What
-only a later build from pieces wants (the pieces, the Origins as values) is marshalled inside the
-entry, so a hit does not load it; a hit's model key is the one its build stored.
+the objects the build saw named by their index in what its reads found (each made when the
+pickle asks for it: `ModelUnpickler`), so a reused model holds this render's Origin objects. What
+only a later build from pieces wants (the pieces, the Origins as values, the model again) is an
+entry of its own (`_pieces_key`), so a hit does not read it; a hit's model key is the one its build
+stored.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import marshal
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,18 +61,16 @@ from renderer.mapping.tenant_store import (
     Digests,
     ModelUnpickler,
     NoDigest,
-    Origins,
     Recorded,
     RecordingCluster,
     Unrecorded,
     checked,
-    checked_reads,
     current,
     dumps,
     origin_of,
     origin_value,
     packed_checks,
-    packed_reads,
+    unpacked_reads,
 )
 from renderer.model import Tenant
 
@@ -97,6 +95,7 @@ class _Built:
     names: frozenset[str] = frozenset()  # every name it claimed or holds in its tenant (not kept for a hit)
     pieces: list[dict[str, Any]] | None = None  # when put together from one-Ingress pieces: theirs (`_piece`)
     model_key: str | None = None  # a hit's: the one its build stored (`_model_key` of the same reads)
+    kept: dict[str, Any] | None = None  # a piece taken from the last build whose places all matched: what it kept
 
 
 def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
@@ -148,7 +147,8 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
             if key is not None and _storable(part, group):
                 model_key = _model_key(key, part)
                 packed = _pack(part, group, cluster, reg, digests, model_key)
-                if packed is not None and disk.put(key, packed) and part.pieces is not None:
+                if packed is not None and disk.put(key, packed[0]) and packed[1] is not None \
+                        and disk.put(_pieces_key(key), packed[1]):
                     disk.put(_pointer(settings, tenant), {"format": FORMAT, "key": key})
         parts[tenant] = (part, model_key, hit)
     return parts
@@ -165,6 +165,11 @@ def _pointer(settings: bytes, tenant: str) -> str:
     """The key of the entry naming the tenant's last stored build (for its pieces), or that its
     Ingresses met."""
     return f"{KIND}-last\0" + hashlib.sha256(settings + b"\0" + tenant.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _pieces_key(key: str) -> str:
+    """The key of what a later build of the tenant from pieces wants of the build stored at `key`."""
+    return f"{KIND}-pieces\0{key}"
 
 
 def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Cluster, config: Config,
@@ -195,7 +200,7 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
             if piece is None:
                 return None
         pieces.append(piece)
-        metadata.append(_piece(piece, digest))
+        metadata.append(piece.kept if piece.kept is not None else _piece(piece, digest, cluster))
     merged = _merge(tenant, pieces)
     if merged is None:  # remembered until the tenant's set of Ingresses changes (sharing is structural)
         disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
@@ -217,20 +222,20 @@ def _first_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Con
         disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
         return part
     try:
-        part.pieces = [_piece(piece, digests.meta(ing.meta)) for piece, ing in zip(pieces, group, strict=True)]
+        part.pieces = [_piece(piece, digests.meta(ing.meta), cluster) for piece, ing in zip(pieces, group, strict=True)]
     except NoDigest:
         part.pieces = None
     return part
 
 
-def _piece(piece: _Built, digest: bytes | None) -> dict[str, Any]:
+def _piece(piece: _Built, digest: bytes | None, cluster: Cluster) -> dict[str, Any]:
     """What is kept of one Ingress's piece in its tenant's entry: its document's digest, the names of
     its objects in each of the tenant's dicts, its reads and its share of the registry."""
     names = {attr: list(getattr(piece.tenant, attr)) for attr in _TENANT_DICTS} if piece.tenant is not None else None
     return {"digest": digest, "names": names, "claims": [(k, identity) for k, identity, _ in piece.claims],
             "addresses": list(piece.addresses.items()),
             "single_service_owner": list(piece.single_service_owner.items()),
-            "translate_votes": list(piece.translate_votes.items()), "reads": packed_reads(piece.reads),
+            "translate_votes": list(piece.translate_votes.items()), "checks": packed_checks(piece.reads, cluster),
             "clean": not piece.findings}
 
 
@@ -249,16 +254,11 @@ class _Previous:
     def _open(self) -> dict[bytes, dict[str, Any]]:
         if self._pieces is None:
             self._pieces = {}
-            raw = self._disk.get(self._key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT
-                                 else None) if isinstance(self._key, str) else None
-            try:  # the pieces and the Origins' values, marshalled inside (see `_pack`)
-                previous = marshal.loads(raw["previous"]) if raw is not None else None
-                tenant = raw["tenant"] if raw is not None else None
-            except (KeyError, TypeError, ValueError, EOFError):
-                previous = None
-            if isinstance(previous, dict) and isinstance(previous.get("pieces"), list):
-                self._raw = {"tenant": tenant, "origins": previous.get("origins"), "pieces": previous["pieces"]}
-                self._pieces = {p["digest"]: p for p in previous["pieces"]
+            raw = self._disk.get(_pieces_key(self._key), lambda v: v if isinstance(v, dict) and v.get("format")
+                                 == FORMAT else None) if isinstance(self._key, str) else None
+            if raw is not None and isinstance(raw.get("pieces"), list):
+                self._raw = raw
+                self._pieces = {p["digest"]: p for p in raw["pieces"]
                                 if isinstance(p, dict) and isinstance(p.get("digest"), bytes) and p.get("clean")}
         return self._pieces
 
@@ -276,9 +276,10 @@ class _Previous:
         if stored is None:
             return None
         try:
-            reads = checked_reads(stored["reads"], cluster, reg, digests)
-            if reads is None:
+            moved: list[Any] = []
+            if checked(stored["checks"], cluster, reg, digests, moved) is None:
                 return None
+            reads = unpacked_reads(stored["checks"])
             names = stored["names"]
             tenant = None
             if names is not None:
@@ -293,7 +294,7 @@ class _Previous:
             return _Built(tenant, 0 if tenant is not None else None, addresses, set(addresses), claims,
                           {tuple(k): v for k, v in stored["single_service_owner"]},
                           {tuple(k): list(v) for k, v in stored["translate_votes"]}, [], reads,
-                          names=_names(tenant, claims))
+                          names=_names(tenant, claims), kept=None if moved else stored)
         except (KeyError, TypeError, ValueError, AttributeError, pickle.UnpicklingError, EOFError, ImportError,
                 NoDigest):
             return None
@@ -343,9 +344,9 @@ def _settings(config: Config) -> bytes | None:
 def _key(settings: bytes, tenant: str, group: list[Ingress], digests: Digests) -> str | None:
     digest = hashlib.sha256(settings)
     digest.update(b"\0" + tenant.encode("utf-8", "surrogatepass"))
+    meta = digests.meta
     try:
-        for ing in group:
-            digest.update(b"\0" + digests.meta(ing.meta))
+        digest.update(b"".join([b"\0" + meta(ing.meta) for ing in group]))
     except NoDigest:
         return None
     return f"{KIND}\0{digest.hexdigest()}"
@@ -466,24 +467,22 @@ def _storable(part: _Built, group: list[Ingress]) -> bool:
 
 
 def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, digests: Digests,
-          model_key: str | None) -> dict[str, Any] | None:
-    """The entry of a storable build. The model names the Origins of the objects its build saw by
-    their index in what `checked` finds (after its Ingresses); what only a later build of the
-    tenant's pieces wants (`_Previous`: the pieces, the Origins as values) is marshalled inside, so
-    a hit does not load it."""
+          model_key: str | None) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The entry of a storable build, and (with pieces) what a later build of the tenant from its
+    pieces wants (`_Previous`), kept apart so a hit does not read it. The model names the Origins
+    of the objects its build saw by their index in what `checked` finds (after its Ingresses)."""
     checks = packed_checks(part.reads, cluster)
     found = checked(checks, cluster, reg, digests)
     if found is None:  # cannot be: the build's own reads
         return None
     known = [obj.meta.origin for obj in (*group, *found)]
     index = {id(ing.meta): j for j, ing in enumerate(group)}
-    previous = {"origins": [origin_value(o) for o in known], "pieces": part.pieces}
     claims = part.claims
-    return {
+    model = None if part.tenant is None else dumps(part.tenant, known)
+    entry = {
         "format": FORMAT,
         "model_key": model_key,
-        "tenant": None if part.tenant is None else dumps(part.tenant, known),
-        "previous": marshal.dumps(previous, 4),
+        "tenant": model,
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
         "claims": ([k for k, _, _ in claims], [identity for _, identity, _ in claims],
@@ -493,6 +492,10 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, d
         "checks": checks,
         "size": len(group),
     }
+    if part.pieces is None:
+        return entry, None
+    return entry, {"format": FORMAT, "tenant": model, "origins": [origin_value(o) for o in known],
+                   "pieces": part.pieces}
 
 
 def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
@@ -512,7 +515,7 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
             return None
         tenant = None
         if raw["tenant"] is not None:
-            tenant = ModelUnpickler(io.BytesIO(raw["tenant"]), Origins([*group, *found])).load()
+            tenant = ModelUnpickler(io.BytesIO(raw["tenant"]), [*group, *found], of_objects=True).load()
         keys, identities, at = raw["claims"]
         if at and min(at) < 0:
             return None

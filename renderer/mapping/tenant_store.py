@@ -21,7 +21,7 @@ import hashlib
 import io
 import operator
 import pickle
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from renderer.errors import Origin, Severity, SourceLocation
@@ -162,7 +162,7 @@ def dumps(tenant: Any, known: list[Origin]) -> bytes:
         at = index.get(id(o))
         return (known_origin, (at,)) if at is not None else (Origin, (o.location, o.kind, o.namespace, o.name))
 
-    table: dict[type, Any] = {cls: functools.partial(_reduce, fields) for cls, fields in _model_fields().items()}
+    table: dict[type, Any] = {cls: _reducer(cls, fields) for cls, fields in _model_fields().items()}
     table[Origin] = origin
     table[SourceLocation] = lambda loc: (SourceLocation, (loc.path, loc.line, loc.column))
     out = io.BytesIO()
@@ -172,8 +172,12 @@ def dumps(tenant: Any, known: list[Origin]) -> bytes:
     return out.getvalue()
 
 
-def _reduce(fields: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
-    return type(obj), tuple([getattr(obj, name) for name in fields])
+def _reducer(cls: type, fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """`cls` called with the object's field values (fetched by one C-level attrgetter)."""
+    get = operator.attrgetter(*fields) if fields else (lambda obj: ())
+    if len(fields) == 1:
+        return lambda obj: (cls, (get(obj),))
+    return lambda obj: (cls, get(obj))
 
 
 def known_origin(index: int) -> Origin:
@@ -194,16 +198,18 @@ def _model_fields() -> dict[type, tuple[str, ...]]:
 
 class ModelUnpickler(pickle.Unpickler):
     """Unpickles the model's own classes only (a tampered cache entry cannot run code), and the
-    known objects' Origins by index (`known[index]` is asked only for the Origins the pickle holds)."""
+    known Origins by index: `known` holds them, or with `of_objects` the objects (anything with a
+    `meta`) whose Origins they are, each Origin then made only if the pickle holds it."""
 
-    def __init__(self, file: io.BytesIO, known: Sequence[Origin]) -> None:
+    def __init__(self, file: io.BytesIO, known: Sequence[Any], *, of_objects: bool = False) -> None:
         super().__init__(file)
         self._known = known
+        self._of_objects = of_objects
 
     def _known_origin(self, index: Any) -> Origin:
         if type(index) is not int or not 0 <= index < len(self._known):
             raise pickle.UnpicklingError(f"no known origin {index!r}")
-        return self._known[index]
+        return self._known[index].meta.origin if self._of_objects else self._known[index]
 
     def find_class(self, module: str, name: str) -> Any:
         from renderer import model
@@ -219,20 +225,6 @@ class ModelUnpickler(pickle.Unpickler):
             if isinstance(cls, type) and cls.__module__ == model.__name__:
                 return cls
         raise pickle.UnpicklingError(f"{module}.{name} is not a model class")
-
-
-class Origins(Sequence):
-    """The Origins of objects (anything with a `meta`), each made only when asked for: a stored
-    model names a known Origin by its index, and holds about half of those its build saw."""
-
-    def __init__(self, found: list[Any]) -> None:
-        self._found = found
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._found[index].meta.origin
 
 
 class Whole:
@@ -363,10 +355,21 @@ def _place(obj: Any) -> tuple[Any, ...] | None:
     return place if isinstance(place[1], str) else None
 
 
+_NOWHERE = object()  # the place of an object whose source keeps no content id: equal to no stored place
+
+
+def _here(obj: Any) -> Any:
+    try:
+        return _PLACE(obj)
+    except AttributeError:
+        return _NOWHERE
+
+
 def packed_checks(reads: list[tuple[str, Any, Any]], cluster: Cluster) -> dict[str, Any]:
-    """A build's reads, kept for `checked`: reads that found one object grouped by table (keys, the
-    places of their documents, their digests), reads that found nothing grouped by table (keys), the
-    rest (slices, whole tables, certificate names) one by one as `packed_reads`."""
+    """A build's reads, kept for `checked`: reads that found something grouped by table (keys, the
+    places of their documents (a tuple of them for EndpointSlices), their digests), reads that found
+    nothing grouped by table (keys), the rest (whole tables, certificate names) one by one as
+    `packed_reads`."""
     present: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
     absent: dict[str, list[Any]] = {}
     other = []
@@ -375,11 +378,11 @@ def packed_checks(reads: list[tuple[str, Any, Any]], cluster: Cluster) -> dict[s
             if found is None:
                 absent.setdefault(table, []).append(key)
                 continue
-            obj = getattr(cluster, table).get(key) if table in ONE else None
+            obj = getattr(cluster, table).get(key)
             if obj is not None:
                 keys, places, founds = present.setdefault(table, ([], [], []))
                 keys.append(key)
-                places.append(_place(obj))
+                places.append(tuple(map(_place, obj)) if table == "slices" else _place(obj))
                 founds.append(found)
                 continue
         other.append((table, "*" if key is WHOLE else key, found, key is WHOLE))
@@ -387,30 +390,43 @@ def packed_checks(reads: list[tuple[str, Any, Any]], cluster: Cluster) -> dict[s
             "absent": list(absent.items()), "other": other}
 
 
-def checked(checks: Any, cluster: Cluster, reg: Registry, digests: Digests) -> list[Any] | None:
+def checked(checks: Any, cluster: Cluster, reg: Registry, digests: Digests,
+            moved: list[Any] | None = None) -> list[Any] | None:
     """Whether every read `packed_checks` kept finds the same now: the objects found (in a fixed
     order, for `Origins`), or None. A group of reads of one table is checked by C-level steps (the
     objects fetched by one itemgetter, their places compared as one list); only a read whose place
     differs has its document's digest compared (a file whose other documents changed). Raises
-    NoDigest, KeyError, TypeError or ValueError on what a well-formed entry cannot hold."""
+    NoDigest, KeyError, TypeError or ValueError on what a well-formed entry cannot hold. `moved`
+    gets each object found alike whose place differs (its stored place is stale)."""
     found: list[Any] = []
     for table, keys, places, founds in checks["present"]:
-        if table not in ONE or not len(keys) == len(places) == len(founds):
+        if table not in TABLES or not len(keys) == len(places) == len(founds):
             return None
         source = getattr(cluster, table)
         try:
             objs = operator.itemgetter(*keys)(source) if len(keys) != 1 else (source[keys[0]],)
-        except KeyError:  # a read that found an object finds none now
+        except KeyError:  # a read that found something finds nothing now
             return None
-        try:
-            now = list(map(_PLACE, objs))
-        except AttributeError:
-            now = [_place(obj) for obj in objs]
+        slices = table == "slices"
+        if slices:
+            now = [tuple(map(_here, value)) for value in objs]
+        else:
+            try:
+                now = list(map(_PLACE, objs))
+            except AttributeError:
+                now = [_here(obj) for obj in objs]
         if now != places:
             for obj, here, there, digest in zip(objs, now, places, founds, strict=True):
-                if here != there and digests.meta(obj.meta) != digest:
-                    return None
-        found.extend(objs)
+                if here != there:
+                    if digests.value(table, obj) != digest:
+                        return None
+                    if moved is not None:
+                        moved.append(obj)
+        if slices:
+            for value in objs:
+                found.extend(value)
+        else:
+            found.extend(objs)
     for table, keys in checks["absent"]:
         if table not in TABLES:
             return None
@@ -427,3 +443,12 @@ def checked(checks: Any, cluster: Cluster, reg: Registry, digests: Digests) -> l
             if value is not None:
                 found.extend(value if table == "slices" else [value])
     return found
+
+
+def unpacked_reads(checks: Any) -> list[tuple[str, Any, Any]]:
+    """The reads `packed_checks` kept, as (table, key, what it found), grouped as kept."""
+    reads = [(table, key, found) for table, keys, _, founds in checks["present"]
+             for key, found in zip(keys, founds, strict=True)]
+    reads += [(table, key, None) for table, keys in checks["absent"] for key in keys]
+    reads += [(table, WHOLE if whole else key, found) for table, key, found, whole in checks["other"]]
+    return reads

@@ -85,3 +85,35 @@ def test_a_read_that_found_nothing_and_finds_something_now_is_a_miss(tmp_path: P
     assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t2 and t3
     assert "10.244.1.9" in dump_json(render(root).as3).decode()
 
+
+
+def _cluster(text: str, content: str | None) -> Any:
+    from renderer.kube.load import load_cluster
+    from renderer.source import parse_file
+
+    src, docs, findings = parse_file("manifests/t1.yaml", text.encode())
+    assert not findings
+    src._content = content
+    return load_cluster(docs)[0]
+
+
+@pytest.mark.parametrize("content", [None, "git:same"])
+def test_a_place_without_a_content_id_is_never_taken_as_equal(content: str | None) -> None:
+    """Places stand for documents only with the file's content id: without one (a file not parsed
+    through the disk cache) every read is checked by its digest, so a changed Endpoints at the same
+    path, index and line is a miss; with one, the place alone decides (the content id names the bytes)."""
+    from renderer.mapping.registry import Registry
+    from renderer.mapping.tenant_store import Digests, checked, current, packed_checks
+
+    text = three_tenants()["t1"]
+    before = _cluster(text, content)
+    key = ("ns-t1", "web-t1")
+    reads = [(table, key, current(before, Registry(), table, key, Digests())) for table in ("services", "endpoints")]
+    reads.append(("slices", key, None))
+    checks = packed_checks(reads, before)
+    assert [len(keys) for _, keys, *_ in checks["present"]] == [1, 1] and checks["absent"] == [("slices", [key])]
+    same = _cluster(text, content)
+    assert checked(checks, same, Registry(), Digests()) == [same.services[key], same.endpoints[key]]
+    moved = _cluster(text.replace("10.244.2.5", "10.244.2.6"), content)
+    got = checked(checks, moved, Registry(), Digests())
+    assert got is None if content is None else got is not None
