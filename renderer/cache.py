@@ -177,6 +177,15 @@ class DiskCache:
         self.hits += 1
         return value
 
+    def touch(self, key: str) -> bool:
+        """Whether an entry for `key` is there (marked recently used), without reading it: its `get`
+        may still miss. Why: a diff names a tenant's JSON by its key and reads only those it compares."""
+        try:
+            os.utime(self._file(key))
+        except OSError:
+            return False
+        return True
+
     def put(self, key: str, value: Any, *, refuse: Callable[[bytes], bool] | None = None) -> bool:
         """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
         when `refuse` (given the marshalled bytes, e.g. to look for secret material) says no."""

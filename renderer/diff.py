@@ -27,6 +27,7 @@ from renderer.diff_values import (
     expand,
     redact,
 )
+from renderer.emit_reuse import StoredTenant
 from renderer.errors import Origin
 
 __all__ = ["ADDED", "CHANGED", "REMOVED", "SECRET_KEYS", "Change", "Counts", "DiffResult",
@@ -136,6 +137,16 @@ def _adc(as3: dict | None) -> dict:
     if as3.get("class") == "AS3" and isinstance(as3.get("declaration"), dict):
         return as3["declaration"]
     return as3
+
+
+def _is_tenant(value: Any) -> bool:
+    return type(value) is StoredTenant or _is_class(value, "Tenant")
+
+
+def _loaded(value: Any) -> Any:
+    """A tenant's JSON, read from the cache if the render left it there (`StoredTenant`: a diff
+    reads only the tenants whose keys differ; `TenantUnavailable` when its entry does not load)."""
+    return value.load() if type(value) is StoredTenant else value
 
 
 def _is_class(value: Any, cls: str) -> bool:
@@ -282,9 +293,9 @@ def _services(adc: dict) -> dict[str, set[str]]:
     """Pointer of every virtual server -> its VIPs (address:port)."""
     out: dict[str, set[str]] = {}
     for tenant, body in adc.items():
-        if not _is_class(body, "Tenant"):
+        if not _is_tenant(body):
             continue
-        for app, app_body in _children(body, "Application")[0].items():
+        for app, app_body in _children(_loaded(body), "Application")[0].items():
             for name, obj in _children(app_body, None)[0].items():
                 if str(obj.get("class", "")).startswith("Service_"):
                     out[_pointer(tenant, app, name)] = _vips(obj)
@@ -320,7 +331,7 @@ def _count(changes: Iterable[Change]) -> Counts:
 
 def _declaration_changes(ctx: _Context, old_adc: dict, new_adc: dict) -> list[Change]:
     def strip(adc: dict) -> dict:
-        props = {k: v for k, v in adc.items() if k not in IGNORED_TOP_KEYS and not _is_class(v, "Tenant")}
+        props = {k: v for k, v in adc.items() if k not in IGNORED_TOP_KEYS and not _is_tenant(v)}
         props.setdefault("updateMode", "selective")  # AS3's default, which a device GET spells out
         if isinstance(props.get("controls"), dict):
             controls = {k: v for k, v in props["controls"].items() if k not in IGNORED_CONTROLS}
@@ -412,9 +423,8 @@ def _net_label(key: str, body: Any) -> str:
 
 def holds_nothing(side: Side) -> bool:
     """True for a side with no tenant object and no network object: a fresh device (or a base
-    without the configuration), where every change is a first deploy, not a snapshot change."""
-    if any(_is_class(v, "Tenant") and _has_objects(v) for v in _adc(side.as3).values()):
-        return False
+    without the configuration), where every change is a first deploy, not a snapshot change.
+    The network first: it answers without reading a tenant a diff left in the cache."""
     nets = [side.net or {}]
     if isinstance(nets[0].get("devices"), dict):
         nets = [n or {} for n in nets[0]["devices"].values()]
@@ -423,7 +433,7 @@ def holds_nothing(side: Side) -> bool:
             return False
         if (net.get("fdb") or {}).get("records") or net.get("arps") or (net.get("routes") or {}).get("records"):
             return False
-    return True
+    return not any(_is_tenant(v) and _has_objects(_loaded(v)) for v in _adc(side.as3).values())
 
 
 def _net_changes(ctx: _Context, old: dict | None, new: dict | None) -> tuple[list[Change], dict[str, Counts]]:
@@ -491,15 +501,17 @@ def diff_declarations(old: Side, new: Side) -> DiffResult:
     """Compare two sides: AS3 keyed by tenant/application/object, the net declaration by MAC/IP."""
     ctx = _Context(old, new)
     old_adc, new_adc = _adc(old.as3), _adc(new.as3)
-    old_t = {k: v for k, v in old_adc.items() if _is_class(v, "Tenant")}
-    new_t = {k: v for k, v in new_adc.items() if _is_class(v, "Tenant")}
+    old_t = {k: v for k, v in old_adc.items() if _is_tenant(v)}
+    new_t = {k: v for k, v in new_adc.items() if _is_tenant(v)}
     tenant_changes: list[Change] = []
     tenants: dict[str, Counts] = {}
     deleted, added = [], []
     same = _same_keys(old.tenant_keys, new.tenant_keys)
     for tenant in sorted(old_t.keys() | new_t.keys()):
-        o, n = old_t.get(tenant, {}), new_t.get(tenant, {})
-        found = [] if tenant in same else _tenant_changes(ctx, tenant, o, n)
+        if tenant in same:  # one JSON on both sides: no change, neither gone nor added
+            continue
+        o, n = _loaded(old_t.get(tenant, {})), _loaded(new_t.get(tenant, {}))
+        found = _tenant_changes(ctx, tenant, o, n)
         gone = bool(o) and (not n or (not _has_objects(n) and _has_objects(o)))
         if gone:
             deleted.append(tenant)

@@ -42,9 +42,47 @@ from renderer.source import Tree
 KIND = "as3-tenant"
 FORMAT = 1
 # The last declaration whose tenants `emit_as3` (or a render memo hit) keyed, with its tenants'
-# keys by object identity; one only, as it holds that declaration alive until the next render
-# (a render's caller reads them right after it: `Side.from_render`, the memo's store).
-_LATEST: list[dict[int, tuple[Any, str]]] = []
+# keys by object identity and whether the cache holds each one's JSON under its key; one only, as
+# it holds that declaration alive until the next render (a render's caller reads them right after
+# it: `Side.from_render`, the memo's store).
+_LATEST: list[dict[int, tuple[Any, str, bool]]] = []
+
+
+class TenantUnavailable(Exception):
+    """A `StoredTenant` whose entry did not load: the caller renders again without deferring."""
+
+
+class StoredTenant:
+    """A tenant's JSON left in the disk cache, by its key: what a render asked to defer
+    tenants (`render(defer_tenants=True)`, only `diff` asks) holds in the declaration in place of
+    the dict. Why: a diff of a pull request compares the tenants whose keys differ and never reads
+    the others, whose JSON is most of a large declaration. The entry is read and checked only then
+    (`load`); one that is gone or corrupt by that time raises `TenantUnavailable`. Not a dict: a
+    deferred tenant that reached anything but the diff would fail loudly (JSON encoders refuse it),
+    never be written."""
+
+    __slots__ = ("_disk", "key")
+
+    def __init__(self, key: str, disk: Any) -> None:
+        self.key = key
+        self._disk = disk
+
+    def load(self) -> dict[str, Any]:
+        value = self._disk.get(self.key, _tenant_value)
+        if value is None:
+            raise TenantUnavailable(self.key)
+        return value
+
+
+def _tenant_value(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and value.get("class") == "Tenant" else None
+
+
+def stored_tenant(disk: Any, key: str, defer: bool) -> Any | None:
+    """The JSON stored under `key` (a `StoredTenant` when `defer`: the entry is there, not yet read), or None."""
+    if not defer:
+        return disk.get(key, _tenant_value)
+    return StoredTenant(key, disk) if disk.touch(key) else None
 
 
 def _tenant_key(tenant: Tenant, config: Config, build_key: str | None = None) -> str | None:
@@ -73,8 +111,10 @@ def reusable(model: Model, config: Config) -> bool:
     return not (config.templates or model.raw_tenants or model.override is not None) and repr_is_complete()
 
 
-def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None, disk: Any) -> dict[str, Any]:
-    """`render_as3(model, config, identity, tree)`, with unchanged tenants' JSON from `disk`."""
+def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None, disk: Any,
+             defer: bool = False) -> dict[str, Any]:
+    """`render_as3(model, config, identity, tree)`, with unchanged tenants' JSON from `disk` (left
+    there as `StoredTenant`s when `defer`)."""
     forget_keys()
     if disk is None or not reusable(model, config):
         return render_as3(model, config, identity, tree)
@@ -82,37 +122,40 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
     stored: dict[str, Any] = {}
     for name, key in keys.items():
         if key is not None:
-            value = disk.get(key, lambda v: v if isinstance(v, dict) and v.get("class") == "Tenant" else None)
+            value = stored_tenant(disk, key, defer)
             if value is not None:
                 stored[name] = value
     partial = replace(model, tenants={name: (Tenant(name) if name in stored else tenant)
                                       for name, tenant in model.tenants.items()})
     as3 = render_as3(partial, config, identity, tree)
     declaration = as3["declaration"]
+    kept = set(stored)
     for name, key in keys.items():
         if name in stored:
             declaration[name] = stored[name]
-        elif key is not None and isinstance(declaration.get(name), dict):
-            _store(disk, key, declaration[name])
-    note_keys(declaration, {name: key for name, key in keys.items() if key is not None})
+        elif key is not None and isinstance(declaration.get(name), dict) and _store(disk, key, declaration[name]):
+            kept.add(name)
+    note_keys(declaration, {name: key for name, key in keys.items() if key is not None}, kept)
     disk.tenant_hits = getattr(disk, "tenant_hits", 0) + len(stored)
     disk.tenant_misses = getattr(disk, "tenant_misses", 0) + len(keys) - len(stored)
     return as3
 
 
-def _store(disk: Any, key: str, body: dict[str, Any]) -> None:
-    disk.put(key, body, refuse=holds_secrets)
+def _store(disk: Any, key: str, body: dict[str, Any]) -> bool:
+    return disk.put(key, body, refuse=holds_secrets)
 
 
-def note_keys(declaration: dict[str, Any], keys: Mapping[str, str]) -> None:
-    """Remember the key each tenant of `declaration` was emitted (or read back) under.
+def note_keys(declaration: dict[str, Any], keys: Mapping[str, str], kept: set[str] | frozenset[str]) -> None:
+    """Remember the key each tenant of `declaration` was emitted (or read back) under, and which of
+    them (`kept`) the cache holds under that key.
 
     Why: two tenants with one key are one JSON (the key names the tenant's model and the code,
     and the JSON is a function of those), so a diff of main's render against a pull request's,
-    whose unchanged tenants share keys, need not compare them value by value. The tenant objects
-    themselves are held (by identity), so a key is only ever given for the object it was made for."""
-    _LATEST[:] = [{id(body): (body, key) for name, key in keys.items()
-                   if isinstance(body := declaration.get(name), dict)}]
+    whose unchanged tenants share keys, need not compare them value by value; and the render memo
+    stores a kept tenant as its key, not its JSON again. The tenant objects themselves are held
+    (by identity), so a key is only ever given for the object it was made for."""
+    _LATEST[:] = [{id(body): (body, key, name in kept) for name, key in keys.items()
+                   if isinstance(body := declaration.get(name), dict | StoredTenant)}]
 
 
 def forget_keys() -> None:
@@ -120,12 +163,13 @@ def forget_keys() -> None:
     _LATEST.clear()
 
 
-def tenant_keys(declaration: Mapping[str, Any]) -> dict[str, str]:
-    """Each tenant of `declaration` that is the very object `note_keys` saw, with its key."""
+def tenant_keys(declaration: Mapping[str, Any], *, kept: bool = False) -> dict[str, str]:
+    """Each tenant of `declaration` that is the very object `note_keys` saw, with its key (with
+    `kept`, only those whose JSON the cache holds under it)."""
     out: dict[str, str] = {}
     for by_id in _LATEST:
         for name, body in declaration.items():
             found = by_id.get(id(body))
-            if found is not None and found[0] is body:
+            if found is not None and found[0] is body and (found[2] or not kept):
                 out[name] = found[1]
     return out

@@ -54,14 +54,15 @@ class RenderResult:
 
 
 def render(repo: str | Path, ref: str | None = None, *, cache: ParseCache | None = None,
-           now: float | None = None, memo: bool = True) -> RenderResult:
+           now: float | None = None, memo: bool = True, defer_tenants: bool = False) -> RenderResult:
     """Render the working tree of `repo`, or the commit `ref` of it (read from git objects).
 
     With a disk cache (`cache.disk`), a render whose every input is unchanged is read back
     (`renderer.render_memo`) and unchanged tenants are not emitted again (`renderer.emit_reuse`);
-    `memo=False` uses the parse cache only."""
+    `memo=False` uses the parse cache only. `defer_tenants` (for `diff` only): a tenant whose JSON
+    comes from the cache is left there, a `renderer.emit_reuse.StoredTenant` in the declaration."""
     with open_tree(repo, ref) as tree:  # a GitTree's git process ends here, also on errors and ^C
-        return render_tree(tree, cache=cache, now=now, memo=memo)
+        return render_tree(tree, cache=cache, now=now, memo=memo, defer_tenants=defer_tenants)
 
 
 def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
@@ -75,30 +76,33 @@ def render_stdin(repo: str | Path, data: bytes) -> RenderResult:
 
 
 def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | None = None,
-                memo: bool = True) -> RenderResult:
+                memo: bool = True, defer_tenants: bool = False) -> RenderResult:
     """The pipeline with the cyclic GC paused: it makes almost no cyclic garbage, but with millions of
     parsed objects alive each full collection walks them all (a third of render time at 10k Ingresses)."""
     with paused_gc():
         disk = getattr(cache, "disk", None) if memo else None
         if disk is None or not render_memo.memoizable(tree):
-            return _render_tree(tree, cache=cache, now=now, reuse=disk)
+            return _render_tree(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
         config, _ = load_config(tree)
         if config.generate:  # generate: commands read what they like (and need the real tree): no memo
-            return _render_tree(tree, cache=cache, now=now, reuse=disk)
-        fields = render_memo.lookup(disk, tree)
+            return _render_tree(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
+        fields = render_memo.lookup(disk, tree, defer_tenants=defer_tenants)
         if fields is not None:  # the lookup checked the config file's bytes too: `config` is its render's
             return RenderResult(config=config, **fields)
         addressed = render_memo.content_addressed(tree)
         tracing = render_memo.TracingTree(tree, content_addressed=addressed)
         if not addressed:  # a working tree's files are keyed by path: an in-memory hit would read no
             cache = ParseCache(disk, remember=False)  # bytes, and the trace must see every file's bytes
-        result = _render_tree(tracing, cache=cache, now=now, reuse=disk)  # type: ignore[arg-type]
+        result = _render_tree(tracing, cache=cache, now=now, reuse=disk,  # type: ignore[arg-type]
+                              defer=defer_tenants)
         render_memo.store(disk, tracing, result)
         return result
 
 
-def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None) -> RenderResult:
-    """`reuse`: the DiskCache unchanged tenants' AS3 JSON comes from (renderer.emit_reuse), or None."""
+def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None,
+                 defer: bool = False) -> RenderResult:
+    """`reuse`: the DiskCache unchanged tenants' AS3 JSON comes from (renderer.emit_reuse), or None;
+    `defer`: that JSON stays there (`render`'s `defer_tenants`)."""
     config, findings = load_config(tree)
     identity = Identity(tree.identity)
     if any(f.is_error for f in findings):
@@ -146,7 +150,7 @@ def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reu
     # The model keeps no reference to the documents: let them go before the declaration is built,
     # so the parsed manifests and the rendered JSON are never in memory together.
     del manifests, snapshots, snapshot, cluster, views
-    as3 = emit_as3(model, config, identity, tree, reuse)
+    as3 = emit_as3(model, config, identity, tree, reuse, defer)
     net = render_net_model(model, config, identity)
     sources = {**as3_sources(model), **net_model_sources(model)}
     return RenderResult(tree.identity, config, as3, net, sorted_findings(findings), sources, counts, loaded.streams)

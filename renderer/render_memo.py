@@ -41,7 +41,7 @@ from typing import Any
 import renderer
 from renderer.errors import Finding, Origin, Severity, SourceLocation
 
-FORMAT = 3  # bump when the entry layout changes
+FORMAT = 4  # bump when the entry layout changes
 KIND = "render-memo"
 # Bytes that mark secret material in a declaration (renderer.diff_values redacts the same keys).
 SECRET_MARKERS = (b"privateKey", b"passphrase", b"ciphertext", b"PRIVATE KEY-----")
@@ -216,11 +216,16 @@ def _unloc(raw: tuple | None) -> SourceLocation | None:
     return None if raw is None else SourceLocation(*raw)
 
 
-def pack(result: Any) -> dict[str, Any]:
+def pack(result: Any, kept: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`kept`: tenant -> the key the cache holds its JSON under; those are stored as their key."""
     counts = result.counts
+    as3 = result.as3
+    if kept:
+        declaration = as3["declaration"]
+        as3 = {**as3, "declaration": {name: kept.get(name, body) for name, body in declaration.items()}}
     return {
         "identity": result.identity,
-        "as3": result.as3,
+        "as3": as3,
         "net": result.net,
         "findings": [(f.code, f.message, _loc(f.location), str(f.severity), f.hint) for f in result.findings],
         **_pack_sources(result.sources),
@@ -343,30 +348,53 @@ def _shape(value: Any) -> Any | None:
     return None
 
 
-def lookup(disk: Any, tree: Any) -> dict[str, Any] | None:
-    """The stored RenderResult fields of a render of `tree` whose every input is unchanged, or None."""
+def _string_map(value: Any) -> bool:
+    return type(value) is dict and set(map(type, value)) <= {str} and set(map(type, value.values())) <= {str}
+
+
+def lookup(disk: Any, tree: Any, *, defer_tenants: bool = False) -> dict[str, Any] | None:
+    """The stored RenderResult fields of a render of `tree` whose every input is unchanged, or None.
+
+    A tenant stored as its key is read from its own entry (left there, as a
+    `renderer.emit_reuse.StoredTenant`, with `defer_tenants`); one that is gone is a miss."""
     from renderer.emit_reuse import forget_keys, note_keys
 
     forget_keys()
     stored = disk.get(memo_key(tree), _shape)
-    if stored is None or not replay(stored["trace"], tree, content_addressed=content_addressed(tree)):
+    fields = None
+    if stored is not None and replay(stored["trace"], tree, content_addressed=content_addressed(tree)):
+        fields = unpack(stored.get("result"))
+    keys, kept = (stored.get("tenants"), stored.get("kept")) if stored is not None else (None, None)
+    declaration = fields["as3"].get("declaration") if fields is not None else None
+    if (fields is None or fields["identity"] != tree.identity or not _string_map(keys) or not _string_map(kept)
+            or not isinstance(declaration, dict)
+            or not _restore(disk, declaration, kept, defer_tenants)):
         disk.memo_misses = getattr(disk, "memo_misses", 0) + 1
         return None
-    fields = unpack(stored.get("result"))
-    if fields is None or fields["identity"] != tree.identity:
-        disk.memo_misses = getattr(disk, "memo_misses", 0) + 1
-        return None
-    keys = stored.get("tenants")
-    declaration = fields["as3"].get("declaration")
-    if (type(keys) is dict and isinstance(declaration, dict) and set(map(type, keys)) <= {str}
-            and set(map(type, keys.values())) <= {str}):
-        note_keys(declaration, keys)
+    note_keys(declaration, keys, set(kept))
     disk.memo_hits = getattr(disk, "memo_hits", 0) + 1
     return fields
 
 
+def _restore(disk: Any, declaration: dict[str, Any], kept: dict[str, str], defer: bool) -> bool:
+    """Put the tenants stored as their key back into `declaration`; False when one is not there."""
+    from renderer.emit_reuse import stored_tenant
+
+    for name, key in kept.items():
+        if declaration.get(name) != key:
+            return False
+        body = stored_tenant(disk, key, defer)
+        if body is None:
+            return False
+        declaration[name] = body
+    return True
+
+
 def store(disk: Any, tracing: TracingTree, result: Any) -> bool:
-    """Keep `result` for the next render of the same inputs; False when it must not be kept."""
+    """Keep `result` for the next render of the same inputs; False when it must not be kept.
+
+    A tenant whose JSON the cache holds already (`renderer.emit_reuse` read or stored it under its
+    key) is stored as that key: most of a declaration, written and checked for secrets once."""
     if tracing.opaque or result.config.snapshot_max_age or getattr(result, "generated", None):
         # history, the clock or a command decided part of it
         return False
@@ -374,7 +402,9 @@ def store(disk: Any, tracing: TracingTree, result: Any) -> bool:
 
     declaration = result.as3.get("declaration") if isinstance(result.as3, dict) else None
     keys = tenant_keys(declaration) if isinstance(declaration, dict) else {}
-    value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result), "tenants": keys}
+    kept = tenant_keys(declaration, kept=True) if isinstance(declaration, dict) else {}
+    value = {"format": FORMAT, "trace": tracing.trace, "result": pack(result, kept), "tenants": keys,
+             "kept": kept}
     stored = disk.put(memo_key(tracing), value, refuse=holds_secrets)
     if stored:
         disk.memo_stores = getattr(disk, "memo_stores", 0) + 1

@@ -55,9 +55,10 @@ def _label(ref: str | None, identity: str) -> str:
 
 
 def render_sides(repo: Path, base: str, head: str | None, *, no_cache: bool = True,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, defer_tenants: bool = False):
     """Render both sides with one parse cache (identical blobs parse once; with the disk cache,
-    files parsed by an earlier run are not parsed again); failures are data."""
+    files parsed by an earlier run are not parsed again); failures are data. `defer_tenants`: see
+    `renderer.render.render` (the sides are then for `diff_declarations` only)."""
     from renderer.diff import Side
     from renderer.render import render
 
@@ -67,7 +68,7 @@ def render_sides(repo: Path, base: str, head: str | None, *, no_cache: bool = Tr
     config = None
     for name, ref in (("base", base), ("head", head)):
         try:
-            result = render(repo, ref, cache=cache)
+            result = render(repo, ref, cache=cache, defer_tenants=defer_tenants)
         except As3GitopsError as err:
             failures.append(SideFailure(name, ref or "working tree", (err.as_finding("SRC000"),)))
             continue
@@ -92,9 +93,20 @@ def run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
 def _run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     from renderer.diff import diff_declarations
     from renderer.diff_report import write_diff
+    from renderer.emit_reuse import TenantUnavailable
 
-    sides, failures, config = render_sides(opts.repo, opts.base, opts.head, no_cache=opts.no_cache,
-                                             cache_dir=opts.cache_dir)
+    def sides_of(defer: bool):
+        return render_sides(opts.repo, opts.base, opts.head, no_cache=opts.no_cache, cache_dir=opts.cache_dir,
+                            defer_tenants=defer)
+
+    sides, failures, config = sides_of(True)
+    if not failures:
+        try:
+            result = diff_declarations(sides["base"], sides["head"])
+        except TenantUnavailable:  # a checked cache entry that did not load: render without deferring
+            sides, failures, config = sides_of(False)
+            if not failures:
+                result = diff_declarations(sides["base"], sides["head"])
     if failures:
         for failure in failures:
             errors = [f for f in failure.findings if f.is_error]
@@ -102,7 +114,6 @@ def _run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
                       "no diff\n")
             write_findings(errors or list(failure.findings), err, "text")
         return EXIT_INVALID
-    result = diff_declarations(sides["base"], sides["head"])
     environment = opts.environment or (config.environment if config else "default")
     code = EXIT_CHANGES if opts.exit_code and result.has_changes else EXIT_OK
     state.exit_if_pipe_closes = code

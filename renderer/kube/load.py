@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from renderer.errors import Finding, Severity
@@ -40,8 +41,8 @@ from renderer.source import Document
 if TYPE_CHECKING:  # view_cache imports this module
     from renderer.kube.view_cache import ViewCache
 
-__all__ = ["F5_CONTROLLER", "INDEX", "INGRESS_API_VERSIONS", "Cluster", "add_cluster_objects", "add_document",
-           "load_cluster", "replay"]
+__all__ = ["F5_CONTROLLER", "INDEX", "INGRESS_API_VERSIONS", "Cluster", "Columns", "add_cluster_objects",
+           "add_document", "load_cluster", "read_again", "replay", "replay_columns"]
 
 
 @dataclass
@@ -127,6 +128,43 @@ def replay(cluster: Cluster, reads: Iterable[Read], findings: list[Finding], mar
             INDEX[added[0]](cluster, added[1], findings)
         if mark and marker is not None:
             cluster.marked.append((meta, marker))  # type: ignore[arg-type]
+
+
+# Reads without findings as columns (renderer.kube.view_cache): collection (None: nothing to index),
+# view, meta and F5 marker of each object, in file order.
+Columns = tuple[list[str | None], list[Any], list[ObjectMeta], list[str | None]]
+
+
+def replay_columns(cluster: Cluster, collections: list[str | None], views: list[Any], metas: list[ObjectMeta],
+                   markers: list[str | None], findings: list[Finding], mark: bool) -> None:
+    """`replay` for reads kept as columns. A file of one collection whose objects are all new to the
+    cluster (the common case) is indexed in one step (`_BATCH`): no duplicate, so no finding, and
+    each table gains its objects in file order, as read by read would."""
+    kinds = set(collections)
+    batch = _BATCH.get(kinds.pop()) if len(kinds) == 1 else None  # type: ignore[arg-type]
+    if batch is None or not batch(cluster, views, metas):
+        index = INDEX
+        for collection, view in zip(collections, views, strict=True):
+            if collection is not None:
+                index[collection](cluster, view, findings)
+    if mark and markers.count(None) != len(markers):
+        cluster.marked.extend([(meta, marker) for meta, marker in zip(metas, markers, strict=True)
+                               if marker is not None])
+
+
+def read_again(view: Any, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """The fields `names` of `view` as reading its object's document makes them: the view cache's way
+    to fill fields it left for later when its stored part will not decode (reading is a function of
+    the document; a stand-in document loads its data on the way)."""
+    meta = view.meta
+    data = meta.doc.data
+    for key in meta.base:
+        data = data[key]
+    added = _READERS[meta.kind](meta, data, [])
+    if added is None or type(added[1]) is not type(view):
+        raise RuntimeError(f"{meta.doc.path}: {meta.kind} {meta.ident} reads into another view than was stored")
+    fresh = added[1]
+    return tuple(getattr(fresh, name) for name in names)
 
 
 def _add_object(cluster: Cluster, doc: Document, base: tuple[str | int, ...], data: Any, findings: list[Finding],
@@ -279,6 +317,48 @@ INDEX: dict[str, Callable[[Cluster, Any, list[Finding]], None]] = {
     "block_affinity": lambda cluster, view, findings: cluster.block_affinities.append(view),
     "crd": _index_custom_resource,
     "crd_rejected": lambda cluster, meta, findings: cluster.crds.rejected.append(meta),
+}
+
+
+_KIND, _NAMESPACE, _NAME = attrgetter("kind"), attrgetter("namespace"), attrgetter("name")
+
+
+def _batch_table(attribute: str, by_name: bool = False) -> Callable[[Cluster, list[Any], list[ObjectMeta]], bool]:
+    """`_in_table`'s indexing of a whole file at once, when no key is taken (else False, nothing done)."""
+    def batch(cluster: Cluster, views: list[Any], metas: list[ObjectMeta]) -> bool:
+        keys = map(_NAME, metas) if by_name else zip(map(_NAMESPACE, metas), map(_NAME, metas), strict=True)
+        new = dict(zip(keys, views, strict=True))
+        table = getattr(cluster, attribute)
+        if len(new) != len(views) or not table.keys().isdisjoint(new):
+            return False
+        table.update(new)
+        return True
+    return batch
+
+
+def _batch_list(attribute: str) -> Callable[[Cluster, list[Any], list[ObjectMeta]], bool]:
+    """`_in_list`'s indexing of a whole file at once, when every object is the first of its name."""
+    def batch(cluster: Cluster, views: list[Any], metas: list[ObjectMeta]) -> bool:
+        new = dict(zip(zip(map(_KIND, metas), map(_NAMESPACE, metas), map(_NAME, metas), strict=True), views,
+                       strict=True))
+        seen = cluster.seen
+        if len(new) != len(views) or not seen.keys().isdisjoint(new):
+            return False
+        seen.update(new)
+        getattr(cluster, attribute).extend(views)
+        return True
+    return batch
+
+
+# collection -> its indexing of a whole file of new objects (the others go read by read)
+_BATCH: dict[str, Callable[[Cluster, list[Any], list[ObjectMeta]], bool]] = {
+    "ingress": _batch_list("ingresses"),
+    "service": _batch_table("services"),
+    "endpoints": _batch_table("endpoints"),
+    "node": _batch_table("nodes", by_name=True),
+    "secret": _batch_table("secrets"),
+    "configmap": _batch_list("configmaps"),
+    "route": _batch_list("routes"),
 }
 
 

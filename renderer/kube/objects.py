@@ -2,11 +2,17 @@
 
 Raw manifest dicts stop here: later stages read attributes, never `obj["spec"]["rules"]`.
 Every view keeps its `Document` so a finding can point at the exact key later.
+
+A view the view cache revives (renderer/kube/view_cache.py) may leave the fields of `LATER` unset
+until first read: a run reads an Ingress's rules, a Service's ports, an Endpoints' subsets only for
+the few it builds pools for (the other Ingresses' builds are reused). Such a field reads through a
+`_LaterSlot`, which fills an unset one from the view's `_later` first (the same values).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from renderer.errors import Origin, SourceLocation
 from renderer.source import Document
@@ -82,6 +88,7 @@ class Ingress:
     default_backend: BackendRef | None
     rules: tuple[IngressRule, ...]
     tls: tuple[IngressTLS, ...]
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
     @property
     def is_single_service(self) -> bool:
@@ -140,6 +147,7 @@ class Service:
     headless: bool
     ports: tuple[ServicePort, ...]
     load_balancer_class: str | None = None
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
     def port_for(self, ref: int | str) -> ServicePort | None:
         for port in self.ports:
@@ -175,6 +183,7 @@ class Endpoints:
     meta: ObjectMeta
     subsets: tuple[EndpointSubset, ...]
     from_slices: bool = False
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +192,7 @@ class EndpointSlice:
     service: str | None
     address_type: str
     subset: EndpointSubset
+    _later: Any = field(default=None, init=False, compare=False, repr=False)  # see LATER
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,3 +273,61 @@ def endpoint_address(ip: str, node_name: str | None, ready: bool) -> EndpointAdd
     set_node(address, node_name)
     set_ready(address, ready)
     return address
+
+
+# view class -> the fields a revived view may leave unset until first read
+LATER: dict[type, tuple[str, ...]] = {
+    Ingress: ("default_backend", "rules"),
+    Service: ("ports",),
+    Endpoints: ("subsets",),
+    EndpointSlice: ("subset",),
+}
+
+
+class _LaterSlot:
+    """A LATER field read through its slot; an unset slot (a view revived with the field left for
+    later) is filled from the view's `_later` first: (source, key), `source(view, key)` giving the
+    values of all the class's LATER fields (the view cache's stored part, or reading the document
+    again), set once, then `_later` None. A descriptor, not a `__getattr__`, so reading the other
+    fields stays the interpreter's fast path."""
+
+    __slots__ = ("_get_later", "_name", "_set_later", "_setters", "slot")
+
+    def __init__(self, cls: type, name: str, names: tuple[str, ...]) -> None:
+        self.slot = vars(cls)[name]  # the member descriptor dataclass(slots=True) made
+        self._name = name
+        self._get_later = cls._later.__get__  # type: ignore[attr-defined]
+        self._set_later = cls._later.__set__  # type: ignore[attr-defined]
+        self._setters = tuple(vars(cls)[n].__set__ for n in names)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return self.slot.__get__(obj, owner)
+        except AttributeError:
+            later = self._get_later(obj)
+            if later is None:
+                raise
+        source, key = later
+        for setter, value in zip(self._setters, source(obj, key), strict=True):
+            setter(obj, value)
+        self._set_later(obj, None)
+        return self.slot.__get__(obj, owner)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+
+def _read_later(cls: type, names: tuple[str, ...]) -> None:
+    """Put a `_LaterSlot` in front of each of `cls`'s LATER fields."""
+    slots = [_LaterSlot(cls, name, names) for name in names]
+    for name, slot in zip(names, slots, strict=True):
+        setattr(cls, name, slot)
+
+
+for _cls, _names in LATER.items():
+    _read_later(_cls, _names)

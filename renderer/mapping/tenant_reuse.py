@@ -30,11 +30,16 @@ of the object in a `kind: List`, and the document's lines). A view is a function
 data and of (path, line); precise positions are found from the file only on the error path, which
 is why only clean builds are stored. The entry also lists every read the build made of the
 cluster's tables (Services, Endpoints, EndpointSlices, Nodes, Secrets, misses and whole-table reads
-included) and of the certificate names, each with the digest of what it found; it is used only when
-every read finds the same again. An entry is stored only for a build with no finding, whose tenant
-holds no certificate (no secret material on disk). The model is kept as a pickle that may name only
-the model's own classes (`ModelUnpickler`), with the Origins of the objects the build saw named by
-their place in its reads (`known_origins`), so a reused model holds this render's Origin objects.
+included) and of the certificate names, each with the digest of what it found (and where that
+document is: `tenant_store.checked` compares a table's places as one list and hashes nothing while
+they are equal); it is used only when every read finds the same again. An entry is stored only for a
+build with no finding, whose tenant holds no certificate (no secret material on disk). The model is
+kept as a pickle that may name only the model's own classes (`ModelUnpickler`), with the Origins of
+the objects the build saw named by their index in what its reads found (each made when the
+pickle asks for it: `ModelUnpickler`), so a reused model holds this render's Origin objects. What
+only a later build from pieces wants (the pieces, the Origins as values, the model again) is an
+entry of its own (`_pieces_key`), so a hit does not read it; a hit's model key is the one its build
+stored.
 """
 
 from __future__ import annotations
@@ -59,18 +64,18 @@ from renderer.mapping.tenant_store import (
     Recorded,
     RecordingCluster,
     Unrecorded,
-    checked_reads,
+    checked,
     current,
     dumps,
-    known_origins,
     origin_of,
     origin_value,
-    packed_reads,
+    packed_checks,
+    unpacked_reads,
 )
 from renderer.model import Tenant
 
 KIND = "ingress-tenant"
-FORMAT = 1
+FORMAT = 2
 _TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
 
 
@@ -87,8 +92,10 @@ class _Built:
     translate_votes: dict[tuple[str, str], list[bool | None]]
     findings: list[Finding] = field(default_factory=list)
     reads: list[tuple[str, Any, Any]] = field(default_factory=list)  # table, key, digest of what it found
-    names: frozenset[str] = frozenset()  # every name it claimed or holds in its tenant
+    names: frozenset[str] = frozenset()  # every name it claimed or holds in its tenant (not kept for a hit)
     pieces: list[dict[str, Any]] | None = None  # when put together from one-Ingress pieces: theirs (`_piece`)
+    model_key: str | None = None  # a hit's: the one its build stored (`_model_key` of the same reads)
+    kept: dict[str, Any] | None = None  # a piece taken from the last build whose places all matched: what it kept
 
 
 def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
@@ -130,26 +137,39 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
         key = _key(settings, tenant, group, digests)
         part = _lookup(disk, key, group, cluster, reg, digests) if key is not None else None
         hit = part is not None
-        if part is None:
+        model_key = None  # the entry's key and what its reads found: names exactly this model
+        if part is not None:
+            model_key = part.model_key
+        else:
             part = _by_ingress(tenant, group, settings, cluster, config, reg, disk, build_one, digests)
             if part is None:
                 return None
             if key is not None and _storable(part, group):
-                if disk.put(key, _pack(part, group, cluster, reg)) and part.pieces is not None:
+                model_key = _model_key(key, part)
+                packed = _pack(part, group, cluster, reg, digests, model_key)
+                if packed is not None and disk.put(key, packed[0]) and packed[1] is not None \
+                        and disk.put(_pieces_key(key), packed[1]):
                     disk.put(_pointer(settings, tenant), {"format": FORMAT, "key": key})
-            else:
-                key = None
-        model_key = None  # the entry's key and what its reads found: names exactly this model
-        if key is not None and part.tenant is not None:
-            model_key = hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
         parts[tenant] = (part, model_key, hit)
     return parts
+
+
+def _model_key(key: str, part: _Built) -> str | None:
+    """What names the model of a stored build: its entry's key and what each of its reads found."""
+    if part.tenant is None:
+        return None
+    return hashlib.sha256(f"{key}\0{part.reads!r}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _pointer(settings: bytes, tenant: str) -> str:
     """The key of the entry naming the tenant's last stored build (for its pieces), or that its
     Ingresses met."""
     return f"{KIND}-last\0" + hashlib.sha256(settings + b"\0" + tenant.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _pieces_key(key: str) -> str:
+    """The key of what a later build of the tenant from pieces wants of the build stored at `key`."""
+    return f"{KIND}-pieces\0{key}"
 
 
 def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Cluster, config: Config,
@@ -180,7 +200,7 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
             if piece is None:
                 return None
         pieces.append(piece)
-        metadata.append(_piece(piece, digest))
+        metadata.append(piece.kept if piece.kept is not None else _piece(piece, digest, cluster))
     merged = _merge(tenant, pieces)
     if merged is None:  # remembered until the tenant's set of Ingresses changes (sharing is structural)
         disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
@@ -202,20 +222,20 @@ def _first_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Con
         disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
         return part
     try:
-        part.pieces = [_piece(piece, digests.meta(ing.meta)) for piece, ing in zip(pieces, group, strict=True)]
+        part.pieces = [_piece(piece, digests.meta(ing.meta), cluster) for piece, ing in zip(pieces, group, strict=True)]
     except NoDigest:
         part.pieces = None
     return part
 
 
-def _piece(piece: _Built, digest: bytes | None) -> dict[str, Any]:
+def _piece(piece: _Built, digest: bytes | None, cluster: Cluster) -> dict[str, Any]:
     """What is kept of one Ingress's piece in its tenant's entry: its document's digest, the names of
     its objects in each of the tenant's dicts, its reads and its share of the registry."""
     names = {attr: list(getattr(piece.tenant, attr)) for attr in _TENANT_DICTS} if piece.tenant is not None else None
     return {"digest": digest, "names": names, "claims": [(k, identity) for k, identity, _ in piece.claims],
             "addresses": list(piece.addresses.items()),
             "single_service_owner": list(piece.single_service_owner.items()),
-            "translate_votes": list(piece.translate_votes.items()), "reads": packed_reads(piece.reads),
+            "translate_votes": list(piece.translate_votes.items()), "checks": packed_checks(piece.reads, cluster),
             "clean": not piece.findings}
 
 
@@ -234,8 +254,8 @@ class _Previous:
     def _open(self) -> dict[bytes, dict[str, Any]]:
         if self._pieces is None:
             self._pieces = {}
-            raw = self._disk.get(self._key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT
-                                 else None) if isinstance(self._key, str) else None
+            raw = self._disk.get(_pieces_key(self._key), lambda v: v if isinstance(v, dict) and v.get("format")
+                                 == FORMAT else None) if isinstance(self._key, str) else None
             if raw is not None and isinstance(raw.get("pieces"), list):
                 self._raw = raw
                 self._pieces = {p["digest"]: p for p in raw["pieces"]
@@ -256,9 +276,10 @@ class _Previous:
         if stored is None:
             return None
         try:
-            reads = checked_reads(stored["reads"], cluster, reg, digests)
-            if reads is None:
+            moved: list[Any] = []
+            if checked(stored["checks"], cluster, reg, digests, moved) is None:
                 return None
+            reads = unpacked_reads(stored["checks"])
             names = stored["names"]
             tenant = None
             if names is not None:
@@ -273,7 +294,7 @@ class _Previous:
             return _Built(tenant, 0 if tenant is not None else None, addresses, set(addresses), claims,
                           {tuple(k): v for k, v in stored["single_service_owner"]},
                           {tuple(k): list(v) for k, v in stored["translate_votes"]}, [], reads,
-                          names=_names(tenant, claims))
+                          names=_names(tenant, claims), kept=None if moved else stored)
         except (KeyError, TypeError, ValueError, AttributeError, pickle.UnpicklingError, EOFError, ImportError,
                 NoDigest):
             return None
@@ -323,9 +344,9 @@ def _settings(config: Config) -> bytes | None:
 def _key(settings: bytes, tenant: str, group: list[Ingress], digests: Digests) -> str | None:
     digest = hashlib.sha256(settings)
     digest.update(b"\0" + tenant.encode("utf-8", "surrogatepass"))
+    meta = digests.meta
     try:
-        for ing in group:
-            digest.update(b"\0" + digests.meta(ing.meta))
+        digest.update(b"".join([b"\0" + meta(ing.meta) for ing in group]))
     except NoDigest:
         return None
     return f"{KIND}\0{digest.hexdigest()}"
@@ -445,23 +466,36 @@ def _storable(part: _Built, group: list[Ingress]) -> bool:
             and all(table and not (table == "secrets" and found is not None) for table, _, found in part.reads))
 
 
-def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry) -> dict[str, Any]:
-    known = known_origins(group, [(table, key) for table, key, _ in part.reads], cluster, reg)
+def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, digests: Digests,
+          model_key: str | None) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The entry of a storable build, and (with pieces) what a later build of the tenant from its
+    pieces wants (`_Previous`), kept apart so a hit does not read it. The model names the Origins
+    of the objects its build saw by their index in what `checked` finds (after its Ingresses)."""
+    checks = packed_checks(part.reads, cluster)
+    found = checked(checks, cluster, reg, digests)
+    if found is None:  # cannot be: the build's own reads
+        return None
+    known = [obj.meta.origin for obj in (*group, *found)]
     index = {id(ing.meta): j for j, ing in enumerate(group)}
-    reads = packed_reads(part.reads)
-    return {
+    claims = part.claims
+    model = None if part.tenant is None else dumps(part.tenant, known)
+    entry = {
         "format": FORMAT,
-        "tenant": None if part.tenant is None else dumps(part.tenant, known),
-        "origins": [origin_value(o) for o in known],
-        "pieces": part.pieces,
+        "model_key": model_key,
+        "tenant": model,
         "created_at": part.created_at,
         "addresses": list(part.addresses.items()),
-        "claims": [(k, identity, index[id(meta)]) for k, identity, meta in part.claims],
+        "claims": ([k for k, _, _ in claims], [identity for _, identity, _ in claims],
+                   [index[id(meta)] for _, _, meta in claims]),
         "single_service_owner": list(part.single_service_owner.items()),
         "translate_votes": list(part.translate_votes.items()),
-        "reads": reads,
+        "checks": checks,
         "size": len(group),
     }
+    if part.pieces is None:
+        return entry, None
+    return entry, {"format": FORMAT, "tenant": model, "origins": [origin_value(o) for o in known],
+                   "pieces": part.pieces}
 
 
 def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
@@ -476,22 +510,26 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
     try:
         if raw["size"] != len(group):
             return None
-        reads = checked_reads(raw["reads"], cluster, reg, digests)
-        if reads is None:
+        found = checked(raw["checks"], cluster, reg, digests)
+        if found is None:
             return None
-        known = known_origins(group, [(table, key_) for table, key_, _ in reads], cluster, reg)
-        tenant = None if raw["tenant"] is None else ModelUnpickler(io.BytesIO(raw["tenant"]), known).load()
-        claims = [(tuple(k), identity, group[i].meta) for k, identity, i in raw["claims"]
-                  if isinstance(i, int) and 0 <= i < len(group)]
-        if len(claims) != len(raw["claims"]):
+        tenant = None
+        if raw["tenant"] is not None:
+            tenant = ModelUnpickler(io.BytesIO(raw["tenant"]), [*group, *found], of_objects=True).load()
+        keys, identities, at = raw["claims"]
+        if at and min(at) < 0:
             return None
-        addresses = {tuple(k): tuple(v) for k, v in raw["addresses"]}
-        return _Built(tenant, raw["created_at"], addresses, set(addresses), claims,  # type: ignore[arg-type]
-                      {tuple(k): v for k, v in raw["single_service_owner"]},  # type: ignore[misc]
-                      {tuple(k): list(v) for k, v in raw["translate_votes"]}, [], reads,  # type: ignore[misc]
-                      names=_names(tenant, claims))  # type: ignore[arg-type]
+        metas = [ing.meta for ing in group]
+        claims = list(zip(keys, identities, map(metas.__getitem__, at), strict=True))
+        addresses = dict(raw["addresses"])
+        model_key = raw["model_key"]
+        if not (model_key is None if tenant is None else isinstance(model_key, str)):
+            return None
+        return _Built(tenant, raw["created_at"], addresses, set(addresses), claims,
+                      dict(raw["single_service_owner"]), dict(raw["translate_votes"]), [],
+                      model_key=model_key)
     except (KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            NoDigest):
+            IndexError, NoDigest):
         return None
 
 

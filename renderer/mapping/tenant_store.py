@@ -5,6 +5,11 @@ that can name nothing but the model.
 Why a module of its own: these are the parts whose exactness the reuse rests on (a digest must
 change whenever a view could; a stored model must load as exactly the objects a build makes, and
 must not be able to run code), and they are tested on their own.
+
+A stored read that found one object also keeps its document's place (path, the file's content id,
+index, first line, keys in a `kind: List`): equal places are the same bytes at the same place, so the
+same document and digest. `checked` compares a whole table's places at once, at C speed (a hit
+checks about 9,000 reads per 1,000 Ingresses), and asks for a digest only where a place differs.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ import dataclasses
 import functools
 import hashlib
 import io
+import operator
 import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from renderer.errors import Origin, Severity, SourceLocation
 from renderer.kube.load import Cluster
-from renderer.kube.objects import Ingress, ObjectMeta
+from renderer.kube.objects import ObjectMeta
 from renderer.mapping.registry import Registry
 
 TABLES = ("services", "endpoints", "slices", "nodes", "secrets")  # the Cluster tables a build may read
+ONE = ("services", "endpoints", "nodes", "secrets")  # the tables whose values are one object each
 DIGEST_KIND = "document-digests"
 FORMAT = 1
 
@@ -155,7 +162,7 @@ def dumps(tenant: Any, known: list[Origin]) -> bytes:
         at = index.get(id(o))
         return (known_origin, (at,)) if at is not None else (Origin, (o.location, o.kind, o.namespace, o.name))
 
-    table: dict[type, Any] = {cls: functools.partial(_reduce, fields) for cls, fields in _model_fields().items()}
+    table: dict[type, Any] = {cls: _reducer(cls, fields) for cls, fields in _model_fields().items()}
     table[Origin] = origin
     table[SourceLocation] = lambda loc: (SourceLocation, (loc.path, loc.line, loc.column))
     out = io.BytesIO()
@@ -165,8 +172,12 @@ def dumps(tenant: Any, known: list[Origin]) -> bytes:
     return out.getvalue()
 
 
-def _reduce(fields: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
-    return type(obj), tuple([getattr(obj, name) for name in fields])
+def _reducer(cls: type, fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """`cls` called with the object's field values (fetched by one C-level attrgetter)."""
+    get = operator.attrgetter(*fields) if fields else (lambda obj: ())
+    if len(fields) == 1:
+        return lambda obj: (cls, (get(obj),))
+    return lambda obj: (cls, get(obj))
 
 
 def known_origin(index: int) -> Origin:
@@ -187,16 +198,18 @@ def _model_fields() -> dict[type, tuple[str, ...]]:
 
 class ModelUnpickler(pickle.Unpickler):
     """Unpickles the model's own classes only (a tampered cache entry cannot run code), and the
-    known objects' Origins by index."""
+    known Origins by index: `known` holds them, or with `of_objects` the objects (anything with a
+    `meta`) whose Origins they are, each Origin then made only if the pickle holds it."""
 
-    def __init__(self, file: io.BytesIO, known: list[Origin]) -> None:
+    def __init__(self, file: io.BytesIO, known: Sequence[Any], *, of_objects: bool = False) -> None:
         super().__init__(file)
         self._known = known
+        self._of_objects = of_objects
 
     def _known_origin(self, index: Any) -> Origin:
         if type(index) is not int or not 0 <= index < len(self._known):
             raise pickle.UnpicklingError(f"no known origin {index!r}")
-        return self._known[index]
+        return self._known[index].meta.origin if self._of_objects else self._known[index]
 
     def find_class(self, module: str, name: str) -> Any:
         from renderer import model
@@ -325,22 +338,117 @@ def checked_reads(packed: Any, cluster: Cluster, reg: Registry, digests: Digests
     return reads
 
 
-def known_origins(group: list[Ingress], reads: list[tuple[str, Any]], cluster: Cluster,
-                   reg: Registry) -> list[Origin]:
-    """The origins of every object the build saw (its Ingresses, then what each read found), in an
-    order both the build and a later lookup (whose reads found the same documents) make alike: the
-    pickle names them by index, and a reused model holds this render's own Origin objects."""
-    found = [ing.meta.origin for ing in group]
-    for table, key in reads:
+
+# Where a view's document is: equal places (a file's path and content id, the document's index and
+# first line, the keys to the object in a `kind: List`) mean equal documents, hence equal digests.
+_PLACE = operator.attrgetter("meta.doc.source.path", "meta.doc.source._content", "meta.doc.index",
+                             "meta.doc.line", "meta.base")
+
+
+def _place(obj: Any) -> tuple[Any, ...] | None:
+    """The place of `obj`'s document, or None (never equal to a place) when its file's content id is
+    unknown (a file not parsed through the disk cache)."""
+    try:
+        place = _PLACE(obj)
+    except AttributeError:  # a source that keeps no content id
+        return None
+    return place if isinstance(place[1], str) else None
+
+
+_NOWHERE = object()  # the place of an object whose source keeps no content id: equal to no stored place
+
+
+def _here(obj: Any) -> Any:
+    try:
+        return _PLACE(obj)
+    except AttributeError:
+        return _NOWHERE
+
+
+def packed_checks(reads: list[tuple[str, Any, Any]], cluster: Cluster) -> dict[str, Any]:
+    """A build's reads, kept for `checked`: reads that found something grouped by table (keys, the
+    places of their documents (a tuple of them for EndpointSlices), their digests), reads that found
+    nothing grouped by table (keys), the rest (whole tables, certificate names) one by one as
+    `packed_reads`."""
+    present: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
+    absent: dict[str, list[Any]] = {}
+    other = []
+    for table, key, found in reads:
+        if key is not WHOLE and table in TABLES:
+            if found is None:
+                absent.setdefault(table, []).append(key)
+                continue
+            obj = getattr(cluster, table).get(key)
+            if obj is not None:
+                keys, places, founds = present.setdefault(table, ([], [], []))
+                keys.append(key)
+                places.append(tuple(map(_place, obj)) if table == "slices" else _place(obj))
+                founds.append(found)
+                continue
+        other.append((table, "*" if key is WHOLE else key, found, key is WHOLE))
+    return {"present": [(table, *columns) for table, columns in present.items()],
+            "absent": list(absent.items()), "other": other}
+
+
+def checked(checks: Any, cluster: Cluster, reg: Registry, digests: Digests,
+            moved: list[Any] | None = None) -> list[Any] | None:
+    """Whether every read `packed_checks` kept finds the same now: the objects found (in a fixed
+    order, for `Origins`), or None. A group of reads of one table is checked by C-level steps (the
+    objects fetched by one itemgetter, their places compared as one list); only a read whose place
+    differs has its document's digest compared (a file whose other documents changed). Raises
+    NoDigest, KeyError, TypeError or ValueError on what a well-formed entry cannot hold. `moved`
+    gets each object found alike whose place differs (its stored place is stale)."""
+    found: list[Any] = []
+    for table, keys, places, founds in checks["present"]:
+        if table not in TABLES or not len(keys) == len(places) == len(founds):
+            return None
+        source = getattr(cluster, table)
+        try:
+            objs = operator.itemgetter(*keys)(source) if len(keys) != 1 else (source[keys[0]],)
+        except KeyError:  # a read that found something finds nothing now
+            return None
+        slices = table == "slices"
+        if slices:
+            now = [tuple(map(_here, value)) for value in objs]
+        else:
+            try:
+                now = list(map(_PLACE, objs))
+            except AttributeError:
+                now = [_here(obj) for obj in objs]
+        if now != places:
+            for obj, here, there, digest in zip(objs, now, places, founds, strict=True):
+                if here != there:
+                    if digests.value(table, obj) != digest:
+                        return None
+                    if moved is not None:
+                        moved.append(obj)
+        if slices:
+            for value in objs:
+                found.extend(value)
+        else:
+            found.extend(objs)
+    for table, keys in checks["absent"]:
+        if table not in TABLES:
+            return None
+        if any(map(getattr(cluster, table).__contains__, keys)):
+            return None
+    other = checked_reads(checks["other"], cluster, reg, digests)
+    if other is None:
+        return None
+    for table, key, _ in other:
         if table == "certificate_names":
             continue
         source = getattr(cluster, table)
-        values = source.values() if key is WHOLE else [source.get(key)]
-        for value in values:
-            if value is None:
-                continue
-            if table == "slices":
-                found.extend(piece.meta.origin for piece in value)
-            else:
-                found.append(value.meta.origin)
+        for value in (source.values() if key is WHOLE else [source.get(key)]):
+            if value is not None:
+                found.extend(value if table == "slices" else [value])
     return found
+
+
+def unpacked_reads(checks: Any) -> list[tuple[str, Any, Any]]:
+    """The reads `packed_checks` kept, as (table, key, what it found), grouped as kept."""
+    reads = [(table, key, found) for table, keys, _, founds in checks["present"]
+             for key, found in zip(keys, founds, strict=True)]
+    reads += [(table, key, None) for table, keys in checks["absent"] for key in keys]
+    reads += [(table, WHOLE if whole else key, found) for table, key, found, whole in checks["other"]]
+    return reads

@@ -168,7 +168,9 @@ class _Evil:
 
 
 @pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "not-a-tuple", "foreign-class", "wrong-shape",
-                                    "wrong-view-type", "bad-document-index", "other-format"])
+                                    "wrong-view-type", "pickled-wrong-view-type", "bad-document-index",
+                                    "other-format", "negative-index", "constructor-class", "short-column",
+                                    "unknown-kind", "later-field-not-later", "later-without-part"])
 def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     repo = CASES / "fanout-health"
     disk = DiskCache(tmp_path / "cache")
@@ -195,11 +197,41 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path, monkeypatch: pytes
         disk.put(key, (fmt, digest, size, places, pickle.dumps([(("not a finding",), None, None, None)])))
     elif damage == "wrong-view-type":  # an ObjectMeta where an Ingress belongs
         docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
-        reads = view_cache.ViewUnpickler(io.BytesIO(views), docs).load()  # type: ignore[arg-type]
+        groups, (metas, collections, refs, markers), part = views
+        bad = [m if c == "ingress" else r for m, c, r in zip(metas, collections, refs, strict=True)]
+        assert bad != refs
+        disk.put(key, (fmt, digest, size, places, (groups, (metas, collections, bad, markers), part)))
+    elif damage == "pickled-wrong-view-type":  # the same, in a pickled entry
+        docs, _ = load_documents(WorkTree(repo), ["manifests/ingress.yaml"], ParseCache())
+        reads = [((), None if c is None else (c, v), m, mk)
+                 for c, v, m, mk in zip(*view_cache._from_columns(views, docs), strict=True)]  # type: ignore[arg-type]
         bad = [(made, ("ingress", m) if added and added[0] == "ingress" else added, m, mk)
                for made, added, m, mk in reads]
         assert bad != reads
         disk.put(key, (fmt, digest, size, places, view_cache._dumps(bad, docs)))
+    elif damage in ("negative-index", "constructor-class", "short-column", "unknown-kind", "later-field-not-later",
+                    "later-without-part"):
+        groups, reads, part = views
+        at = next(i for i, g in enumerate(groups) if g[1] == ("ObjectMeta" if damage == "negative-index" else
+                                                               "Ingress"))
+        module, name, n, columns = groups[at]
+        columns = list(columns)
+        if damage == "negative-index":  # Python would take it from the end of the file's documents
+            doc = next(i for i, (kind, _) in enumerate(columns) if kind == "d")
+            columns[doc] = ("d", [-1] * n)
+        elif damage == "constructor-class":
+            name = "object_meta"
+        elif damage == "short-column":
+            columns[1] = (columns[1][0], columns[1][1][:-1])
+        elif damage == "unknown-kind":
+            columns[1] = ("x", columns[1][1])
+        elif damage == "later-field-not-later":  # class_annotation is always read: never left for later
+            columns[1] = ("l", [])
+        else:
+            part = None
+        bad = list(groups)
+        bad[at] = (module, name, n, tuple(columns))
+        disk.put(key, (fmt, digest, size, places, (tuple(bad), reads, part)))
     elif damage == "bad-document-index":
         disk.put(key, (fmt, digest, size, [], views))  # the views name documents the entry does not have
     else:
@@ -314,3 +346,136 @@ def test_replayed_files_are_freed_by_reference_counting(tmp_path: Path) -> None:
         assert [r() for r in refs] == [None, None, None]
     finally:
         gc.enable()
+
+
+SLICE_WITHOUT_SERVICE = """apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: stray, namespace: default}
+addressType: IPv4
+endpoints:
+- addresses: [10.1.0.9]
+"""
+
+
+def test_plain_files_are_stored_as_columns_and_others_as_a_pickle(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns hold the reads of a file without findings; a file whose reading made one (here an
+    EndpointSlice without its Service label) is pickled. Both replay into what reading builds."""
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "fanout-health", repo, ignore=shutil.ignore_patterns("expected"))
+    (repo / "snapshot" / "stray.yaml").write_text(SLICE_WITHOUT_SERVICE)
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    plain = read(repo, None)[:2]
+    assert any(f.code == "K8S005" for f in plain[1])
+    first = read(repo, disk)
+    again = read(repo, disk)
+    assert first[:2] == plain and again[:2] == plain and again[2] is not None and again[2].hits == first[2].stores
+    stored = {path: disk.get(key)[4] for path, key in keys.items()}  # type: ignore[index]
+    assert type(stored["snapshot/stray.yaml"]) is bytes
+    assert type(stored["manifests/ingress.yaml"]) is tuple and type(stored["snapshot/endpoints.yaml"]) is tuple
+
+
+def _replayed(repo: Path, disk: DiskCache, paths: list[str], mark: bool) -> Cluster:
+    views = view_cache.ViewCache(ParseCache(disk), disk)
+    docs, _ = load_documents(WorkTree(repo), paths, views)
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [], mark=mark, views=views)
+    assert views.hits == len({d.path for d in docs})
+    return cluster
+
+
+def _read_plain(repo: Path, paths: list[str], mark: bool) -> Cluster:
+    docs, _ = load_documents(WorkTree(repo), paths, ParseCache())
+    cluster = Cluster()
+    add_cluster_objects(cluster, docs, [], mark=mark)
+    return cluster
+
+
+def _left(view: Any) -> bool:
+    """Whether `view` still has its LATER fields unset (left for later)."""
+    return type(view)._later.__get__(view) is not None
+
+
+def test_later_fields_are_made_when_first_read(tmp_path: Path) -> None:
+    """A replayed Ingress's rules, a Service's ports, an Endpoints' subsets are made when a stage reads
+    them: equal to what reading makes, and the other views of the file stay as they are."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    read(repo, disk)
+    cluster = _replayed(repo, disk, ["manifests", "snapshot"], True)
+    plain = _read_plain(repo, ["manifests", "snapshot"], True)
+    views = [*cluster.ingresses, *cluster.services.values(), *cluster.endpoints.values()]
+    assert len(views) > 3 and all(map(_left, views))
+    for name in ("default_backend", "rules", "tls"):
+        assert getattr(cluster.ingresses[0], name) == getattr(plain.ingresses[0], name)
+    assert not _left(cluster.ingresses[0]) and all(map(_left, views[1:]))
+    assert cluster.services == plain.services and cluster.endpoints == plain.endpoints  # read field by field
+    assert cluster.ingresses == plain.ingresses and not any(map(_left, views))
+
+
+def test_a_later_part_that_will_not_decode_reads_the_objects_again(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The part is decoded only when a field of it is read: if it does not decode into its shape then,
+    the object is read again from its document (the same values), never a wrong or failed view."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    keys = _view_keys(monkeypatch)
+    read(repo, disk)
+    key = keys["manifests/ingress.yaml"]
+    fmt, digest, size, places, (groups, reads, part) = disk.get(key)  # type: ignore[misc]
+    assert type(part) is bytes
+    disk.put(key, (fmt, digest, size, places, (groups, reads, part[: len(part) // 2])))
+    again: list[Any] = []
+    original = view_cache.read_again
+    monkeypatch.setattr(view_cache, "read_again", lambda view, names: again.append(view) or original(view, names))
+    cluster = _replayed(repo, disk, ["manifests"], True)
+    plain = _read_plain(repo, ["manifests"], True)
+    assert all(map(_left, cluster.ingresses))
+    assert cluster.ingresses == plain.ingresses and again == cluster.ingresses
+
+
+TWICE = """apiVersion: v1
+kind: Service
+metadata: {name: twice, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: twice, namespace: default}
+spec: {ports: [{port: 81}]}
+"""
+
+
+@pytest.mark.parametrize("kind", ["Service", "Ingress"])
+def test_a_file_holding_one_object_twice_replays_its_duplicate(tmp_path: Path, kind: str) -> None:
+    """A replayed file is indexed in one step only when its objects are new: one named twice in the
+    file is a duplicate at replay too (the first one kept, a finding for the second)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(CASES / "fanout-health", repo, ignore=shutil.ignore_patterns("expected"))
+    if kind == "Service":
+        (repo / "manifests" / "twice.yaml").write_text(TWICE)
+    else:
+        ingress = (repo / "manifests" / "ingress.yaml").read_text()
+        (repo / "manifests" / "twice.yaml").write_text(ingress + "\n---\n" + ingress)
+    disk = DiskCache(tmp_path / "cache")
+    plain = read(repo, None)[:2]
+    assert sum(f.code == "K8S006" for f in plain[1]) == (1 if kind == "Service" else 2)
+    first = read(repo, disk)
+    again = read(repo, disk)
+    assert again[2] is not None and again[2].hits == first[2].stores  # type: ignore[union-attr]
+    assert first[:2] == plain and again[:2] == plain
+
+
+def test_a_stored_file_keeps_each_distinct_string_once(tmp_path: Path) -> None:
+    """Equal strings of a file's views are one object in the entry (marshal stores the others as refs,
+    decoded once): replayed Services share their `kind`, unlike those reading makes."""
+    repo = CASES / "fanout-health"
+    disk = DiskCache(tmp_path / "cache")
+    read(repo, disk)
+    cluster = _replayed(repo, disk, ["manifests/services.yaml"], True)
+    plain = _read_plain(repo, ["manifests/services.yaml"], True)
+    metas = [s.meta for s in cluster.services.values()]
+    assert len(metas) == 2 and list(cluster.services.items()) == list(plain.services.items())
+    assert len({id(m.kind) for m in metas}) == 1 and len({id(m.namespace) for m in metas}) == 1
+    assert len({id(s.meta.kind) for s in plain.services.values()}) == 2

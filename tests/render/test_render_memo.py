@@ -275,10 +275,13 @@ def _break_build_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     a moved pod would leave the old member in the pool."""
     from renderer.mapping import tenant_reuse, tenant_store
 
-    def unchecked(packed: Any, *_args: Any) -> list[tuple[str, Any, Any]]:
-        return [(table, tenant_store.WHOLE if whole else key, found) for table, key, found, whole in packed]
+    def unchecked_places(checks: Any, cluster: Any, *args: Any) -> Any:
+        for table, keys, places, _ in checks["present"]:  # every object found taken as the one stored
+            source = getattr(cluster, table)
+            places[:] = [tenant_store._place(source.get(key)) for key in keys]
+        return tenant_store.checked(checks, cluster, *args)
 
-    monkeypatch.setattr(tenant_reuse, "checked_reads", unchecked)
+    monkeypatch.setattr(tenant_reuse, "checked", unchecked_places)
 
 
 def _break_parse_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,8 +86,8 @@ def test_the_next_render_lets_the_last_ones_tenants_go(synthetic: Any, tmp_path:
 
     disk = DiskCache(tmp_path / "c")
     first = render(synthetic.path, "HEAD", cache=ParseCache(disk, remember=False))
-    held = {id(body) for by_id in emit_reuse._LATEST for body, _key in by_id.values()}
+    held = {id(body) for by_id in emit_reuse._LATEST for body, _key, _kept in by_id.values()}
     assert held and held <= {id(body) for body in first.adc.values()}
     render(synthetic.path, None, cache=ParseCache(DiskCache(tmp_path / "c2"), remember=False))
-    still = [body for by_id in emit_reuse._LATEST for body, _key in by_id.values()]
+    still = [body for by_id in emit_reuse._LATEST for body, _key, _kept in by_id.values()]
     assert still and not any(body is mine for body in still for mine in first.adc.values())

@@ -35,7 +35,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[view_cache.ViewCache]:
         return views
 
     monkeypatch.setattr(view_cache, "for_render", for_render)
-    monkeypatch.setattr(render_memo, "lookup", lambda disk, tree: None)
+    monkeypatch.setattr(render_memo, "lookup", lambda disk, tree, **_: None)
     monkeypatch.setattr(render_memo, "store", lambda disk, tracing, result: False)
     return found
 
