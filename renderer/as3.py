@@ -14,6 +14,8 @@ import copy
 import functools
 import json
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add, attrgetter
 from typing import Any
 
 import jinja2
@@ -23,11 +25,12 @@ from markupsafe import Markup
 
 from renderer.config import Config
 from renderer.errors import Origin, SourceError, SourceLocation, TemplateError
-from renderer.model import Model, Tenant, unique_origins
+from renderer.model import Model, Tenant, unique_origins_each
 from renderer.source import Tree, confined_path
 from renderer.template_budget import bounded_binop, render_budgeted
 
 MARKER_LABEL = "as3-gitops"
+_ORIGINS = attrgetter("origins")
 TOP_TEMPLATE = "declaration.json.j2"
 
 
@@ -216,18 +219,21 @@ def _template_frame(err: BaseException) -> str | None:
 
 
 def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
-    """JSON pointer of every generated object -> the Kubernetes objects it came from."""
+    """JSON pointer of every generated object -> the Kubernetes objects it came from (a group at a
+    time: the pointers by `map`, the origins by `unique_origins_each`)."""
     sources: dict[str, tuple[Origin, ...]] = {}
     for tname, tenant in model.tenants.items():
         base = f"/{tname}/Shared/"
         groups = (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
                   tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
         for group in groups:
-            for name, obj in group.items():
-                sources[base + name] = unique_origins(obj.origins)
+            if group:
+                sources.update(zip(map(add, repeat(base), group),
+                                   unique_origins_each(list(map(_ORIGINS, group.values()))), strict=True))
     for tname, raw in model.raw_tenants.items():
-        for pointer, origins in raw.sources.items():
-            sources[f"/{tname}{pointer}"] = unique_origins(origins)
+        prefix = f"/{tname}"
+        sources.update(zip(map(add, repeat(prefix), raw.sources), unique_origins_each(list(raw.sources.values())),
+                           strict=True))
     if model.override is not None:
         for tname, tenant in model.override.declaration.items():
             for app, objects in (tenant.items() if isinstance(tenant, dict) else ()):

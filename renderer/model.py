@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, itemgetter, ne
 from typing import Any
 
 from renderer.errors import Origin
@@ -23,6 +25,25 @@ def unique_origins(origins: Sequence[Origin]) -> tuple[Origin, ...]:
         first, second = origins
         return (first,) if first == second else (first, second)
     return tuple(dict.fromkeys(origins))
+
+
+_KIND, _KEY = attrgetter("kind"), attrgetter("kind", "namespace", "name")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def unique_origins_each(lists: Sequence[Sequence[Origin]]) -> list[tuple[Origin, ...]]:
+    """`[unique_origins(o) for o in lists]`, in C-level passes for the sources of a whole group
+    (100,000 ARPs, 12,000 pools at 10k Ingresses): Origins whose (kind, namespace, name) differ are
+    never equal, so when every list's keys are distinct (for pairs: their kinds, as a Service and
+    a Node, the usual ARP) each list is already its own dedup and only Python-level lists pay."""
+    lens = list(map(len, lists))
+    if not lens or max(lens) < 2:
+        return list(map(tuple, lists))
+    if min(lens) == 2 == max(lens):
+        distinct = all(map(ne, map(_KIND, map(_FIRST, lists)), map(_KIND, map(_SECOND, lists))))
+    else:
+        distinct = list(map(len, map(set, map(map, repeat(_KEY), lists)))) == lens
+    return list(map(tuple, lists)) if distinct else list(map(unique_origins, lists))
 
 
 @dataclass(slots=True)

@@ -236,3 +236,26 @@ def test_net_sources_of_an_arp_are_its_distinct_origins() -> None:
         got = sources[f"/net/arps/10.0.0.{i}"]
         assert [id(o) for o in got] == [id(o) for o in unique_origins(origins)], origins
     assert [len(sources[f"/net/arps/10.0.0.{i}"]) for i in range(len(cases))] == [2, 2, 1, 1, 2, 1, 0, 2]
+
+
+def test_unique_origins_each_is_unique_origins_of_each_list() -> None:
+    """The whole-group dedup (as3_sources): pairs of one kind, equal copies, longer lists with a
+    repeated key, and groups where every list is already distinct (the C-level path)."""
+    import random
+
+    from renderer.errors import Origin, SourceLocation
+    from renderer.model import unique_origins, unique_origins_each
+
+    a = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")
+    a2 = Origin(SourceLocation("a.yaml", 1), "Service", "default", "a")  # equal, not the same object
+    a3 = Origin(SourceLocation("other.yaml", 1), "Service", "default", "a")  # same key, not equal
+    b = Origin(SourceLocation("b.yaml", 3), "Node", "", "b")
+    c = Origin(SourceLocation("c.yaml", 1), "Ingress", "default", "c")
+    pool = [a, a2, a3, b, c]
+    rng = random.Random(5)
+    groups = [[[a, b], [c, a]], [[a], [b], []], [[a, b, c], [c, b]], [[a, a2], [a, b]], [[a, a3]], [[a, b, a2]]]
+    groups += [[rng.sample(pool, rng.randrange(5)) for _ in range(rng.randrange(1, 5))] for _ in range(300)]
+    for lists in groups:
+        got = unique_origins_each(lists)
+        assert [[id(o) for o in t] for t in got] == [[id(o) for o in unique_origins(o)] for o in lists], lists
+        assert all(type(t) is tuple for t in got)
