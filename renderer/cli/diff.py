@@ -103,7 +103,7 @@ def _run(opts: DiffOptions, out: TextIO, err: TextIO) -> int:
     if not failures:
         try:
             result = diff_declarations(sides["base"], sides["head"])
-        except TenantUnavailable:  # a checked cache entry that did not load: render without deferring
+        except TenantUnavailable:  # a tenant entry the renders named did not load: render without deferring
             sides, failures, config = sides_of(False)
             if not failures:
                 result = diff_declarations(sides["base"], sides["head"])
