@@ -12,6 +12,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _INIT = REPO_ROOT / "benchmarks" / "__init__.py"
@@ -34,3 +35,13 @@ def bench_generate() -> ModuleType:
     """benchmarks/generate.py, the synthetic repository generator."""
     register()
     return importlib.import_module("benchmarks.generate")
+
+
+def synthetic_repo(repo: Any, monkeypatch: Any, size: int, per_file: int) -> Any:
+    """`repo` (a conftest GitRepo) holding the synthetic repository of `size` Ingresses, `per_file`
+    documents a file, committed once."""
+    gen = bench_generate()
+    monkeypatch.setattr(gen, "PER_FILE", per_file)
+    gen.generate(repo.path, size)
+    repo.commit(message="synthetic")
+    return repo

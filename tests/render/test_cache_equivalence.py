@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_package import bench_generate
+from bench_package import bench_generate, synthetic_repo
 
 from renderer.cache import DiskCache
 from renderer.cli import main
@@ -139,11 +139,7 @@ EDITS = [edit_balance, edit_balance, edit_move_pod, edit_move_pod, edit_break_sy
 
 @pytest.fixture
 def synthetic(git_repo: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(gen, "PER_FILE", 10)  # many small files: a mix of hits and misses
-    repo = git_repo
-    gen.generate(repo.path, SIZE)
-    repo.commit(message="synthetic")
-    return repo
+    return synthetic_repo(git_repo, monkeypatch, SIZE, 10)  # many small files: a mix of hits and misses
 
 
 def _record(root: Path, history: dict) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_package import bench_generate
+from bench_package import synthetic_repo
 
 from renderer import emit_reuse, render_memo
 from renderer.cache import DiskCache
@@ -19,15 +19,10 @@ from renderer.emit_reuse import StoredTenant, TenantUnavailable
 from renderer.render import render
 from renderer.source import ParseCache, open_tree
 
-gen = bench_generate()
-
 
 @pytest.fixture
 def synthetic(git_repo: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(gen, "PER_FILE", 8)
-    gen.generate(git_repo.path, 30)
-    git_repo.commit(message="synthetic")
-    return git_repo
+    return synthetic_repo(git_repo, monkeypatch, 30, 8)
 
 
 def _render(root: Path, ref: str | None, cache_dir: Path, **kw: Any) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_package import bench_generate
+from bench_package import bench_generate, synthetic_repo
 
 from renderer import render_memo
 from renderer.cache import DiskCache
@@ -152,10 +152,7 @@ EDITS = [edit_balance, edit_balance, edit_partition, edit_add_ingress, edit_remo
 
 @pytest.fixture
 def synthetic(git_repo: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(gen, "PER_FILE", 8)
-    gen.generate(git_repo.path, SIZE)
-    git_repo.commit(message="synthetic")
-    return git_repo
+    return synthetic_repo(git_repo, monkeypatch, SIZE, 8)
 
 
 def _three_ways(root: Path, ref: str | None, warm: Path, cold: Path) -> tuple[Any, DiskCache]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_package import bench_generate
+from bench_package import synthetic_repo
 
 from renderer.cache import DiskCache
 from renderer.diff import Side, diff_declarations
@@ -18,15 +18,10 @@ from renderer.emit_reuse import tenant_keys
 from renderer.render import render
 from renderer.source import ParseCache
 
-gen = bench_generate()
-
 
 @pytest.fixture
 def synthetic(git_repo: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(gen, "PER_FILE", 8)
-    gen.generate(git_repo.path, 30)
-    git_repo.commit(message="synthetic")
-    return git_repo
+    return synthetic_repo(git_repo, monkeypatch, 30, 8)
 
 
 def _one_port_changed(root: Path) -> None:
