@@ -116,6 +116,7 @@ class DiskCache:
         self.memo_hits = self.memo_misses = self.memo_stores = self.tenant_hits = self.tenant_misses = 0
         # what renderer.mapping.tenant_reuse took from here: whole tenants' Ingress builds, one-Ingress pieces
         self.tenant_builds_reused = self.ingress_pieces_reused = 0
+        self.objects_reused = 0  # renderer.emit_reuse: objects of a changed tenant whose JSON an earlier build gave
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))

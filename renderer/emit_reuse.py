@@ -125,10 +125,17 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
             value = stored_tenant(disk, key, defer)
             if value is not None:
                 stored[name] = value
-    partial = replace(model, tenants={name: (Tenant(name) if name in stored else tenant)
+    earlier = {name: found for name in model.carried if name not in stored
+               and (found := _carried_json(disk, model, name, config)) is not None}
+    partial = replace(model, tenants={name: (Tenant(name) if name in stored else
+                                             _without(tenant, model.carried[name][1]) if name in earlier else tenant)
                                       for name, tenant in model.tenants.items()})
     as3 = render_as3(partial, config, identity, tree)
     declaration = as3["declaration"]
+    for name, shared in earlier.items():
+        declaration[name]["Shared"] = _assembled(model.tenants[name], model.carried[name][1], shared,
+                                                 declaration[name]["Shared"])
+    disk.objects_reused = getattr(disk, "objects_reused", 0) + sum(len(model.carried[n][1]) for n in earlier)
     kept = set(stored)
     for name, key in keys.items():
         if name in stored:
@@ -139,6 +146,53 @@ def emit_as3(model: Model, config: Config, identity: Identity, tree: Tree | None
     disk.tenant_hits = getattr(disk, "tenant_hits", 0) + len(stored)
     disk.tenant_misses = getattr(disk, "tenant_misses", 0) + len(keys) - len(stored)
     return as3
+
+
+# The tenant's dicts in the order tenant.json.j2 writes them into its application "Shared"
+# (tests/render/test_emit_reuse.py checks a full render's key order against it).
+SHARED_ORDER = ("virtual_servers", "pools", "monitors", "policies", "certificates", "tls_servers", "irules",
+                "data_groups", "declared")
+
+
+def _carried_json(disk: Any, model: Model, name: str, config: Config) -> dict[str, Any] | None:
+    """The "Shared" JSON of the earlier build a changed tenant carries objects of (`Model.carried`),
+    when it holds every one of them and the tenant's names are one per object; else None (the whole
+    tenant is rendered). Why: a pull request that edits one Ingress of a tenant of a thousand renders
+    that one Ingress's objects, not the tenant's."""
+    tenant = model.tenants[name]
+    build_key, carried = model.carried[name]
+    names = [key for attr in SHARED_ORDER for key, obj in getattr(tenant, attr).items() if key == obj.name]
+    if len(names) != sum(len(getattr(tenant, attr)) for attr in SHARED_ORDER) or len(set(names)) != len(names) \
+            or not carried <= set(names):
+        return None  # a name twice (the template's JSON would keep one) or not the object's own: not assembled
+    body = disk.get(_tenant_key(tenant, config, build_key), _tenant_value)
+    shared = body.get("Shared") if body is not None else None
+    if not isinstance(shared, dict) or not all(isinstance(shared.get(n), dict) for n in carried):
+        return None
+    return shared
+
+
+def _without(tenant: Tenant, carried: frozenset[str]) -> Tenant:
+    """`tenant` without the objects whose JSON comes from its earlier build."""
+    part = Tenant(tenant.name)
+    for attr in SHARED_ORDER:
+        into = getattr(part, attr)
+        for key, obj in getattr(tenant, attr).items():
+            if key not in carried:
+                into[key] = obj
+    return part
+
+
+def _assembled(tenant: Tenant, carried: frozenset[str], earlier: dict[str, Any],
+               fresh: dict[str, Any]) -> dict[str, Any]:
+    """The tenant's "Shared" as the template writes it: its own keys, then every object in the
+    template's order, each carried one's JSON from the earlier build, the others' from `fresh`."""
+    names = {key for attr in SHARED_ORDER for key in getattr(tenant, attr)}
+    out = {key: value for key, value in fresh.items() if key not in names}
+    for attr in SHARED_ORDER:
+        for key in getattr(tenant, attr):
+            out[key] = earlier[key] if key in carried else fresh[key]
+    return out
 
 
 def _store(disk: Any, key: str, body: dict[str, Any]) -> bool:

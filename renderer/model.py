@@ -271,3 +271,6 @@ class Model:
     # tenant -> the key of the cached Ingress build the tenant is exactly (nothing else added to it):
     # its emit can be keyed by that instead of by the whole model (renderer.emit_reuse)
     build_keys: dict[str, str] = field(default_factory=dict)
+    # tenant -> (the model key of its last cached Ingress build, the names of that build's objects it
+    # holds unchanged): their JSON is that build's (renderer.emit_reuse); nothing else added to the tenant
+    carried: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)

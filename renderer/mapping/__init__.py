@@ -43,7 +43,8 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
     override = build_override(cluster, config, set(reg.tenants), raw, findings)
     if not config.bigip.devices:
         network = _network(cluster, config, reg.tenants, findings, raw)
-        return Model(reg.tenants, network, raw, override, build_keys=_build_keys(reg)), findings
+        return Model(reg.tenants, network, raw, override, build_keys=_build_keys(reg),
+                     carried=_carried(reg)), findings
     devices: dict[str, Network] = {}
     for device in config.bigip.devices:  # the same cluster seen from each device's VTEP
         seen = list(findings)
@@ -57,11 +58,16 @@ def build_model(cluster: Cluster, config: Config, ipam_allocations: dict[str, di
                                     hint="render --emit-bigip-node, kubectl apply the Nodes, and capture the snapshot"))
         findings[:] = seen + [f for f in findings[len(seen):] if f not in seen]  # each finding once
     first = devices[config.bigip.devices[0].name]
-    return Model(reg.tenants, first, raw, override, device_networks=devices, build_keys=_build_keys(reg)), findings
+    return Model(reg.tenants, first, raw, override, device_networks=devices, build_keys=_build_keys(reg),
+                     carried=_carried(reg)), findings
 
 
 def _build_keys(reg: Registry) -> dict[str, str]:
     return {t: key for t, key in reg.build_keys.items() if t not in (reg.touched or ())}
+
+
+def _carried(reg: Registry) -> dict[str, tuple[str, frozenset[str]]]:
+    return {t: carried for t, carried in reg.carried.items() if t not in (reg.touched or ())}
 
 
 def _network(cluster: Cluster, config: Config, tenants, findings: list[Finding],

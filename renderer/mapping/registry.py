@@ -37,6 +37,8 @@ class Registry:
     attempted: set[tuple[str, int]] = field(default_factory=set)
     # tenant -> the key of the cached Ingress build it is exactly (renderer.mapping.tenant_reuse)
     build_keys: dict[str, str] = field(default_factory=dict)
+    # tenant -> (model key of its last build, names of that build's objects it holds unchanged)
+    carried: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     touched: set[str] | None = None  # once set: every tenant asked for since (it may have changed)
     claim_log: list[str] | None = None  # when set: every name claimed, held before or not (tenant_reuse)
 

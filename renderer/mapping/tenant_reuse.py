@@ -75,7 +75,7 @@ from renderer.mapping.tenant_store import (
 from renderer.model import Tenant
 
 KIND = "ingress-tenant"
-FORMAT = 2
+FORMAT = 3
 _TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
 
 
@@ -96,6 +96,10 @@ class _Built:
     pieces: list[dict[str, Any]] | None = None  # when put together from one-Ingress pieces: theirs (`_piece`)
     model_key: str | None = None  # a hit's: the one its build stored (`_model_key` of the same reads)
     kept: dict[str, Any] | None = None  # a piece taken from the last build whose places all matched: what it kept
+    # put together from pieces: the model key of the last build some were taken from, and the names
+    # of the objects they brought (exactly that build's objects: renderer.emit_reuse reuses their JSON)
+    carried_from: str | None = None
+    carried: frozenset[str] = frozenset()
 
 
 def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg: Registry,
@@ -122,6 +126,8 @@ def build_by_tenant(items: list[Ingress], cluster: Cluster, config: Config, reg:
         return False
     _install({t: p for t, (p, _, _) in parts.items()}, groups, reg, findings)
     reg.build_keys.update({t: k for t, (_, k, _) in parts.items() if k is not None})
+    reg.carried.update({t: (p.carried_from, p.carried) for t, (p, _, _) in parts.items()
+                        if p.carried_from is not None and p.carried})
     disk.tenant_builds_reused += sum(hit for _, _, hit in parts.values())
     return True
 
@@ -188,6 +194,7 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
         return _first_pass(tenant, group, cluster, config, reg, build_one, digests, disk, pointer, idents)
     pieces: list[_Built] = []
     metadata: list[dict[str, Any]] = []
+    carried: list[str] = []
     for ing in group:
         try:
             digest = digests.meta(ing.meta)
@@ -195,6 +202,8 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
             digest = None
         piece = previous.piece(digest, ing, cluster, reg, digests) if digest is not None else None
         disk.ingress_pieces_reused += piece is not None
+        if piece is not None and piece.tenant is not None:
+            carried.extend(name for attr in _TENANT_DICTS for name in getattr(piece.tenant, attr))
         if piece is None:
             piece = _build_alone(tenant, [ing], cluster, config, reg, build_one, digests)
             if piece is None:
@@ -206,6 +215,8 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
         disk.put(pointer, {"format": FORMAT, "key": None, "meet": idents})
         return _build_alone(tenant, group, cluster, config, reg, build_one, digests)
     merged.pieces = metadata
+    if previous.model_key is not None:
+        merged.carried_from, merged.carried = previous.model_key, frozenset(carried)
     return merged
 
 
@@ -247,6 +258,7 @@ class _Previous:
         self._raw: dict[str, Any] | None = None
         self._pieces: dict[bytes, dict[str, Any]] | None = None
         self._tenant: Any = None
+        self.model_key: str | None = None  # the model key of the build these pieces are of
 
     def has_pieces(self) -> bool:
         return bool(self._open())
@@ -258,6 +270,7 @@ class _Previous:
                                  == FORMAT else None) if isinstance(self._key, str) else None
             if raw is not None and isinstance(raw.get("pieces"), list):
                 self._raw = raw
+                self.model_key = raw.get("model_key") if isinstance(raw.get("model_key"), str) else None
                 self._pieces = {p["digest"]: p for p in raw["pieces"]
                                 if isinstance(p, dict) and isinstance(p.get("digest"), bytes) and p.get("clean")}
         return self._pieces
@@ -495,7 +508,7 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, d
     if part.pieces is None:
         return entry, None
     return entry, {"format": FORMAT, "tenant": model, "origins": [origin_value(o) for o in known],
-                   "pieces": part.pieces}
+                   "pieces": part.pieces, "model_key": model_key}
 
 
 def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,

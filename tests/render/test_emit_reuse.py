@@ -115,3 +115,28 @@ def test_every_model_field_is_in_the_tenant_key() -> None:
     """The key is the tenant's repr: a model field left out of it (repr=False) would make two
     different tenants one key. Then reuse is off; this test says so instead of a silent slow-down."""
     assert repr_is_complete()
+
+
+def test_a_tenants_objects_come_out_in_the_order_assembly_puts_them() -> None:
+    """A changed tenant is put together object by object in `SHARED_ORDER` (renderer.emit_reuse):
+    the order tenant.json.j2 writes them, which a full render shows."""
+    import dataclasses
+
+    from renderer.emit_reuse import SHARED_ORDER
+    from renderer.model import Tenant
+
+    assert tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name") == SHARED_ORDER
+    checked = 0
+    for case in sorted(CASES.iterdir()):
+        if not (case / "as3-gitops.yaml").is_file():
+            continue
+        model, config, tree = _model(case)
+        if model.raw_tenants or model.override is not None or config.templates:
+            continue
+        expected = {name: [key for attr in SHARED_ORDER for key in getattr(tenant, attr)]
+                    for name, tenant in model.tenants.items()}
+        declaration = render_as3(model, config, Identity("d" * 40), tree)["declaration"]
+        for name, keys in expected.items():
+            assert [k for k in declaration[name]["Shared"] if k not in ("class", "template")] == keys, case
+            checked += bool(keys)
+    assert checked >= 10

@@ -12,6 +12,7 @@ import pytest
 from net_repo import node
 
 from renderer.cache import DiskCache
+from renderer.emit_reuse import tenant_keys
 from renderer.mapping import tenant_reuse, tenant_store
 from renderer.render import RenderResult, render
 from renderer.source import ParseCache, dump_json
@@ -112,6 +113,7 @@ def test_unchanged_tenants_are_reused_and_a_moved_pod_is_seen(tmp_path: Path) ->
     assert second.tenant_builds_reused == 2  # t1 and t3; t2 read the changed Endpoints
     assert second.tenant_hits == 3  # their AS3 JSON came from the cache too, and the empty k8s tenant's
     assert second.ingress_pieces_reused == 1  # in t2, api-t2 came from t2's pieces; web-t2 was built
+    assert second.objects_reused == 2  # and api-t2's virtual server and pool kept their JSON
     assert "10.244.2.77" in dump_json(warm(root, cache)[0].as3).decode()
 
 
@@ -333,3 +335,48 @@ def test_nothing_of_a_secret_reaches_the_cache_not_even_its_digest(tmp_path: Pat
     for f in (tmp_path / "cache").rglob("*"):
         if f.is_file():
             assert secret not in f.read_bytes(), f
+
+
+def routed(ns: str, name: str, ip: str, tenant: str, hosts: tuple[str, ...], port: int = 80) -> str:
+    """`app` with host rules (a policy whose rules the emit sorts) instead of a default backend."""
+    rules = "".join(f"""
+    - host: {host}
+      http:
+        paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: {name}, port: {{number: 80}}}}}}}}]"""
+                    for host in hosts)
+    head = app(ns, name, ip, tenant).split("spec:\n  defaultBackend")[0]
+    return head.replace(f"virtual-server.f5.com/partition: {tenant}}}",
+                        f"virtual-server.f5.com/partition: {tenant}, virtual-server.f5.com/http-port: '{port}'}}") \
+        + f"spec:\n  rules:{rules}\n"
+
+
+def test_a_changed_tenant_renders_only_its_changed_ingress(tmp_path: Path) -> None:
+    """One Ingress of a tenant edited: the others' objects keep their JSON from the tenant's last
+    build (renderer.emit_reuse), policies with sorted rules included, and the output is the same."""
+    apps = {f"a{i}": routed("ns", f"app{i}", f"10.6.6.{i}", "t1", (f"z{i}.example.com", f"a{i}.example.com"))
+            for i in range(4)}
+    root = write(tmp_path / "repo", apps)
+    cache = tmp_path / "cache"
+    assert check(root, cache).objects_reused == 0
+    apps["a2"] = routed("ns", "app2", "10.6.6.2", "t1", ("b2.example.com",), port=8080)
+    write(root, apps)
+    got, disk = warm(root, cache)
+    assert "t1" in tenant_keys(got.as3["declaration"], kept=True)  # the assembled tenant is stored under its key
+    assert outcome(got) == outcome(render(root))
+    assert disk.ingress_pieces_reused == 3
+    assert disk.objects_reused >= 9  # three Ingresses' virtual server, pool and policy
+
+
+def test_a_changed_tenant_whose_earlier_json_is_gone_is_rendered_whole(tmp_path: Path) -> None:
+    apps = {f"a{i}": routed("ns", f"app{i}", f"10.6.7.{i}", "t1", (f"h{i}.example.com",)) for i in range(3)}
+    root = write(tmp_path / "repo", apps)
+    cache = tmp_path / "cache"
+    first, disk = warm(root, cache)
+    assert first.ok
+    for entry in disk.dir.rglob("*"):  # every AS3 tenant's JSON lost (the builds and their pieces stay)
+        if entry.is_file() and b"as3-tenant" in entry.read_bytes()[:600]:
+            entry.write_bytes(b"damaged")
+    apps["a0"] = routed("ns", "app0", "10.6.7.0", "t1", ("other.example.com",))
+    write(root, apps)
+    disk = check(root, cache)
+    assert disk.ingress_pieces_reused == 2 and disk.objects_reused == 0
