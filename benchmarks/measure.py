@@ -221,3 +221,8 @@ def warm_cache(repo: Path, ref: str, cache_dir: Path, memo: bool = False, schema
         findings = validate_rendered(result, repo=repo, as3_schema=str(schema), disk=disk)
         if any(f.is_error for f in findings):
             raise RuntimeError(f"validation of {ref} failed: {findings[:3]}")
+    # What this process keeps of that render (the tenants' keys, holding the declaration alive)
+    # would be freed inside the next timed command; the run on `ref` was another process.
+    from renderer.emit_reuse import forget_keys
+
+    forget_keys()

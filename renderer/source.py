@@ -7,7 +7,6 @@ finding, by composing that one file again with marks.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -89,6 +88,24 @@ class SourceFile:
         return SourceLocation(self.path, mark.line + 1, mark.column + 1)
 
 
+class _once:
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first access):
+    the value is computed on first access and kept in the instance's `__dict__`, which attribute
+    lookup finds first from then on. A render is single-threaded, and two threads computing one
+    location would compute equal values."""
+
+    def __init__(self, fn: Any) -> None:
+        self._fn = fn
+        self._name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self._name] = self._fn(obj)
+        return value
+
+
 @dataclass
 class Document:
     """One YAML/JSON document with where it starts."""
@@ -102,7 +119,7 @@ class Document:
     def path(self) -> str:
         return self.source.path
 
-    @functools.cached_property
+    @_once
     def location(self) -> SourceLocation:
         """Made once: every object's Origin asks for it (200,000 times for a 10k-Ingress repository)."""
         return SourceLocation(self.source.path, self.line, 1)
