@@ -130,8 +130,11 @@ def test_the_holder_renews_its_lock_and_notices_when_it_is_taken(bigip_emulator)
     lock.acquire()
     first = lock.read()
     assert first is not None and first.who == "first" and first.what == "deploy one"
-    time.sleep(0.35)
+    deadline = time.monotonic() + 5  # polled, not one fixed sleep: a loaded machine may run the renewer late
     renewed = lock.read()
+    while not (renewed is not None and renewed.expires > first.expires) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        renewed = lock.read()
     assert renewed is not None and renewed.expires > first.expires  # the renewer thread moved it
     other_client = client_for(bigip_emulator)
     other_client.login()
