@@ -83,7 +83,7 @@ def silent_findings(cluster: Cluster, config: Config, model: Model,
                     findings: list[Finding]) -> tuple[list[Finding], ObjectCounts]:
     """SKP findings for marked objects that produced nothing unexplained, and the summary counts."""
     ours = [ing.meta for ing in cluster.ingresses if ingress_is_ours(ing, cluster, config)[0]]
-    return check_silent(cluster.marked, ours, model, findings)
+    return check_silent(cluster.marked, ours, model, findings, config.location)
 
 
 def build_custom_resources(ctx: CrdContext) -> None:

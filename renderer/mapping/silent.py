@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, itemgetter
 
-from renderer.errors import Finding, Origin, Severity
+from renderer.errors import Finding, Origin, Severity, SourceLocation
 from renderer.kube.objects import ObjectMeta
 from renderer.model import Model
 
@@ -85,8 +85,9 @@ def _next_document_line(text: str, start: int) -> int:
 
 
 def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMeta], model: Model,
-                 findings: list[Finding]) -> tuple[list[Finding], ObjectCounts]:
+                 findings: list[Finding], settings: SourceLocation | None = None) -> tuple[list[Finding], ObjectCounts]:
     """SKP001 for every marked object that produced nothing and has no finding of its own; the counts.
+    An empty render (SKP003) is reported at `settings` (as3-gitops.yaml, where paths.manifests is).
 
     `also_ours` are objects without a marker that are still for us (Ingresses of our class): they
     count in the summary, and cannot be silent (their mapper always reports a skip)."""
@@ -105,7 +106,7 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
     quiet = any(f.code == "SRC003" or f.is_error for f in findings)  # already explained
     if rendered == 0 and not quiet and not model_has_objects(model):
         out.append(Finding("SKP003", "nothing rendered: no manifest produced a BIG-IP object, the declaration "
-                           "has no application", None, Severity.WARNING,
+                           "has no application", settings, Severity.WARNING,
                            hint="deploying it would empty every tenant; check paths.manifests and the warnings"))
     return out, ObjectCounts(rendered, skipped)
 

@@ -75,6 +75,9 @@ def test_an_empty_render_never_looks_like_success(tmp_path: Path, capsys: pytest
     assert main(["render", str(repo), "-o", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "warning: nothing rendered: no manifest produced a BIG-IP object" in err
+    # at the settings that say where manifests are read from, so an editor or CI annotation can point at it
+    assert any(line.startswith(str(repo / "as3-gitops.yaml") + ":") or line.startswith("as3-gitops.yaml:")
+               for line in err.splitlines() if "nothing rendered" in line), err
     assert err.splitlines()[-1] == "0 objects rendered, 0 skipped; nothing to deploy"
     assert main(["render", str(repo), "-o", str(tmp_path / "out2"), "--strict"]) == 2
 
