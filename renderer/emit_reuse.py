@@ -16,6 +16,15 @@ the real `render_as3`, together with an empty stand-in for every hit so that the
 keys come out in the order a full render gives them; the stand-ins are then replaced by the
 stored JSON.
 
+One level down, a tenant that changed is rendered one object at a time where its Ingress build
+says which objects are the same: a tenant put together from one-Ingress pieces
+(`renderer.mapping.tenant_reuse`) names in `Model.carried` the model key of the last build its
+unchanged pieces came from and the names of their objects. Those objects are that build's, and
+an object's JSON is a function of the object, its tenant's name and the settings above (the
+templates read nothing else: `tests/render/test_emit_reuse.py`), so their JSON is taken from that
+build's tenant entry; only the other objects go through the templates, and the tenant's
+application is assembled in the template's order (`SHARED_ORDER`).
+
 Not reused, the whole declaration is rendered as before: with the repository's own templates
 (`templates:` in as3-gitops.yaml; they may do anything), with AS3 ConfigMap tenants or an override
 ConfigMap (they merge into the declaration after the templates). A tenant whose JSON holds secret
