@@ -51,6 +51,7 @@ import yaml
 import renderer
 from renderer.errors import Finding
 from renderer.source import Document, SourceFile
+from renderer.yaml_splice import Previous
 
 Parsed = tuple[SourceFile, list[Document], list[Finding]]
 
@@ -64,7 +65,8 @@ TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a process that died mid-write
 # The modules whose code decides what a parse returns: editing one changes every key.
 PARSER_MODULES = ("source.py", "yaml_guard.py", "yaml_loader.py", "yaml_fast.py", "yaml_fast_lines.py", "limits.py",
-                  "errors.py", "cache.py")
+                  "errors.py", "cache.py", "yaml_splice.py")
+_SPLICED = (".yaml", ".yml")  # the files an edit is parsed by splicing into the last parse
 
 
 @functools.cache
@@ -117,19 +119,23 @@ class DiskCache:
         # what renderer.mapping.tenant_reuse took from here: whole tenants' Ingress builds, one-Ingress pieces
         self.tenant_builds_reused = self.ingress_pieces_reused = 0
         self.objects_reused = 0  # renderer.emit_reuse: objects of a changed tenant whose JSON an earlier build gave
+        self.parses_spliced = 0  # edited files parsed only where they changed (renderer.yaml_splice)
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))
 
-    def parse(self, path: str, key: str, loader: Callable[[], bytes], parse: Callable[[bytes], Parsed],
-              extra: str = "") -> Parsed:
+    def parse(self, path: str, key: str, loader: Callable[[], bytes],
+              parse: Callable[[bytes, Previous | None], Parsed], extra: str = "") -> Parsed:
         """`parse(loader())`, or the stored result of the same parse.
 
         `key` is the tree's content key: a git blob id names the content already (and a hit then
         does not even read the blob); a working tree gives the path, so the bytes are hashed, into
         the same git blob id (a file unchanged since the last commit hits what a `--ref` run
         stored, and the other way round). Every entry also holds the SHA-256 of the bytes it was
-        parsed from: a working-tree hit, which has the bytes, must match it too."""
+        parsed from: a working-tree hit, which has the bytes, must match it too.
+
+        On a miss, `parse` is also given the last stored parse of the same path (`_previous`), from
+        which an edited YAML file is parsed only where it changed (`renderer.yaml_splice`)."""
         data = None if key != path else loader()
         blob_id = key if data is None else git_blob_id(data)
         digest = None if data is None else hashlib.sha256(data).digest()
@@ -141,7 +147,10 @@ class DiskCache:
         if data is None:
             data = loader()
             digest = hashlib.sha256(data).digest()
-        src, docs, findings = parse(data)
+        previous = self._previous(path, blob_id, extra)
+        src, docs, findings = parse(data, previous)
+        if previous is not None and previous.used:
+            self.parses_spliced += 1
         # Only clean parses (every finding of a parse is made again on every run), and never a file
         # holding a Secret: its data (keys, tokens) must not sit in a cache folder CI uploads.
         if not findings and not any(_is_secret(doc.data) for doc in docs):
@@ -149,9 +158,29 @@ class DiskCache:
 
             src._content = f"git:{blob_id}"  # a file whose parse is kept may have its digests kept too
             packed = _pack(path, src, docs, digest)
-            if packed is not None:  # nor secret material elsewhere (a Route's TLS key, a PEM in a ConfigMap)
-                self.put(entry, packed, refuse=holds_secrets)
+            # nor secret material elsewhere (a Route's TLS key, a PEM in a ConfigMap)
+            if packed is not None and self.put(entry, packed, refuse=holds_secrets) and path.endswith(_SPLICED):
+                self._write(self._last_key(path, extra), blob_id)  # the next edit of this file starts from here
         return src, docs, findings
+
+    @staticmethod
+    def _last_key(path: str, extra: str) -> str:
+        """The pointer to the last stored parse of `path`: no content id, so never a parse's key."""
+        return "\0".join((tool_fingerprint(), "last", path, extra))
+
+    def _previous(self, path: str, blob_id: str, extra: str) -> Previous | None:
+        """The last stored parse of another version of the YAML file at `path` (same options), for
+        `renderer.yaml_splice`; None when there is none. Neither lookup counts as a hit or a miss."""
+        if not path.endswith(_SPLICED):
+            return None
+        last, _ = self._read(self._last_key(path, extra), lambda value: value if type(value) is str else None)
+        if last is None or last == blob_id:
+            return None
+        hit, _ = self._read(self.entry_key(path, f"git:{last}", extra), lambda stored: _unpack(path, stored, None))
+        if hit is None:
+            return None
+        src, docs, _ = hit
+        return Previous(src.text, [(doc.index, doc.line, doc.data) for doc in docs])
 
     def _file(self, key: str) -> Path:
         name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
@@ -160,23 +189,29 @@ class DiskCache:
     def get(self, key: str, check: Callable[[Any], Any | None] | None = None) -> Any | None:
         """The stored value for `key` (passed through `check`, which returns None to refuse it), or
         None: missing, unreadable, corrupt, someone else's or refused."""
+        value, there = self._read(key, check)
+        if value is None:
+            self.rejected += there
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def _read(self, key: str, check: Callable[[Any], Any | None] | None = None) -> tuple[Any | None, bool]:
+        """`get` without counting: the value (None: missing or refused) and whether a file was there."""
         file = self._file(key)
         try:
             blob = file.read_bytes()
         except OSError:
-            self.misses += 1
-            return None
+            return None, False
         value = _decode(blob, key)
         if value is not None and check is not None:
             value = check(value)
         if value is None:
-            self.rejected += 1
-            self.misses += 1
-            return None
+            return None, True
         with contextlib.suppress(OSError):
             os.utime(file)  # recently used: evicted last
-        self.hits += 1
-        return value
+        return value, True
 
     def touch(self, key: str) -> bool:
         """Whether an entry for `key` is there (marked recently used), without reading it: its `get`
@@ -190,6 +225,13 @@ class DiskCache:
     def put(self, key: str, value: Any, *, refuse: Callable[[bytes], bool] | None = None) -> bool:
         """Store `value` (plain data) for `key`; False when it cannot be marshalled or written, or
         when `refuse` (given the marshalled bytes, e.g. to look for secret material) says no."""
+        if not self._write(key, value, refuse):
+            return False
+        self.writes += 1
+        return True
+
+    def _write(self, key: str, value: Any, refuse: Callable[[bytes], bool] | None = None) -> bool:
+        """`put` without counting a write (the pointers `_previous` follows are not entries of their own)."""
         try:
             header, payload = _encode_parts(key, value)
         except (ValueError, TypeError):  # e.g. a datetime from an explicit !!timestamp tag
@@ -212,7 +254,6 @@ class DiskCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-        self.writes += 1
         self._account(len(header) + len(payload))
         return True
 

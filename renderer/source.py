@@ -38,6 +38,7 @@ from renderer.yaml_guard import (
     yaml_hint,
 )
 from renderer.yaml_loader import KubeLoader
+from renderer.yaml_splice import Previous
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # The trees moved to renderer/trees.py; importers of renderer.source keep finding them here.
@@ -132,9 +133,11 @@ class Document:
         return found or self.location
 
 
-def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS
+def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS, *, previous: Previous | None = None
                ) -> tuple[SourceFile, list[Document], list[Finding]]:
-    """Parse one manifest file into documents (YAML multi-document or JSON)."""
+    """Parse one manifest file into documents (YAML multi-document or JSON). `previous`: the text
+    and documents of an earlier version of the file (the disk cache's), so that an edited YAML file
+    is parsed only where it changed (`renderer.yaml_splice`); the result is the same either way."""
     if len(data) > limits.max_file_bytes:
         return SourceFile(path, "", size=len(data)), [], [_too_big(path, len(data), limits)]
     try:
@@ -147,14 +150,14 @@ def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS
         src = SourceFile(path, "")
         return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
     if path.endswith(".json") and text.startswith("\ufeff"):  # JSON forbids a BOM; Windows editors write one
-        src, docs, problems = parse_file(path, data[3:], limits)
+        src, docs, problems = parse_file(path, data[3:], limits)  # (no splice: the old text had the BOM)
         bom = Finding("SRC010", "file starts with a UTF-8 byte-order mark; read without it",
                       SourceLocation(path, 1, 1), Severity.WARNING, hint="save the file as UTF-8 without BOM")
         return src, docs, [bom, *problems]
     src = SourceFile(path, text, size=len(data))
     if path.endswith(".json"):
         return src, *_parse_json(src)
-    return src, *_parse_yaml(src, limits)
+    return src, *_parse_yaml(src, limits, previous)
 
 
 def _too_big(path: str, size: int, limits: Limits) -> Finding:
@@ -177,13 +180,16 @@ def _parse_json(src: SourceFile) -> tuple[list[Document], list[Finding]]:
     return [Document(src, 0, 1, data)], []
 
 
-def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[Document], list[Finding]]:
+def _parse_yaml(src: SourceFile, limits: Limits = DEFAULT_LIMITS, previous: Previous | None = None
+                ) -> tuple[list[Document], list[Finding]]:
     docs: list[Document] = []
     too_many = alias_findings(src.path, src.text, limits, KubeLoader)
     if too_many:
         return docs, too_many
     with paused_gc():  # parsing allocates many small containers; cyclic GC passes only cost time here
-        fast = yaml_fast.parse(src.text)  # plain manifests, line by line; BAIL for anything else
+        fast = previous.splice(src.text, yaml_fast.parse) if previous is not None else None
+        if fast is None:
+            fast = yaml_fast.parse(src.text)  # plain manifests, line by line; BAIL for anything else
         if fast is not yaml_fast.BAIL:
             return [Document(src, index, line, data) for index, line, data in fast], []
         return _parse_with_loader(src, docs)
@@ -256,7 +262,8 @@ class ParseCache:
         hit = self._by_key.get(cache_key)
         if hit is None:
             if self.disk is not None:
-                hit = self.disk.parse(path, key, loader, lambda data: parse_file(path, data, *options),
+                hit = self.disk.parse(path, key, loader,
+                                      lambda data, previous=None: parse_file(path, data, *options, previous=previous),
                                       repr(options))
             else:
                 hit = parse_file(path, loader(), *options)
