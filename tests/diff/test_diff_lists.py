@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from renderer import diff
 from renderer.diff import Side
 
@@ -53,7 +55,10 @@ def _random_list(rng: random.Random, base: list[Any], odd: bool) -> list[Any]:
     return out
 
 
-def test_list_changes_equal_the_full_keyed_comparison_on_random_lists() -> None:
+@pytest.mark.parametrize("few", [diff._FEW_NAMES, 0])  # the middle's names searched one by one, or by one pass
+def test_list_changes_equal_the_full_keyed_comparison_on_random_lists(few: int, monkeypatch: pytest.MonkeyPatch
+                                                                       ) -> None:
+    monkeypatch.setattr(diff, "_FEW_NAMES", few)
     rng = random.Random(20261202)
     for trial in range(3000):
         base = [_arp(f"10.0.0.{i}", rng.choice("ab")) for i in sorted(rng.sample(range(40), rng.randrange(12)))]
