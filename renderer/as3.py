@@ -224,6 +224,12 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
     sources: dict[str, tuple[Origin, ...]] = {}
     for tname, tenant in model.tenants.items():
         base = f"/{tname}/Shared/"
+        facts = tenant.stored_facts()
+        if facts is not None:  # a stored tenant not loaded: its names and origins without its objects
+            for names, lists in facts.origin_groups():
+                if names:
+                    sources.update(zip(map(add, repeat(base), names), unique_origins_each(lists), strict=True))
+            continue
         groups = (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
                   tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
         for group in groups:

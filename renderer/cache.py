@@ -120,6 +120,7 @@ class DiskCache:
         self.tenant_builds_reused = self.ingress_pieces_reused = 0
         self.objects_reused = 0  # renderer.emit_reuse: objects of a changed tenant whose JSON an earlier build gave
         self.parses_spliced = 0  # edited files parsed only where they changed (renderer.yaml_splice)
+        self.reuse_restarts = 0  # renders started again without reuse: a stored tenant's model did not load
 
     def entry_key(self, path: str, cid: str, extra: str = "") -> str:
         return "\0".join((tool_fingerprint(), cid, path, extra))

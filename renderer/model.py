@@ -202,6 +202,15 @@ class Tenant:
     data_groups: dict[str, DataGroup] = field(default_factory=dict)
     declared: dict[str, Declared] = field(default_factory=dict)
 
+    def stored_facts(self) -> Any:
+        """What a stored tenant not yet loaded answers without its objects
+        (renderer.mapping.tenant_facts.LazyTenant); a built tenant has none."""
+        return None
+
+    def later(self, fn: Any) -> bool:
+        """Keep `fn(self)` for when a stored tenant loads (True); False: call it now."""
+        return False
+
 
 @dataclass(slots=True)
 class FdbRecord:

@@ -24,6 +24,7 @@ from renderer.kube.load import Cluster, add_cluster_objects
 from renderer.mapping import build_model, silent_findings
 from renderer.mapping.ipam import load_allocations
 from renderer.mapping.silent import ObjectCounts
+from renderer.mapping.tenant_facts import StoredTenantError
 from renderer.net import net_model_sources, render_net_model
 from renderer.source import InputBudget, ParseCache, Tree, load_documents, open_tree
 from renderer.templates_check import template_findings
@@ -82,10 +83,10 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
     with paused_gc():
         disk = getattr(cache, "disk", None) if memo else None
         if disk is None or not render_memo.memoizable(tree):
-            return _render_tree(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
+            return _reusing(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
         config, _ = load_config(tree)
         if config.generate:  # generate: commands read what they like (and need the real tree): no memo
-            return _render_tree(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
+            return _reusing(tree, cache=cache, now=now, reuse=disk, defer=defer_tenants)
         fields = render_memo.lookup(disk, tree, defer_tenants=defer_tenants)
         if fields is not None:  # the lookup checked the config file's bytes too: `config` is its render's
             return RenderResult(config=config, **fields)
@@ -93,10 +94,24 @@ def render_tree(tree: Tree, *, cache: ParseCache | None = None, now: float | Non
         tracing = render_memo.TracingTree(tree, content_addressed=addressed)
         if not addressed:  # a working tree's files are keyed by path: an in-memory hit would read no
             cache = ParseCache(disk, remember=False)  # bytes, and the trace must see every file's bytes
-        result = _render_tree(tracing, cache=cache, now=now, reuse=disk,  # type: ignore[arg-type]
-                              defer=defer_tenants)
+        try:
+            result = _render_tree(tracing, cache=cache, now=now, reuse=disk,  # type: ignore[arg-type]
+                                  defer=defer_tenants)
+        except StoredTenantError:  # not stored: this render's trace holds a failed attempt
+            disk.reuse_restarts = getattr(disk, "reuse_restarts", 0) + 1
+            return _render_tree(tree, cache=cache, now=now)
         render_memo.store(disk, tracing, result)
         return result
+
+
+def _reusing(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any, defer: bool) -> RenderResult:
+    """`_render_tree` reusing what `reuse` holds; a stored tenant whose model does not load when a
+    stage needs it (a damaged entry: renderer.mapping.tenant_facts) makes it render without reuse."""
+    try:
+        return _render_tree(tree, cache=cache, now=now, reuse=reuse, defer=defer)
+    except StoredTenantError:
+        reuse.reuse_restarts = getattr(reuse, "reuse_restarts", 0) + 1
+        return _render_tree(tree, cache=cache, now=now)
 
 
 def _render_tree(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: Any = None,

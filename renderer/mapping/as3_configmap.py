@@ -20,6 +20,7 @@ from renderer.kube.load import Cluster
 from renderer.kube.objects import ConfigMap, ObjectMeta, Service
 from renderer.mapping.members import ip_sort_key
 from renderer.mapping.registry import Registry
+from renderer.mapping.tenant_facts import pool_services
 from renderer.model import Member, RawTenant
 from renderer.source import Document
 
@@ -277,7 +278,7 @@ def build_as3_configmaps(cluster: Cluster, config: Config, reg: Registry, raw: d
                 hint="CIS posts its tenants empty; here a tenant nothing renders is deleted by deploy anyway"))
         elif kind == "as3":
             _build_one(cm, what, cluster, config, reg, raw, used, findings)
-    backends = {pool.service for tenant in reg.tenants.values() for pool in tenant.pools.values()}
+    backends = {service for tenant in reg.tenants.values() for service in pool_services(tenant)}
     for key, svc in sorted(cluster.services.items()):
         labels = svc.meta.labels
         if key in used or key in backends or not any(label in labels for label in DISCOVERY_LABELS):

@@ -10,14 +10,15 @@ import ipaddress
 import json
 import re
 import socket
-from itertools import chain, repeat
-from operator import add, attrgetter, itemgetter
+from itertools import repeat
+from operator import add, itemgetter
 
 from renderer.config import Config
 from renderer.errors import Finding, Origin, Severity, SourceLocation
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Node
 from renderer.mapping.members import ip_sort_key, ipv4_int
+from renderer.mapping.tenant_facts import member_columns
 from renderer.model import Arp, FdbRecord, Network, RawTenant, Tenant
 
 BACKEND_DATA = "flannel.alpha.coreos.com/backend-data"
@@ -161,10 +162,6 @@ def _check_cidrs(cidrs, config: Config, findings: list[Finding]) -> None:
                                 config.location, Severity.WARNING))
 
 
-_MEMBERS, _SERVICE = attrgetter("members"), attrgetter("service")
-_ADDRESS, _NODE_NAME, _CLUSTER = attrgetter("address"), attrgetter("node_name"), attrgetter("cluster")
-
-
 def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], cidrs, findings,
           raw: dict[str, RawTenant], cluster_name: str | None) -> list[Arp]:
     """One ARP per pod IP of the pools, sorted by address; a pod IP's first member (tenants, pools,
@@ -174,18 +171,23 @@ def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], 
     pair, so nothing per pair helps: instead each step is one C-level pass over all of them (`map`,
     `chain`, `dict(zip(...))`), the Services and nodes are resolved once each, and only when some pod
     is not a dotted quad on a node with a VtepMAC (rare) do the pods take a Python loop."""
-    pools = [pool for tenant in tenants.values() for pool in tenant.pools.values()]
-    member_lists = list(map(_MEMBERS, pools))
-    members = list(chain.from_iterable(member_lists))
-    services = list(chain.from_iterable(map(repeat, map(_SERVICE, pools), map(len, member_lists))))
+    addresses: list[str] = []
+    nodes: list[str | None] = []
+    clusters: list[str | None] = []
+    services: list[tuple[str, str]] = []
+    for tenant in tenants.values():  # a stored tenant's columns come without loading it (tenant_facts)
+        columns = member_columns(tenant)
+        for into, column in zip((addresses, nodes, clusters, services), columns, strict=True):
+            into.extend(column)
     for name in sorted(raw):
         for m, service in raw[name].pod_members:
-            members.append(m)
+            addresses.append(m.address)
+            nodes.append(m.node_name)
+            clusters.append(m.cluster)
             services.append(service)
-    if set(map(_CLUSTER, members)) - {cluster_name}:  # another cluster's members claim no address
-        keep = [i for i, m in enumerate(members) if m.cluster == cluster_name]
-        members, services = list(map(members.__getitem__, keep)), list(map(services.__getitem__, keep))
-    addresses = list(map(_ADDRESS, members))
+    if set(clusters) - {cluster_name}:  # another cluster's members claim no address
+        keep = [i for i, c in enumerate(clusters) if c == cluster_name]
+        addresses, nodes, services = (list(map(column.__getitem__, keep)) for column in (addresses, nodes, services))
     # address -> its first member's index: written last to first, so the first occurrence wins
     # (the dict's own order does not matter, the addresses are sorted next)
     first = dict(zip(reversed(addresses), range(len(addresses) - 1, -1, -1), strict=True))
@@ -193,7 +195,7 @@ def _arps(cluster: Cluster, tenants: dict[str, Tenant], mac_of: dict[str, str], 
     order, dotted = _address_order(ips)
     ordered = list(map(ips.__getitem__, order))
     at = list(map(list(first.values()).__getitem__, order))
-    node_names = list(map(_NODE_NAME, map(members.__getitem__, at)))
+    node_names = list(map(nodes.__getitem__, at))
     keys = list(map(services.__getitem__, at))
     service_origins: dict[tuple[str, str], list[Origin]] = {}
     for key in set(keys):

@@ -100,8 +100,14 @@ class Registry:
     def finish(self) -> None:
         """Settle properties that depend on every contributor (translate-server-address)."""
         for (partition, vs_name), votes in self.translate_votes.items():
-            vs = self.tenants[partition].virtual_servers[vs_name]
-            vs.translate_address = not (votes and all(v is False for v in votes))
+            value = not (votes and all(v is False for v in votes))
+            tenant = self.tenants[partition]
+            if not tenant.later(functools.partial(_set_translate, vs_name, value)):  # a stored tenant: on loading
+                _set_translate(vs_name, value, tenant)
+
+
+def _set_translate(vs_name: str, value: bool, tenant: Tenant) -> None:
+    tenant.virtual_servers[vs_name].translate_address = value
 
 
 @functools.lru_cache(maxsize=65536)

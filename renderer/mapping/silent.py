@@ -15,6 +15,7 @@ from operator import attrgetter, itemgetter
 
 from renderer.errors import Finding, Origin, Severity, SourceLocation
 from renderer.kube.objects import ObjectMeta
+from renderer.mapping.tenant_facts import GROUPS
 from renderer.model import Model
 
 
@@ -28,26 +29,30 @@ class ObjectCounts:
 
 _ORIGINS = attrgetter("origins")
 _KEY = attrgetter("kind", "namespace", "name")
-_GROUPS = ("virtual_servers", "pools", "monitors", "policies", "certificates", "tls_servers", "irules",
-           "data_groups", "declared")
+_GROUPS = GROUPS  # the tenant's dicts, in tenant_facts' order (a stored tenant's keys come per dict)
 
 
 def model_origins(model: Model) -> set[tuple[str, str, str]]:
     """(kind, namespace, name) of every Kubernetes object some model object came from."""
-    return set().union(*map(_origin_keys, _origin_holders(model)))
+    return set().union(*_key_batches(model))
 
 
-def _origin_holders(model: Model) -> Iterator[Iterable[Sequence[Origin]]]:
-    """The `origins` of every model object, in batches: each kind of tenant object across all tenants
-    (virtual servers first: they name the Ingresses, most of the marked objects), the AS3 tenants,
-    the override, the network last (at 10k Ingresses 100,000 ARPs)."""
-    tenants = model.tenants.values()
-    for group in _GROUPS:
-        yield map(_ORIGINS, chain.from_iterable(getattr(tenant, group).values() for tenant in tenants))
-    yield map(_ORIGINS, model.raw_tenants.values())
+def _key_batches(model: Model) -> Iterator[set[tuple[str, str, str]]]:
+    """The origins' keys of every model object, in batches: each kind of tenant object across all
+    tenants (virtual servers first: they name the Ingresses, most of the marked objects; a stored
+    tenant not loaded gives its stored keys: renderer.mapping.tenant_facts), the AS3 tenants, the
+    override, the network last (at 10k Ingresses 100,000 ARPs)."""
+    tenants = list(model.tenants.values())
+    stored = [facts for tenant in tenants if (facts := tenant.stored_facts()) is not None]
+    loaded = [tenant for tenant in tenants if tenant.stored_facts() is None]
+    for i, group in enumerate(_GROUPS):
+        keys = _origin_keys(map(_ORIGINS, chain.from_iterable(getattr(tenant, group).values() for tenant in loaded)))
+        keys.update(chain.from_iterable(facts.origin_keys[i] for facts in stored))
+        yield keys
+    yield _origin_keys(map(_ORIGINS, model.raw_tenants.values()))
     if model.override is not None:
-        yield ((model.override.origin,),)
-    yield map(_ORIGINS, chain(model.network.fdb, model.network.arps))
+        yield _origin_keys(((model.override.origin,),))
+    yield _origin_keys(map(_ORIGINS, chain(model.network.fdb, model.network.arps)))
 
 
 def _origin_keys(batch: Iterable[Sequence[Origin]]) -> set[tuple[str, str, str]]:
@@ -93,12 +98,12 @@ def check_silent(marked: list[tuple[ObjectMeta, str]], also_ours: list[ObjectMet
     count in the summary, and cannot be silent (their mapper always reports a skip)."""
     keys = list(map(_KEY, chain(map(itemgetter(0), marked), also_ours)))
     missing = set(keys)
-    batches = _origin_holders(model)
+    batches = _key_batches(model)
     while missing:  # until every object is found (then none is skipped): the ARPs are rarely needed
         batch = next(batches, None)
         if batch is None:
             break
-        missing -= _origin_keys(batch)
+        missing -= batch
     if not missing:
         rendered, skipped, out = len(set(keys)), 0, []
     else:
@@ -150,4 +155,5 @@ def _why(meta: ObjectMeta, marker: str) -> str:
 
 def model_has_objects(model: Model) -> bool:
     return bool(model.raw_tenants) or any(
-        t.virtual_servers or t.pools for t in model.tenants.values())
+        facts.has_objects if (facts := t.stored_facts()) is not None else bool(t.virtual_servers or t.pools)
+        for t in model.tenants.values())

@@ -45,6 +45,7 @@ stored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import pickle
@@ -57,6 +58,7 @@ from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
+from renderer.mapping.tenant_facts import LazyTenant, facts_from, tenant_facts
 from renderer.mapping.tenant_store import (
     Digests,
     ModelUnpickler,
@@ -75,7 +77,7 @@ from renderer.mapping.tenant_store import (
 from renderer.model import Tenant
 
 KIND = "ingress-tenant"
-FORMAT = 3
+FORMAT = 4  # 4: the tenant's facts beside its pickle (renderer.mapping.tenant_facts)
 _TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
 
 
@@ -141,7 +143,7 @@ def _parts(groups: dict[str, list[int]], items: list[Ingress], settings: bytes, 
     for tenant, index in groups.items():
         group = [items[i] for i in index]
         key = _key(settings, tenant, group, digests)
-        part = _lookup(disk, key, group, cluster, reg, digests) if key is not None else None
+        part = _lookup(disk, key, tenant, group, cluster, reg, digests) if key is not None else None
         hit = part is not None
         model_key = None  # the entry's key and what its reads found: names exactly this model
         if part is not None:
@@ -493,6 +495,7 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, d
     claims = part.claims
     model = None if part.tenant is None else dumps(part.tenant, known)
     entry = {
+        "facts": None if part.tenant is None else _facts(part.tenant, known),
         "format": FORMAT,
         "model_key": model_key,
         "tenant": model,
@@ -511,15 +514,27 @@ def _pack(part: _Built, group: list[Ingress], cluster: Cluster, reg: Registry, d
                    "pieces": part.pieces, "model_key": model_key}
 
 
-def _lookup(disk: Any, key: str, group: list[Ingress], cluster: Cluster, reg: Registry,
+def _facts(tenant: Tenant, known: list[Any]) -> dict[str, Any] | None:
+    """The tenant's facts (renderer.mapping.tenant_facts), its Origins named as `dumps` names them;
+    None when one cannot be (an Origin without a place): the tenant is then loaded on every hit."""
+    index = {id(o): i for i, o in reversed(list(enumerate(known)))}
+    try:
+        return tenant_facts(tenant, lambda o: index.get(id(o)) if id(o) in index else origin_value(o))
+    except AttributeError:
+        return None
+
+
+def _lookup(disk: Any, key: str, name: str, group: list[Ingress], cluster: Cluster, reg: Registry,
             digests: Digests) -> _Built | None:
     """The stored part for `key` if it is well formed and every read it made finds the same again."""
     raw = disk.get(key, lambda v: v if isinstance(v, dict) and v.get("format") == FORMAT else None)
-    return None if raw is None else _unpack(raw, group, cluster, reg, digests)
+    return None if raw is None else _unpack(raw, name, group, cluster, reg, digests)
 
 
-def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, digests: Digests) -> _Built | None:
-    """A packed part back, or None: malformed, or a read that finds something else now."""
+def _unpack(raw: Any, name: str, group: list[Ingress], cluster: Cluster, reg: Registry,
+            digests: Digests) -> _Built | None:
+    """A packed part back, or None: malformed, or a read that finds something else now. Its model
+    stays a pickle (a `LazyTenant`) when the entry has well-formed facts."""
     try:
         if raw["size"] != len(group):
             return None
@@ -528,7 +543,12 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
             return None
         tenant = None
         if raw["tenant"] is not None:
-            tenant = ModelUnpickler(io.BytesIO(raw["tenant"]), [*group, *found], of_objects=True).load()
+            known = [*group, *found]
+            facts = facts_from(raw["facts"], known) if raw["facts"] is not None else None
+            if facts is None:
+                tenant = ModelUnpickler(io.BytesIO(raw["tenant"]), known, of_objects=True).load()
+            else:
+                tenant = LazyTenant.stored(name, functools.partial(_model, raw["tenant"], known), facts)
         keys, identities, at = raw["claims"]
         if at and min(at) < 0:
             return None
@@ -544,6 +564,14 @@ def _unpack(raw: Any, group: list[Ingress], cluster: Cluster, reg: Registry, dig
     except (KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             IndexError, NoDigest):
         return None
+
+
+def _model(pickled: bytes, known: list[Any]) -> Tenant:
+    """A stored tenant's model, when something first needs its objects (tenant_facts.LazyTenant)."""
+    tenant = ModelUnpickler(io.BytesIO(pickled), known, of_objects=True).load()
+    if type(tenant) is not Tenant:
+        raise pickle.UnpicklingError("a stored tenant's model is not a Tenant")
+    return tenant
 
 
 def _install(built: dict[str, _Built], groups: dict[str, list[int]], reg: Registry,

@@ -13,7 +13,7 @@ import pytest
 from renderer.errors import Origin, SourceLocation
 from renderer.mapping import network
 from renderer.mapping.members import ip_sort_key, ipv4_int
-from renderer.model import Member
+from renderer.model import Member, Tenant
 
 
 def _origin(kind: str, name: str) -> Origin:
@@ -69,7 +69,7 @@ def _random_case(rng: random.Random, odd: bool, fast: bool = False):
     def pool():
         return NS(service=("default", f"s{rng.randrange(6)}"), members=[member() for _ in range(rng.randrange(8))])
 
-    tenants = {f"t{t}": NS(pools={f"p{p}": pool() for p in range(rng.randrange(4))}) for t in range(3)}
+    tenants = {f"t{t}": Tenant(f"t{t}", pools={f"p{p}": pool() for p in range(rng.randrange(4))}) for t in range(3)}
     raw = {name: NS(pod_members=[(member(), ("default", f"s{rng.randrange(6)}")) for _ in range(rng.randrange(6))])
            for name in rng.sample(["zeta", "alpha", "mid"], rng.randrange(4))}
     return cluster, tenants, mac_of, cidrs, raw
@@ -103,7 +103,7 @@ def test_first_occurrence_wins_even_when_a_later_one_has_a_vtep_mac() -> None:
     pool (and an AS3 tenant) has the same IP on a node with one; the other IPs keep theirs."""
     cluster, cidrs = _cluster(3, 3)
     mac_of = {"n0": "aa:bb:cc:00:00:00", "n2": "aa:bb:cc:00:00:02"}
-    tenants = {"t": NS(pools={
+    tenants = {"t": Tenant("t", pools={
         "a": NS(service=("default", "s0"), members=[Member("10.0.0.9", 80, "n0"), Member("10.1.0.1", 80, "n1")]),
         "b": NS(service=("default", "s1"), members=[Member("10.1.0.1", 81, "n2"), Member("10.0.0.9", 81, "n2")])})}
     raw = {"r": NS(pod_members=[(Member("10.1.0.1", 80, "n0"), ("default", "s2")),

@@ -11,7 +11,7 @@ import pytest
 
 from renderer.errors import Origin, SourceLocation
 from renderer.mapping.silent import check_silent, model_origins
-from renderer.model import Arp, Model, Network
+from renderer.model import Arp, Model, Network, Tenant
 
 GROUPS = ("virtual_servers", "pools", "monitors", "policies", "certificates", "tls_servers", "irules", "data_groups",
           "declared")
@@ -33,7 +33,7 @@ def _meta(kind: str, name: str) -> NS:
 
 
 def _model(groups: dict[str, list[Origin]], arps: list[Arp]) -> Model:
-    tenant = NS(**{g: {f"{g}{i}": NS(origins=[o]) for i, o in enumerate(groups.get(g, []))} for g in GROUPS})
+    tenant = Tenant("t", **{g: {f"{g}{i}": NS(origins=[o]) for i, o in enumerate(groups.get(g, []))} for g in GROUPS})
     return Model({"t": tenant}, Network("cluster", [], arps))
 
 

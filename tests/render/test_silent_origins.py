@@ -7,7 +7,7 @@ from types import SimpleNamespace as NS
 
 from renderer.errors import Origin, SourceLocation
 from renderer.mapping.silent import model_origins
-from renderer.model import Arp, FdbRecord, Model, Network, Override, RawTenant
+from renderer.model import Arp, FdbRecord, Model, Network, Override, RawTenant, Tenant
 
 GROUPS = ("virtual_servers", "pools", "monitors", "policies", "certificates", "tls_servers", "irules", "data_groups",
           "declared")
@@ -23,7 +23,7 @@ def test_every_holder_of_origins_counts_and_equal_origins_are_one_key() -> None:
     for t in ("t1", "t2"):
         groups = {g: {"x": NS(origins=[_o("Kind", f"{t}-{g}"), shared])} for g in GROUPS}
         groups["pools"]["empty"] = NS(origins=[])
-        tenants[t] = NS(**groups)
+        tenants[t] = Tenant(t, **groups)
     raw = {"r": RawTenant("r", {}, [_o("ConfigMap", "as3")])}
     network = Network("cluster", [FdbRecord("aa:bb:cc:00:00:01", "192.0.2.1", [_o("Node", "n1", namespace="")])],
                       [Arp("10.0.0.1", "m", [shared, _o("Node", "n2", namespace="")]),

@@ -39,8 +39,8 @@ def test_a_reused_model_holds_this_renders_origin_objects(tmp_path: Path, monkey
     seen: list[tuple[Any, list[Any], Any]] = []
     real = tenant_reuse._unpack
 
-    def spy(raw: Any, group: list[Any], cluster: Any, *args: Any) -> Any:
-        part = real(raw, group, cluster, *args)
+    def spy(raw: Any, name: str, group: list[Any], cluster: Any, *args: Any) -> Any:
+        part = real(raw, name, group, cluster, *args)
         if part is not None:
             seen.append((part, group, cluster))
         return part
@@ -52,8 +52,13 @@ def test_a_reused_model_holds_this_renders_origin_objects(tmp_path: Path, monkey
         mine = {id(ing.meta.origin) for ing in group}
         for table in (cluster.services, cluster.endpoints, cluster.nodes):
             mine.update(id(obj.meta.origin) for obj in table.values())
-        held = _origins(part.tenant, [])
-        assert held and all(id(o) in mine for o in held)
+        facts = part.tenant.stored_facts()  # not loaded yet: its facts name the same Origins
+        assert facts is not None
+        stored = [o for _, lists in facts.origin_groups() for origins in lists for o in origins]
+        assert stored and all(id(o) in mine for o in stored)
+        held = _origins(part.tenant, [])  # loads the model
+        assert held and all(id(o) in mine for o in held) and part.tenant.stored_facts() is None
+        assert {id(o) for o in held} == {id(o) for o in stored}
 
 
 def test_a_file_whose_other_documents_changed_is_checked_by_digest(tmp_path: Path) -> None:

@@ -186,16 +186,37 @@ class _Planted:
         return (_planted, ())
 
 
+def _drop_entries(cache: Path, kind: str) -> int:
+    """Delete the cache entries whose key starts with `kind`; how many there were."""
+    from renderer.cache import MAGIC
+
+    dropped = 0
+    for file in (p for p in cache.rglob("*") if p.is_file()):
+        blob = file.read_bytes()
+        size = int.from_bytes(blob[len(MAGIC) + 32:len(MAGIC) + 36], "big")
+        if blob[len(MAGIC) + 36:len(MAGIC) + 36 + size].startswith(kind.encode()):
+            file.unlink()
+            dropped += 1
+    return dropped
+
+
 def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored model that names other code never runs it. It is read only when a stage needs the
+    tenant's objects (its facts answer the others: renderer.mapping.tenant_facts); then it is
+    refused and the render starts again without reuse, with the same output."""
     root = write(tmp_path / "repo", three_tenants())
     real = tenant_reuse.dumps
     monkeypatch.setattr(tenant_reuse, "dumps", lambda tenant, known: pickle.dumps(_Planted()))
     check(root, tmp_path / "cache")
     monkeypatch.setattr(tenant_reuse, "dumps", real)
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.77")))  # a new render (not the memo's)
-    disk = check(root, tmp_path / "cache")
-    assert CALLED == [] and disk.tenant_builds_reused == 0
+    disk = check(root, tmp_path / "cache")  # t1 and t3 reused, their JSON from the cache: never loaded
+    assert CALLED == [] and disk.tenant_builds_reused == 2 and disk.reuse_restarts == 0
+    assert _drop_entries(tmp_path / "cache", "as3-tenant") > 0  # now their emit needs their objects
     write(root, three_tenants(t2=("10.244.1.5", "10.244.2.78")))
+    disk = check(root, tmp_path / "cache")
+    assert CALLED == [] and disk.reuse_restarts == 1  # the model refused: rendered again without reuse
+    write(root, three_tenants(t2=("10.244.1.5", "10.244.2.79")))
     assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t1 and t3: rewritten by the run before
 
 
