@@ -116,7 +116,7 @@ def test_a_model_that_does_not_load_is_a_stored_tenant_error() -> None:
         _ = other.virtual_servers
 
 
-@pytest.mark.parametrize("damage", ["groups", "keys", "refs", "members", "counts"])
+@pytest.mark.parametrize("damage", ["groups", "keys", "refs", "members", "counts", "value"])
 def test_malformed_facts_are_refused(damage: str) -> None:
     tenant = _one_case_tenant()
     raw = tenant_facts(tenant, origin_value)
@@ -129,8 +129,11 @@ def test_malformed_facts_are_refused(damage: str) -> None:
         raw["groups"][0] = (names, counts, [5] * len(refs))  # no known object 5
     elif damage == "members":
         raw["members"] = (raw["members"][0] + ["10.0.0.1"], *raw["members"][1:])
-    else:
+    elif damage == "counts":
         names, counts, refs = raw["groups"][0]
         raw["groups"][0] = (names, [c + 1 for c in counts], refs)
+    else:  # an origin by value that makes no Origin (its line is not a number)
+        names, counts, refs = raw["groups"][0]
+        raw["groups"][0] = (names, counts, [("m.yaml", "one", None, "Ingress", "ns", "n"), *refs[1:]])
     assert facts_from(raw, []) is None
     assert facts_from(tenant_facts(tenant, origin_value), []) is not None
