@@ -9,6 +9,7 @@ tree), as --ref cannot leave it either. Split from renderer/source.py (which re-
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol, Self
@@ -121,6 +122,23 @@ class WorkTree:
         return self._abs(path).read_bytes()
 
 
+def _locate(repo_path: str | Path, ref: str) -> tuple[str, str, str] | None:
+    """(git dir, the folder's prefix in the repository, the commit `ref` names), asked of git in one
+    call (rev-parse prints its answers in the order asked); None when the folder is in no repository
+    or `ref` names no commit (never an option: a ref starting with `-` names none)."""
+    if not ref or ref.startswith("-"):
+        return None
+    done = run_git(["-C", str(repo_path), "rev-parse", "--absolute-git-dir", "--show-prefix", "--verify", "--quiet",
+                    f"{ref}^{{commit}}"])
+    lines = done.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if done.returncode != 0 or len(lines) < 3 or not lines[0] or not _HEX.fullmatch(lines[2]):
+        return None
+    return lines[0], lines[1], lines[2]
+
+
+_HEX = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # a SHA-1 or SHA-256 object id
+
+
 class GitTree:
     """Files of one commit, read from git objects: the working tree is never touched.
 
@@ -131,19 +149,17 @@ class GitTree:
     `close()` it: that ends the cat-file process (also done at garbage collection and exit)."""
 
     def __init__(self, repo_path: str | Path, ref: str):
-        found = run_git(["-C", str(repo_path), "rev-parse", "--absolute-git-dir", "--show-prefix"])
-        if found.returncode != 0:
-            raise SourceError(f"{repo_path}: not inside a git repository",
-                              hint="--ref needs the folder to be in a git repository")
-        git_dir, _, prefix = found.stdout.decode("utf-8", "surrogateescape").partition("\n")
+        located = _locate(repo_path, ref)
+        if located is None:  # one of the two: say which
+            found = run_git(["-C", str(repo_path), "rev-parse", "--absolute-git-dir", "--show-prefix"])
+            if found.returncode != 0:
+                raise SourceError(f"{repo_path}: not inside a git repository",
+                                  hint="--ref needs the folder to be in a git repository")
+            raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref")
+        git_dir, prefix, self.identity = located
         self.git_dir = git_dir
         # the configuration folder may be any folder of a repository (a monorepo, envs/prod)
-        self.prefix = prefix.rstrip("\n").rstrip("/")
-        done = run_git(["--git-dir", git_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
-                       ) if ref and not ref.startswith("-") else None  # never an option
-        if done is None or done.returncode != 0:
-            raise SourceError(f"{repo_path}: unknown git ref {ref!r}", hint="check `git log` for the ref")
-        self.identity = done.stdout.decode().strip()
+        self.prefix = prefix.rstrip("/")
         self.root_label = f"{repo_path}@{ref}"
         treeish = f"{self.identity}:{self.prefix}" if self.prefix else f"{self.identity}^{{tree}}"
         entries = list_tree(git_dir, treeish)
