@@ -388,7 +388,10 @@ class _Graph:
     def column(self, objs: list[Any], name: str) -> tuple[str, list[Any]]:
         """One field of a group's objects: its kind (the same for all, or no columns) and its values."""
         layouts, table = self.layouts, self.table
-        values = [getattr(obj, name) for obj in objs]
+        values = list(map(operator.attrgetter(name), objs))
+        if _SCALARS.issuperset(map(type, values)):  # scalars (None too): plain, what the loop below finds
+            strings = self.strings
+            return _PLAIN, [strings.setdefault(v, v) if type(v) is str else v for v in values]
         kinds = set()
         for value in values:
             kind = type(value)

@@ -3,10 +3,11 @@
 Why: in a pull request run nine tenants of ten come from the disk cache (renderer.mapping
 .tenant_reuse) and most stages after the Ingress build never need their objects: the AS3 emit takes
 their JSON from the cache by key (renderer.emit_reuse). Yet each was unpickled whole (100,000 pool
-members at 10k Ingresses), only for three stages to read a little of every one: the ARPs read the
+members at 10k Ingresses), only for a few stages to read a little of every one: the ARPs read the
 pool members' addresses and nodes, the silent-object check the (kind, namespace, name) of every
-origin, the sources every object's origins. Those are stored with the build as `Facts`, computed
-from the very model that is pickled, so a `LazyTenant` answers them without loading.
+origin, the sources every object's origins, the AS3 ConfigMaps' service discovery the pools'
+Services. Those are stored with the build as `Facts`, computed from the very model that is
+pickled, so a `LazyTenant` answers them without loading.
 
 Why it is exact: the facts are functions of the model alone, taken when the model is pickled, and
 are used only while the tenant is not loaded. Everything that could change a tenant goes through its
@@ -18,6 +19,7 @@ no fact depends on it. A `LazyTenant` equals, prints and pickles as the `Tenant`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, islice, repeat
 from operator import attrgetter
@@ -28,8 +30,7 @@ from renderer.mapping.tenant_store import origin_of
 from renderer.model import Tenant
 
 # The tenant's dicts of objects, in the order of its fields (the order as3_sources reads them in).
-GROUPS = ("virtual_servers", "pools", "monitors", "policies", "certificates", "tls_servers", "irules",
-          "data_groups", "declared")
+GROUPS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")
 _ORIGINS, _MEMBERS, _SERVICE = attrgetter("origins"), attrgetter("members"), attrgetter("service")
 _ADDRESS, _NODE_NAME, _CLUSTER = attrgetter("address"), attrgetter("node_name"), attrgetter("cluster")
 _META_ORIGIN = attrgetter("meta.origin")

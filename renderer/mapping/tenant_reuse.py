@@ -44,7 +44,6 @@ stored.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import io
@@ -58,7 +57,7 @@ from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
-from renderer.mapping.tenant_facts import LazyTenant, facts_from, tenant_facts
+from renderer.mapping.tenant_facts import GROUPS, LazyTenant, facts_from, tenant_facts
 from renderer.mapping.tenant_store import (
     Digests,
     ModelUnpickler,
@@ -78,7 +77,7 @@ from renderer.model import Tenant
 
 KIND = "ingress-tenant"
 FORMAT = 4  # 4: the tenant's facts beside its pickle (renderer.mapping.tenant_facts)
-_TENANT_DICTS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")  # each a dict by name
+_TENANT_DICTS = GROUPS  # the tenant's dicts, each by name
 
 
 @dataclass
