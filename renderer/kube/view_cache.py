@@ -357,7 +357,9 @@ class _Graph:
         below = 0
         for name in layout[0]:
             if name not in skip:
-                below = max(below, self.value(getattr(obj, name)))
+                value = getattr(obj, name)
+                if type(value) not in _SCALARS:  # a scalar holds no view (`value` gives 0)
+                    below = max(below, self.value(value))
         self.depth[id(obj)] = below + 1
         self.groups.setdefault((below + 1, type(obj)), []).append(obj)
         return below + 1
