@@ -7,15 +7,18 @@ onto a BIG-IP resource. Records are sorted by MAC, ARPs by IP (numerically).
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import add, attrgetter
 from typing import Any
 
 from renderer.as3 import Identity
 from renderer.config import Config, device_view
 from renderer.errors import Origin
-from renderer.model import Model, Network, unique_origins
+from renderer.model import Model, Network, unique_origins, unique_origins_each
 
 NET_SCHEMA_VERSION = "1.0"
 ARP_PREFIX = "k8s-"  # arp_name(ip) is ARP_PREFIX + ip
+_IP, _ORIGINS = attrgetter("ip"), attrgetter("origins")
 
 
 def render_net_model(model: Model, config: Config, identity: Identity) -> dict[str, Any]:
@@ -76,14 +79,10 @@ def net_sources(network: Network) -> dict[str, tuple[Origin, ...]]:
     sources: dict[str, tuple[Origin, ...]] = {}
     for r in network.fdb:
         sources[f"/net/fdb/{r.mac}"] = unique_origins(r.origins)
-    for a in network.arps:
-        origins = a.origins
-        if len(origins) == 2 and origins[0].kind != origins[1].kind:
-            # the usual ARP: its Service and its Node, never equal Origins (the dataclass's __eq__
-            # compares the kinds too), so no Python-level __eq__ per ARP (100,000 at 10k Ingresses)
-            sources[f"/net/arps/{a.ip}"] = (origins[0], origins[1])
-        else:
-            sources[f"/net/arps/{a.ip}"] = unique_origins(origins)
+    arps = network.arps
+    if arps:  # in C-level passes (100,000 ARPs at 10k Ingresses): see unique_origins_each
+        sources.update(zip(map(add, repeat("/net/arps/"), map(_IP, arps)),
+                           unique_origins_each(list(map(_ORIGINS, arps))), strict=True))
     for route in network.routes or ():
         sources[f"/net/routes/{route.name}"] = unique_origins(route.origins)
     return sources

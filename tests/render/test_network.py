@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import json
+import operator
 from pathlib import Path
 
 import jsonschema
@@ -236,6 +237,11 @@ def test_net_sources_of_an_arp_are_its_distinct_origins() -> None:
         got = sources[f"/net/arps/10.0.0.{i}"]
         assert [id(o) for o in got] == [id(o) for o in unique_origins(origins)], origins
     assert [len(sources[f"/net/arps/10.0.0.{i}"]) for i in range(len(cases))] == [2, 2, 1, 1, 2, 1, 0, 2]
+    usual = [Arp(f"10.0.1.{i}", "aa:bb:cc:00:00:01", [svc if i % 2 else other, n1]) for i in range(6)]
+    sources = net_sources(Network("cluster", [], usual))  # every ARP a Service and a Node: the C-level path
+    assert list(sources) == [f"/net/arps/10.0.1.{i}" for i in range(6)]
+    assert all(sources[f"/net/arps/{a.ip}"] == tuple(a.origins) and all(map(operator.is_, sources[f"/net/arps/{a.ip}"],
+                                                                              a.origins)) for a in usual)
 
 
 def test_unique_origins_each_is_unique_origins_of_each_list() -> None:
