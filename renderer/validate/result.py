@@ -192,6 +192,17 @@ def validate_result(result: Any, validator: As3Validator, *, locator: Locator | 
     return findings
 
 
+def _emitted(result: Any) -> dict[str, str]:
+    """The keys the render emitted its tenants' JSON under (renderer.emit_reuse), for the tenants
+    that are still those very objects: each names its tenant's JSON, so a tenant's verdict is found
+    by it without dumping and hashing the JSON."""
+    from renderer.emit_reuse import tenant_keys
+
+    body = result.as3 if isinstance(result.as3, dict) else {}
+    adc = body.get("declaration") if body.get("class") == "AS3" else body
+    return tenant_keys(adc) if isinstance(adc, dict) else {}
+
+
 def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None = None,
                       environ: Mapping[str, str] | None = None, cache: ValidatorCache | None = None,
                       disk: Any = None) -> list[Finding]:
@@ -207,7 +218,8 @@ def validate_rendered(result: Any, *, repo: str | Path, as3_schema: str | None =
     # cycles, while the rendered result keeps millions of objects alive for a full collection to walk
     with paused_gc():
         validator = (cache or ValidatorCache()).get(location.path, disk)
-        store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash))
+        store = None if disk is None else TenantStore(disk, TenantKeys(validator_fingerprint(), validator.schema_hash),
+                                                      _emitted(result))
         findings = validate_result(result, validator, store=store)
         if any(f.is_error for f in findings):  # worth reading files again only on the error path
             findings = validate_result(result, validator, store=store, locator=locator_for(

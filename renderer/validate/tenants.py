@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,12 @@ class TenantKeys:
     def __init__(self, fingerprint: str, schema_hash: str) -> None:
         self.prefix = f"as3-validate-tenant\0{fingerprint}\0{schema_hash}\0"
 
-    def key(self, name: str, tenant: Any, content: bytes | None = None) -> str | None:
-        """`content`: the tenant's orjson bytes when the caller has them (they are what is hashed)."""
+    def key(self, name: str, tenant: Any, content: bytes | None = None, emit_key: str | None = None) -> str | None:
+        """`content`: the tenant's orjson bytes when the caller has them (they are what is hashed).
+        `emit_key`: the key the render emitted the tenant's JSON under (renderer.emit_reuse), which
+        names that JSON exactly (one key, one JSON): then nothing is dumped or hashed."""
+        if emit_key is not None:
+            return self.prefix + name + "\0emitted\0" + emit_key
         if content is None:
             content = _dumped(tenant)
             if content is None:  # values orjson refuses: never cached
@@ -251,13 +256,15 @@ def _site_errors(validator: Any, name: str, filled: dict, sites: list[PointerSit
 class TenantStore:
     """Tenant summaries in a `renderer.cache.DiskCache` (its get/put: corrupt entries are misses)."""
 
-    def __init__(self, disk: Any, keys: TenantKeys) -> None:
+    def __init__(self, disk: Any, keys: TenantKeys, emitted: Mapping[str, str] | None = None) -> None:
         self.disk = disk
         self.keys = keys
+        self.emitted = emitted or {}  # tenant -> the key its JSON was emitted under, when the render had one
         self.hits = self.misses = 0
 
-    def get(self, name: str, tenant: Any, content: bytes | None = None) -> tuple[str | None, TenantSummary | None]:
-        key = self.keys.key(name, tenant, content)
+    def get(self, name: str, tenant: Any, content: bytes | None = None,
+            emit_key: str | None = None) -> tuple[str | None, TenantSummary | None]:
+        key = self.keys.key(name, tenant, content, emit_key)
         found = None if key is None else self.disk.get(key, TenantSummary.unpack)
         if found is None:
             self.misses += 1
@@ -290,8 +297,10 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
         if name not in tenants:
             parts.append(shell_part(name, shell[name]))
             continue
-        content = _dumped(value) if store is not None else None  # hashed for the key, loaded for the copy
-        key, summary = store.get(name, value, content) if store is not None else (None, None)
+        emit_key = store.emitted.get(name) if store is not None else None
+        # hashed for the key (unless the emit key names the JSON), loaded for the copy
+        content = _dumped(value) if store is not None and emit_key is None else None
+        key, summary = store.get(name, value, content, emit_key) if store is not None else (None, None)
         if summary is not None:
             filler.spend(ctx, summary.visits)
             if filler.budget_left(ctx) < 0:

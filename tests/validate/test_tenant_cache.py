@@ -255,6 +255,38 @@ def test_render_validation_uses_the_cache_and_no_cache_bypasses_it(tmp_path: Pat
     assert disk.hits >= 1
 
 
+def test_a_rendered_tenant_is_found_by_its_emit_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the render's cache, a tenant's verdict is keyed by the key its JSON was emitted under
+    (no dump, no hash of the JSON); the findings are those without a cache, after an edit too. A
+    declaration that is not the render's own objects (a copy) is keyed by content."""
+    import copy as copy_module
+
+    from renderer.render import render
+    from renderer.source import ParseCache
+    from renderer.validate import result as result_module
+
+    if not schema_path().is_file():
+        pytest.skip(f"official AS3 schema not found at {schema_path()}")
+    repo = _generate(tmp_path, 30)
+    seen: list[bool] = []
+    real = TenantKeys.key
+    monkeypatch.setattr(TenantKeys, "key", lambda self, name, tenant, content=None, emit_key=None: (
+        seen.append(emit_key is not None), real(self, name, tenant, content, emit_key))[1])
+    disk = DiskCache(tmp_path / "cache")
+    first = render(str(repo), cache=ParseCache(disk, remember=False))
+    assert result_module._emitted(first) and not result_module._emitted(copy_module.deepcopy(first))
+    assert validate_rendered(first, repo=repo, as3_schema=str(schema_path()), disk=disk) == []
+    assert seen and all(seen)
+    manifest = sorted((repo / "manifests").rglob("*.yaml"))[0]
+    manifest.write_text(manifest.read_text().replace("balance: round-robin", "balance: least-connections-member"))
+    disk = DiskCache(tmp_path / "cache")
+    second = render(str(repo), cache=ParseCache(disk, remember=False))
+    seen.clear()
+    warm = validate_rendered(second, repo=repo, as3_schema=str(schema_path()), disk=disk)
+    assert warm == validate_rendered(render(str(repo)), repo=repo, as3_schema=str(schema_path())) == []
+    assert seen and all(seen) and disk.hits >= 1
+
+
 def test_a_value_orjson_refuses_takes_the_exact_path(as3_schema: dict[str, Any], tmp_path: Path) -> None:
     """An integer beyond 64 bits (JSON allows it) cannot be copied by orjson: the per-tenant path
     hands the declaration to the exact one instead of raising, with or without a cache."""
