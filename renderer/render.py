@@ -110,7 +110,8 @@ def _reusing(tree: Tree, *, cache: ParseCache | None, now: float | None, reuse: 
     try:
         return _render_tree(tree, cache=cache, now=now, reuse=reuse, defer=defer)
     except StoredTenantError:
-        reuse.reuse_restarts = getattr(reuse, "reuse_restarts", 0) + 1
+        if reuse is not None:
+            reuse.reuse_restarts = getattr(reuse, "reuse_restarts", 0) + 1
         return _render_tree(tree, cache=cache, now=now)
 
 

@@ -150,7 +150,7 @@ def parse_file(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS, *, previ
         src = SourceFile(path, "")
         return src, [], [Finding("SRC002", "file contains NUL bytes (binary?)", SourceLocation(path, 1, 1))]
     if path.endswith(".json") and text.startswith("\ufeff"):  # JSON forbids a BOM; Windows editors write one
-        src, docs, problems = parse_file(path, data[3:], limits)  # (no splice: the old text had the BOM)
+        src, docs, problems = parse_file(path, data[3:], limits)
         bom = Finding("SRC010", "file starts with a UTF-8 byte-order mark; read without it",
                       SourceLocation(path, 1, 1), Severity.WARNING, hint="save the file as UTF-8 without BOM")
         return src, docs, [bom, *problems]
