@@ -220,6 +220,27 @@ def test_an_entry_naming_other_code_is_refused(tmp_path: Path, monkeypatch: pyte
     assert check(root, tmp_path / "cache").tenant_builds_reused == 2  # t1 and t3: rewritten by the run before
 
 
+def test_a_stored_tenant_loaded_late_gets_what_finish_set(tmp_path: Path) -> None:
+    """A reused tenant stays pickled until a stage needs its objects; when its JSON is gone from the
+    cache, the emit loads it then, and translate-address (which `Registry.finish` sets after the
+    build, so the stored model has the default) is applied on loading: the same output as without
+    the cache."""
+    apps = three_tenants()
+    apps["t1"] = apps["t1"].replace("virtual-server.f5.com/partition: t1}",
+                                    "virtual-server.f5.com/partition: t1,\n                "
+                                    "virtual-server.f5.com/translate-server-address: 'false'}")
+    assert "translate-server-address" in apps["t1"]
+    root = write(tmp_path / "repo", apps)
+    check(root, tmp_path / "cache")
+    assert _drop_entries(tmp_path / "cache", "as3-tenant") > 0
+    apps["t2"] = three_tenants(t2=("10.244.1.5", "10.244.2.77"))["t2"]
+    write(root, apps)
+    disk = check(root, tmp_path / "cache")  # t1 and t3 reused, then loaded for their emit
+    assert disk.tenant_builds_reused == 2 and disk.reuse_restarts == 0
+    got, _ = warm(root, tmp_path / "cache")
+    assert '"translateServerAddress": false' in dump_json(got.as3).decode()
+
+
 def test_document_markers_are_found_as_yaml_sees_them() -> None:
     """`---`/`...` at column 0 followed by a space, a tab or the line's end; nothing else."""
     import random
