@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from renderer.config import Config
 from renderer.errors import Origin, SourceError, SourceLocation, TemplateError
-from renderer.model import Model, Tenant, unique_origins_each
+from renderer.model import TENANT_DICTS, Model, Tenant, unique_origins_each
 from renderer.source import Tree, confined_path
 from renderer.template_budget import bounded_binop, render_budgeted
 
@@ -230,9 +230,8 @@ def as3_sources(model: Model) -> dict[str, tuple[Origin, ...]]:
                 if names:
                     sources.update(zip(map(add, repeat(base), names), unique_origins_each(lists), strict=True))
             continue
-        groups = (tenant.virtual_servers, tenant.pools, tenant.monitors, tenant.policies, tenant.certificates,
-                  tenant.tls_servers, tenant.irules, tenant.data_groups, tenant.declared)
-        for group in groups:
+        for attr in TENANT_DICTS:
+            group = getattr(tenant, attr)
             if group:
                 sources.update(zip(map(add, repeat(base), group),
                                    unique_origins_each(list(map(_ORIGINS, group.values()))), strict=True))

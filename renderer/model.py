@@ -7,7 +7,7 @@ net declaration by `renderer.net`. Every object keeps the Kubernetes objects it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import repeat
 from operator import attrgetter, itemgetter, ne
 from typing import Any
@@ -210,6 +210,11 @@ class Tenant:
     def later(self, fn: Any) -> bool:
         """Keep `fn(self)` for when a stored tenant loads (True); False: call it now."""
         return False
+
+
+# The tenant's dicts of objects, each by name, in the order of its fields (the order the sources,
+# the silent-object check and a stored tenant's facts read them in).
+TENANT_DICTS = tuple(f.name for f in fields(Tenant) if f.name != "name")
 
 
 @dataclass(slots=True)

@@ -102,8 +102,10 @@ class Registry:
         for (partition, vs_name), votes in self.translate_votes.items():
             value = not (votes and all(v is False for v in votes))
             tenant = self.tenants[partition]
-            if not tenant.later(functools.partial(_set_translate, vs_name, value)):  # a stored tenant: on loading
+            if tenant.stored_facts() is None:  # built, or loaded already
                 _set_translate(vs_name, value, tenant)
+            else:  # a stored tenant not loaded: when it loads
+                tenant.later(functools.partial(_set_translate, vs_name, value))
 
 
 def _set_translate(vs_name: str, value: bool, tenant: Tenant) -> None:

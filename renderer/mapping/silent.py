@@ -15,8 +15,7 @@ from operator import attrgetter, itemgetter
 
 from renderer.errors import Finding, Origin, Severity, SourceLocation
 from renderer.kube.objects import ObjectMeta
-from renderer.mapping.tenant_facts import GROUPS
-from renderer.model import Model
+from renderer.model import TENANT_DICTS, Model
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,6 @@ class ObjectCounts:
 
 _ORIGINS = attrgetter("origins")
 _KEY = attrgetter("kind", "namespace", "name")
-_GROUPS = GROUPS  # the tenant's dicts, in tenant_facts' order (a stored tenant's keys come per dict)
 
 
 def model_origins(model: Model) -> set[tuple[str, str, str]]:
@@ -45,7 +43,7 @@ def _key_batches(model: Model) -> Iterator[set[tuple[str, str, str]]]:
     tenants = list(model.tenants.values())
     stored = [facts for tenant in tenants if (facts := tenant.stored_facts()) is not None]
     loaded = [tenant for tenant in tenants if tenant.stored_facts() is None]
-    for i, group in enumerate(_GROUPS):
+    for i, group in enumerate(TENANT_DICTS):  # a stored tenant's keys come per dict, in this order
         keys = _origin_keys(map(_ORIGINS, chain.from_iterable(getattr(tenant, group).values() for tenant in loaded)))
         keys.update(chain.from_iterable(facts.origin_keys[i] for facts in stored))
         yield keys

@@ -19,7 +19,6 @@ no fact depends on it. A `LazyTenant` equals, prints and pickles as the `Tenant`
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, islice, repeat
 from operator import attrgetter
@@ -27,10 +26,8 @@ from typing import Any
 
 from renderer.errors import Origin
 from renderer.mapping.tenant_store import origin_of
-from renderer.model import Tenant
+from renderer.model import TENANT_DICTS, Tenant
 
-# The tenant's dicts of objects, in the order of its fields (the order as3_sources reads them in).
-GROUPS = tuple(f.name for f in dataclasses.fields(Tenant) if f.name != "name")
 _ORIGINS, _MEMBERS, _SERVICE = attrgetter("origins"), attrgetter("members"), attrgetter("service")
 _ADDRESS, _NODE_NAME, _CLUSTER = attrgetter("address"), attrgetter("node_name"), attrgetter("cluster")
 _META_ORIGIN = attrgetter("meta.origin")
@@ -61,7 +58,7 @@ class Facts:
     docstring): the ARPs' member columns, the silent check's origin keys, the sources' origins, the
     AS3 ConfigMaps' pool Services.
 
-    `groups`: per dict of the tenant (GROUPS order), its names, how many origins each object has, and
+    `groups`: per dict of the tenant (TENANT_DICTS order), its names, how many origins each object has, and
     the origins one after the other, each as an int (the index of a known object, whose Origin this
     render made: as in the pickle) or a value (`tenant_store.origin_value`); `origin_keys`: per dict,
     the (kind, namespace, name) of its objects' origins."""
@@ -102,7 +99,7 @@ def tenant_facts(tenant: Tenant, ref: Callable[[Origin], Any]) -> dict[str, Any]
     the pickle does (an index among the known objects, else its value)."""
     groups = []
     keys: list[list[tuple[str, str, str]]] = []
-    for attr in GROUPS:
+    for attr in TENANT_DICTS:
         objects = getattr(tenant, attr)
         lists = list(map(_ORIGINS, objects.values()))
         flat = list(chain.from_iterable(lists))
@@ -118,10 +115,10 @@ def facts_from(raw: Any, known: Sequence[Any]) -> Facts | None:
         has_objects, keys, groups, members = raw["has_objects"], raw["origin_keys"], raw["groups"], raw["members"]
         services = raw["pool_services"]
         if type(has_objects) is not bool or type(keys) is not list or type(groups) is not list \
-                or len(groups) != len(GROUPS) or type(members) is not tuple or len(members) != 4 \
+                or len(groups) != len(TENANT_DICTS) or type(members) is not tuple or len(members) != 4 \
                 or type(services) is not list:
             return None
-        if len(keys) != len(GROUPS) or not all(type(group) is list and set(map(type, group)) <= {tuple}
+        if len(keys) != len(TENANT_DICTS) or not all(type(group) is list and set(map(type, group)) <= {tuple}
                                                and set(map(len, group)) <= {3} for group in keys):
             return None
         for names, counts, refs in groups:  # each check a C-level pass: 60,000 refs per tenant at 10k
@@ -164,7 +161,7 @@ class LazyTenant(Tenant):
         return tenant
 
     def __getattr__(self, attr: str) -> Any:  # only for what is not set: the dicts before loading
-        if attr not in GROUPS:
+        if attr not in TENANT_DICTS:
             raise AttributeError(attr)
         self._loaded()
         return object.__getattribute__(self, attr)
@@ -179,7 +176,7 @@ class LazyTenant(Tenant):
             raise StoredTenantError(f"the stored model of tenant {self.name!r} did not load: {err}") from err
         if whole.name != self.name:
             raise StoredTenantError(f"the stored model of tenant {self.name!r} is tenant {whole.name!r}")
-        for attr in GROUPS:
+        for attr in TENANT_DICTS:
             setattr(self, attr, getattr(whole, attr))
         self._load = self._facts = None
         for fn in self._later:
@@ -197,13 +194,16 @@ class LazyTenant(Tenant):
         return True
 
     def as_tenant(self) -> Tenant:
-        return Tenant(self.name, *(getattr(self, attr) for attr in GROUPS))
+        return Tenant(self.name, *self._dicts())
+
+    def _dicts(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, attr) for attr in TENANT_DICTS)
 
     def __repr__(self) -> str:
         return repr(self.as_tenant())
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:  # pickled (and copied) as its Tenant
-        return Tenant, (self.name, *(getattr(self, attr) for attr in GROUPS))
+        return Tenant, (self.name, *self._dicts())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tenant):

@@ -57,7 +57,7 @@ from renderer.errors import Finding
 from renderer.kube.load import Cluster
 from renderer.kube.objects import Ingress, ObjectMeta
 from renderer.mapping.registry import Registry
-from renderer.mapping.tenant_facts import GROUPS, LazyTenant, facts_from, tenant_facts
+from renderer.mapping.tenant_facts import LazyTenant, facts_from, tenant_facts
 from renderer.mapping.tenant_store import (
     Digests,
     ModelUnpickler,
@@ -73,11 +73,10 @@ from renderer.mapping.tenant_store import (
     packed_checks,
     unpacked_reads,
 )
-from renderer.model import Tenant
+from renderer.model import TENANT_DICTS, Tenant
 
 KIND = "ingress-tenant"
 FORMAT = 4  # 4: the tenant's facts beside its pickle (renderer.mapping.tenant_facts)
-_TENANT_DICTS = GROUPS  # the tenant's dicts, each by name
 
 
 @dataclass
@@ -204,7 +203,7 @@ def _by_ingress(tenant: str, group: list[Ingress], settings: bytes, cluster: Clu
         piece = previous.piece(digest, ing, cluster, reg, digests) if digest is not None else None
         disk.ingress_pieces_reused += piece is not None
         if piece is not None and piece.tenant is not None:
-            carried.extend(name for attr in _TENANT_DICTS for name in getattr(piece.tenant, attr))
+            carried.extend(name for attr in TENANT_DICTS for name in getattr(piece.tenant, attr))
         if piece is None:
             piece = _build_alone(tenant, [ing], cluster, config, reg, build_one, digests)
             if piece is None:
@@ -243,7 +242,7 @@ def _first_pass(tenant: str, group: list[Ingress], cluster: Cluster, config: Con
 def _piece(piece: _Built, digest: bytes | None, cluster: Cluster) -> dict[str, Any]:
     """What is kept of one Ingress's piece in its tenant's entry: its document's digest, the names of
     its objects in each of the tenant's dicts, its reads and its share of the registry."""
-    names = {attr: list(getattr(piece.tenant, attr)) for attr in _TENANT_DICTS} if piece.tenant is not None else None
+    names = {attr: list(getattr(piece.tenant, attr)) for attr in TENANT_DICTS} if piece.tenant is not None else None
     return {"digest": digest, "names": names, "claims": [(k, identity) for k, identity, _ in piece.claims],
             "addresses": list(piece.addresses.items()),
             "single_service_owner": list(piece.single_service_owner.items()),
@@ -299,7 +298,7 @@ class _Previous:
             if names is not None:
                 whole = self._objects()
                 tenant = Tenant(whole.name)
-                for attr in _TENANT_DICTS:
+                for attr in TENANT_DICTS:
                     have, into = getattr(whole, attr), getattr(tenant, attr)
                     for name in names[attr]:
                         into[name] = have[name]
@@ -326,7 +325,7 @@ def _merge(tenant: str, pieces: list[_Built]) -> _Built | None:
     merged = _Built(whole, created_at, {}, set(attempted), [], {}, {})
     for piece in pieces:
         if piece.tenant is not None and whole is not None:
-            for attr in _TENANT_DICTS:
+            for attr in TENANT_DICTS:
                 getattr(whole, attr).update(getattr(piece.tenant, attr))
         merged.addresses.update(piece.addresses)
         merged.claims.extend(piece.claims)
@@ -429,7 +428,7 @@ def _split(tenant: str, part: _Built, own: list[Any], cluster: Cluster, reg: Reg
     attempted = [a for _, _, mine, _, _ in own for a in mine]
     if len(set(attempted)) != len(attempted):
         return None
-    held = [name for attr in _TENANT_DICTS for name in getattr(part.tenant, attr)] if part.tenant else []
+    held = [name for attr in TENANT_DICTS for name in getattr(part.tenant, attr)] if part.tenant else []
     if any(name not in owner for name in held):
         return None  # an object no Ingress claimed: whose it is cannot be told
     ends = [start for *_, start in own[1:]] + [len(part.findings)]
@@ -443,7 +442,7 @@ def _split(tenant: str, part: _Built, own: list[Any], cluster: Cluster, reg: Reg
             piece.reads = [("", None, None)]
         pieces.append(piece)
     if part.tenant is not None:  # each object to its owner's piece, in the tenant's order
-        for attr in _TENANT_DICTS:
+        for attr in TENANT_DICTS:
             for name, obj in getattr(part.tenant, attr).items():
                 into = pieces[owner[name]].tenant
                 if into is None:
@@ -466,7 +465,7 @@ def _split(tenant: str, part: _Built, own: list[Any], cluster: Cluster, reg: Reg
 def _names(tenant: Any, claims: list[tuple[tuple[str, str], Any, Any]]) -> frozenset[str]:
     held = {name for (_, name), _, _ in claims}
     if tenant is not None:
-        for attr in _TENANT_DICTS:
+        for attr in TENANT_DICTS:
             held.update(getattr(tenant, attr))
     return frozenset(held)
 

@@ -21,7 +21,6 @@ from test_emit_reuse import _model
 from renderer.as3 import as3_sources
 from renderer.mapping.silent import model_has_objects, model_origins
 from renderer.mapping.tenant_facts import (
-    GROUPS,
     LazyTenant,
     StoredTenantError,
     facts_from,
@@ -30,7 +29,7 @@ from renderer.mapping.tenant_facts import (
     tenant_facts,
 )
 from renderer.mapping.tenant_store import origin_value
-from renderer.model import Tenant
+from renderer.model import TENANT_DICTS, Tenant
 
 CASES = Path(__file__).resolve().parent / "cases"
 
@@ -43,7 +42,7 @@ def _stored(tenant: Tenant, every_other_known: bool = False) -> tuple[LazyTenant
     """`tenant` as tenant_reuse keeps it: facts through marshal, the model behind a loader. The
     known objects are stand-ins holding the tenant's Origins (with `every_other_known`, every other
     Origin is left out of them, so it is stored by value)."""
-    origins = {id(o): o for attr in GROUPS for obj in getattr(tenant, attr).values() for o in obj.origins}
+    origins = {id(o): o for attr in TENANT_DICTS for obj in getattr(tenant, attr).values() for o in obj.origins}
     held = list(origins.values())[::2] if every_other_known else list(origins.values())
     known = [NS(meta=NS(origin=o)) for o in held]
     index = {id(o): i for i, o in enumerate(held)}
@@ -123,7 +122,7 @@ def test_malformed_facts_are_refused(damage: str) -> None:
     if damage == "groups":
         raw["groups"] = raw["groups"][:-1]
     elif damage == "keys":
-        raw["origin_keys"] = [[("only", "two")]] * len(GROUPS)
+        raw["origin_keys"] = [[("only", "two")]] * len(TENANT_DICTS)
     elif damage == "refs":
         names, counts, refs = raw["groups"][0]
         raw["groups"][0] = (names, counts, [5] * len(refs))  # no known object 5
