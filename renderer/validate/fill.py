@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from renderer.validate.ajv import FILL_BUDGET, MAX_DEPTH, Ajv, PointerSite, escape
 from renderer.validate.jsonvalues import compile_simple, has_type, type_of
@@ -85,13 +85,28 @@ def _type_only(schema: Any) -> bool:
 
 
 class _Ctx:
-    __slots__ = ("budget", "pointers", "replaying", "undo")
+    __slots__ = ("budget", "pointers", "replaying", "undo", "watch", "watched")
 
     def __init__(self) -> None:
         self.pointers: list[PointerSite] = []
         self.budget = FILL_BUDGET
         self.undo: list[tuple[Any, Any]] = []  # (container, key or None for an append), while replaying
         self.replaying = 0
+        self.watch: frozenset[str] | None = None  # paths of the frames to note (members.py)
+        self.watched: list[Watched] = []  # the noted frames of the walk so far (a rollback drops its own)
+
+
+class Watched(NamedTuple):
+    """One object frame of a watched path, as the walk made it: its parameters, the budget it spent
+    (nested frames included) and its pointer sites (indexes into the walk's list)."""
+
+    path: str
+    schema: Any
+    composite: bool
+    depth: int
+    visits: int
+    first_site: int
+    end_site: int
 
 
 class _Frame:
@@ -157,15 +172,34 @@ class Filler:
 
     def fill_tenant(self, schema: Any, data: dict, path: str, ctx: _Ctx) -> list[PointerSite]:
         """Fill one tenant (`schema`: the ADC's additionalProperties) exactly as the ADC walk does at
-        its place (depth 1, not composite); its pointer sites, which are not kept in `ctx`."""
+        its place (depth 1, not composite); its pointer sites, which are not kept in `ctx`. With
+        `ctx.watch`, `ctx.watched` notes the frames of those paths, their sites counted from 0."""
         mark = len(ctx.pointers)
+        ctx.watched = []
         self._object_frame(schema, data, path, False, 1, ctx)
         sites = ctx.pointers[mark:]
         del ctx.pointers[mark:]
+        if mark:
+            ctx.watched = [w._replace(first_site=w.first_site - mark, end_site=w.end_site - mark) for w in ctx.watched]
         return sites
+
+    def fill_frame(self, schema: Any, data: dict, path: str, composite: bool, depth: int) -> None:
+        """Fill one object as a walk did in a frame it noted (`Watched`), in a context of its own
+        (its budget and sites are not counted anywhere): a member the walk did not fill this time,
+        for a pointer to look into (members.py)."""
+        self._object_frame(schema, data, path, composite, depth, _Ctx())
 
     # -- frames ------------------------------------------------------------------------------------
     def _object_frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:
+        watch = ctx.watch
+        if watch is None or path not in watch:
+            self._frame(schema, data, path, composite, depth, ctx)
+            return
+        budget, first = ctx.budget, len(ctx.pointers)
+        self._frame(schema, data, path, composite, depth, ctx)
+        ctx.watched.append(Watched(path, schema, composite, depth, budget - ctx.budget, first, len(ctx.pointers)))
+
+    def _frame(self, schema: dict, data: dict, path: str, composite: bool, depth: int, ctx: _Ctx) -> None:
         # the shape, which the program cache is keyed by and every program relies on: keys, their
         # values' types, class (inline: this runs for every object of a declaration)
         cls = data.get("class")
@@ -208,7 +242,7 @@ class Filler:
             if program[4] > COMPILE_AFTER and self._compiled < MAX_COMPILED:  # replayed this often: compile
                 self._compiled += 1
                 run = program[3] = compile_ops(program[0], _values, self._object_frame, _MISSING) or False
-        undo_mark, site_mark, budget_mark = len(ctx.undo), len(ctx.pointers), ctx.budget
+        undo_mark, site_mark, budget_mark, watch_mark = len(ctx.undo), len(ctx.pointers), ctx.budget, len(ctx.watched)
         ctx.replaying += 1
         try:
             ok = run(root, path, depth, ctx) if run else interpret(program[0], root, path, depth, ctx, _values,
@@ -219,6 +253,7 @@ class Filler:
             ctx.replaying -= 1
         if not ok:
             self._rollback(ctx, undo_mark, site_mark, budget_mark)
+            del ctx.watched[watch_mark:]
         elif not ctx.replaying:
             del ctx.undo[:]
         return ok

@@ -18,16 +18,17 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import orjson
 
 from renderer.validate.ajv import AjvError
 from renderer.validate.scan import DUPLICATE_PROPS, Scan
 
-__all__ = ["Scan", "auto_delete_errors", "final_errors", "full_path_errors", "id_errors", "late_path_errors",
-           "node_errors", "secret_errors", "servers_of", "structure_errors"]
+__all__ = ["ItemChecks", "Scan", "auto_delete_errors", "checks_of", "final_errors", "fold_items", "full_path_errors",
+           "id_errors", "item_checks", "late_path_errors", "node_errors", "secret_errors", "servers_of",
+           "structure_errors"]
 
 MAX_PATH_LENGTH = 195
 MAX_FULL_PATH = 255
@@ -66,30 +67,81 @@ def id_errors(adc: Any) -> list[AjvError]:
     return []
 
 
+class ItemChecks(NamedTuple):
+    """What the checks after the schema find at one item (a key of an Application), alone: AS3
+    reports the first full path, the last long path and the first autoDelete of all items in key
+    order, and the node-name check reads every item's servers."""
+
+    full: tuple[str, str] | None  # (pointer, text) of a full path over 255 characters
+    late: tuple[str, str] | None  # (pointer, path) of a classed item's path over 195 characters
+    auto: tuple[str, str] | None  # (pointer, text) of autoDelete false outside /Common
+    servers: list[tuple[str, Any, str]]  # (name, address, pointer) of a Pool's member servers
+
+
+_FULL_TEXT = "The path {} exceeds the 255 full path character limit"
+_AUTO_TEXT = "Disabling auto-delete for service addresses in non-common tenants is not supported."
+
+
+def item_checks(tenant: str, app: str, item: str, value: Any) -> ItemChecks:
+    """The checks of one item of /tenant/app (filled)."""
+    path = f"/{tenant}/{app}/{item}"
+    length = _js_length(path)
+    classed = _classed(value)
+    cls = value.get("class") if classed else None
+    if length <= MAX_PATH_LENGTH and cls != "Service_Address" and cls != "Pool":
+        return _NOTHING  # the common case: nothing to note, no pointer to spell
+    pointer = f"/{_escape(tenant)}/{_escape(app)}/{_escape(item)}"
+    full = (pointer, _FULL_TEXT.format(path)) if length > MAX_FULL_PATH else None
+    late = (pointer, path) if classed and length > MAX_PATH_LENGTH else None
+    auto = None
+    servers: list[tuple[str, Any, str]] = []
+    if classed:
+        if cls == "Service_Address" and tenant != "Common" and value.get("autoDelete") is False:
+            auto = (pointer + "/autoDelete", _AUTO_TEXT)
+        elif cls == "Pool":
+            for m, member in enumerate(value.get("members") or ()):
+                found = member.get("servers") if isinstance(member, dict) else None
+                for s, server in enumerate(found if isinstance(found, list) else ()):
+                    if isinstance(server, dict):
+                        servers.append((str(server.get("name")), server.get("address"),
+                                        f"{pointer}/members/{m}/servers/{s}"))
+    return ItemChecks(full, late, auto, servers)
+
+
+_NOTHING = ItemChecks(None, None, None, [])  # never appended to: fold_items copies servers
+
+
+def fold_items(checks: Iterable[ItemChecks]) -> ItemChecks:
+    """The checks of items in AS3's order as one: the first full path, the last long path, the
+    first autoDelete, every server."""
+    full = late = auto = None
+    servers: list[tuple[str, Any, str]] = []
+    for one in checks:
+        full = full or one.full
+        late = one.late or late
+        auto = auto or one.auto
+        servers += one.servers
+    return ItemChecks(full, late, auto, servers)
+
+
+def checks_of(adc: dict[str, Any]) -> ItemChecks:
+    """The item checks of every Tenant/Application item of a filled declaration, folded."""
+    return fold_items(item_checks(tenant, app, item, value) for tenant, app, items in _apps(adc)
+                      for item, value in items.items())
+
+
 def full_path_errors(adc: dict[str, Any]) -> list[AjvError]:
-    for tenant, app, items in _apps(adc):
-        for item in items:
-            path = f"/{tenant}/{app}/{item}"
-            if _js_length(path) > MAX_FULL_PATH:
-                text = f"The path {path} exceeds the 255 full path character limit"
-                return [AjvError(f"/{_escape(tenant)}/{_escape(app)}/{_escape(item)}", "as3:path", text, text=text)]
-    return []
+    return _full_path(checks_of(adc))
+
+
+def _full_path(checks: ItemChecks) -> list[AjvError]:
+    found = checks.full
+    return [AjvError(found[0], "as3:path", found[1], text=found[1])] if found else []
 
 
 def servers_of(adc: dict[str, Any]) -> list[tuple[str, Any, str]]:
     """(name, address, JSON pointer) of every pool member server, in AS3's order."""
-    out = []
-    for tenant, app, items in _apps(adc):
-        for name, item in items.items():
-            if not _classed(item, "Pool"):
-                continue
-            for m, member in enumerate(item.get("members") or ()):
-                servers = member.get("servers") if isinstance(member, dict) else None
-                for s, server in enumerate(servers if isinstance(servers, list) else ()):
-                    if isinstance(server, dict):
-                        out.append((str(server.get("name")), server.get("address"),
-                                    f"/{_escape(tenant)}/{_escape(app)}/{_escape(name)}/members/{m}/servers/{s}"))
-    return out
+    return checks_of(adc).servers
 
 
 def node_errors(servers: list[tuple[str, Any, str]]) -> list[AjvError]:
@@ -261,29 +313,28 @@ def _secret_errors(adc: Any, secrets: list[Any]) -> list[AjvError]:
 
 def late_path_errors(adc: dict[str, Any]) -> list[AjvError]:
     """Paths over 195 characters: AS3 reports the last one it meets."""
-    last = None
-    for tenant, app, items in _apps(adc):
-        for item, value in items.items():
-            if _classed(value):
-                path = f"/{tenant}/{app}/{item}"
-                if _js_length(path) > MAX_PATH_LENGTH:
-                    last = (f"/{_escape(tenant)}/{_escape(app)}/{_escape(item)}", path)
+    return _late_path(checks_of(adc))
+
+
+def _late_path(checks: ItemChecks) -> list[AjvError]:
+    last = checks.late
     if last is None:
         return []
-    text = f"Path {last[1]} is longer than {MAX_PATH_LENGTH} characters"
+    text = late_text(last[1])
     return [AjvError(last[0], "as3:path", text, text=text)]
 
 
+def late_text(path: str) -> str:
+    return f"Path {path} is longer than {MAX_PATH_LENGTH} characters"
+
+
 def auto_delete_errors(adc: dict[str, Any]) -> list[AjvError]:
-    for tenant, app, items in _apps(adc):
-        if tenant == "Common":
-            continue
-        for item, value in items.items():
-            if _classed(value, "Service_Address") and value.get("autoDelete") is False:
-                text = "Disabling auto-delete for service addresses in non-common tenants is not supported."
-                return [AjvError(f"/{_escape(tenant)}/{_escape(app)}/{_escape(item)}/autoDelete", "as3:autoDelete",
-                                 text, text=text)]
-    return []
+    return _auto_delete(checks_of(adc))
+
+
+def _auto_delete(checks: ItemChecks) -> list[AjvError]:
+    found = checks.auto
+    return [AjvError(found[0], "as3:autoDelete", found[1], text=found[1])] if found else []
 
 
 def structure_errors(filled: Any, scanned: Scan, no_duplicates: Callable[[list], bool]) -> list[AjvError]:
@@ -291,7 +342,8 @@ def structure_errors(filled: Any, scanned: Scan, no_duplicates: Callable[[list],
     if not isinstance(filled, dict):
         return []
     found = scanned.found if scanned.exact else _replay_find(filled)
-    return full_path_errors(filled) + node_errors(servers_of(filled)) + _duplicate_errors(filled, found, no_duplicates)
+    checks = checks_of(filled)
+    return _full_path(checks) + node_errors(checks.servers) + _duplicate_errors(filled, found, no_duplicates)
 
 
 def secret_errors(filled: Any, scanned: Scan) -> list[AjvError]:
@@ -317,4 +369,5 @@ def final_errors(filled: Any) -> list[AjvError]:
     """AS3's checks after post-processing: paths over 195 characters, autoDelete outside /Common."""
     if not isinstance(filled, dict):
         return []
-    return late_path_errors(filled) + auto_delete_errors(filled)
+    checks = checks_of(filled)
+    return _late_path(checks) + _auto_delete(checks)

@@ -117,19 +117,17 @@ def streamable(adc_schema: Any) -> bool:
             and isinstance(adc_schema.get("properties"), dict) and not any(k in adc_schema for k in _GENERIC))
 
 
-def _one(errors: list[AjvError], text: bool) -> tuple[str, str] | None:
-    if not errors:
-        return None
-    return (errors[0].pointer, errors[0].text if text else errors[0].message)
-
-
 def summarize_part(name: str, filled: Any) -> tuple[tuple[str, str] | None, list, tuple[str, str] | None,
                                                      tuple[str, str] | None]:
     """The structure and final checks of one top-level value, alone: (full path, servers, late path,
     autoDelete); `postchecks` finds the same in a declaration of this one key."""
-    part = {name: filled}
-    return (_one(postchecks.full_path_errors(part), True), postchecks.servers_of(part),
-            _one(postchecks.late_path_errors(part), True), _one(postchecks.auto_delete_errors(part), True))
+    checks = postchecks.checks_of({name: filled})
+    return checks.full, checks.servers, _late(checks.late), checks.auto
+
+
+def _late(found: tuple[str, str] | None) -> tuple[str, str] | None:
+    """(pointer, text) of a long path, as `late_path_errors` words it."""
+    return None if found is None else (found[0], postchecks.late_text(found[1]))
 
 
 @functools.cache
