@@ -158,6 +158,11 @@ def site_error(ajv: Ajv, site: PointerSite, root: dict[str, Any]) -> AjvError | 
         target = resolve(site.value, site.pointer, root)
     except PointerProblem as err:
         return AjvError(site.pointer, "f5PostProcess(pointer)", str(err))
+    return target_error(ajv, site, target)
+
+
+def target_error(ajv: Ajv, site: PointerSite, target: Any) -> AjvError | None:
+    """AS3's verdict on what a pointer site resolved to (`resolve`): of the required type, or not."""
     if site.target_schema is not None and not ajv.is_valid(site.target_schema, target):
         return AjvError(site.pointer, "f5PostProcess(pointer)",
                         f"AS3 pointer {site.value} does not point to required object type")

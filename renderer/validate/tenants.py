@@ -43,6 +43,7 @@ import orjson
 
 from renderer.validate import postchecks
 from renderer.validate.ajv import AjvError, PointerSite, escape
+from renderer.validate.members import tenant_by_members
 from renderer.validate.pointers import checked_sites, site_error
 from renderer.validate.propnames import _candidates
 
@@ -259,6 +260,7 @@ class TenantStore:
         self.keys = keys
         self.emitted = emitted or {}  # tenant -> the key its JSON was emitted under, when the render had one
         self.hits = self.misses = 0
+        self.members_kept = self.members_judged = 0  # of the tenants judged member by member (members.py)
 
     def get(self, name: str, tenant: Any, content: bytes | None = None,
             emit_key: str | None = None) -> tuple[str | None, TenantSummary | None]:
@@ -305,7 +307,9 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
                 raise Fallback
             validator.doubtful.values.update(summary.doubtful)
         else:
-            summary = tenant_summary(validator, name, value, shell, ctx, content)
+            summary = None if store is None else tenant_by_members(validator, name, value, shell, ctx, store)
+            if summary is None:
+                summary = tenant_summary(validator, name, value, shell, ctx, content)
             if key is not None and summary.local:
                 store.put(key, summary)  # type: ignore[union-attr]
         parts.append(summary)
