@@ -56,7 +56,7 @@ SECRET_KEYS = ("ciphertext", "protected")
 _PLAN_KEYS = frozenset({"title", "description", "type", "properties", "additionalProperties", "propertyNames",
                         "required", "allOf", "$ref", "if", "then", "else"})
 _IF_KEYS = frozenset({"required", "properties"})
-_MISSING = object()
+_NOTHING = postchecks.ItemChecks(None, None, None, [])
 TABLE_FORMAT = "members-1"
 
 
@@ -198,12 +198,12 @@ def _split(plans: Plans, tenant: dict) -> dict[str, _App]:
 
 
 # -- the stored table: {app: (shell hash, {member: record})} per tenant name -----------------------
-# record: (content hash, visits, names ok, item checks, errors, dependencies)
+# record: (content hash, visits, names ok, item checks (() for none), errors, dependencies)
 
 def _record_ok(record: Any) -> bool:
     try:
         digest, visits, names_ok, checks, errors, deps = record
-        full, late, auto, servers = checks
+        full, late, auto, servers = checks or (None, None, None, ())
     except (TypeError, ValueError):
         return False
     return (type(digest) is str and type(visits) is int and visits >= 0 and type(names_ok) is bool
@@ -392,12 +392,13 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
             for item in [*source, *(i for i in value if i not in source)]:
                 record = kept.get((k, item))
                 if record is not None:
-                    full, late, auto, servers = record[3]
-                    one = postchecks.ItemChecks(full, late, auto, list(servers))
-                else:
-                    one = postchecks.item_checks(name, k, item, value[item])
-                    if (k, item) in fresh:
-                        member_checks[(k, item)] = one
+                    if record[3]:  # () when the item has nothing to note: most have not
+                        full, late, auto, servers = record[3]
+                        checks.append(postchecks.ItemChecks(full, late, auto, list(servers)))
+                    continue
+                one = postchecks.item_checks(name, k, item, value[item])
+                if (k, item) in fresh:
+                    member_checks[(k, item)] = one
                 checks.append(one)
     folded = postchecks.fold_items(checks)
 
@@ -422,10 +423,10 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
             for member, digest in app.hashes.items():
                 record = kept.get((app_key, member))
                 if record is None:
-                    one = member_checks.get((app_key, member), postchecks.ItemChecks(None, None, None, []))
+                    one = member_checks.get((app_key, member), _NOTHING)
                     errs, deps = outcome.get((app_key, member), ((), ()))
-                    record = (digest, visits[(app_key, member)], member_names[(app_key, member)],
-                              (one.full, one.late, one.auto, tuple(one.servers)), errs, deps)
+                    noted = (one.full, one.late, one.auto, tuple(one.servers)) if one != _NOTHING else ()
+                    record = (digest, visits[(app_key, member)], member_names[(app_key, member)], noted, errs, deps)
                 records[member] = record
             table[app_key] = (app.shell_hash, records)
         disk.put(key, (TABLE_FORMAT, table))
