@@ -264,8 +264,10 @@ class _View(dict):
 def tenant_by_members(validator: Any, name: str, tenant: dict, shell: dict, ctx: Any, store: Any) -> Any:
     """The TenantSummary of `tenant` with the unchanged members' results taken from `store` (a
     tenants.TenantStore: its disk and key prefix, and it counts the members kept), or None
-    when this tenant must take the whole-tenant way (nothing then changed in `ctx`). Raises
-    tenants.Fallback where the whole-tenant way would."""
+    when this tenant must take the whole-tenant way (nothing then changed in `ctx`). A tenant that
+    kept nothing and turns out to need the whole way once filled (a pointer outside the members or
+    leaving its Application) is summarized from that fill, which was the whole tenant's: it is
+    not filled twice. Raises tenants.Fallback where the whole-tenant way would."""
     plans = plans_of(validator)
     if plans is None:
         return None
@@ -278,7 +280,7 @@ def tenant_by_members(validator: Any, name: str, tenant: dict, shell: dict, ctx:
 
 
 def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, ctx: Any, store: Any) -> Any:
-    from renderer.validate.tenants import Fallback, TenantSummary, _late
+    from renderer.validate.tenants import Fallback
 
     apps = _split(plans, tenant)
     if not apps:
@@ -318,6 +320,30 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
     filler.spend(ctx, sum(record[1] for record in kept.values()))
     if filler.budget_left(ctx) < 0:
         raise Fallback
+    try:
+        return _summary(validator, plans, name, tenant, shell, ctx, store, apps, kept, fresh, paths, filled, sites,
+                        watched, before, log)
+    except _Abort:
+        if kept:
+            raise
+        # nothing kept: the partial tenant was the whole one, filled and judged as tenant_summary does
+        from renderer.validate.tenants import summary_of_filled
+
+        return summary_of_filled(validator, name, tenant, filled, sites, shell, before - filler.budget_left(ctx),
+                                 sorted(log))
+
+
+def _summary(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, ctx: Any, store: Any,
+             apps: dict[str, _App], kept: dict[tuple[str, str], tuple], fresh: set[tuple[str, str]],
+             paths: dict[str, tuple[str, str]], filled: dict, sites: list, watched: list, before: int,
+             log: set[str]) -> Any:
+    """The summary from the filled partial tenant and the kept records; stores the tenant's table."""
+    from renderer.validate.tenants import TenantSummary, _late
+
+    filler = validator.filler
+    disk = store.disk
+    key = table_key(store.keys.prefix, name)
+    tenant_path = "/" + escape(name)
     frames = {w.path: w for w in watched}
     if len(frames) != len(watched) or frames.keys() != paths.keys():
         raise _Abort  # a member walked twice, or not as a frame of its own

@@ -227,12 +227,17 @@ def tenant_summary(validator: Any, name: str, tenant: dict, shell: dict, ctx: An
     finally:
         if doubtful.log is log:
             doubtful.log = None
-    logged = sorted(log)
+    return summary_of_filled(validator, name, tenant, filled, sites, shell, before - filler.budget_left(ctx),
+                             sorted(log))
+
+
+def summary_of_filled(validator: Any, name: str, tenant: dict, filled: dict, sites: list[PointerSite],
+                      shell: dict, visits: int, logged: list[str]) -> TenantSummary:
+    """The summary of a tenant once filled and found clean (its walk's sites, budget spent and log)."""
     names_ok = all(validator.names.allowed(w) for w in _candidates(tenant))
     full, servers, late, auto = summarize_part(name, filled)
     errors, local = _site_errors(validator, name, filled, sites, shell)
-    return TenantSummary(before - filler.budget_left(ctx), names_ok, full, servers, late, auto, errors, logged,
-                         local)
+    return TenantSummary(visits, names_ok, full, servers, late, auto, errors, logged, local)
 
 
 def _site_errors(validator: Any, name: str, filled: dict, sites: list[PointerSite],

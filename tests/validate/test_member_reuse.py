@@ -248,3 +248,28 @@ def test_kept_members_keep_their_findings_and_what_they_read_outside(as3_schema:
     assert _same(validator, adc, _store(validator, tmp_path)) != rows
     del outside[target]
     assert _same(validator, adc, _store(validator, tmp_path)) != rows
+
+
+def test_a_tenant_that_needs_the_whole_way_is_filled_once(as3_schema: dict[str, Any], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Application with a pointer in its own keys (an AS3 template's serviceMain) cannot be split:
+    with nothing kept, the one fill of the tenant gives its summary, as without a cache."""
+    from renderer.validate import fill
+
+    validator = As3Validator(as3_schema)
+    app = {"class": "Application", "template": "http",
+           "serviceMain": {"class": "Service_HTTP", "virtualAddresses": ["10.0.1.10"], "pool": "web_pool"},
+           "web_pool": {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": ["192.0.2.10"]}]}}
+    adc = {"class": "ADC", "schemaVersion": "3.50.0", "id": "one", "T": {"class": "Tenant", "A": app}}
+    calls: list[str] = []
+    real = fill.Filler.fill_tenant
+    monkeypatch.setattr(fill.Filler, "fill_tenant", lambda self, schema, data, path, ctx: (
+        calls.append(path), real(self, schema, data, path, ctx))[1])
+    for pool in ("web_pool", "no_pool"):
+        app["serviceMain"]["pool"] = pool
+        calls.clear()
+        store = _store(validator, tmp_path)
+        rows = _rows(validator.check_adc(adc, keep_filled=False, store=store))
+        assert calls == ["/T"] and store.members_kept == 0
+        assert rows == _rows(validator.check_adc(adc))
+    assert [r[2] for r in rows] == ["contains path to non-existent object no_pool"]
