@@ -324,7 +324,8 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
         return _summary(validator, plans, name, tenant, shell, ctx, store, apps, kept, fresh, paths, filled, sites,
                         watched, before, log)
     except _Abort:
-        if kept:
+        if kept:  # the whole way this time; with the table emptied, next time's fill is the whole tenant's
+            store.disk.put(table_key(store.keys.prefix, name), (TABLE_FORMAT, {}))
             raise
         # nothing kept: the partial tenant was the whole one, filled and judged as tenant_summary does
         from renderer.validate.tenants import summary_of_filled

@@ -273,3 +273,29 @@ def test_a_tenant_that_needs_the_whole_way_is_filled_once(as3_schema: dict[str, 
         assert calls == ["/T"] and store.members_kept == 0
         assert rows == _rows(validator.check_adc(adc))
     assert [r[2] for r in rows] == ["contains path to non-existent object no_pool"]
+
+
+def test_a_tenant_that_stops_splitting_is_filled_twice_once(as3_schema: dict[str, Any], bench: dict[str, Any],
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept members, then a pointer that leaves its Application: that run fills the partial tenant
+    and then the whole one; it empties the table, so the next run fills the tenant once."""
+    from renderer.validate import fill
+
+    validator = As3Validator(as3_schema)
+    adc = copy.deepcopy(bench)
+    tenant = _tenants(adc)[0]
+    _same(validator, adc, _store(validator, tmp_path))
+    pool = _members(adc, tenant, "Pool")[0]
+    adc[tenant]["A"] = {"class": "Application", "svc": {"class": "Service_TCP", "virtualPort": 81,
+                                                       "virtualAddresses": ["10.8.8.8"], "pool": f"/{tenant}/Shared/{pool}"}}
+    calls: list[str] = []
+    real = fill.Filler.fill_tenant
+    monkeypatch.setattr(fill.Filler, "fill_tenant", lambda self, schema, data, path, ctx: (
+        calls.append(path), real(self, schema, data, path, ctx))[1])
+    for remark, fills in (("one", 2), ("two", 1)):
+        adc[tenant]["Shared"][pool]["remark"] = remark
+        calls.clear()
+        store = _store(validator, tmp_path)
+        rows = _rows(validator.check_adc(adc, keep_filled=False, store=store))
+        assert calls.count(f"/{tenant}") == fills
+        assert rows == _rows(validator.check_adc(adc))
