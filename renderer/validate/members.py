@@ -321,11 +321,11 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
     if filler.budget_left(ctx) < 0:
         raise Fallback
     try:
-        return _summary(validator, plans, name, tenant, shell, ctx, store, apps, kept, fresh, paths, filled, sites,
-                        watched, before, log)
+        return _summary(validator, plans, name, tenant, shell, ctx, store,
+                        _Partial(apps, kept, fresh, paths, filled, sites, watched, before, log))
     except _Abort:
         if kept:  # the whole way this time; with the table emptied, next time's fill is the whole tenant's
-            store.disk.put(table_key(store.keys.prefix, name), (TABLE_FORMAT, {}))
+            disk.put(key, (TABLE_FORMAT, {}))
             raise
         # nothing kept: the partial tenant was the whole one, filled and judged as tenant_summary does
         from renderer.validate.tenants import summary_of_filled
@@ -334,13 +334,28 @@ def _judge(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, c
                                  sorted(log))
 
 
+@dataclass
+class _Partial:
+    """The partial tenant once filled and found clean, and what it was made from."""
+
+    apps: dict[str, _App]  # the split Applications
+    kept: dict[tuple[str, str], tuple]  # (Application, member) -> its record, for the members left out
+    fresh: set[tuple[str, str]]  # the members filled now
+    paths: dict[str, tuple[str, str]]  # a fresh member's JSON pointer -> (Application, member)
+    filled: dict  # the partial tenant, filled
+    sites: list  # its walk's pointer sites
+    watched: list  # its walk's frames of the fresh members (fill.Watched)
+    before: int  # the walk's budget before this tenant
+    log: set[str]  # the doubtful addresses its fill and verdict logged
+
+
 def _summary(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict, ctx: Any, store: Any,
-             apps: dict[str, _App], kept: dict[tuple[str, str], tuple], fresh: set[tuple[str, str]],
-             paths: dict[str, tuple[str, str]], filled: dict, sites: list, watched: list, before: int,
-             log: set[str]) -> Any:
+             part: _Partial) -> Any:
     """The summary from the filled partial tenant and the kept records; stores the tenant's table."""
     from renderer.validate.tenants import TenantSummary, _late
 
+    apps, kept, fresh, paths, filled = part.apps, part.kept, part.fresh, part.paths, part.filled
+    sites, watched, before, log = part.sites, part.watched, part.before, part.log
     filler = validator.filler
     disk = store.disk
     key = table_key(store.keys.prefix, name)
