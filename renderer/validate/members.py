@@ -35,6 +35,9 @@ the schema once, so another schema only takes the whole-tenant way):
 
 The results are kept per tenant name, as the last tenant of that name left them (one entry, read
 once): a member's record is used only when its content hash and every dependency's hash match.
+A tenant that must take the whole way is filled once: with nothing kept, the partial tenant is the
+whole one and its fill gives the summary; with members kept, it is filled whole again, and its
+table is emptied so that the next run keeps nothing.
 """
 
 from __future__ import annotations
