@@ -28,6 +28,7 @@ from renderer.validate import postchecks
 from renderer.validate.ajv import Ajv, AjvError, PointerSite
 from renderer.validate.fill import Filler
 from renderer.validate.formatmemo import DoubtfulAddresses, QuadFirst, memo_formats, quads_in_rust
+from renderer.validate.members import SECRET_KEYS
 from renderer.validate.pointers import check_pointers
 from renderer.validate.propnames import PropertyNames, js_numeric, truthy
 from renderer.validate.pruned import cut_definitions, member_classes
@@ -44,7 +45,7 @@ def _walk_definitions(defaults: list[str]) -> dict[str, Any]:
     unique items (JSON equality is AS3's), and a Secret must carry the default `protected`
     (`defaults`: the schema's defaults of `protected`, `_protected_defaults`)."""
     here = {"$ref": f"#/definitions/{_CLEAN}"}
-    secret = {"required": ["ciphertext", "protected"], "properties": {"protected": {"not": {"enum": defaults}}}}
+    secret = {"required": list(SECRET_KEYS), "properties": {"protected": {"not": {"enum": defaults}}}}
     return {_CLEAN: {
         "if": {"type": "object"},
         "then": {"properties": {p: {"allOf": [{"uniqueItems": True}, here]} for p in DUPLICATE_PROPS},

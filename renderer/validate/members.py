@@ -24,7 +24,7 @@ the schema once, so another schema only takes the whole-tenant way):
   those of its parts;
 - its item checks (`postchecks.item_checks`): functions of the tenant, Application and member
   names and the filled member; folded in key order with everyone else's;
-- its pointer sites: each was resolved against the tenant with every read noted (`_View`): a site
+- its pointer sites: each was resolved against the tenant with every read noted (`Recording`): a site
   that reads outside its own Application, or into a view rather than a value, sends the tenant
   the whole way. The names read inside the Application are the member's *dependencies*, each
   kept with the content hash of what it read then (a member's, or the Application's reserved
@@ -170,7 +170,6 @@ def _dumped(value: Any) -> bytes:
 class _App:
     """One split Application of the tenant judged now."""
 
-    plan: AppPlan
     shell: dict  # its reserved keys and non-object values, in key order
     shell_hash: str
     contents: dict[str, bytes]  # member -> its orjson bytes
@@ -196,7 +195,7 @@ def _split(plans: Plans, tenant: dict) -> dict[str, _App]:
                 shell[name] = member
             else:
                 contents[name] = _dumped(member)
-        apps[key] = _App(plan, shell, _hash(_dumped(shell)), contents, {m: _hash(c) for m, c in contents.items()})
+        apps[key] = _App(shell, _hash(_dumped(shell)), contents, {m: _hash(c) for m, c in contents.items()})
     return apps
 
 
@@ -236,9 +235,10 @@ def table_key(prefix: str, tenant: str) -> str:
 
 
 # -- reads noted while a pointer resolves ------------------------------------------------------------
-class _View(dict):
-    """A level of the filled tenant as pointer resolution sees it: notes every name read, and fills
-    a kept member (`lazy`) on first read (fill.Filler.fill_frame: as the walk would have)."""
+class Recording(dict):
+    """A level of the filled declaration as pointer resolution sees it: notes every name read (the
+    names a pointer's verdict depends on), and fills a kept member (`lazy`) on first read
+    (fill.Filler.fill_frame: as the walk would have)."""
 
     def __init__(self, data: dict, lazy: dict[str, Any] | None = None, fill: Any = None) -> None:
         super().__init__(data)
@@ -383,13 +383,13 @@ def _summary(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict,
             return copy
         return fill
 
-    tenant_view = _View(filled)
+    tenant_view = Recording(filled)
     app_views = {}
     for app_key, app in apps.items():
         lazy = {m: app.contents[m] for m in app.contents if (app_key, m) in kept}
-        app_views[app_key] = _View(filled[app_key], lazy, filler_for(app_key))
+        app_views[app_key] = Recording(filled[app_key], lazy, filler_for(app_key))
         dict.__setitem__(tenant_view, app_key, app_views[app_key])
-    top = _View(shell)
+    top = Recording(shell)
     dict.__setitem__(top, name, tenant_view)
     outcome: dict[tuple[str, str], tuple[tuple, tuple]] = {}
     seen: set[str] = set()
@@ -404,7 +404,7 @@ def _summary(validator: Any, plans: Plans, name: str, tenant: dict, shell: dict,
             except PointerProblem as err:
                 error: Any = (site.pointer, str(err))
             else:
-                if isinstance(target, _View):
+                if isinstance(target, Recording):
                     raise _Abort
                 found = target_error(validator.ajv, site, target)
                 error = None if found is None else (found.pointer, found.message)

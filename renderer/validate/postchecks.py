@@ -26,9 +26,8 @@ import orjson
 from renderer.validate.ajv import AjvError
 from renderer.validate.scan import DUPLICATE_PROPS, Scan
 
-__all__ = ["ItemChecks", "Scan", "auto_delete_errors", "checks_of", "final_errors", "fold_items", "full_path_errors",
-           "id_errors", "item_checks", "late_path_errors", "node_errors", "secret_errors", "servers_of",
-           "structure_errors"]
+__all__ = ["ItemChecks", "Scan", "checks_of", "final_errors", "fold_items", "id_errors", "item_checks",
+           "late_text", "node_errors", "secret_errors", "structure_errors"]
 
 MAX_PATH_LENGTH = 195
 MAX_FULL_PATH = 255
@@ -130,18 +129,9 @@ def checks_of(adc: dict[str, Any]) -> ItemChecks:
                       for item, value in items.items())
 
 
-def full_path_errors(adc: dict[str, Any]) -> list[AjvError]:
-    return _full_path(checks_of(adc))
-
-
 def _full_path(checks: ItemChecks) -> list[AjvError]:
     found = checks.full
     return [AjvError(found[0], "as3:path", found[1], text=found[1])] if found else []
-
-
-def servers_of(adc: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """(name, address, JSON pointer) of every pool member server, in AS3's order."""
-    return checks_of(adc).servers
 
 
 def node_errors(servers: list[tuple[str, Any, str]]) -> list[AjvError]:
@@ -311,12 +301,8 @@ def _secret_errors(adc: Any, secrets: list[Any]) -> list[AjvError]:
     return errors
 
 
-def late_path_errors(adc: dict[str, Any]) -> list[AjvError]:
-    """Paths over 195 characters: AS3 reports the last one it meets."""
-    return _late_path(checks_of(adc))
-
-
 def _late_path(checks: ItemChecks) -> list[AjvError]:
+    """Paths over 195 characters: AS3 reports the last one it meets."""
     last = checks.late
     if last is None:
         return []
@@ -326,10 +312,6 @@ def _late_path(checks: ItemChecks) -> list[AjvError]:
 
 def late_text(path: str) -> str:
     return f"Path {path} is longer than {MAX_PATH_LENGTH} characters"
-
-
-def auto_delete_errors(adc: dict[str, Any]) -> list[AjvError]:
-    return _auto_delete(checks_of(adc))
 
 
 def _auto_delete(checks: ItemChecks) -> list[AjvError]:

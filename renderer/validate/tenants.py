@@ -43,7 +43,7 @@ import orjson
 
 from renderer.validate import postchecks
 from renderer.validate.ajv import AjvError, PointerSite, escape
-from renderer.validate.members import tenant_by_members
+from renderer.validate.members import Recording, tenant_by_members
 from renderer.validate.pointers import checked_sites, site_error
 from renderer.validate.propnames import _candidates
 
@@ -91,26 +91,6 @@ def _pair(value: Any) -> bool:
     return value is None or (type(value) is tuple and len(value) == 2 and all(type(v) is str for v in value))
 
 
-class _Recording(dict):
-    """The filled declaration as pointer resolution sees it, noting which top-level names it reads."""
-
-    def __init__(self, data: dict) -> None:
-        super().__init__(data)
-        self.touched: set[str] = set()
-
-    def __contains__(self, key: object) -> bool:
-        self.touched.add(key)  # type: ignore[arg-type]
-        return super().__contains__(key)
-
-    def __getitem__(self, key: str) -> Any:
-        self.touched.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.touched.add(key)
-        return super().get(key, default)
-
-
 def streamable(adc_schema: Any) -> bool:
     """True when the ADC schema's top level is a plain object schema (the walk splits per tenant)."""
     return (isinstance(adc_schema, dict) and adc_schema.get("type") == "object"
@@ -127,7 +107,7 @@ def summarize_part(name: str, filled: Any) -> tuple[tuple[str, str] | None, list
 
 
 def _late(found: tuple[str, str] | None) -> tuple[str, str] | None:
-    """(pointer, text) of a long path, as `late_path_errors` words it."""
+    """(pointer, text) of a long path, as AS3 words it (`postchecks.late_text`)."""
     return None if found is None else (found[0], postchecks.late_text(found[1]))
 
 
@@ -243,7 +223,7 @@ def summary_of_filled(validator: Any, name: str, tenant: dict, filled: dict, sit
 def _site_errors(validator: Any, name: str, filled: dict, sites: list[PointerSite],
                  shell: dict) -> tuple[list[tuple[str, str]], bool]:
     """(pointer, message) of the tenant's failing pointers, and whether all stayed inside it."""
-    view = _Recording(shell)
+    view = Recording(shell)
     dict.__setitem__(view, name, filled)
     errors: list[tuple[str, str]] = []
     local = True
@@ -294,7 +274,7 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
     if filler.budget_left(ctx) < 0 or not validator._clean_verdict(shell):
         raise Fallback
     names_ok = all(validator.names.allowed(w) for w in _candidates(outline))
-    view = _Recording(shell)
+    view = Recording(shell)
     shell_errors = [(e.pointer, e.message) for e in (site_error(validator.ajv, site, view)
                                                        for site in checked_sites(shell_sites, set())) if e]
     parts = [TenantSummary(0, True, None, [], None, None, shell_errors, [])]
