@@ -159,11 +159,19 @@ def _hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()[:32]
 
 
-def _dumped(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes | None:
+    """orjson's bytes of a value, or None for values it refuses (integers beyond 64 bits...)."""
     try:
         return orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
-        raise _Abort from None
+        return None
+
+
+def _dumped(value: Any) -> bytes:
+    content = json_bytes(value)
+    if content is None:
+        raise _Abort
+    return content
 
 
 @dataclass

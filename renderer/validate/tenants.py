@@ -43,7 +43,7 @@ import orjson
 
 from renderer.validate import postchecks
 from renderer.validate.ajv import AjvError, PointerSite, escape
-from renderer.validate.members import Recording, tenant_by_members
+from renderer.validate.members import Recording, json_bytes, tenant_by_members
 from renderer.validate.pointers import checked_sites, site_error
 from renderer.validate.propnames import _candidates
 
@@ -144,24 +144,16 @@ class TenantKeys:
         if emit_key is not None:
             return self.prefix + name + "\0emitted\0" + emit_key
         if content is None:
-            content = _dumped(tenant)
+            content = json_bytes(tenant)
             if content is None:  # values orjson refuses: never cached
                 return None
         return self.prefix + name + "\0" + hashlib.sha256(content).hexdigest()
 
 
-def _dumped(value: Any) -> bytes | None:
-    """orjson's bytes of a value, or None for values it refuses (integers beyond 64 bits...)."""
-    try:
-        return orjson.dumps(value)
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-
-
 def _fresh_copy(value: Any, content: bytes | None = None) -> Any:
     """A copy to fill (from `content`, the value's orjson bytes, when given); a value orjson refuses
     sends the declaration to the exact path, whose copy takes anything JSON."""
-    content = _dumped(value) if content is None else content
+    content = json_bytes(value) if content is None else content
     if content is None:
         raise Fallback
     return orjson.loads(content)
@@ -284,7 +276,7 @@ def check_by_tenant(validator: Any, adc: dict, store: TenantStore | None) -> dic
             continue
         emit_key = store.emitted.get(name) if store is not None else None
         # hashed for the key (unless the emit key names the JSON), loaded for the copy
-        content = _dumped(value) if store is not None and emit_key is None else None
+        content = json_bytes(value) if store is not None and emit_key is None else None
         key, summary = store.get(name, value, content, emit_key) if store is not None else (None, None)
         if summary is not None:
             filler.spend(ctx, summary.visits)
