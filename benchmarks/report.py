@@ -120,10 +120,12 @@ class Results:
         return (self._t(size_a, a) / self._t(size_b, b), self._t(size_a, a, "wall") / self._t(size_b, b, "wall"))
 
     def _target(self, name: str, value: float, limit: float, at_most: bool, wall: float | None = None,
-                note: str = "") -> None:
+                note: str = "", goal: bool = True) -> None:
+        """`goal=False`: a ratio shown beside the goals for what it explains (marked `info`, never
+        counted as met or missed; `met` still says how it compares with `limit`)."""
         met = value <= limit if at_most else value >= limit
         self.targets.append({"target": name, "value": round(value, 3), "limit": limit,
-                             "rule": "<=" if at_most else ">=", "met": met,
+                             "rule": "<=" if at_most else ">=", "met": met, "goal": goal,
                              "wall_value": None if wall is None else round(wall, 3), "note": note})
 
     def _size_targets(self, size: int) -> None:
@@ -138,7 +140,7 @@ class Results:
         self._target(f"diff({size}) / render({size})", cpu, 1.2, True, wall)
         cpu, wall = self._ratio(size, DIFF_WARM, size, RENDER)
         self._target(f"PR diff, warm parse cache ({size}) / cold render({size})", cpu, 0.2, True, wall,
-                     "diagnostic: the cache holds only the base's parses (no render of main kept)")
+                     "diagnostic: the cache holds only the base's parses (no render of main kept)", goal=False)
         for row, name, note in (
                 (PR_WARM, "PR diff, warm cache", "issue 19: the base's whole render is in the cache (a run on main "
                  "left it); the head is rendered with every unchanged file's parse"),
@@ -151,7 +153,7 @@ class Results:
                 self._target(f"{name} ({size}) / cold render({size})", cpu, 0.2, True, wall, note)
         cpu, wall = self._ratio(size, RENDER_WARM, size, RENDER)
         self._target(f"render, warm parse cache ({size}) / cold render({size})", cpu, 1.0, True, wall,
-                     "no goal set; parsing is what the cache saves")
+                     "no goal set: the first render into a cache also stores what later runs reuse", goal=False)
         rss = self.sizes[size]["peak_rss_bytes"]
         self._target(f"peak RSS render({size}) / holding its documents", rss[RENDER_RSS] / rss[HOLD], 2.5, True,
                      note=f"{rss[RENDER_RSS] / MB:.0f} MB / {rss[HOLD] / MB:.0f} MB")
@@ -233,7 +235,7 @@ def print_table(results: Results, out: TextIO) -> None:
     out.write("\ntargets (cpu-time ratios; wall-time ratio in brackets):\n")
     for t in results.targets:
         wall = f" [{t['wall_value']}]" if t["wall_value"] is not None else ""
-        mark = "met" if t["met"] else "MISSED"
+        mark = "info" if not t.get("goal", True) else "met" if t["met"] else "MISSED"
         note = f"  ({t['note']})" if t["note"] else ""
         out.write(f"  {mark:<6} {t['target']}: {t['value']}{wall} {t['rule']} {t['limit']}{note}\n")
     out.write(f"\ntotal {results.total_s:.0f} s; load average {results.machine['load_average_start']} -> "

@@ -136,6 +136,10 @@ def test_benchmark_command_writes_results_for_each_size(tmp_path: Path, as3_sche
         *(name.format(n=30) for name in per_size), *(name.format(n=50) for name in per_size),
         "python jsonschema / our validate (50)", "python jsonschema / jsonschema-rs verdict (50)",
         "render(50) / render(30)", "output: json.dumps / orjson time (50)"]
+    diagnostic = {t["target"] for t in data["targets"] if not t["goal"]}
+    assert diagnostic == {name.format(n=n) for n in (30, 50) for name in (
+        "PR diff, warm parse cache ({n}) / cold render({n})", "render, warm parse cache ({n}) / cold render({n})")}
+    assert "  info   PR diff, warm parse cache (50) / cold render(50): " in proc.stdout
     assert "size 50: 163 documents in 6 files" in proc.stdout
     assert "targets (cpu-time ratios; wall-time ratio in brackets):" in proc.stdout
 
