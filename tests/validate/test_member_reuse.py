@@ -299,3 +299,23 @@ def test_a_tenant_that_stops_splitting_is_filled_twice_once(as3_schema: dict[str
         rows = _rows(validator.check_adc(adc, keep_filled=False, store=store))
         assert calls.count(f"/{tenant}") == fills
         assert rows == _rows(validator.check_adc(adc))
+
+
+def test_a_kept_member_keeps_its_failing_property_name(as3_schema: dict[str, Any], bench: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    """A member the schema accepts but whose property name AS3's word check refuses (`proflieSSE`:
+    Service_HTTP takes extra properties): kept while another member changes, its verdict comes from
+    its record, and the declaration is still refused for that word."""
+    validator = As3Validator(as3_schema)
+    edited = copy.deepcopy(bench)
+    tenant = _tenants(edited)[0]
+    service = _members(edited, tenant, "Service_HTTP")[0]
+    edited[tenant]["Shared"][service]["proflieSSE"] = {"bigip": "/Common/x"}
+    message = "Invalid data property: proflieSSE"
+    assert message in {r[2] for r in _same(validator, edited, _store(validator, tmp_path))}
+    pool = _members(edited, tenant, "Pool")[-1]
+    assert f'"{pool}"' not in json.dumps(edited[tenant]["Shared"][service])  # the service is not its user
+    edited[tenant]["Shared"][pool]["remark"] = "changed"
+    store = _store(validator, tmp_path)
+    assert message in {r[2] for r in _same(validator, edited, store)}
+    assert store.members_kept >= 1 and store.members_judged >= 1
