@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -64,6 +65,22 @@ class Running:
         self.proc.send_signal(sig)
         _, err = self.proc.communicate(timeout=10)
         return self.proc.returncode, err
+
+
+@pytest.fixture(autouse=True)
+def interruptible_children() -> Any:
+    """The tests stop the emulator with SIGINT, as Ctrl-C does. A shell starts a background job with
+    SIGINT ignored, and an ignored signal stays ignored across exec: a suite run in the background
+    (`.ci/run &`) started emulators that never saw it and hung in `stop()`. With a handler of our
+    own here, the children start with the default action, as from a terminal."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture
