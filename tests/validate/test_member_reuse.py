@@ -315,7 +315,10 @@ def test_a_kept_member_keeps_its_failing_property_name(as3_schema: dict[str, Any
     assert message in {r[2] for r in _same(validator, edited, _store(validator, tmp_path))}
     pool = _members(edited, tenant, "Pool")[-1]
     assert f'"{pool}"' not in json.dumps(edited[tenant]["Shared"][service])  # the service is not its user
+    users = [m for m in _members(edited, tenant) if f'"{pool}"' in json.dumps(edited[tenant]["Shared"][m])]
     edited[tenant]["Shared"][pool]["remark"] = "changed"
     store = _store(validator, tmp_path)
     assert message in {r[2] for r in _same(validator, edited, store)}
-    assert store.members_kept >= 1 and store.members_judged >= 1
+    # judged again: the pool and its users only, so the service's verdict is the one it kept
+    assert store.members_judged == 1 + len(users)
+    assert store.members_kept == len(_members(edited, tenant)) - 1 - len(users)
